@@ -1,0 +1,117 @@
+"""The ``sagectl`` command line. Commands only: parse arguments, call one stage, render, exit.
+
+Exit codes: 0 success; 1 the input is invalid (or a check failed); 2 usage error; 3 internal error
+(a bug: please report it with the message).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from reconciler import __version__
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from reconciler.spec.load import validate
+
+    result = validate(args.path, args.env)
+    diags = result.diagnostics
+    errors = [d for d in diags if d.severity == "error"]
+    if args.format == "json":
+        print(json.dumps({
+            "valid": not errors,
+            "environments": result.environments,
+            "resources": result.counts(),
+            "diagnostics": [d.as_dict() for d in diags],
+        }, indent=2))
+        return EXIT_INVALID if errors else EXIT_OK
+    for diag in diags:
+        print(diag.github() if args.format == "github" else diag.text(), file=sys.stderr)
+    if errors:
+        n_warn = len(diags) - len(errors)
+        extra = f" and {n_warn} warning{'s' if n_warn != 1 else ''}" if n_warn else ""
+        print(f"{len(errors)} error{'s' if len(errors) != 1 else ''}{extra}; nothing is valid "
+              "until they are fixed.", file=sys.stderr)
+        return EXIT_INVALID
+    for env, counts in result.counts().items():
+        total = sum(counts.values())
+        detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        print(f"{args.path}: valid for {env}: {total} resources ({detail})")
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from reconciler.spec.schema import check_outputs, write_outputs
+
+    if args.check:
+        stale = check_outputs(args.out, args.docs)
+        for path, why in stale:
+            print(f"{path}: {why}; run `sagectl schema` and commit the result", file=sys.stderr)
+        if stale:
+            return EXIT_INVALID
+        print(f"{args.out} and {args.docs} are up to date")
+        return EXIT_OK
+    for path in write_outputs(args.out, args.docs):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sagectl",
+        description="GitOps for Amazon SageMaker: validate, plan and apply endpoint, autoscaling, "
+                    "alarm, pipeline and model-registry specs.",
+    )
+    parser.add_argument("--version", action="version", version=f"sagectl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check spec files without calling AWS",
+                       description="Check the specs offline: YAML, fields, SageMaker limits and "
+                                   "references. Without --env, every environment is checked.")
+    p.add_argument("path", nargs="?", default="specs", help="spec directory or file "
+                                                            "(default: specs)")
+    p.add_argument("--env", help="environment to validate (default: all of them)")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text",
+                   help="text (default), json, or github (workflow annotations)")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("schema", help="write (or check) the JSON Schemas and the spec reference",
+                       description="Generate JSON Schemas for editors and the spec reference "
+                                   "from the models.")
+    p.add_argument("--out", default="schemas", help="schema directory (default: schemas)")
+    p.add_argument("--docs", default="docs/spec-reference.md",
+                   help="spec reference file (default: docs/spec-reference.md)")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 if the committed files differ from what would be generated")
+    p.set_defaults(func=_cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as err:  # a bug, not a user mistake: say so, without a traceback
+        print(f"sagectl: internal error: {type(err).__name__}: {err}\n"
+              "This is a bug in sagectl; please report it with the command you ran. "
+              "Set SAGECTL_DEBUG=1 for a traceback.", file=sys.stderr)
+        import os
+
+        if os.environ.get("SAGECTL_DEBUG"):
+            raise
+        return EXIT_INTERNAL

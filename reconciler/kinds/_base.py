@@ -1,0 +1,198 @@
+"""What every resource kind builds on: the spec model base, naming, tags, and semantic checks.
+
+Field naming: a spec field is the boto3 parameter name with its first letter lowered
+(``InitialInstanceCount`` -> ``initialInstanceCount``, ``VolumeSizeInGB`` -> ``volumeSizeInGB``),
+so a person who knows the API can guess it. Python attributes are snake_case; the alias
+generator below maps between the two, keeping AWS's acronyms (GB, MB, SSM).
+
+Validation happens in two layers:
+1. pydantic (strict types, ranges, enums, unknown keys rejected) — also exported as JSON Schema;
+2. ``check()`` methods for rules that involve several fields or other resources. They yield
+   ``Issue``s with a field path, so every problem is reported at its own file:line:column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from reconciler.diagnostics import Pos
+from reconciler.spec.nodes import Node, Path
+
+_ACRONYMS = {"gb": "GB", "mb": "MB", "ssm": "SSM"}
+
+
+def to_camel(snake: str) -> str:
+    first, *rest = snake.split("_")
+    return first + "".join(_ACRONYMS.get(part, part.capitalize()) for part in rest)
+
+
+class SpecModel(BaseModel):
+    """Base of every spec model: strict types, unknown keys rejected, camelCase keys."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=False,
+        frozen=True,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A semantic problem at ``path`` (from the document root, e.g. ``("spec", "x")``), or at
+    ``pos`` when it is in another file the spec refers to."""
+
+    path: Path
+    message: str
+    severity: str = "error"
+    pos: Pos | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFile:
+    """A YAML or JSON file a spec refers to, parsed with positions and variables substituted."""
+
+    display: str
+    value: Any
+    node: Node
+
+
+class CheckContext(Protocol):
+    """What a kind's ``check`` may ask about the rest of the specs."""
+
+    env: str | None
+
+    def defines(self, kind: str, name: str) -> bool:
+        """Whether the specs define this resource (valid or not)."""
+        ...
+
+    def lookup(self, kind: str, name: str) -> SpecModel | None:
+        """The validated spec of another resource; None if undefined or itself invalid."""
+        ...
+
+    def load_file(self, relative: str, at: Path) -> LoadedFile | None:
+        """A file named (relative to the spec's file) by the field at ``at``. Problems reading
+        it are reported by the context, at that field; None then."""
+        ...
+
+
+# -- names -----------------------------------------------------------------------------------
+
+SAGEMAKER_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
+SAGEMAKER_NAME_HELP = (
+    "letters, digits and hyphens, starting and ending with a letter or digit")
+CONTENT_SUFFIX_LEN = 9
+"""sagectl names immutable things by content: ``<name>-<8 hex digits>``."""
+
+SageMakerName = Annotated[str, StringConstraints(min_length=1, max_length=63,
+                                                 pattern=SAGEMAKER_NAME_PATTERN)]
+RoleArn = Annotated[str, StringConstraints(
+    min_length=20, max_length=2048,
+    pattern=r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-/]+$")]
+S3Uri = Annotated[str, StringConstraints(max_length=1024, pattern=r"^(https|s3)://[^/]+/?.*$")]
+SnsTopicArn = Annotated[str, StringConstraints(
+    max_length=2048, pattern=r"^arn:aws[a-z\-]*:sns:[a-z0-9\-]*:[0-9]{12}:[a-zA-Z0-9_.-]+$")]
+KmsKeyId = Annotated[str, StringConstraints(max_length=2048, pattern=r"^[a-zA-Z0-9:/_-]*$")]
+ALARM_NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+"""CloudWatch alarm names: printable characters, not only whitespace."""
+NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
+
+PATTERN_HELP: dict[str, str] = {
+    SAGEMAKER_NAME_PATTERN: f"a SageMaker name ({SAGEMAKER_NAME_HELP})",
+    RoleArn.__metadata__[0].pattern: "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
+    S3Uri.__metadata__[0].pattern: "an S3 URI (s3://bucket/prefix)",
+    SnsTopicArn.__metadata__[0].pattern: "an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
+    KmsKeyId.__metadata__[0].pattern: "a KMS key id, alias or ARN",
+}
+"""Human descriptions of regex patterns, used to phrase errors."""
+
+
+def pattern_help(pattern: str) -> str | None:
+    return PATTERN_HELP.get(pattern)
+
+
+# -- tags ------------------------------------------------------------------------------------
+
+RESERVED_TAG_PREFIXES = ("aws:", "sagectl:")
+MAX_USER_TAGS = 40
+"""AWS allows 50 tags; sagectl keeps 10 for its ownership tags."""
+
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128,
+                                          pattern=r"^[\w\s.:/=+\-@]*$")]
+TagValue = Annotated[str, StringConstraints(max_length=256,
+                                            pattern=r"^[\w\s.:/=+\-@]*$")]
+Tags = Annotated[dict[TagKey, TagValue], Field(
+    description="Tags to put on the AWS resource, as a map. Keys starting with `aws:` or "
+                "`sagectl:` are reserved.")]
+
+PATTERN_HELP[TagKey.__metadata__[0].pattern] = (
+    "a tag (letters, digits, spaces and _ . : / = + - @)")
+
+
+def check_tags(tags: dict[str, str], at: Path) -> Iterator[Issue]:
+    for key in tags:
+        if key.lower().startswith(RESERVED_TAG_PREFIXES):
+            yield Issue((*at, key), f"tag key {key!r} uses a reserved prefix "
+                                    f"({', '.join(RESERVED_TAG_PREFIXES)})")
+    if len(tags) > MAX_USER_TAGS:
+        yield Issue(at, f"at most {MAX_USER_TAGS} tags (AWS allows 50; sagectl keeps 10 for "
+                        f"ownership), got {len(tags)}")
+
+
+def duplicates(names: list[str]) -> dict[str, list[int]]:
+    """Names that occur more than once, with the indexes of their later occurrences."""
+    seen: dict[str, int] = {}
+    dups: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            dups.setdefault(name, []).append(i)
+        else:
+            seen[name] = i
+    return dups
+
+
+# -- kinds -----------------------------------------------------------------------------------
+
+class Kind:
+    """One resource kind. Subclasses live in ``reconciler.kinds.<kind>`` and hold all of that
+    kind's AWS knowledge; the generic engine only talks to this interface."""
+
+    kind: ClassVar[str]
+    spec_model: ClassVar[type[SpecModel]]
+    description: ClassVar[str]
+    name_pattern: ClassVar[str] = SAGEMAKER_NAME_PATTERN
+    name_max_length: ClassVar[int] = 63
+    name_help: ClassVar[str] = SAGEMAKER_NAME_HELP
+    name_length_note: ClassVar[str] = ""
+    """Why ``name_max_length`` is what it is, when that is not obvious."""
+
+    @classmethod
+    def check(cls, name: str, spec: SpecModel, ctx: CheckContext) -> Iterator[Issue]:
+        """Semantic checks; by default the spec model's own ``check``."""
+        checker = getattr(spec, "check", None)
+        if checker is not None:
+            yield from checker(ctx, ("spec",))
+
+    @classmethod
+    def auxiliary_files(cls, raw_spec: object) -> list[str]:
+        """Files a spec refers to (relative to its own file) that are not spec documents."""
+        return []
+
+
+def is_arn(value: str) -> bool:
+    return value.startswith("arn:")
+
+
+_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:[a-z0-9\-]+:[a-z0-9\-]*:\d{12}:.+$")
+
+
+def valid_arn(value: str) -> bool:
+    return bool(_ARN_RE.match(value))

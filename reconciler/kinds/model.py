@@ -1,0 +1,167 @@
+"""The ``Model`` kind: a SageMaker model (CreateModel).
+
+Models are immutable in SageMaker. sagectl creates them under a content-derived name
+(``<metadata.name>-<hash8>``), so the spec's name leaves room for that suffix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
+
+from reconciler.kinds._base import (
+    CONTENT_SUFFIX_LEN,
+    CheckContext,
+    Issue,
+    Kind,
+    RoleArn,
+    S3Uri,
+    SageMakerName,
+    SpecModel,
+    Tags,
+    check_tags,
+    duplicates,
+)
+from reconciler.spec.nodes import Path
+
+LATEST_APPROVED = "latestApproved"
+
+
+def _package_version(value: Any) -> int | str:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    if value == LATEST_APPROVED:
+        return value
+    raise ValueError(f"expected a version number (1 or more) or {LATEST_APPROVED!r}")
+
+
+PackageVersion = Annotated[
+    int | str,
+    PlainValidator(_package_version),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1},
+                              {"const": LATEST_APPROVED}]}),
+]
+
+EnvKey = Annotated[str, StringConstraints(max_length=1024, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
+EnvValue = Annotated[str, StringConstraints(max_length=1024)]
+PackageName = Annotated[str, StringConstraints(min_length=1, max_length=176)]
+
+
+class ContainerDefinition(SpecModel):
+    """One container of a model. Exactly one source: ``image``, ``modelPackageName``, or
+    ``modelPackageGroupName`` (the registry, resolved at plan time)."""
+
+    container_hostname: SageMakerName | None = None
+    """Hostname of the container in a serial inference pipeline."""
+    image: Annotated[str, StringConstraints(min_length=1, max_length=255,
+                                            pattern=r"^[\S]+$")] | None = None
+    """Inference image URI in ECR, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com/fraud:1.4`."""
+    model_data_url: S3Uri | None = None
+    """S3 location of the model artifacts (`model.tar.gz`, or a prefix for MultiModel)."""
+    environment: Annotated[dict[EnvKey, EnvValue], Field(max_length=100)] = {}
+    """Environment variables for the container. Values must be strings (quote numbers).
+    Values are treated as sensitive and never shown in plans."""
+    mode: Literal["SingleModel", "MultiModel"] | None = None
+    """Hosting mode: one model, or many models behind one endpoint."""
+    model_package_name: PackageName | None = None
+    """A versioned model package ARN (or name) to deploy, from the model registry."""
+    model_package_group_name: SageMakerName | None = None
+    """Take the image and artifacts from this model package group (the registry)."""
+    model_package_version: PackageVersion | None = None
+    """With `modelPackageGroupName`: a version number to pin, or `latestApproved` (default): the
+    newest package with status Approved, resolved when the plan is made and pinned in the plan."""
+
+    def check(self, ctx: CheckContext, at: Path) -> Iterator[Issue]:
+        candidates = (("image", self.image), ("modelPackageName", self.model_package_name),
+                      ("modelPackageGroupName", self.model_package_group_name))
+        sources = [name for name, value in candidates if value is not None]
+        if not sources:
+            yield Issue(at, "a container needs one of `image`, `modelPackageName` or "
+                            "`modelPackageGroupName`")
+        elif len(sources) > 1:
+            yield Issue((*at, sources[1]), f"`{sources[0]}` and `{sources[1]}` are alternatives; "
+                                           "set only one")
+        if self.model_package_version is not None and self.model_package_group_name is None:
+            yield Issue((*at, "modelPackageVersion"),
+                        "`modelPackageVersion` needs `modelPackageGroupName`")
+        if self.model_data_url is not None and self.image is None:
+            yield Issue((*at, "modelDataUrl"), "`modelDataUrl` goes with `image`; a model package "
+                                               "brings its own artifacts")
+        url = self.model_data_url
+        if self.mode == "MultiModel" and url and not url.endswith("/"):
+            yield Issue((*at, "modelDataUrl"), "with mode MultiModel, `modelDataUrl` is an S3 "
+                                               "prefix and must end with '/'")
+
+
+class VpcConfig(SpecModel):
+    security_group_ids: Annotated[list[Annotated[str, StringConstraints(
+        max_length=32, pattern=r"^[-0-9a-zA-Z]+$")]], Field(min_length=1, max_length=5)]
+    """1-5 security group ids (`sg-...`)."""
+    subnets: Annotated[list[Annotated[str, StringConstraints(
+        max_length=32, pattern=r"^[-0-9a-zA-Z]+$")]], Field(min_length=1, max_length=16)]
+    """1-16 subnet ids (`subnet-...`)."""
+
+
+class InferenceExecutionConfig(SpecModel):
+    mode: Literal["Serial", "Direct"]
+    """`Serial`: an inference pipeline; `Direct`: invoke each container directly."""
+
+
+class ModelSpec(SpecModel):
+    """A SageMaker model: one container (`primaryContainer`) or several (`containers`)."""
+
+    execution_role_arn: RoleArn | None = None
+    """IAM role SageMaker assumes to pull the image and artifacts."""
+    primary_container: ContainerDefinition | None = None
+    """The model's container. Use `containers` instead for a multi-container model."""
+    containers: Annotated[list[ContainerDefinition],
+                          Field(min_length=1, max_length=15)] | None = None
+    """1-15 containers (a serial inference pipeline or direct invocation)."""
+    inference_execution_config: InferenceExecutionConfig | None = None
+    """How multiple containers are invoked."""
+    vpc_config: VpcConfig | None = None
+    """Run the model's containers in your VPC. Not allowed on serverless endpoints."""
+    enable_network_isolation: bool = False
+    """Containers get no outbound network access."""
+    tags: Tags = {}
+
+    def all_containers(self) -> list[ContainerDefinition]:
+        if self.primary_container is not None:
+            return [self.primary_container]
+        return list(self.containers or [])
+
+    def check(self, ctx: CheckContext, at: Path) -> Iterator[Issue]:
+        if self.primary_container is None and self.containers is None:
+            yield Issue(at, "a model needs `primaryContainer` or `containers`")
+        if self.primary_container is not None and self.containers is not None:
+            yield Issue((*at, "containers"), "`primaryContainer` and `containers` are "
+                                             "alternatives; set only one")
+        if self.primary_container is not None:
+            yield from self.primary_container.check(ctx, (*at, "primaryContainer"))
+            if self.inference_execution_config is not None:
+                yield Issue((*at, "inferenceExecutionConfig"),
+                            "`inferenceExecutionConfig` applies to `containers`, not to "
+                            "`primaryContainer`")
+        for i, container in enumerate(self.containers or []):
+            yield from container.check(ctx, (*at, "containers", i))
+        if self.containers and len(self.containers) > 1:
+            hostnames = [c.container_hostname or "" for c in self.containers]
+            for name, indexes in duplicates([h for h in hostnames if h]).items():
+                for i in indexes:
+                    yield Issue((*at, "containers", i, "containerHostname"),
+                                f"duplicate containerHostname {name!r}")
+        needs_role = any(c.image is not None for c in self.all_containers())
+        if needs_role and self.execution_role_arn is None:
+            yield Issue(at, "`executionRoleArn` is required for a model that runs your own image")
+        yield from check_tags(self.tags, (*at, "tags"))
+
+
+class ModelKind(Kind):
+    kind = "Model"
+    spec_model = ModelSpec
+    description = ("A SageMaker model: container image and artifacts, or a package from the "
+                   "model registry. Created under a content-derived name.")
+    name_max_length = 63 - CONTENT_SUFFIX_LEN
+    name_length_note = "leaving room for the content suffix sagectl appends (-xxxxxxxx)"

@@ -1,0 +1,264 @@
+"""From a spec tree to validated resources for one environment.
+
+    raw documents --${vars}--> envelope check --overrides--> pydantic --check()--> SpecSet
+
+Nothing here raises on bad input: every problem is a diagnostic in the SpecSet's report, and a
+resource is in ``resources`` only if it is fully valid.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from reconciler.diagnostics import Pos, Report
+from reconciler.kinds import KINDS
+from reconciler.kinds._base import LoadedFile, SpecModel
+from reconciler.spec.documents import API_VERSION, ENVIRONMENT_KIND, document_model, name_help
+from reconciler.spec.environments import Environment, Substituter, apply_overrides
+from reconciler.spec.errors import describe, translate
+from reconciler.spec.files import SpecTree, display_path, environment_files
+from reconciler.spec.nodes import MapNode, Node, ScalarNode, format_path, locate, to_python
+from reconciler.spec.nodes import Path as NodePath
+from reconciler.spec.yamlload import parse_file
+
+
+@dataclass
+class Resource:
+    """One validated resource of the desired state."""
+
+    kind: str
+    name: str
+    file: str
+    node: MapNode
+    document: SpecModel
+
+    @property
+    def spec(self) -> SpecModel:
+        return self.document.spec  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.name}"
+
+
+@dataclass
+class SpecSet:
+    """The desired state for one environment (or for none, when the tree has no environments)."""
+
+    env_name: str | None
+    environment: Environment | None
+    resources: list[Resource] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
+
+    def get(self, kind: str, name: str) -> Resource | None:
+        return next((r for r in self.resources if r.kind == kind and r.name == name), None)
+
+    @property
+    def ok(self) -> bool:
+        return not self.report.errors
+
+
+# -- environments -----------------------------------------------------------------------------
+
+def load_environments(tree: SpecTree, report: Report) -> dict[str, Environment]:
+    envs: dict[str, Environment] = {}
+    for path in environment_files(tree.env_dir):
+        shown = display_path(path)
+        parsed = parse_file(path, shown)
+        report.extend(parsed.diagnostics)
+        docs = [d for d in parsed.documents if not (isinstance(d, ScalarNode) and d.value is None)]
+        if parsed.diagnostics:
+            continue
+        if len(docs) != 1:
+            report.error(Pos(shown), f"an environment file holds exactly one Environment "
+                                     f"document, found {len(docs)}")
+            continue
+        node = docs[0]
+        model = document_model(ENVIRONMENT_KIND)
+        try:
+            doc = model.model_validate(to_python(node))
+        except ValidationError as err:
+            report.extend(translate(err, node, model,
+                                    {"metadata.name": name_help(ENVIRONMENT_KIND)}))
+            continue
+        assert isinstance(node, MapNode)
+        name = doc.metadata.name  # type: ignore[attr-defined]
+        name_pos = locate(node, ("metadata", "name"))
+        if name != path.stem:
+            report.error(name_pos, f"environment {name!r} must be in a file named {name}.yaml "
+                                   f"(this file is {path.name})", "metadata.name")
+            continue
+        reserved = set(doc.spec.variables) & {"env", "region", "accountId"}  # type: ignore[attr-defined]
+        for var in sorted(reserved):
+            report.error(locate(node, ("spec", "variables", var), key=True),
+                         f"variable {var!r} is built in; set spec.region / spec.accountId, or "
+                         "use another name", f"spec.variables.{var}")
+        envs[name] = Environment(name, shown, name_pos, doc.spec, node)  # type: ignore[attr-defined]
+    return envs
+
+
+# -- one environment --------------------------------------------------------------------------
+
+class _Context:
+    """What a kind's check() may ask: other resources, and files next to the spec."""
+
+    def __init__(self, env: str | None, index: dict[tuple[str, str], Resource | None],
+                 tree: SpecTree, substituter: Substituter, report: Report) -> None:
+        self.env = env
+        self.index = index
+        self.tree = tree
+        self.substituter = substituter
+        self.report = report
+        self.resource: Resource | None = None
+
+    def defines(self, kind: str, name: str) -> bool:
+        return (kind, name) in self.index
+
+    def lookup(self, kind: str, name: str) -> SpecModel | None:
+        res = self.index.get((kind, name))
+        return res.spec if res is not None else None
+
+    def load_file(self, relative: str, at: NodePath) -> LoadedFile | None:
+        assert self.resource is not None
+        res = self.resource
+        pos = locate(res.node, at)
+        base = Path(res.file).parent
+        path = (base / relative).resolve()
+        try:
+            path.relative_to(self.tree.boundary.resolve())
+        except ValueError:
+            self.report.error(pos, f"{relative!r} is outside the repository "
+                                   f"({display_path(self.tree.boundary)}); referenced files must "
+                                   "be inside it", format_path(at))
+            return None
+        if not path.is_file():
+            self.report.error(pos, f"file {relative!r} not found (looked for "
+                                   f"{display_path(path)})", format_path(at))
+            return None
+        parsed = parse_file(path, display_path(path))
+        self.report.extend(parsed.diagnostics)
+        if parsed.diagnostics:
+            return None
+        if len(parsed.documents) != 1:
+            self.report.error(Pos(parsed.filename), "expected exactly one document, found "
+                                                    f"{len(parsed.documents)}")
+            return None
+        node = self.substituter.node(parsed.documents[0])
+        return LoadedFile(parsed.filename, to_python(node), node)
+
+
+def _envelope(node: Node, file: str, report: Report) -> tuple[str, str] | None:
+    """(kind, name) if the document's envelope is usable; reports why not otherwise."""
+    if not isinstance(node, MapNode):
+        report.error(node.pos, "a sagectl document is a mapping with apiVersion, kind, metadata "
+                               f"and spec; got {describe(to_python(node))}")
+        return None
+    ok = True
+    api = node.get("apiVersion")
+    if api is None:
+        report.error(node.pos, f"missing `apiVersion: {API_VERSION}`", "apiVersion")
+        ok = False
+    elif not (isinstance(api, ScalarNode) and api.value == API_VERSION):
+        report.error(api.pos, f"expected apiVersion {API_VERSION!r}, got "
+                              f"{describe(to_python(api))}", "apiVersion")
+        ok = False
+    kind_node = node.get("kind")
+    kinds = list(KINDS)
+    kind: str | None = None
+    if kind_node is None:
+        report.error(node.pos, f"missing `kind` (one of {', '.join(kinds)})", "kind")
+    elif not (isinstance(kind_node, ScalarNode) and isinstance(kind_node.value, str)):
+        report.error(kind_node.pos, f"expected a kind ({', '.join(kinds)}), got "
+                                    f"{describe(to_python(kind_node))}", "kind")
+    elif kind_node.value == ENVIRONMENT_KIND:
+        report.error(kind_node.pos, "Environment documents belong in the environments/ "
+                                    "directory, not among the resource specs", "kind")
+    elif kind_node.value not in KINDS:
+        close = difflib.get_close_matches(kind_node.value, kinds, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        report.error(kind_node.pos, f"unknown kind {kind_node.value!r}: expected one of "
+                                    f"{', '.join(kinds)}{hint}", "kind")
+    else:
+        kind = kind_node.value
+    meta = node.get("metadata")
+    name = meta.get("name") if isinstance(meta, MapNode) else None
+    if not isinstance(meta, MapNode):
+        report.error(meta.pos if meta else node.pos, "missing `metadata` with a `name`",
+                     "metadata")
+        return None
+    if not (isinstance(name, ScalarNode) and isinstance(name.value, str) and name.value):
+        where = name.pos if name is not None else meta.pos
+        report.error(where, "missing `metadata.name` (a non-empty string)", "metadata.name")
+        return None
+    if kind is None or not ok:
+        return None
+    return kind, name.value
+
+
+def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None) -> SpecSet:
+    """Validate the tree's documents for one environment. ``env_name`` without ``env`` means the
+    environment was asked for but does not exist (the caller reports that)."""
+    result = SpecSet(env.name if env else env_name, env)
+    report = result.report
+    variables = env.variables() if env else {}
+    substituter = Substituter(variables, env.name if env else None,
+                              env.file if env else None, report)
+
+    docs: dict[tuple[str, str], MapNode] = {}
+    files: dict[tuple[str, str], str] = {}
+    for raw in tree.documents:
+        if isinstance(raw.node, ScalarNode) and raw.node.value is None:
+            continue  # an empty document (e.g. a trailing ---)
+        node = substituter.node(raw.node)
+        ident = _envelope(node, raw.file, report)
+        if ident is None:
+            continue
+        assert isinstance(node, MapNode)
+        if ident in docs:
+            first = locate(docs[ident], ("metadata", "name"))
+            report.error(locate(node, ("metadata", "name")),
+                         f"duplicate {ident[0]} {ident[1]!r}: already defined at {first}",
+                         "metadata.name")
+            continue
+        docs[ident] = node
+        files[ident] = raw.file
+
+    if env is not None:
+        docs = apply_overrides(env, docs, substituter.node, report, list(KINDS))
+
+    index: dict[tuple[str, str], Resource | None] = {}
+    for ident, node in docs.items():
+        kind, name = ident
+        model = document_model(kind)
+        index[ident] = None
+        try:
+            document = model.model_validate(to_python(node))
+        except ValidationError as err:
+            for diag in translate(err, node, model, {"metadata.name": name_help(kind)}):
+                if diag.pos in substituter.failed:
+                    continue
+                context = f"{kind} {name}" if diag.pos.file != files[ident] else ""
+                report.error(diag.pos, diag.message, diag.path, context)
+            continue
+        resource = Resource(kind, name, files[ident], node, document)
+        index[ident] = resource
+        result.resources.append(resource)
+
+    ctx = _Context(result.env_name, index, tree, substituter, report)
+    for resource in result.resources:
+        ctx.resource = resource
+        for issue in KINDS[resource.kind].check(resource.name, resource.spec, ctx):
+            pos = issue.pos or locate(resource.node, issue.path)
+            context = f"{resource.kind} {resource.name}" if pos.file != resource.file else ""
+            diag_path = format_path(issue.path)  # in the referenced file when issue.pos
+            if issue.severity == "warning":
+                report.warning(pos, issue.message, diag_path, context)
+            else:
+                report.error(pos, issue.message, diag_path, context)
+    if not result.resources and not report.errors and tree.spec_files:
+        report.error(Pos(display_path(tree.root)), "no resources defined")
+    return result

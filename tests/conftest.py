@@ -1,0 +1,64 @@
+"""Shared test helpers: hypothesis profiles, spec trees in temporary directories, the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from reconciler.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "specs"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# CI runs at least 2,000 examples per property; locally a quicker default.
+settings.register_profile("ci", max_examples=2000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=200, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE",
+                                     "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture
+def spec_tree(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
+    """Write ``{relative path: YAML text}`` under a fresh directory and return it."""
+
+    def write(files: dict[str, str]) -> Path:
+        root = tmp_path / "specs"
+        for rel, text in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        root.mkdir(exist_ok=True)
+        return root
+
+    return write
+
+
+@pytest.fixture
+def examples_copy(tmp_path: Path) -> Path:
+    dest = tmp_path / "specs"
+    shutil.copytree(EXAMPLES, dest)
+    return dest
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+        ) -> Callable[..., tuple[int, str, str]]:
+    """Run ``sagectl ARGS`` in process; returns (exit code, stdout, stderr)."""
+
+    def run(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
