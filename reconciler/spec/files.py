@@ -89,7 +89,7 @@ def _spec_files(root: Path, env_dir: Path | None) -> list[Path]:
     return found
 
 
-def _auxiliary(doc: RawDocument, boundary: Path) -> list[Path]:
+def _auxiliary(doc: RawDocument) -> list[Path]:
     node = doc.node
     if not isinstance(node, MapNode):
         return []
@@ -127,7 +127,7 @@ def read_tree(path: Path) -> SpecTree:
         parsed.append(parse_file(file, display_path(file)))
         for i, node in enumerate(parsed[-1].documents):
             tree.documents.append(RawDocument(parsed[-1].filename, file, i, node))
-    auxiliary = {aux for doc in tree.documents for aux in _auxiliary(doc, boundary)}
+    auxiliary = {aux for doc in tree.documents for aux in _auxiliary(doc)}
     tree.documents = [d for d in tree.documents if d.path.resolve() not in auxiliary]
     for file, result in zip(files, parsed, strict=True):
         if file.resolve() in auxiliary:

@@ -151,7 +151,7 @@ class _Context:
         return LoadedFile(parsed.filename, to_python(node), node)
 
 
-def _envelope(node: Node, file: str, report: Report) -> tuple[str, str] | None:
+def _envelope(node: Node, report: Report) -> tuple[str, str] | None:
     """(kind, name) if the document's envelope is usable; reports why not otherwise."""
     if not isinstance(node, MapNode):
         report.error(node.pos, "a sagectl document is a mapping with apiVersion, kind, metadata "
@@ -214,7 +214,7 @@ def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None
         if isinstance(raw.node, ScalarNode) and raw.node.value is None:
             continue  # an empty document (e.g. a trailing ---)
         node = substituter.node(raw.node)
-        ident = _envelope(node, raw.file, report)
+        ident = _envelope(node, report)
         if ident is None:
             continue
         assert isinstance(node, MapNode)

@@ -141,7 +141,7 @@ def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def _non_null(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+def _non_null(node: dict[str, Any]) -> dict[str, Any]:
     options = [o for o in node.get("anyOf", []) if o.get("type") != "null"]
     if len(options) == 1:
         merged = {k: v for k, v in node.items() if k != "anyOf"}
@@ -150,8 +150,8 @@ def _non_null(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def _type_text(schema: dict[str, Any], node: dict[str, Any]) -> str:
-    node = _non_null(schema, node)
+def _type_text(node: dict[str, Any]) -> str:
+    node = _non_null(node)
     if "$ref" in node:
         return "mapping"
     if "const" in node:
@@ -159,16 +159,16 @@ def _type_text(schema: dict[str, Any], node: dict[str, Any]) -> str:
     if "enum" in node:
         return "one of " + ", ".join(f"`{v}`" for v in node["enum"])
     if "anyOf" in node:
-        return " or ".join(_type_text(schema, o) for o in node["anyOf"]
+        return " or ".join(_type_text(o) for o in node["anyOf"]
                            if o.get("type") != "null")
     kind = node.get("type")
     if kind == "array":
-        return f"list of {_type_text(schema, node.get('items', {}))}"
+        return f"list of {_type_text(node.get('items', {}))}"
     if kind == "object":
         patterns = list(node.get("patternProperties", {}).values())
         extra = patterns[0] if len(patterns) == 1 else node.get("additionalProperties")
         if isinstance(extra, dict) and extra:
-            return f"map of {_type_text(schema, extra)}"
+            return f"map of {_type_text(extra)}"
         return "mapping"
     if isinstance(kind, list):
         return " or ".join(kind)
@@ -191,12 +191,12 @@ def _describe(text: str) -> str:
 
 def _rows(schema: dict[str, Any], node: dict[str, Any], prefix: str,
           depth: int = 0) -> list[str]:
-    node = _resolve(schema, _non_null(schema, node))
+    node = _resolve(schema, _non_null(node))
     rows: list[str] = []
     required = set(node.get("required", []))
     for name, sub in node.get("properties", {}).items():
         path = f"{prefix}.{name}" if prefix else name
-        plain = _non_null(schema, sub)
+        plain = _non_null(sub)
         target = plain
         suffix = ""
         if plain.get("type") == "array" and "$ref" in plain.get("items", {}):
@@ -213,7 +213,7 @@ def _rows(schema: dict[str, Any], node: dict[str, Any], prefix: str,
         if "default" in sub and sub["default"] not in (None, [], {}):
             default = f" Default: `{json.dumps(sub['default'])}`."
         req = "yes" if name in required else ""
-        rows.append(f"| `{path}{suffix}` | {_type_text(schema, sub)} | {req} | "
+        rows.append(f"| `{path}{suffix}` | {_type_text(sub)} | {req} | "
                     f"{_describe(desc)}{default} |")
         if "$ref" in target and depth < 12:
             rows += _rows(schema, target, f"{path}{suffix}", depth + 1)
