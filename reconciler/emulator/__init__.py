@@ -1,0 +1,188 @@
+"""The local SageMaker: moto, plus the SageMaker behaviour sagectl relies on, plus fault injection.
+
+In process (tests)::
+
+    with in_process(time_factor=0.001) as emu:
+        sm = emu.client("sagemaker")
+        ...
+        emu.fail_next_update("fraud-scorer", "silent_rollback")
+
+As a server (demo, other tools): ``sagectl emulator serve --port 5055``, then point any boto3
+program at it with ``AWS_ENDPOINT_URL=http://127.0.0.1:5055``; ``RemoteEmulator`` gives the same
+controls over HTTP. What the emulator adds to moto is listed in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from reconciler.emulator.dispatch import install
+from reconciler.emulator.faults import CallFault, EndpointFault
+from reconciler.emulator.state import STATE, Durations, EmulatorState
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_SESSION_TOKEN": "testing"}
+
+
+class Emulator:
+    """Controls of the emulator running in this process (tests, the served emulator)."""
+
+    def __init__(self, state: EmulatorState = STATE, endpoint_url: str | None = None,
+                 region: str = DEFAULT_REGION) -> None:
+        self.state = state
+        self.endpoint_url = endpoint_url
+        self.region = region
+
+    # -- clients ---------------------------------------------------------------------------
+    def client(self, service: str, region: str | None = None, retries: int = 1) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service, region_name=region or self.region, endpoint_url=self.endpoint_url,
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+            config=Config(retries={"total_max_attempts": retries, "mode": "standard"}),
+        )
+
+    # -- time ------------------------------------------------------------------------------
+    def advance(self, seconds: float) -> None:
+        """Move simulated time forward (e.g. past an update's duration)."""
+        self.state.clock.advance(seconds)
+
+    def freeze(self) -> None:
+        """Stop simulated time: it then moves only by ``advance``."""
+        self.state.clock.freeze()
+
+    def unfreeze(self) -> None:
+        self.state.clock.unfreeze()
+
+    def set_time_factor(self, factor: float) -> None:
+        """Real seconds per simulated second (1.0 = real time, 0.001 = 1000x faster)."""
+        self.state.clock.set_time_factor(factor)
+
+    def now(self) -> float:
+        return self.state.clock.now()
+
+    @property
+    def durations(self) -> Durations:
+        return self.state.durations
+
+    def set_durations(self, **seconds: float) -> None:
+        for name, value in seconds.items():
+            if not hasattr(self.state.durations, name):
+                raise ValueError(f"unknown duration {name!r}")
+            setattr(self.state.durations, name, float(value))
+
+    # -- faults ----------------------------------------------------------------------------
+    def inject(self, error: str = "throttle", service: str | None = None,
+               action: str | None = None, times: int | None = 1,
+               probability: float | None = None) -> None:
+        """Answer matching calls with ``throttle`` (ThrottlingException), ``5xx`` (500) or
+        ``503``: ``times`` times, or with ``probability`` on every call."""
+        if error not in ("throttle", "5xx", "503"):
+            raise ValueError("error is one of throttle, 5xx, 503")
+        self.state.faults.add(CallFault(error, service, action,  # type: ignore[arg-type]
+                                        None if probability is not None else times,
+                                        probability))
+
+    def set_latency(self, seconds: float, service: str | None = None) -> None:
+        """Add ``seconds`` of real latency to every call (of one service)."""
+        self.state.faults.latency[service] = seconds
+
+    def fail_next_update(self, endpoint: str, kind: str = "fail",
+                         reason: str | None = None) -> None:
+        """The next UpdateEndpoint of ``endpoint``: ``fail`` (ends Failed), ``silent_rollback``
+        (ends InService on the old config with a FailureReason), ``rollback_failed`` (ends
+        UpdateRollbackFailed) or ``hang`` (stays Updating)."""
+        if kind not in ("fail", "silent_rollback", "rollback_failed", "hang"):
+            raise ValueError("kind is one of fail, silent_rollback, rollback_failed, hang")
+        default = {"fail": "Failed to deploy the new endpoint configuration (injected).",
+                   "silent_rollback": "Update failed and was rolled back (injected).",
+                   "rollback_failed": "Update failed and its rollback failed too (injected).",
+                   "hang": ""}[kind]
+        self.state.faults.set_endpoint_fault(endpoint, "update", EndpointFault(
+            kind, reason or default))  # type: ignore[arg-type]
+
+    def fail_next_create(self, endpoint: str, reason: str | None = None) -> None:
+        self.state.faults.set_endpoint_fault(endpoint, "create", EndpointFault(
+            "fail", reason or "Failed to create the endpoint (injected)."))
+
+    # -- crash point -----------------------------------------------------------------------
+    @property
+    def mutations(self) -> int:
+        """Mutating calls that took effect so far."""
+        return self.state.faults.mutations
+
+    def arm_crash(self, after_mutations: int, hold_timeout: float = 60.0) -> None:
+        """Hold the response of the ``after_mutations``-th mutating call from now on."""
+        self.state.faults.arm_crash(after_mutations, hold_timeout)
+
+    def wait_for_crash(self, timeout: float = 30.0) -> str | None:
+        """Block until the armed call has taken effect; its ``service:Action`` (None on timeout)."""
+        crash = self.state.faults.crash
+        return crash.action if crash.reached.wait(timeout) else None
+
+    def release_crash(self) -> None:
+        self.state.faults.crash.released.set()
+
+    # -- alarms and the autoscaler ------------------------------------------------------------
+    def set_alarm_state(self, name: str, state: str, reason: str = "set by the emulator",
+                        region: str | None = None) -> None:
+        self.client("cloudwatch", region).set_alarm_state(
+            AlarmName=name, StateValue=state, StateReason=reason)
+
+    def use_metric_alarms(self, enabled: bool = True) -> None:
+        """Evaluate single-metric alarms from PutMetricData datapoints on the simulated clock."""
+        self.state.metric_alarms = enabled
+
+    def scale_variant(self, endpoint: str, variant: str, count: int,
+                      region: str | None = None, account: str = DEFAULT_ACCOUNT) -> None:
+        """What the autoscaler does: move a variant's instance count without UpdateEndpoint."""
+        from reconciler.emulator.sagemaker.store import hosting
+
+        hosting(account, region or self.region).scale_variant(endpoint, variant, count)
+
+    # -- bookkeeping -----------------------------------------------------------------------
+    @property
+    def calls(self) -> Counter[tuple[str, str]]:
+        """Calls served so far, by (service, Action)."""
+        return self.state.calls
+
+    def reset(self) -> None:
+        """Empty emulated AWS and forget faults and counts."""
+        from moto.core.base_backend import BackendDict
+
+        BackendDict.reset()
+        self.state.reset()
+
+
+@contextmanager
+def in_process(time_factor: float = 0.001, region: str = DEFAULT_REGION) -> Iterator[Emulator]:
+    """An emulator in this process, empty at the start, gone at the end."""
+    from moto import mock_aws
+
+    install()
+    saved = {k: os.environ.get(k) for k in FAKE_CREDENTIALS}
+    os.environ.update(FAKE_CREDENTIALS)
+    STATE.reset()
+    STATE.clock.unfreeze()
+    STATE.clock.set_time_factor(time_factor)
+    try:
+        with mock_aws():
+            yield Emulator(STATE, region=region)
+    finally:
+        STATE.reset()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+__all__ = ["DEFAULT_ACCOUNT", "DEFAULT_REGION", "Emulator", "in_process", "install"]

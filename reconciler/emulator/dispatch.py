@@ -1,0 +1,136 @@
+"""The one place every emulated AWS call passes through.
+
+moto routes each request to ``BaseResponse.call_action`` (in process and in the server alike).
+``install()`` wraps it so that, for every service:
+
+1. the call is counted, and any configured latency is added;
+2. an injected fault (throttling, 5xx) is answered before anything changes;
+3. the operations the emulator implements itself (``@handler``) are served by it, the rest by moto;
+4. a mutating call that took effect counts towards the crash point, where its response is held.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult, BaseResponse
+
+from reconciler.emulator.faults import is_mutating
+from reconciler.emulator.state import STATE
+
+Params = dict[str, Any]
+
+
+class AwsError(ServiceException):
+    """An AWS error answered by the emulator, serialized for the service's protocol."""
+
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(code, message)
+        self.status = status
+
+
+def validation(message: str) -> AwsError:
+    return AwsError("ValidationException", message)
+
+
+@dataclass(frozen=True)
+class CallContext:
+    service: str
+    action: str
+    account: str
+    region: str
+
+
+Handler = Callable[[CallContext, Params], Params | None]
+HANDLERS: dict[tuple[str, str], Handler] = {}
+
+
+def handler(service: str, action: str) -> Callable[[Handler], Handler]:
+    """Serve ``action`` of ``service`` (moto's service name, e.g. ``sagemaker``)."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[(service, action)] = fn
+        return fn
+
+    return register
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def dumps(payload: Params) -> str:
+    return json.dumps(payload, default=_json_default)
+
+
+_ORIGINAL: Callable[[BaseResponse], Any] | None = None
+
+
+def _error(response: BaseResponse, error: AwsError) -> Any:
+    with warnings.catch_warnings():  # e.g. ThrottlingException is in no service's error shapes
+        warnings.simplefilter("ignore", UserWarning)
+        status, headers, body = response.serialized(ActionResult(error))
+    return (error.status or status), headers, body
+
+
+def _call_action(self: BaseResponse) -> Any:
+    assert _ORIGINAL is not None
+    service = self.service_name or ""
+    action = self._get_action()
+    STATE.count(service, action)
+    delay = STATE.faults.latency_for(service)
+    if delay:
+        time.sleep(delay)
+
+    fault = STATE.faults.take(service, action)
+    if fault is not None:
+        if fault.kind == "throttle":
+            return _error(self, AwsError("ThrottlingException", "Rate exceeded"))
+        status = 503 if fault.kind == "503" else 500
+        code = "ServiceUnavailable" if status == 503 else "InternalFailure"
+        return _error(self, AwsError(code, "injected server error", status))
+
+    fn = HANDLERS.get((service, action))
+    if fn is None:
+        result = _ORIGINAL(self)
+    else:
+        ctx = CallContext(service, action, self.current_account, self.region)
+        try:
+            raw = self.body or "{}"
+            params = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+            payload = fn(ctx, params) or {}
+        except AwsError as err:
+            return _error(self, err)
+        except ServiceException as err:
+            status, headers, body = self.serialized(ActionResult(err))
+            return status, headers, body
+        headers = dict(self.response_headers)
+        headers["Content-Type"] = "application/x-amz-json-1.1"
+        result = (200, headers, dumps(payload))
+
+    status = result[0] if isinstance(result, tuple) else 200
+    if is_mutating(action) and int(status) < 400:
+        crash = STATE.faults.count_mutation(f"{service}:{action}")
+        if crash is not None:
+            crash.reached.set()
+            crash.released.wait(crash.hold_timeout)
+    return result
+
+
+def install() -> None:
+    """Wrap moto's dispatch and load the emulator's services (idempotent)."""
+    global _ORIGINAL
+    if _ORIGINAL is None:
+        _ORIGINAL = BaseResponse.call_action
+        BaseResponse.call_action = _call_action  # type: ignore[method-assign]
+    # Importing the service modules registers their handlers and patches.
+    from reconciler.emulator import services  # noqa: F401

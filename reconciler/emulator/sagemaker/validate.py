@@ -1,0 +1,162 @@
+"""Request validation for emulated SageMaker hosting, with AWS's error codes and wording.
+
+botocore only checks types and minimums; SageMaker itself enforces the rest (sagemaker-rules.md
+items 8-13). Messages follow the shape AWS uses ("Could not find model \"arn...\".").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from reconciler.emulator.dispatch import AwsError, validation
+
+Params = dict[str, Any]
+
+NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+(-[a-z0-9]+)?\.[a-z0-9]+$")
+WAIT_MAX = 3600
+TIMEOUT_RANGE = (600, 28800)
+
+
+def check_name(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not NAME.match(value):
+        raise validation(f"1 validation error detected: Value '{value}' at '{field}' failed to "
+                         "satisfy constraint: Member must satisfy regular expression pattern: "
+                         "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+    return value
+
+
+def not_found(kind: str, arn: str) -> AwsError:
+    return validation(f'Could not find {kind} "{arn}".')
+
+
+def already_exists(kind: str, arn: str) -> AwsError:
+    return validation(f'Cannot create already existing {kind} "{arn}".')
+
+
+def check_variant(v: Params, field: str, require_model: Any) -> None:
+    """``require_model(name)`` raises when the model does not exist."""
+    check_name(v.get("VariantName"), f"{field}.variantName")
+    require_model(v.get("ModelName"))
+    serverless = v.get("ServerlessConfig")
+    if serverless is not None:
+        memory = serverless.get("MemorySizeInMB")
+        if not isinstance(memory, int) or memory % 1024 or not 1024 <= memory <= 6144:
+            raise validation(f"Invalid MemorySizeInMB {memory} for variant "
+                             f"{v['VariantName']}: valid values are 1024, 2048, 3072, 4096, "
+                             "5120 and 6144.")
+        concurrency = serverless.get("MaxConcurrency")
+        if not isinstance(concurrency, int) or not 1 <= concurrency <= 200:
+            raise validation(f"Invalid MaxConcurrency {concurrency}: must be 1-200.")
+        provisioned = serverless.get("ProvisionedConcurrency")
+        if provisioned is not None and not 1 <= provisioned <= concurrency:
+            raise validation(f"ProvisionedConcurrency {provisioned} must be between 1 and "
+                             f"MaxConcurrency ({concurrency}).")
+        if v.get("InstanceType") or v.get("InitialInstanceCount"):
+            raise validation(f"Variant {v['VariantName']}: ServerlessConfig cannot be combined "
+                             "with InstanceType or InitialInstanceCount.")
+        return
+    itype = v.get("InstanceType")
+    if not isinstance(itype, str) or not INSTANCE_TYPE.match(itype):
+        raise validation(f"1 validation error detected: Value '{itype}' at "
+                         f"'{field}.instanceType' failed to satisfy constraint: Member must be a "
+                         "valid SageMaker instance type.")
+    count = v.get("InitialInstanceCount")
+    if not isinstance(count, int) or count < 1:
+        raise validation(f"Variant {v['VariantName']} needs InitialInstanceCount of at least 1.")
+    weight = v.get("InitialVariantWeight", 1.0)
+    if not isinstance(weight, int | float) or weight < 0:
+        raise validation(f"InitialVariantWeight of variant {v['VariantName']} must be >= 0.")
+
+
+def check_config(request: Params, require_model: Any) -> None:
+    variants = request.get("ProductionVariants") or []
+    if not 1 <= len(variants) <= 10:
+        raise validation("1 validation error detected: Value at 'productionVariants' failed to "
+                         "satisfy constraint: Member must have length between 1 and 10")
+    shadows = request.get("ShadowProductionVariants") or []
+    names = [v.get("VariantName") for v in variants + shadows]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise validation(f"Variant names must be unique; duplicated: {', '.join(duplicates)}.")
+    for i, v in enumerate(variants):
+        check_variant(v, f"productionVariants.{i + 1}.member", require_model)
+    for i, v in enumerate(shadows):
+        check_variant(v, f"shadowProductionVariants.{i + 1}.member", require_model)
+    if all(v.get("InitialVariantWeight", 1.0) == 0 for v in variants):
+        raise validation("At least one production variant must have a non-zero "
+                         "InitialVariantWeight.")
+    serverless = [v for v in variants + shadows if v.get("ServerlessConfig")]
+    if serverless and len(variants + shadows) > 1:
+        raise validation("A serverless endpoint configuration supports exactly one variant.")
+    if serverless and request.get("AsyncInferenceConfig"):
+        raise validation("AsyncInferenceConfig is not supported for serverless variants.")
+    if serverless and request.get("DataCaptureConfig"):
+        raise validation("DataCaptureConfig is not supported for serverless endpoints.")
+    capture = request.get("DataCaptureConfig")
+    if capture is not None:
+        pct = capture.get("InitialSamplingPercentage")
+        if not isinstance(pct, int) or not 0 <= pct <= 100:
+            raise validation("DataCaptureConfig.InitialSamplingPercentage must be 0-100.")
+
+
+def _size_percent(size: Params, count: int) -> float:
+    if size["Type"] == "CAPACITY_PERCENT":
+        return float(size["Value"])
+    return 100.0 * size["Value"] / count if count else math.inf
+
+
+def check_deployment(cfg: Params, counts: dict[str, int | None], serverless: bool,
+                     alarm_exists: Any) -> None:
+    """UpdateEndpoint's DeploymentConfig against the variants it deploys (their counts)."""
+    bg, rolling = cfg.get("BlueGreenUpdatePolicy"), cfg.get("RollingUpdatePolicy")
+    if bg and rolling:
+        raise validation("Only one of BlueGreenUpdatePolicy and RollingUpdatePolicy can be "
+                         "specified.")
+    instance_counts = [c for c in counts.values() if c]
+    if bg:
+        routing = bg["TrafficRoutingConfiguration"]
+        if not 0 <= routing.get("WaitIntervalInSeconds", 0) <= WAIT_MAX:
+            raise validation("WaitIntervalInSeconds must be between 0 and 3600.")
+        if not 0 <= bg.get("TerminationWaitInSeconds", 0) <= WAIT_MAX:
+            raise validation("TerminationWaitInSeconds must be between 0 and 3600.")
+        timeout = bg.get("MaximumExecutionTimeoutInSeconds")
+        if timeout is not None and not TIMEOUT_RANGE[0] <= timeout <= TIMEOUT_RANGE[1]:
+            raise validation("MaximumExecutionTimeoutInSeconds must be between 600 and 28800.")
+        kind = routing["Type"]
+        if kind == "CANARY":
+            size = routing.get("CanarySize")
+            if size is None:
+                raise validation("CanarySize is required for CANARY traffic routing.")
+            for count in instance_counts:
+                if _size_percent(size, count) > 50:
+                    raise validation("CanarySize must be less than or equal to 50% of the "
+                                     f"variant's total instance count ({count}).")
+        if kind == "LINEAR":
+            size = routing.get("LinearStepSize")
+            if size is None:
+                raise validation("LinearStepSize is required for LINEAR traffic routing.")
+            for count in instance_counts:
+                if not 10 <= _size_percent(size, count) <= 50:
+                    raise validation("LinearStepSize must be 10-50% of the variant's total "
+                                     f"instance count ({count}).")
+    if rolling:
+        if serverless:
+            raise validation("RollingUpdatePolicy is not supported for serverless endpoints.")
+        if len(counts) > 1:
+            raise validation("RollingUpdatePolicy is not supported for endpoints with multiple "
+                             "production variants.")
+        for count in instance_counts:
+            if not 5 <= _size_percent(rolling["MaximumBatchSize"], count) <= 50:
+                raise validation("MaximumBatchSize must be 5-50% of the variant's total "
+                                 f"instance count ({count}).")
+    alarms = (cfg.get("AutoRollbackConfiguration") or {}).get("Alarms") or []
+    if len(alarms) > 10:
+        raise validation("AutoRollbackConfiguration supports at most 10 alarms.")
+    for alarm in alarms:
+        name = alarm.get("AlarmName")
+        if not alarm_exists(name):
+            raise validation(f"CloudWatch alarm {name} does not exist or SageMaker is not "
+                             "authorized to describe it (cloudwatch:DescribeAlarms).")

@@ -1,0 +1,56 @@
+"""The emulator's process-wide settings: clock, durations, faults, call counts.
+
+Emulated AWS *resources* are not kept here: they hang off moto's backend objects (one per account
+and region), so moto's own reset — a new ``mock_aws``, or ``POST /moto-api/reset`` on the server —
+clears them too. ``reset()`` clears what lives here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+from reconciler.emulator.clock import Clock
+from reconciler.emulator.faults import Faults
+
+
+@dataclass
+class Durations:
+    """Simulated seconds each transition takes (scaled to real time by the clock)."""
+
+    create: float = 360.0
+    """Creating -> InService."""
+    provision: float = 300.0
+    """An update's new fleet comes up (blue/green) or one batch is replaced (rolling)."""
+    weights: float = 30.0
+    """UpdateEndpointWeightsAndCapacities: Updating -> InService."""
+    rollback: float = 120.0
+    """RollingBack -> InService on the old config."""
+    delete: float = 60.0
+    """Deleting -> gone."""
+
+
+class EmulatorState:
+    def __init__(self, time_factor: float = 1.0) -> None:
+        self.clock = Clock(time_factor)
+        self.durations = Durations()
+        self.faults = Faults()
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.metric_alarms = False
+        """Evaluate alarms from metric data (PutMetricData) instead of only by SetAlarmState."""
+        self._lock = threading.Lock()
+
+    def count(self, service: str, action: str) -> None:
+        with self._lock:
+            self.calls[(service, action)] += 1
+
+    def reset(self) -> None:
+        """Forget faults, counts and settings (the clock's speed is kept)."""
+        self.durations = Durations()
+        self.faults = Faults()
+        self.calls = Counter()
+        self.metric_alarms = False
+
+
+STATE = EmulatorState()

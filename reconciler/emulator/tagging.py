@@ -1,0 +1,1 @@
+"""Resource Groups Tagging API coverage of SageMaker (placeholder: being implemented)."""
