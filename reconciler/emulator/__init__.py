@@ -14,7 +14,9 @@ controls over HTTP. What the emulator adds to moto is listed in the README.
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +32,16 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
                     "AWS_SESSION_TOKEN": "testing"}
 
 
+_SESSION_LOCK = threading.Lock()
+
+
+@functools.cache
+def _session() -> Any:
+    import boto3
+
+    return boto3.Session()
+
+
 class Emulator:
     """Controls of the emulator running in this process (tests, the served emulator)."""
 
@@ -41,14 +53,15 @@ class Emulator:
 
     # -- clients ---------------------------------------------------------------------------
     def client(self, service: str, region: str | None = None, retries: int = 1) -> Any:
-        import boto3
+        """A boto3 client for the emulator (no retries unless asked: tests see every error)."""
         from botocore.config import Config
 
-        return boto3.client(
-            service, region_name=region or self.region, endpoint_url=self.endpoint_url,
-            aws_access_key_id="testing", aws_secret_access_key="testing",
-            config=Config(retries={"total_max_attempts": retries, "mode": "standard"}),
-        )
+        with _SESSION_LOCK:  # one shared session: service models are loaded once
+            return _session().client(
+                service, region_name=region or self.region, endpoint_url=self.endpoint_url,
+                aws_access_key_id="testing", aws_secret_access_key="testing",
+                config=Config(retries={"total_max_attempts": retries, "mode": "standard"}),
+            )
 
     # -- time ------------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
@@ -133,9 +146,14 @@ class Emulator:
 
     # -- alarms and the autoscaler ------------------------------------------------------------
     def set_alarm_state(self, name: str, state: str, reason: str = "set by the emulator",
-                        region: str | None = None) -> None:
-        self.client("cloudwatch", region).set_alarm_state(
-            AlarmName=name, StateValue=state, StateReason=reason)
+                        region: str | None = None, account: str = DEFAULT_ACCOUNT) -> None:
+        """What SetAlarmState does (directly on the backend: works in the server too)."""
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        backend = cloudwatch_backends[account][region or self.region]
+        if name not in backend.alarms:
+            raise KeyError(f"no alarm {name!r}")
+        backend.set_alarm_state(name, reason, "{}", state)
 
     def use_metric_alarms(self, enabled: bool = True) -> None:
         """Evaluate single-metric alarms from PutMetricData datapoints on the simulated clock."""

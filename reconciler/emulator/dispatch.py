@@ -48,6 +48,12 @@ class CallContext:
     region: str
 
 
+def service_key(name: str | None) -> str:
+    """Service names are compared without hyphens: moto says ``application-autoscaling``,
+    its package is ``applicationautoscaling``; both mean the same service here."""
+    return (name or "").replace("-", "").lower()
+
+
 Handler = Callable[[CallContext, Params], Params | None]
 HANDLERS: dict[tuple[str, str], Handler] = {}
 
@@ -56,7 +62,7 @@ def handler(service: str, action: str) -> Callable[[Handler], Handler]:
     """Serve ``action`` of ``service`` (moto's service name, e.g. ``sagemaker``)."""
 
     def register(fn: Handler) -> Handler:
-        HANDLERS[(service, action)] = fn
+        HANDLERS[(service_key(service), action)] = fn
         return fn
 
     return register
@@ -84,7 +90,7 @@ def _error(response: BaseResponse, error: AwsError) -> Any:
 
 def _call_action(self: BaseResponse) -> Any:
     assert _ORIGINAL is not None
-    service = self.service_name or ""
+    service = service_key(self.service_name)
     action = self._get_action()
     STATE.count(service, action)
     delay = STATE.faults.latency_for(service)

@@ -34,7 +34,8 @@ class CallFault:
     probability: float | None = None
 
     def matches(self, service: str, action: str) -> bool:
-        return (self.service in (None, service)) and (self.action in (None, action))
+        mine = self.service.replace("-", "").lower() if self.service else None
+        return (mine in (None, service)) and (self.action in (None, action))
 
 
 @dataclass
@@ -85,7 +86,10 @@ class Faults:
             return None
 
     def latency_for(self, service: str) -> float:
-        return self.latency.get(service, self.latency.get(None, 0.0))
+        for key, seconds in self.latency.items():
+            if key is not None and key.replace("-", "").lower() == service:
+                return seconds
+        return self.latency.get(None, 0.0)
 
     # -- endpoint faults -------------------------------------------------------------------
     def set_endpoint_fault(self, endpoint: str, operation: str, fault: EndpointFault) -> None:

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from reconciler.emulator import cloudwatch
 from reconciler.emulator.dispatch import CallContext, handler, validation
 from reconciler.emulator.sagemaker import lifecycle, validate
 from reconciler.emulator.sagemaker.store import (
@@ -27,6 +28,10 @@ from reconciler.emulator.state import STATE
 
 Params = dict[str, Any]
 SM = "sagemaker"
+
+# Endpoints settle just before and just after any alarm changes state (see lifecycle.py).
+if lifecycle.settle not in cloudwatch.LISTENERS:
+    cloudwatch.LISTENERS.append(lifecycle.settle)
 
 
 def _store(ctx: CallContext) -> Hosting:

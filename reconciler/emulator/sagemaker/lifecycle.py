@@ -114,7 +114,9 @@ def start_delete(ep: Endpoint) -> None:
 
 
 def start_weights(ep: Endpoint, new_variants: list[VariantState]) -> None:
+    """Desired values show at once; current values follow when the transition ends."""
     now = STATE.clock.now()
+    ep.variants = new_variants
     ep.status = "Updating"
     ep.operation = Operation("weights", [Step(now, now + STATE.durations.weights, "Updating",
                                               "Updating")], now, new_variants=new_variants)
