@@ -37,7 +37,8 @@ def run(emu: Emulator, n: int) -> dict[str, tuple[int, float]]:
     def create(i: int) -> None:
         sm.create_model(ModelName=f"m{i}", ExecutionRoleArn=ROLE,
                         PrimaryContainer={"Image": "img"})
-        sm.create_endpoint_config(EndpointConfigName=f"c{i}", ProductionVariants=[_variant(f"m{i}")])
+        sm.create_endpoint_config(EndpointConfigName=f"c{i}",
+                                  ProductionVariants=[_variant(f"m{i}")])
         sm.create_endpoint(EndpointName=f"e{i}", EndpointConfigName=f"c{i}")
 
     timed("create (model + config + endpoint)", 3, create)

@@ -169,7 +169,8 @@ class Emulator:
     # -- bookkeeping -----------------------------------------------------------------------
     @property
     def calls(self) -> Counter[tuple[str, str]]:
-        """Calls served so far, by (service, Action)."""
+        """Calls served so far, by (service, Action); service names without hyphens
+        (``applicationautoscaling``, ``resourcegroupstaggingapi``, ``sagemaker``)."""
         return self.state.calls
 
     def reset(self) -> None:

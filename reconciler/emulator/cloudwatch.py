@@ -4,7 +4,8 @@ Fixes to moto: a new alarm starts in INSUFFICIENT_DATA (moto: OK), and PutMetric
 existing alarm keeps its state ("When you update an existing alarm, its state is left unchanged",
 PutMetricAlarm, CloudWatch API reference). Every state change is announced to listeners, so an
 endpoint whose rollout watches the alarm reacts at that moment. With metric alarms enabled
-(``Emulator.use_metric_alarms``), alarms are also evaluated from PutMetricData datapoints.
+(``Emulator.use_metric_alarms``), alarms are also evaluated from PutMetricData datapoints
+(``metric_evaluation.py``).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def alarm_states(account: str, region: str, names: list[str]) -> dict[str, str]:
     """Current state of each named alarm that exists (evaluated from metrics when enabled)."""
     backend = cloudwatch_backends[account][region]
     if STATE.metric_alarms:
-        from reconciler.emulator.metric_alarms import evaluate_alarms
+        from reconciler.emulator.metric_evaluation import evaluate_alarms
 
         evaluate_alarms(backend, names)
     return {n: backend.alarms[n].state_value for n in names if n in backend.alarms}

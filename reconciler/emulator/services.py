@@ -1,4 +1,9 @@
 """Importing this module registers every emulated service's handlers and patches."""
 
-from reconciler.emulator import autoscaling, cloudwatch, tagging  # noqa: F401
+from reconciler.emulator import (  # noqa: F401
+    app_autoscaling,
+    cloudwatch,
+    metric_evaluation,
+    tagging_api,
+)
 from reconciler.emulator.sagemaker import api, registry, tags  # noqa: F401

@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.emulator import cloudwatch
 from reconciler.emulator.dispatch import CallContext, handler, validation
+from reconciler.emulator.paging import page
 from reconciler.emulator.sagemaker import lifecycle, validate
 from reconciler.emulator.sagemaker.store import (
     Endpoint,
@@ -47,22 +48,6 @@ def _now() -> Any:
 
 
 # -- pagination -------------------------------------------------------------------------------
-
-def page(items: list[Any], params: Params, default: int = 10, maximum: int = 100
-         ) -> tuple[list[Any], str | None]:
-    size = params.get("MaxResults") or default
-    if not 1 <= size <= maximum:
-        raise validation(f"MaxResults must be between 1 and {maximum}.")
-    token = params.get("NextToken")
-    start = 0
-    if token:
-        if not token.startswith("page:") or not token[5:].isdigit():
-            raise validation("Invalid pagination token.")
-        start = int(token[5:])
-    chunk = items[start:start + size]
-    following = start + size
-    return chunk, (f"page:{following}" if following < len(items) else None)
-
 
 def _listing(items: list[Any], params: Params, name_of: Callable[[Any], str],
              created_of: Callable[[Any], Any], status_of: Callable[[Any], str] | None = None
@@ -338,7 +323,7 @@ def _require_in_service(ep: Endpoint, verb: str) -> None:
 
 @handler(SM, "UpdateEndpoint")
 def update_endpoint(ctx: CallContext, params: Params) -> Params:
-    from reconciler.emulator.autoscaling import targets_for_endpoint
+    from reconciler.emulator.app_autoscaling import targets_for_endpoint
     from reconciler.emulator.cloudwatch import alarm_states
 
     store = _store(ctx)

@@ -260,6 +260,10 @@ def observe(hosting: Hosting, ep: Endpoint) -> None:
             t = _first_watched(op, op.checked, until)
             if t is not None:
                 firing = _alarms_firing(hosting, op.alarms)
+                if ep.operation is not op:
+                    # Reading the alarms evaluated metric data, the alarm changed state now, and
+                    # the settle around that change already acted on this endpoint.
+                    continue
                 if firing:
                     _start_rollback(ep, t, firing)
                     continue

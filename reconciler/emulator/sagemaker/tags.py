@@ -13,7 +13,7 @@ from typing import Any
 from moto.sagemaker.models import sagemaker_backends
 
 from reconciler.emulator.dispatch import CallContext, handler, validation
-from reconciler.emulator.sagemaker.api import page
+from reconciler.emulator.paging import page
 from reconciler.emulator.sagemaker.store import hosting
 
 Params = dict[str, Any]
@@ -46,7 +46,10 @@ class _OurTags:
         self.resource.tags = dict(tags)
 
 
-def resolve(ctx: CallContext, arn: Any) -> _MotoTags | _OurTags:
+Tags = _MotoTags | _OurTags
+
+
+def resolve(ctx: CallContext, arn: Any) -> Tags:
     match = ARN.match(arn) if isinstance(arn, str) else None
     if match is None:
         raise validation(f"Invalid resource ARN: {arn!r}.")

@@ -1,0 +1,374 @@
+"""Application Auto Scaling, served by the emulator.
+
+moto's implementation paginates DescribeScalableTargets with a repeating token, matches
+DescribeScalingPolicies' ResourceId as a substring, leaves policies behind when a target is
+deregistered, accepts MinCapacity > MaxCapacity and targets of endpoints that do not exist, and
+rejects the serverless ``sagemaker:variant:DesiredProvisionedConcurrency`` dimension. This module
+replaces it for every namespace; for ``sagemaker`` it also checks the variant exists and can be
+scaled (sagemaker-rules.md item 8: not on burstable ml.t* instances).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from moto.applicationautoscaling.models import applicationautoscaling_backends
+
+from reconciler.emulator.dispatch import AwsError, CallContext, handler, validation
+from reconciler.emulator.paging import page
+from reconciler.emulator.state import STATE
+
+Params = dict[str, Any]
+Key = tuple[str, str, str]  # namespace, resource id, dimension
+AAS = "application-autoscaling"
+INSTANCE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+CONCURRENCY_DIMENSION = "sagemaker:variant:DesiredProvisionedConcurrency"
+
+
+@dataclass
+class Target:
+    key: Key
+    min_capacity: int
+    max_capacity: int
+    role_arn: str
+    suspended: Params
+    created: datetime
+    arn: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Policy:
+    key: Key
+    name: str
+    policy_type: str
+    configuration: Params
+    arn: str
+    created: datetime
+
+
+@dataclass
+class ScheduledAction:
+    key: Key
+    name: str
+    request: Params
+    arn: str
+    created: datetime
+
+
+class Store:
+    def __init__(self) -> None:
+        self.targets: dict[Key, Target] = {}
+        self.policies: dict[tuple[Key, str], Policy] = {}
+        self.actions: dict[tuple[Key, str], ScheduledAction] = {}
+        self.lock = threading.RLock()
+
+
+def store(account: str, region: str) -> Store:
+    backend = applicationautoscaling_backends[account][region]
+    found = getattr(backend, "_sagectl_aas", None)
+    if found is None:
+        found = Store()
+        backend._sagectl_aas = found
+    return found
+
+
+def targets_for_endpoint(account: str, region: str, endpoint: str) -> dict[str, Target]:
+    """Registered scalable targets of an endpoint's variants, by variant name."""
+    prefix = f"endpoint/{endpoint}/variant/"
+    with store(account, region).lock:
+        return {key[1][len(prefix):]: t for key, t in store(account, region).targets.items()
+                if key[0] == "sagemaker" and key[1].startswith(prefix)}
+
+
+def _key(params: Params) -> Key:
+    namespace = params.get("ServiceNamespace")
+    resource = params.get("ResourceId")
+    dimension = params.get("ScalableDimension")
+    if not namespace or not resource or not dimension:
+        raise validation("ServiceNamespace, ResourceId and ScalableDimension are required.")
+    if dimension.split(":", 1)[0] != namespace:
+        raise validation(f"Unsupported scalable dimension {dimension} for service namespace "
+                         f"{namespace}.")
+    return namespace, resource, dimension
+
+
+def _described(key: Key) -> str:
+    return (f"service namespace: {key[0]}, resource ID: {key[1]}, scalable dimension: {key[2]}")
+
+
+def _no_target(key: Key) -> AwsError:
+    return AwsError("ObjectNotFoundException", f"No scalable target registered for "
+                                               f"{_described(key)}")
+
+
+def _check_sagemaker_variant(ctx: CallContext, key: Key) -> None:
+    from reconciler.emulator.sagemaker.store import hosting
+
+    parts = key[1].split("/")
+    if len(parts) != 4 or parts[0] != "endpoint" or parts[2] != "variant":
+        raise validation(f"Unsupported resource ID {key[1]}: expected "
+                         "endpoint/<endpoint-name>/variant/<variant-name>.")
+    endpoint, variant = parts[1], parts[3]
+    state = hosting(ctx.account, ctx.region).find_variant(endpoint, variant)
+    if state is None:
+        raise validation(f"The variant {variant} of endpoint {endpoint} does not exist.")
+    if key[2] == INSTANCE_DIMENSION:
+        if state.is_serverless:
+            raise validation(f"Variant {variant} is serverless; scale its provisioned concurrency "
+                             f"({CONCURRENCY_DIMENSION}).")
+        if (state.instance_type or "").startswith("ml.t"):
+            raise validation(f"The instance type {state.instance_type} of variant {variant} "
+                             "is burstable and does not support autoscaling.")
+    elif key[2] == CONCURRENCY_DIMENSION:
+        if not state.is_serverless or not (state.serverless or {}).get("ProvisionedConcurrency"):
+            raise validation(f"Variant {variant} has no provisioned concurrency to scale.")
+    else:
+        raise validation(f"Unsupported scalable dimension {key[2]} for SageMaker variants.")
+
+
+def _suspended(params: Params, previous: Params | None) -> Params:
+    base = previous or {"DynamicScalingInSuspended": False, "DynamicScalingOutSuspended": False,
+                        "ScheduledScalingSuspended": False}
+    return {**base, **(params.get("SuspendedState") or {})}
+
+
+# -- scalable targets -------------------------------------------------------------------------
+
+@handler(AAS, "RegisterScalableTarget")
+def register_scalable_target(ctx: CallContext, params: Params) -> Params:
+    key = _key(params)
+    db = store(ctx.account, ctx.region)
+    with db.lock:
+        existing = db.targets.get(key)
+        low = params.get("MinCapacity", existing.min_capacity if existing else None)
+        high = params.get("MaxCapacity", existing.max_capacity if existing else None)
+        if low is None or high is None:
+            raise validation("MinCapacity and MaxCapacity are required to register a new "
+                             "scalable target.")
+        if low < 0 or high < 0:
+            raise validation("MinCapacity and MaxCapacity must be >= 0.")
+        if low > high:
+            raise validation(f"Minimum capacity ({low}) cannot be larger than maximum capacity "
+                             f"({high}).")
+        if key[0] == "sagemaker":
+            _check_sagemaker_variant(ctx, key)
+        if existing is not None:
+            existing.min_capacity, existing.max_capacity = low, high
+            existing.suspended = _suspended(params, existing.suspended)
+            existing.role_arn = params.get("RoleARN", existing.role_arn)
+            existing.tags.update(params.get("Tags") or {})
+            return {"ScalableTargetARN": existing.arn}
+        role = params.get("RoleARN") or (
+            f"arn:aws:iam::{ctx.account}:role/aws-service-role/{key[0]}.application-autoscaling."
+            "amazonaws.com/AWSServiceRoleForApplicationAutoScaling")
+        arn = (f"arn:aws:application-autoscaling:{ctx.region}:{ctx.account}:scalable-target/"
+               f"{uuid.uuid4().hex}")
+        db.targets[key] = Target(key, low, high, role, _suspended(params, None),
+                                 STATE.clock.datetime(), arn, dict(params.get("Tags") or {}))
+        return {"ScalableTargetARN": arn}
+
+
+@handler(AAS, "DeregisterScalableTarget")
+def deregister_scalable_target(ctx: CallContext, params: Params) -> None:
+    key = _key(params)
+    db = store(ctx.account, ctx.region)
+    with db.lock:
+        if key not in db.targets:
+            raise _no_target(key)
+        del db.targets[key]
+        # AWS deletes the target's scaling policies and scheduled actions with it.
+        for k in [k for k in db.policies if k[0] == key]:
+            del db.policies[k]
+        for k in [k for k in db.actions if k[0] == key]:
+            del db.actions[k]
+
+
+def _matching(params: Params, keys: list[Key], ids_key: str = "ResourceIds") -> list[Key]:
+    namespace = params.get("ServiceNamespace")
+    if not namespace:
+        raise validation("ServiceNamespace is required.")
+    ids = params.get(ids_key)
+    if ids_key == "ResourceIds" and ids is not None and len(ids) > 50:
+        raise validation("ResourceIds can contain at most 50 items.")
+    if isinstance(ids, str):
+        ids = [ids]
+    dimension = params.get("ScalableDimension")
+    return [k for k in keys if k[0] == namespace and (ids is None or k[1] in ids)
+            and (dimension is None or k[2] == dimension)]
+
+
+@handler(AAS, "DescribeScalableTargets")
+def describe_scalable_targets(ctx: CallContext, params: Params) -> Params:
+    db = store(ctx.account, ctx.region)
+    with db.lock:
+        keys = sorted(_matching(params, list(db.targets)))
+        chunk, token = page(keys, params, 50, 50)
+        out: Params = {"ScalableTargets": [_target_view(db.targets[k]) for k in chunk]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+def _target_view(t: Target) -> Params:
+    return {"ServiceNamespace": t.key[0], "ResourceId": t.key[1], "ScalableDimension": t.key[2],
+            "MinCapacity": t.min_capacity, "MaxCapacity": t.max_capacity, "RoleARN": t.role_arn,
+            "CreationTime": t.created, "SuspendedState": dict(t.suspended),
+            "ScalableTargetARN": t.arn}
+
+
+# -- scaling policies -------------------------------------------------------------------------
+
+POLICY_CONFIG = {"TargetTrackingScaling": "TargetTrackingScalingPolicyConfiguration",
+                 "StepScaling": "StepScalingPolicyConfiguration",
+                 "PredictiveScaling": "PredictiveScalingPolicyConfiguration"}
+
+
+@handler(AAS, "PutScalingPolicy")
+def put_scaling_policy(ctx: CallContext, params: Params) -> Params:
+    key = _key(params)
+    name = params.get("PolicyName")
+    if not name:
+        raise validation("PolicyName is required.")
+    policy_type = params.get("PolicyType", "StepScaling")
+    config_key = POLICY_CONFIG.get(policy_type)
+    if config_key is None or config_key not in params:
+        raise validation(f"A {policy_type} policy needs {config_key or 'a configuration'}.")
+    db = store(ctx.account, ctx.region)
+    with db.lock:
+        if key not in db.targets:
+            raise _no_target(key)
+        previous = db.policies.get((key, name))
+        arn = previous.arn if previous else (
+            f"arn:aws:autoscaling:{ctx.region}:{ctx.account}:scalingPolicy:{uuid.uuid4()}:"
+            f"resource/{key[0]}/{key[1]}:policyName/{name}")
+        db.policies[(key, name)] = Policy(key, name, policy_type,
+                                          {config_key: copy.deepcopy(params[config_key])}, arn,
+                                          STATE.clock.datetime())
+        return {"PolicyARN": arn, "Alarms": []}
+
+
+@handler(AAS, "DescribeScalingPolicies")
+def describe_scaling_policies(ctx: CallContext, params: Params) -> Params:
+    db = store(ctx.account, ctx.region)
+    names = params.get("PolicyNames")
+    with db.lock:
+        keys = set(_matching(params, list({k for k, _ in db.policies}), "ResourceId"))
+        found = sorted((p for (k, n), p in db.policies.items()
+                        if k in keys and (names is None or n in names)),
+                       key=lambda p: (p.key, p.name))
+        chunk, token = page(found, params, 10, 10)
+        out: Params = {"ScalingPolicies": [
+            {"PolicyARN": p.arn, "PolicyName": p.name, "ServiceNamespace": p.key[0],
+             "ResourceId": p.key[1], "ScalableDimension": p.key[2], "PolicyType": p.policy_type,
+             **copy.deepcopy(p.configuration), "Alarms": [], "CreationTime": p.created}
+            for p in chunk]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+@handler(AAS, "DeleteScalingPolicy")
+def delete_scaling_policy(ctx: CallContext, params: Params) -> None:
+    key = _key(params)
+    db = store(ctx.account, ctx.region)
+    with db.lock:
+        if db.policies.pop((key, params.get("PolicyName", "")), None) is None:
+            raise AwsError("ObjectNotFoundException", f"No scaling policy found for "
+                                                      f"{_described(key)}, policy name: "
+                                                      f"{params.get('PolicyName')}")
+
+
+# -- scheduled actions ------------------------------------------------------------------------
+
+ACTION_FIELDS = ("Schedule", "Timezone", "StartTime", "EndTime", "ScalableTargetAction")
+
+
+@handler(AAS, "PutScheduledAction")
+def put_scheduled_action(ctx: CallContext, params: Params) -> None:
+    key = _key(params)
+    name = params.get("ScheduledActionName")
+    if not name:
+        raise validation("ScheduledActionName is required.")
+    db = store(ctx.account, ctx.region)
+    with db.lock:
+        if key not in db.targets:
+            raise _no_target(key)
+        previous = db.actions.get((key, name))
+        request = dict(previous.request) if previous else {}
+        request.update({f: copy.deepcopy(params[f]) for f in ACTION_FIELDS if f in params})
+        if "Schedule" not in request:
+            raise validation("Schedule is required for a new scheduled action.")
+        arn = previous.arn if previous else (
+            f"arn:aws:autoscaling:{ctx.region}:{ctx.account}:scheduledAction:{uuid.uuid4()}:"
+            f"resource/{key[0]}/{key[1]}:scheduledActionName/{name}")
+        db.actions[(key, name)] = ScheduledAction(key, name, request, arn,
+                                                  previous.created if previous
+                                                  else STATE.clock.datetime())
+
+
+@handler(AAS, "DescribeScheduledActions")
+def describe_scheduled_actions(ctx: CallContext, params: Params) -> Params:
+    db = store(ctx.account, ctx.region)
+    names = params.get("ScheduledActionNames")
+    with db.lock:
+        keys = set(_matching(params, list({k for k, _ in db.actions}), "ResourceId"))
+        found = sorted((a for (k, n), a in db.actions.items()
+                        if k in keys and (names is None or n in names)),
+                       key=lambda a: (a.key, a.name))
+        chunk, token = page(found, params, 50, 50)
+        out: Params = {"ScheduledActions": [
+            {"ScheduledActionName": a.name, "ScheduledActionARN": a.arn,
+             "ServiceNamespace": a.key[0], "ResourceId": a.key[1], "ScalableDimension": a.key[2],
+             **copy.deepcopy(a.request), "CreationTime": a.created} for a in chunk]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+@handler(AAS, "DeleteScheduledAction")
+def delete_scheduled_action(ctx: CallContext, params: Params) -> None:
+    key = _key(params)
+    db = store(ctx.account, ctx.region)
+    with db.lock:
+        if db.actions.pop((key, params.get("ScheduledActionName", "")), None) is None:
+            raise AwsError("ObjectNotFoundException", f"No scheduled action found for "
+                                                      f"{_described(key)}, scheduled action "
+                                                      f"name: {params.get('ScheduledActionName')}")
+
+
+# -- tags on scalable targets -----------------------------------------------------------------
+
+def _target_by_arn(db: Store, arn: Any) -> Target:
+    found = next((t for t in db.targets.values() if t.arn == arn), None)
+    if found is None:
+        raise AwsError("ResourceNotFoundException", f"No scalable target with ARN {arn}.")
+    return found
+
+
+@handler(AAS, "TagResource")
+def tag_resource(ctx: CallContext, params: Params) -> None:
+    db = store(ctx.account, ctx.region)
+    with db.lock:
+        _target_by_arn(db, params.get("ResourceARN")).tags.update(params.get("Tags") or {})
+
+
+@handler(AAS, "UntagResource")
+def untag_resource(ctx: CallContext, params: Params) -> None:
+    db = store(ctx.account, ctx.region)
+    with db.lock:
+        target = _target_by_arn(db, params.get("ResourceARN"))
+        for key in params.get("TagKeys") or []:
+            target.tags.pop(key, None)
+
+
+@handler(AAS, "ListTagsForResource")
+def list_tags_for_resource(ctx: CallContext, params: Params) -> Params:
+    db = store(ctx.account, ctx.region)
+    with db.lock:
+        return {"Tags": dict(_target_by_arn(db, params.get("ResourceARN")).tags)}

@@ -1,1 +1,0 @@
-"""Resource Groups Tagging API coverage of SageMaker (placeholder: being implemented)."""
