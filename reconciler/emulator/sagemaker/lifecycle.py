@@ -15,6 +15,12 @@ Deployment timeline (simulated seconds; D = provision, W = wait interval, T = te
 - rolling: per batch, provision D and bake W.
 - alarms are watched from the first traffic shift to the end of the termination wait; one in
   ALARM starts RollingBack, which ends InService on the old config with a FailureReason.
+
+Sources: "each step has a baking period during which your CloudWatch alarms monitor the green
+fleet; if alarms trip during any baking period, all traffic rolls back" — developer guide,
+deployment-guardrails-blue-green-linear.html, -canary.html, -all-at-once.html and
+deployment-guardrails-rolling.html. The guide does not say in so many words that canary bakes
+again after its final (100%) shift; the emulator assumes it does, like all-at-once and linear.
 """
 
 from __future__ import annotations

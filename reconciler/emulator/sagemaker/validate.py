@@ -1,5 +1,9 @@
 """Request validation for emulated SageMaker hosting, with AWS's error codes and wording.
 
+Deployment limits: API reference pages TrafficRoutingConfig (canary <= 50%, linear 10-50% of the
+variant's instance count, waits 0-3600), BlueGreenUpdatePolicy (timeout 600-28800) and
+RollingUpdatePolicy (batch 5-50%).
+
 botocore only checks types and minimums; SageMaker itself enforces the rest (sagemaker-rules.md
 items 8-13). Messages follow the shape AWS uses ("Could not find model \"arn...\".").
 """
