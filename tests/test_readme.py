@@ -22,7 +22,7 @@ def test_readme_starts_with_exactly_two_setup_commands() -> None:
     lines = body.strip().splitlines()
     assert len(lines) == 2
     install_and_run, install_and_test = lines
-    assert "pip install -e ." in install_and_run and "sagectl" in install_and_run
+    assert "pip install -e '.[emulator]'" in install_and_run and "sagectl" in install_and_run
     assert install_and_test.endswith("pytest") and "'.[dev]'" in install_and_test
     # The first fenced block comes right after the introduction.
     assert README.index("```bash") < README.index("\n## ")
@@ -61,3 +61,14 @@ def test_every_command_is_documented() -> None:
     commands = next(a for a in parser._actions if a.dest == "command").choices
     for name in commands:
         assert f"sagectl {name}" in README, name
+
+
+def test_the_main_install_brings_what_the_emulator_needs() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    emulator = " ".join(project["optional-dependencies"]["emulator"])
+    for needed in ("moto[", "sagemaker", "applicationautoscaling", "cloudwatch", "dynamodb",
+                   "events", "resourcegroupstaggingapi", "flask"):
+        assert needed in emulator, needed
+    assert "sagemaker-gitops[emulator]" in project["optional-dependencies"]["dev"]

@@ -20,7 +20,7 @@ from typing import Any
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 
 from reconciler.emulator.dispatch import AwsError, CallContext, handler, validation
-from reconciler.emulator.paging import page
+from reconciler.emulator.paging import page, with_token
 from reconciler.emulator.state import STATE
 
 Params = dict[str, Any]
@@ -210,9 +210,7 @@ def describe_scalable_targets(ctx: CallContext, params: Params) -> Params:
         keys = sorted(_matching(params, list(db.targets)))
         chunk, token = page(keys, params, 50, 50)
         out: Params = {"ScalableTargets": [_target_view(db.targets[k]) for k in chunk]}
-    if token:
-        out["NextToken"] = token
-    return out
+    return with_token(out, token)
 
 
 def _target_view(t: Target) -> Params:
@@ -268,9 +266,7 @@ def describe_scaling_policies(ctx: CallContext, params: Params) -> Params:
              "ResourceId": p.key[1], "ScalableDimension": p.key[2], "PolicyType": p.policy_type,
              **copy.deepcopy(p.configuration), "Alarms": [], "CreationTime": p.created}
             for p in chunk]}
-    if token:
-        out["NextToken"] = token
-    return out
+    return with_token(out, token)
 
 
 @handler(AAS, "DeleteScalingPolicy")
@@ -326,9 +322,7 @@ def describe_scheduled_actions(ctx: CallContext, params: Params) -> Params:
             {"ScheduledActionName": a.name, "ScheduledActionARN": a.arn,
              "ServiceNamespace": a.key[0], "ResourceId": a.key[1], "ScalableDimension": a.key[2],
              **copy.deepcopy(a.request), "CreationTime": a.created} for a in chunk]}
-    if token:
-        out["NextToken"] = token
-    return out
+    return with_token(out, token)
 
 
 @handler(AAS, "DeleteScheduledAction")

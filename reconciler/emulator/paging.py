@@ -22,3 +22,11 @@ def page(items: list[Any], params: dict[str, Any], default: int = 10, maximum: i
         start = int(token[5:])
     following = start + size
     return items[start:following], (f"page:{following}" if following < len(items) else None)
+
+
+def with_token(payload: dict[str, Any], token: str | None, key: str = "NextToken"
+               ) -> dict[str, Any]:
+    """``payload`` with the next page's token, when there is one."""
+    if token:
+        payload[key] = token
+    return payload

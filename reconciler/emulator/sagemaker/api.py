@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.emulator import cloudwatch
 from reconciler.emulator.dispatch import CallContext, handler, validation
-from reconciler.emulator.paging import page
+from reconciler.emulator.paging import page, with_token
 from reconciler.emulator.sagemaker import lifecycle, validate
 from reconciler.emulator.sagemaker.store import (
     Endpoint,
@@ -72,12 +72,6 @@ def _listing(items: list[Any], params: Params, name_of: Callable[[Any], str],
     return page(items, params)
 
 
-def _with_token(payload: Params, token: str | None) -> Params:
-    if token:
-        payload["NextToken"] = token
-    return payload
-
-
 # -- models -----------------------------------------------------------------------------------
 
 MODEL_FIELDS = ("PrimaryContainer", "Containers", "InferenceExecutionConfig", "ExecutionRoleArn",
@@ -126,7 +120,7 @@ def list_models(ctx: CallContext, params: Params) -> Params:
     store = _store(ctx)
     items, token = _listing(list(store.models.values()), params, lambda m: m.name,
                             lambda m: m.created)
-    return _with_token({"Models": [{"ModelName": m.name, "ModelArn": m.arn,
+    return with_token({"Models": [{"ModelName": m.name, "ModelArn": m.arn,
                                     "CreationTime": m.created} for m in items]}, token)
 
 
@@ -181,7 +175,7 @@ def delete_endpoint_config(ctx: CallContext, params: Params) -> None:
 def list_endpoint_configs(ctx: CallContext, params: Params) -> Params:
     items, token = _listing(list(_store(ctx).configs.values()), params, lambda c: c.name,
                             lambda c: c.created)
-    return _with_token({"EndpointConfigs": [
+    return with_token({"EndpointConfigs": [
         {"EndpointConfigName": c.name, "EndpointConfigArn": c.arn, "CreationTime": c.created}
         for c in items]}, token)
 
@@ -310,7 +304,7 @@ def list_endpoints(ctx: CallContext, params: Params) -> Params:
             lifecycle.observe(store, ep)
         items, token = _listing(list(store.endpoints.values()), params, lambda e: e.name,
                                 lambda e: e.created, lambda e: e.status)
-        return _with_token({"Endpoints": [
+        return with_token({"Endpoints": [
             {"EndpointName": e.name, "EndpointArn": e.arn, "CreationTime": e.created,
              "LastModifiedTime": e.modified, "EndpointStatus": e.status} for e in items]}, token)
 

@@ -13,7 +13,7 @@ from typing import Any
 from moto.sagemaker.models import sagemaker_backends
 
 from reconciler.emulator.dispatch import CallContext, handler, validation
-from reconciler.emulator.paging import page
+from reconciler.emulator.paging import page, with_token
 from reconciler.emulator.sagemaker.store import hosting
 
 Params = dict[str, Any]
@@ -89,10 +89,7 @@ def add_tags(ctx: CallContext, params: Params) -> Params:
 def list_tags(ctx: CallContext, params: Params) -> Params:
     tags = resolve(ctx, params.get("ResourceArn")).get()
     items, token = page([{"Key": k, "Value": v} for k, v in tags.items()], params, 50, 100)
-    out: Params = {"Tags": items}
-    if token:
-        out["NextToken"] = token
-    return out
+    return with_token({"Tags": items}, token)
 
 
 @handler("sagemaker", "DeleteTags")
