@@ -6,4 +6,4 @@ from reconciler.emulator import (  # noqa: F401
     metric_evaluation,
     tagging_api,
 )
-from reconciler.emulator.sagemaker import api, registry, tags  # noqa: F401
+from reconciler.emulator.sagemaker import api, endpoints, registry, tags  # noqa: F401
