@@ -96,6 +96,74 @@ def _cmd_emulator_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_diagnostics(diags: list, fmt: str) -> None:
+    for diag in diags:
+        print(diag.github() if fmt == "github" else diag.text(), file=sys.stderr)
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from reconciler.aws import AwsConfigError
+    from reconciler.plan.context import PlanOptions
+    from reconciler.plan.planner import make_plan
+    from reconciler.plan.render import markdown, text
+    from reconciler.spec.load import environment_names, load_specs
+    from reconciler.targets import Target, open_aws
+
+    envs = environment_names(args.path)
+    if args.env is None and envs:
+        print(f"sagectl: choose an environment with --env ({', '.join(envs)})", file=sys.stderr)
+        return EXIT_USAGE
+    specs = load_specs(args.path, args.env)
+    if not specs.ok:
+        _print_diagnostics(specs.report.sorted(), "text")
+        print("the specs are invalid; nothing was planned", file=sys.stderr)
+        return EXIT_INVALID
+    _print_diagnostics(specs.report.warnings, "text")
+    target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
+                    concurrency=args.concurrency)
+    options = PlanOptions(prune=args.prune)
+    try:
+        with open_aws(specs, target) as aws:
+            plan = make_plan(specs, aws, Path(args.path).resolve(), options)
+    except AwsConfigError as err:
+        print(f"sagectl: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    except ClientError as err:
+        info = err.response.get("Error", {})
+        print(f"sagectl: AWS refused {err.operation_name}: {info.get('Code')}: "
+              f"{info.get('Message')}", file=sys.stderr)
+        return EXIT_INVALID
+    except BotoCoreError as err:
+        print(f"sagectl: cannot reach AWS: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.out:
+        Path(args.out).write_text(plan.to_json(), encoding="utf-8")
+    rendered = {"json": plan.to_json, "markdown": lambda: markdown.render(plan),
+                "text": lambda: text.render(plan)}[args.format]()
+    sys.stdout.write(rendered)
+    if plan.errors:
+        return EXIT_INVALID
+    if args.detailed_exitcode:
+        return 2 if plan.has_changes else EXIT_OK
+    return EXIT_OK
+
+
+def _add_aws_options(p: argparse.ArgumentParser) -> None:
+    from reconciler.aws import DEFAULT_CONCURRENCY
+
+    p.add_argument("--emulator", action="store_true",
+                   help="use an embedded local SageMaker emulator (no AWS account): an empty "
+                        "account, as the environment's accountId")
+    p.add_argument("--profile", help="AWS profile (default: the standard AWS configuration)")
+    p.add_argument("--region", help="AWS region (default: the environment's region)")
+    p.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+                   help=f"parallel AWS reads (default {DEFAULT_CONCURRENCY})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sagectl",
@@ -114,6 +182,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "github"), default="text",
                    help="text (default), json, or github (workflow annotations)")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("plan", help="show what would change in AWS",
+                       description="Read live AWS, compare it with the specs of one environment "
+                                   "and show what apply would do. Exit codes: 0 success, 1 "
+                                   "error; with --detailed-exitcode 0 no changes, 1 error, "
+                                   "2 changes.")
+    p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
+    p.add_argument("--env", help="environment to plan (required when the specs define some)")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="text (default), json (the plan as data), or markdown (a PR comment)")
+    p.add_argument("--out", help="also save the plan (JSON, with fingerprints) to this file")
+    p.add_argument("--detailed-exitcode", action="store_true",
+                   help="exit 2 when there are changes, 0 when there are none")
+    prune = p.add_mutually_exclusive_group()
+    prune.add_argument("--prune", dest="prune", action="store_true", default=None,
+                       help="plan deletions of owned resources that left the specs")
+    prune.add_argument("--no-prune", dest="prune", action="store_false",
+                       help="never plan deletions (default: the environment's prune setting)")
+    _add_aws_options(p)
+    p.set_defaults(func=_cmd_plan)
 
     p = sub.add_parser("schema", help="write (or check) the JSON Schemas and the spec reference",
                        description="Generate JSON Schemas for editors and the spec reference "

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from reconciler.cli import main
+from reconciler.emulator import Emulator, in_process
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "specs"
@@ -62,3 +63,10 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    """A fresh in-process emulator (moto's reset between tests; nothing leaks)."""
+    with in_process(time_factor=0.001) as emulator:
+        yield emulator

@@ -16,19 +16,19 @@ import yaml
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ValidationError
 
-from reconciler.kinds.alarm import AlarmSpec, Dimension, Metric, MetricDataQuery, MetricStat
+from reconciler.kinds.alarm.spec import AlarmSpec, Dimension, Metric, MetricDataQuery, MetricStat
 from reconciler.kinds.endpoint import autoscaling as aas
 from reconciler.kinds.endpoint import deployment as dep
 from reconciler.kinds.endpoint import spec as ep
 from reconciler.kinds.endpoint import variants as var
-from reconciler.kinds.model import (
+from reconciler.kinds.model.spec import (
     ContainerDefinition,
     InferenceExecutionConfig,
     ModelSpec,
     VpcConfig,
 )
 from reconciler.kinds.model_package_group import ModelPackageGroupSpec
-from reconciler.kinds.pipeline import ParallelismConfiguration, PipelineSpec
+from reconciler.kinds.pipeline.spec import ParallelismConfiguration, PipelineSpec
 from reconciler.spec.documents import all_document_models
 from reconciler.spec.load import load_specs
 from reconciler.spec.nodes import to_python

@@ -16,12 +16,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from reconciler.diagnostics import Pos
 from reconciler.spec.nodes import Node, Path
+
+if TYPE_CHECKING:
+    from reconciler.plan.context import OwnedResource, PlanContext
+    from reconciler.plan.model import KindPlan
+    from reconciler.spec.resolve import Resource
 
 _ACRONYMS = {"gb": "GB", "mb": "MB", "ssm": "SSM"}
 
@@ -185,6 +190,66 @@ class Kind:
     def auxiliary_files(cls, raw_spec: object) -> list[str]:
         """Files a spec refers to (relative to its own file) that are not spec documents."""
         return []
+
+    # -- planning ----------------------------------------------------------------------------
+    resource_types: ClassVar[tuple[str, ...]] = ()
+    """Tagging API resource types this kind creates (e.g. ``sagemaker:endpoint``)."""
+    plan_order: ClassVar[int] = 50
+    """Kinds are planned in this order (a kind may use facts published by earlier ones)."""
+
+    @classmethod
+    def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        """Read what ``desired`` needs from AWS and return the changes."""
+        raise NotImplementedError
+
+    @classmethod
+    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
+        """Resources this environment owns that left the specs (deleted only when pruning)."""
+        raise NotImplementedError
+
+
+# -- boto3 requests from spec models ---------------------------------------------------------
+
+_PASCAL_EXCEPTIONS = {"okActions": "OKActions"}
+
+
+def to_pascal(alias: str) -> str:
+    return _PASCAL_EXCEPTIONS.get(alias, alias[:1].upper() + alias[1:])
+
+
+def to_camel_key(key: str) -> str:
+    for camel, pascal in _PASCAL_EXCEPTIONS.items():
+        if key == pascal:
+            return camel
+    return key[:1].lower() + key[1:]
+
+
+def boto_request(model: BaseModel, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The boto3 request for a spec model: field aliases in PascalCase, unset fields dropped.
+
+    Only model fields are renamed; user-defined maps (tags, environment variables) keep their keys.
+    ``exclude`` names aliases (at any depth) that are sagectl's own, not AWS's.
+    """
+    out: dict[str, Any] = {}
+    for name, info in type(model).model_fields.items():
+        alias = info.alias or name
+        if alias in exclude:
+            continue
+        value = getattr(model, name)
+        if value is None:
+            continue
+        out[to_pascal(alias)] = _boto_value(value, exclude)
+    return out
+
+
+def _boto_value(value: Any, exclude: frozenset[str]) -> Any:
+    if isinstance(value, BaseModel):
+        return boto_request(value, exclude)
+    if isinstance(value, list):
+        return [_boto_value(v, exclude) for v in value]
+    if isinstance(value, dict):
+        return {k: _boto_value(v, exclude) for k, v in value.items()}
+    return value
 
 
 def is_arn(value: str) -> bool:

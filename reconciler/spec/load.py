@@ -43,6 +43,12 @@ def _focus(tree: SpecTree, result: SpecSet) -> SpecSet:
     return SpecSet(result.env_name, result.environment, kept, Report(diags))
 
 
+def environment_names(path: str | Path) -> list[str]:
+    """The environments a spec tree defines (those that load without errors)."""
+    tree = read_tree(Path(path))
+    return sorted(load_environments(tree, Report()))
+
+
 def load_specs(path: str | Path, env: str | None = None) -> SpecSet:
     """The desired state of one environment. Check ``.ok`` before acting on it."""
     tree = read_tree(Path(path))

@@ -139,16 +139,9 @@ class _Context:
             self.report.error(pos, f"file {relative!r} not found (looked for "
                                    f"{display_path(path)})", format_path(at))
             return None
-        parsed = parse_file(path, display_path(path))
-        self.report.extend(parsed.diagnostics)
-        if parsed.diagnostics:
-            return None
-        if len(parsed.documents) != 1:
-            self.report.error(Pos(parsed.filename), "expected exactly one document, found "
-                                                    f"{len(parsed.documents)}")
-            return None
-        node = self.substituter.node(parsed.documents[0])
-        return LoadedFile(parsed.filename, to_python(node), node)
+        from reconciler.spec.auxiliary import load_auxiliary
+
+        return load_auxiliary(path, self.substituter, self.report)
 
 
 def _envelope(node: Node, report: Report) -> tuple[str, str] | None:

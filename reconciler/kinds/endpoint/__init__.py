@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reconciler.kinds._base import CONTENT_SUFFIX_LEN, Kind
 from reconciler.kinds.endpoint.spec import EndpointSpec
+
+if TYPE_CHECKING:
+    from reconciler.plan.context import OwnedResource, PlanContext
+    from reconciler.plan.model import KindPlan
+    from reconciler.spec.resolve import Resource
 
 
 class EndpointKind(Kind):
@@ -14,6 +21,21 @@ class EndpointKind(Kind):
     name_max_length = 63 - CONTENT_SUFFIX_LEN
     name_length_note = ("leaving room for the content suffix of its endpoint configs "
                         "(-xxxxxxxx)")
+    resource_types = ("sagemaker:endpoint", "sagemaker:endpoint-config")
+    plan_order = 40
+
+    @classmethod
+    def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        from reconciler.kinds.endpoint import plan
+
+        return plan.plan(ctx, desired)
+
+    @classmethod
+    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
+        from reconciler.kinds.endpoint import plan
+
+        return plan.plan_orphans(ctx, [o for o in orphans
+                                       if o.resource_type == "sagemaker:endpoint"])
 
 
 __all__ = ["EndpointKind", "EndpointSpec"]

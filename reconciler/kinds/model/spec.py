@@ -1,8 +1,4 @@
-"""The ``Model`` kind: a SageMaker model (CreateModel).
-
-Models are immutable in SageMaker. sagectl creates them under a content-derived name
-(``<metadata.name>-<hash8>``), so the spec's name leaves room for that suffix.
-"""
+"""The ``Model`` spec: a SageMaker model (CreateModel)."""
 
 from __future__ import annotations
 
@@ -12,10 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 
 from reconciler.kinds._base import (
-    CONTENT_SUFFIX_LEN,
     CheckContext,
     Issue,
-    Kind,
     RoleArn,
     S3Uri,
     SageMakerName,
@@ -156,12 +150,3 @@ class ModelSpec(SpecModel):
         if needs_role and self.execution_role_arn is None:
             yield Issue(at, "`executionRoleArn` is required for a model that runs your own image")
         yield from check_tags(self.tags, (*at, "tags"))
-
-
-class ModelKind(Kind):
-    kind = "Model"
-    spec_model = ModelSpec
-    description = ("A SageMaker model: container image and artifacts, or a package from the "
-                   "model registry. Created under a content-derived name.")
-    name_max_length = 63 - CONTENT_SUFFIX_LEN
-    name_length_note = "leaving room for the content suffix sagectl appends (-xxxxxxxx)"

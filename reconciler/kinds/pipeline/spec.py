@@ -16,7 +16,6 @@ from reconciler.diagnostics import Pos
 from reconciler.kinds._base import (
     CheckContext,
     Issue,
-    Kind,
     RoleArn,
     SpecModel,
     Tags,
@@ -148,19 +147,3 @@ def check_definition(defn: Any, at: Path, parameters: dict[str, Any],
     if size > MAX_DEFINITION_BYTES:
         yield Issue(at, f"the definition is {size:,} bytes; SageMaker accepts at most "
                         f"{MAX_DEFINITION_BYTES:,} inline")
-
-
-class PipelineKind(Kind):
-    kind = "Pipeline"
-    spec_model = PipelineSpec
-    description = "A SageMaker pipeline definition with its role, parameters and parallelism."
-    name_pattern = PIPELINE_NAME_PATTERN
-    name_max_length = 256
-
-    @classmethod
-    def auxiliary_files(cls, raw_spec: object) -> list[str]:
-        if isinstance(raw_spec, dict):
-            ref = raw_spec.get("pipelineDefinitionFile")
-            if isinstance(ref, str):
-                return [ref]
-        return []

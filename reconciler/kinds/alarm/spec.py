@@ -9,9 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from reconciler.kinds._base import (
-    ALARM_NAME_PATTERN,
     Issue,
-    Kind,
     SpecModel,
     Tags,
     check_tags,
@@ -147,12 +145,3 @@ class AlarmSpec(SpecModel):
         if self.threshold_metric_id is not None and self.threshold_metric_id not in ids:
             yield Issue((*at, "thresholdMetricId"), f"no metric query has id "
                                                     f"{self.threshold_metric_id!r}")
-
-
-class AlarmKind(Kind):
-    kind = "Alarm"
-    spec_model = AlarmSpec
-    description = "A CloudWatch metric alarm, e.g. a guardrail that triggers an automatic rollback."
-    name_pattern = ALARM_NAME_PATTERN
-    name_max_length = 255
-    name_help = "any printable characters, not only spaces"

@@ -1,0 +1,126 @@
+"""AWS access for sagectl: sessions and clients from the standard configuration, adaptive retries,
+pagination, a bounded pool for concurrent reads, and a count of every call.
+
+Configuration is boto3's own: ``AWS_PROFILE``/``--profile``, ``AWS_REGION``/the environment's
+``region``, ``AWS_ENDPOINT_URL`` (for the local emulator or a VPC endpoint). Every client uses
+botocore's adaptive retry mode, so throttling slows sagectl down instead of failing it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_CONCURRENCY = 16
+DEFAULT_MAX_ATTEMPTS = 10
+USER_AGENT = "sagectl"
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    account_header: str | None = None
+    """For the emulator only: act as this account (moto's ``x-moto-account-id``)."""
+
+
+class Aws:
+    """Clients, counted calls and a bounded pool. Thread-safe."""
+
+    def __init__(self, settings: AwsSettings | None = None,
+                 session: boto3.Session | None = None) -> None:
+        self.settings = settings or AwsSettings()
+        self.session = session or boto3.Session(profile_name=self.settings.profile,
+                                                region_name=self.settings.region)
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        """Operations called, as ``service:Operation`` (retries not included)."""
+        self.attempts: Counter[str] = Counter()
+        """HTTP requests sent, including retries."""
+        self._pool = ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency),
+                                        thread_name_prefix="sagectl-aws")
+
+    @property
+    def region(self) -> str:
+        region = self.settings.region or self.session.region_name
+        if not region:
+            raise AwsConfigError("no AWS region: set it in the environment file (spec.region), "
+                                 "with AWS_REGION, or in your AWS profile")
+        return region
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            found = self._clients.get(service)
+            if found is None:
+                config = Config(
+                    retries={"mode": "adaptive", "max_attempts": self.settings.max_attempts},
+                    max_pool_connections=self.settings.concurrency + 4,
+                    user_agent_extra=USER_AGENT,
+                )
+                found = self.session.client(service, region_name=self.region,
+                                            endpoint_url=self.settings.endpoint_url,
+                                            config=config)
+                found.meta.events.register("before-call.*.*", self._count_call)
+                found.meta.events.register("before-send.*.*", self._count_attempt)
+                if self.settings.account_header:
+                    found.meta.events.register("before-sign.*.*", self._add_account)
+                self._clients[service] = found
+            return found
+
+    def _count_call(self, model: Any, **_: Any) -> None:
+        with self._lock:
+            self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def _count_attempt(self, request: Any, **kwargs: Any) -> None:
+        name = kwargs.get("event_name", "before-send.?.?").split(".")
+        with self._lock:
+            self.attempts[f"{name[1]}:{name[2]}"] += 1
+
+    def _add_account(self, request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = self.settings.account_header
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    # -- helpers ---------------------------------------------------------------------------
+    def paginate(self, service: str, operation: str, key: str, **params: Any) -> list[Any]:
+        """Every item of ``key`` over all pages of ``operation``."""
+        paginator = self.client(service).get_paginator(operation)
+        items: list[Any] = []
+        for page in paginator.paginate(**params):
+            items.extend(page.get(key, []))
+        return items
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``fn`` over ``items`` on the bounded pool, results in order."""
+        return list(self._pool.map(fn, items))
+
+    def submit(self, fn: Callable[..., R], *args: Any) -> Any:
+        return self._pool.submit(fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+class AwsConfigError(Exception):
+    """The AWS configuration cannot work (no region, wrong account...). A user error."""
+
+
+def batches(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

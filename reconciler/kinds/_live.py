@@ -1,0 +1,105 @@
+"""Helpers for the read side of kinds: live AWS data in spec form, errors, tag updates.
+
+Canonical forms: both sides of a diff are spec-shaped dicts (camelCase keys, defaults filled).
+The desired side is ``spec.model_dump``; the live side is the boto3 response mapped onto the same
+pydantic model (keys the model does not know — fields AWS adds — are dropped), so a diff only
+sees fields the spec owns.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ValidationError
+
+from reconciler.kinds._base import to_pascal
+from reconciler.plan.model import Step
+
+NOT_FOUND_CODES = {"ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity",
+                   "ObjectNotFoundException"}
+
+
+def not_found(err: ClientError) -> bool:
+    code = err.response.get("Error", {}).get("Code", "")
+    message = str(err.response.get("Error", {}).get("Message", ""))
+    return code in NOT_FOUND_CODES or (
+        code == "ValidationException" and ("Could not find" in message
+                                           or "does not exist" in message))
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for a in typing.get_args(annotation) for t in _unwrap(a)
+                if t is not type(None)]
+    return [annotation]
+
+
+def _convert(annotation: Any, value: Any) -> Any:
+    for candidate in _unwrap(annotation):
+        origin = typing.get_origin(candidate)
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel) \
+                and isinstance(value, dict):
+            return from_boto(candidate, value)
+        if origin is list and isinstance(value, list):
+            item = typing.get_args(candidate)[0]
+            return [_convert(item, v) for v in value]
+        if origin is dict and isinstance(value, dict):
+            return dict(value)
+    return value
+
+
+def from_boto(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """A boto3 response mapped onto ``model``'s aliases (unknown keys dropped)."""
+    out: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        alias = info.alias or name
+        key = to_pascal(alias)
+        if key in data and data[key] is not None:
+            out[alias] = _convert(info.annotation, data[key])
+    return out
+
+
+def canonical(model: type[BaseModel], data: dict[str, Any],
+              exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """``data`` (spec-shaped) through ``model``: defaults filled, sagectl-only fields dropped."""
+    try:
+        value = model.model_validate(data, strict=False)
+    except ValidationError:
+        return {k: v for k, v in data.items() if k not in exclude}
+    return dump(value, exclude)
+
+
+def dump(value: BaseModel, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    raw = value.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return _drop(raw, exclude)
+
+
+def _drop(value: Any, exclude: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop(v, exclude) for k, v in value.items() if k not in exclude}
+    if isinstance(value, list):
+        return [_drop(v, exclude) for v in value]
+    return value
+
+
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def sagemaker_tag_steps(arn: str, live: dict[str, str], wanted: dict[str, str]) -> list[Step]:
+    """AddTags / DeleteTags bringing ``live`` tags to ``wanted``."""
+    steps = []
+    changed = {k: v for k, v in wanted.items() if live.get(k) != v}
+    removed = sorted(k for k in live if k not in wanted)
+    if changed:
+        steps.append(Step("sagemaker:AddTags", arn, {"ResourceArn": arn,
+                                                     "Tags": tag_list(changed)}))
+    if removed:
+        steps.append(Step("sagemaker:DeleteTags", arn, {"ResourceArn": arn, "TagKeys": removed}))
+    return steps

@@ -1,0 +1,39 @@
+"""The ``Alarm`` kind: spec (``spec.py``) and planning (``plan.py``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reconciler.kinds._base import ALARM_NAME_PATTERN, Kind
+from reconciler.kinds.alarm.spec import AlarmSpec
+
+if TYPE_CHECKING:
+    from reconciler.plan.context import OwnedResource, PlanContext
+    from reconciler.plan.model import KindPlan
+    from reconciler.spec.resolve import Resource
+
+
+class AlarmKind(Kind):
+    kind = "Alarm"
+    spec_model = AlarmSpec
+    description = "A CloudWatch metric alarm, e.g. a guardrail that triggers an automatic rollback."
+    name_pattern = ALARM_NAME_PATTERN
+    name_max_length = 255
+    name_help = "any printable characters, not only spaces"
+    resource_types = ("cloudwatch:alarm",)
+    plan_order = 30
+
+    @classmethod
+    def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        from reconciler.kinds.alarm import plan
+
+        return plan.plan(ctx, desired)
+
+    @classmethod
+    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
+        from reconciler.kinds.alarm import plan
+
+        return plan.plan_orphans(ctx, orphans)
+
+
+__all__ = ["AlarmKind", "AlarmSpec"]

@@ -1,0 +1,149 @@
+"""Planning ``Alarm`` resources: read in batches of 100 names, compare, PutMetricAlarm.
+
+PutMetricAlarm replaces an alarm's whole configuration (its state is kept), so any difference is
+one call. Tags given to PutMetricAlarm only apply when it creates the alarm; later tag changes go
+through TagResource / UntagResource.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.aws import batches
+from reconciler.kinds._live import canonical, dump, from_boto, tag_list
+from reconciler.kinds.alarm.spec import AlarmSpec
+from reconciler.plan.context import OwnedResource, PlanContext, user_tags
+from reconciler.plan.diff import diff
+from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.spec.resolve import Resource
+
+SAGECTL_ONLY = frozenset({"tags"})
+DEFAULTS = {"treatMissingData": "missing"}
+
+
+def alarm_arn(ctx: PlanContext, name: str) -> str:
+    return ctx.arn("cloudwatch", f"alarm:{name}")
+
+
+def _normal(view: dict[str, Any]) -> dict[str, Any]:
+    out = {**DEFAULTS, **view}
+    if not out.get("metrics"):
+        out.pop("metrics", None)  # no metric math: AWS may say [] where the spec says nothing
+    if out.get("datapointsToAlarm") == out.get("evaluationPeriods"):
+        out.pop("datapointsToAlarm", None)  # the same thing, said or not
+    return out
+
+
+def desired_view(spec: AlarmSpec) -> dict[str, Any]:
+    return _normal(dump(spec, SAGECTL_ONLY))
+
+
+def live_view(described: dict[str, Any]) -> dict[str, Any]:
+    return _normal(canonical(AlarmSpec, from_boto(AlarmSpec, described), SAGECTL_ONLY))
+
+
+def request(resource: Resource) -> dict[str, Any]:
+    from reconciler.kinds._base import boto_request
+
+    return {"AlarmName": resource.name, **boto_request(resource.spec, SAGECTL_ONLY)}
+
+
+def _guardrails(ctx: PlanContext) -> dict[str, list[str]]:
+    """Alarm name -> endpoints that roll back on it."""
+    out: dict[str, list[str]] = {}
+    for r in ctx.specs.resources:
+        cfg = getattr(r.spec, "deployment_config", None) if r.kind == "Endpoint" else None
+        if cfg and cfg.auto_rollback_configuration:
+            for a in cfg.auto_rollback_configuration.alarms:
+                out.setdefault(a.alarm_name, []).append(r.name)
+    return out
+
+
+def _depends_on(ctx: PlanContext, spec: AlarmSpec, guardrail_of: list[str]) -> list[str]:
+    """An alarm on an endpoint's metrics that is not its guardrail comes after the endpoint."""
+    endpoints = {d.value for d in spec.dimensions if d.name == "EndpointName"}
+    return sorted(f"Endpoint.{e}" for e in endpoints
+                  if e not in guardrail_of and ctx.specs.get("Endpoint", e) is not None)
+
+
+def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+    result = KindPlan()
+    cw = ctx.aws.client("cloudwatch")
+    names = [r.name for r in desired]
+    described: dict[str, dict[str, Any]] = {}
+    for page in ctx.aws.map(lambda batch: cw.describe_alarms(AlarmNames=batch)["MetricAlarms"],
+                            list(batches(names, 100))):
+        described.update({a["AlarmName"]: a for a in page})
+    guardrails = _guardrails(ctx)
+    for resource in desired:
+        spec: AlarmSpec = resource.spec  # type: ignore[assignment]
+        arn = alarm_arn(ctx, resource.name)
+        live = described.get(resource.name)
+        wanted_tags = {**spec.tags, **ctx.ownership_tags(resource, digest(request(resource)))}
+        depends = _depends_on(ctx, spec, guardrails.get(resource.name, []))
+        roles = guardrails.get(resource.name)
+        role = f"guardrail of {', '.join(roles)}" if roles else "alarm"
+        if live is None:
+            params = {**request(resource), "Tags": tag_list(wanted_tags)}
+            result.changes.append(ResourceChange(
+                resource.address, "Alarm", resource.name, ["create"], "new",
+                diff(None, desired_view(spec)),
+                [Step("cloudwatch:PutMetricAlarm", resource.name, params, digest(params))],
+                {"summary": [f"creates {role} {resource.name} (it starts INSUFFICIENT_DATA "
+                             "until metrics arrive)"]},
+                fingerprint=digest(None), depends_on=depends, spec_path=ctx.spec_path(resource)))
+            continue
+        owner = ctx.ownership.owner_env(arn)
+        if owner is None:
+            result.problems.append(Problem(
+                resource.address, f"alarm {resource.name} exists and is not managed by sagectl",
+                "reference it from endpoints with `external: true` instead of defining it, or "
+                "adopt it with `sagectl import`"))
+            continue
+        if owner != (ctx.env or ""):
+            result.problems.append(Problem(resource.address, f"alarm {resource.name} is managed "
+                                                             f"by environment {owner!r}"))
+            continue
+        live_tags = (ctx.ownership.get(arn) or OwnedResource(arn, "", {})).tags
+        entries = diff(live_view(live), desired_view(spec))
+        tag_entries = diff(user_tags(live_tags), spec.tags, "tags")
+        if not entries and not tag_entries:
+            result.unchanged += 1  # bookkeeping tags (commit, path) only move with a change
+            continue
+        steps = []
+        if entries:
+            params = request(resource)
+            steps.append(Step("cloudwatch:PutMetricAlarm", resource.name, params, digest(params)))
+        changed = {k: v for k, v in wanted_tags.items() if live_tags.get(k) != v}
+        if changed:
+            steps.append(Step("cloudwatch:TagResource", arn,
+                              {"ResourceARN": arn, "Tags": tag_list(changed)}))
+        removed = sorted(k for k in user_tags(live_tags) if k not in spec.tags)
+        if removed:
+            steps.append(Step("cloudwatch:UntagResource", arn,
+                              {"ResourceARN": arn, "TagKeys": removed}))
+        entries += tag_entries
+        result.changes.append(ResourceChange(
+            resource.address, "Alarm", resource.name, ["update"],
+            "config_changed" if any(s.op.endswith("PutMetricAlarm") for s in steps)
+            else "tags_only", entries, steps,
+            {"summary": [f"updates {role} {resource.name} in place (its state is kept)"]},
+            fingerprint=digest({"alarm": live_view(live), "tags": live_tags}),
+            depends_on=depends, spec_path=ctx.spec_path(resource)))
+    return result
+
+
+def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
+    result = KindPlan()
+    for alarm in sorted(orphans, key=lambda r: r.name):
+        address = alarm.address or f"Alarm.{alarm.name}"
+        if not ctx.prune:
+            result.problems.append(Problem(address, f"alarm {alarm.name} is no longer in the "
+                                                    "specs; pruning is off, so it is left alone",
+                                           severity="warning"))
+            continue
+        result.changes.append(ResourceChange(
+            address, "Alarm", alarm.name, ["delete"], "not_in_spec", [],
+            [Step("cloudwatch:DeleteAlarms", alarm.name, {"AlarmNames": [alarm.name]})],
+            {"summary": [f"deletes alarm {alarm.name}"]}, fingerprint=digest(alarm.tags)))
+    return result

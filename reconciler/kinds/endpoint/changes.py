@@ -1,0 +1,471 @@
+"""One endpoint's change, classified to the cheapest correct action.
+
+- nothing differs -> no change (autoscaled counts inside [min, max] are the autoscaler's);
+- only weights / spec-owned counts / serverless concurrency -> UpdateEndpointWeightsAndCapacities
+  (no new fleet);
+- only autoscaling, tags or sagectl's own settings -> those APIs, the endpoint untouched;
+- anything else -> a new content-named config and UpdateEndpoint with the spec's deployment policy
+  and Retain* settings that keep what autoscaling owns; scalable targets are deregistered first
+  only where AWS requires it (an autoscaled variant's instance type changes, or it goes away);
+- instance-based -> serverless, or dropping async inference: AWS offers no update; a replacement
+  (delete, then create: names are unique) only with ``allowReplacement: true``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.kinds._base import boto_request
+from reconciler.kinds._live import sagemaker_tag_steps, tag_list
+from reconciler.kinds.endpoint.autoscaling_steps import deregister_step, register_steps
+from reconciler.kinds.endpoint.estimate import WEIGHTS_SECONDS, update_estimate
+from reconciler.kinds.endpoint.live import LiveEndpoint, Scaling, config_arn, live_autoscaling
+from reconciler.kinds.endpoint.requests import (
+    DesiredEndpoint,
+    all_variants,
+    desired_autoscaling,
+    resource_id,
+    strip_capacity,
+)
+from reconciler.kinds.endpoint.spec import EndpointSpec
+from reconciler.kinds.endpoint.variants import ProductionVariant
+from reconciler.plan.context import (
+    DIGEST_TAG,
+    PROTECTION_TAG,
+    STRUCTURE_TAG,
+    PlanContext,
+    user_tags,
+)
+from reconciler.plan.diff import diff
+from reconciler.plan.model import DiffEntry, Problem, ResourceChange, Step, digest
+from reconciler.spec.resolve import Resource
+
+
+def endpoint_arn(ctx: PlanContext, name: str) -> str:
+    return ctx.sagemaker_arn("endpoint", name)
+
+
+# -- the classification -----------------------------------------------------------------------
+
+class EndpointPlanner:
+    """Plans one endpoint from its desired build and what was read."""
+
+    def __init__(self, ctx: PlanContext, resource: Resource, want: DesiredEndpoint,
+                 live: LiveEndpoint, scaling: Scaling) -> None:
+        self.ctx = ctx
+        self.resource = resource
+        self.name = resource.name
+        self.spec: EndpointSpec = resource.spec  # type: ignore[assignment]
+        self.want = want
+        self.live = live
+        self.scaling = scaling
+        self.arn = endpoint_arn(ctx, self.name)
+
+    # tags ----------------------------------------------------------------------------------
+    def wanted_tags(self) -> dict[str, str]:
+        extra = {PROTECTION_TAG: "true"} if self.spec.deletion_protection else {}
+        return {**self.spec.tags, **self.ctx.ownership_tags(self.resource, self.want.digest,
+                                                            extra)}
+
+    def config_tags(self) -> dict[str, str]:
+        return {**self.spec.tags, **self.ctx.ownership_tags(
+            self.resource, self.want.digest, {STRUCTURE_TAG: self.want.structure})}
+
+    def create_config_steps(self) -> list[Step]:
+        if self.ctx.ownership.is_mine(config_arn(self.ctx, self.want.config_name)):
+            return []  # made by an earlier, interrupted apply: content-named, so reuse it
+        params = {"EndpointConfigName": self.want.config_name, **self.want.request,
+                  "Tags": tag_list(self.config_tags())}
+        return [Step("sagemaker:CreateEndpointConfig", self.want.config_name, params,
+                     digest(params))]
+
+    # shared pieces -------------------------------------------------------------------------
+    def autoscaling_for(self, v: ProductionVariant) -> dict[str, Any] | None:
+        return live_autoscaling(self.scaling, resource_id(self.name, v.variant_name))
+
+    def created_diff(self) -> list[DiffEntry]:
+        """Everything a new endpoint gets, field by field (paths as in update diffs)."""
+        entries = diff(None, self.want.canonical)
+        for v in all_variants(self.spec):
+            entries += diff(None, desired_autoscaling(v), f"autoscaling[{v.variant_name}]")
+        return entries + diff(None, dict(self.spec.tags), "tags")
+
+    def counts_after(self) -> dict[str, int]:
+        """Instance counts of production variants once deployed."""
+        counts = {}
+        for v in self.spec.production_variants:
+            if v.is_serverless:
+                continue
+            live = self.live.variant(v.variant_name)
+            if v.effective_capacity_owner == "autoscaling" and live and \
+                    live.get("DesiredInstanceCount"):
+                counts[v.variant_name] = int(live["DesiredInstanceCount"])
+            else:
+                counts[v.variant_name] = int(v.initial_instance_count or 0)
+        return counts
+
+    # create --------------------------------------------------------------------------------
+    def create(self) -> ResourceChange:
+        steps = self.create_config_steps()
+        params = {"EndpointName": self.name, "EndpointConfigName": self.want.config_name,
+                  "Tags": tag_list(self.wanted_tags())}
+        steps += [Step("sagemaker:CreateEndpoint", self.name, params, digest(params)),
+                  Step("sagectl:wait", self.name, {"until": "InService"},
+                       note="Creating -> InService")]
+        for v in all_variants(self.spec):
+            if v.autoscaling:
+                steps += register_steps(self.name, v, None)
+        fleet = ", ".join(
+            f"{v.variant_name} {v.serverless_config.memory_size_in_mb} MB serverless"
+            if v.serverless_config else
+            f"{v.variant_name} {v.initial_instance_count} x {v.instance_type}"
+            for v in all_variants(self.spec))
+        summary = [f"creates endpoint {self.name} ({fleet}) on config {self.want.config_name}"]
+        autoscaled = [v.variant_name for v in all_variants(self.spec) if v.autoscaling]
+        if autoscaled:
+            summary.append(f"then registers autoscaling for {', '.join(autoscaled)}")
+        return self._change(["create"], "new", self.created_diff(), steps,
+                            {"summary": summary, "fleet_replacement": False,
+                             "new_config": self.want.config_name})
+
+    # update --------------------------------------------------------------------------------
+    def capacity_diffs(self) -> tuple[list[DiffEntry], list[dict[str, Any]], list[str]]:
+        """Spec-owned weights and counts vs live: diff entries, UpdateEndpointWeights entries,
+        and information about what the autoscaler owns."""
+        entries, desired, notes = [], [], []
+        for v in all_variants(self.spec):
+            live = self.live.variant(v.variant_name)
+            if live is None:
+                continue
+            want: dict[str, Any] = {"VariantName": v.variant_name}
+            base = f"productionVariants[{v.variant_name}]"
+            if live.get("DesiredWeight") is not None and \
+                    float(live["DesiredWeight"]) != v.initial_variant_weight:
+                entries.append(DiffEntry(f"{base}.initialVariantWeight",
+                                         live["DesiredWeight"], v.initial_variant_weight))
+                want["DesiredWeight"] = v.initial_variant_weight
+            if v.serverless_config is not None:
+                have = live.get("DesiredServerlessConfig") or live.get(
+                    "CurrentServerlessConfig") or {}
+                update = {}
+                sc = v.serverless_config
+                if have.get("MaxConcurrency") != sc.max_concurrency:
+                    update["MaxConcurrency"] = sc.max_concurrency
+                if v.effective_capacity_owner == "spec" and \
+                        have.get("ProvisionedConcurrency") != sc.provisioned_concurrency and \
+                        sc.provisioned_concurrency is not None:
+                    update["ProvisionedConcurrency"] = sc.provisioned_concurrency
+                for key, value in update.items():
+                    field = "maxConcurrency" if key == "MaxConcurrency" else \
+                        "provisionedConcurrency"
+                    entries.append(DiffEntry(f"{base}.serverlessConfig.{field}", have.get(key),
+                                             value))
+                if update:
+                    want["ServerlessUpdateConfig"] = update
+            elif v.effective_capacity_owner == "spec":
+                have_count = live.get("DesiredInstanceCount")
+                if have_count is not None and have_count != v.initial_instance_count:
+                    entries.append(DiffEntry(f"{base}.initialInstanceCount", have_count,
+                                             v.initial_instance_count))
+                    want["DesiredInstanceCount"] = v.initial_instance_count
+            else:
+                have_count = live.get("DesiredInstanceCount")
+                scaling = v.autoscaling
+                if have_count is not None and scaling is not None:
+                    inside = scaling.min_capacity <= have_count <= scaling.max_capacity
+                    notes.append(f"{v.variant_name}: {have_count} instance(s), owned by the "
+                                 "autoscaler" + ("" if inside else
+                                                 f" (outside [{scaling.min_capacity}, "
+                                                 f"{scaling.max_capacity}]: the autoscaler "
+                                                 "brings it into range)"))
+            if len(want) > 1:
+                desired.append(want)
+        return entries, desired, notes
+
+    def autoscaling_changes(self, deregistered: set[str]) -> tuple[list[DiffEntry], list[Step],
+                                                                   list[str]]:
+        entries: list[DiffEntry] = []
+        steps: list[Step] = []
+        lines: list[str] = []
+        wanted_names = {v.variant_name for v in all_variants(self.spec)}
+        for v in all_variants(self.spec):
+            rid = resource_id(self.name, v.variant_name)
+            have = self.autoscaling_for(v)
+            want = desired_autoscaling(v)
+            entries += diff(have, want, f"autoscaling[{v.variant_name}]")
+            if want is None and have is not None and v.variant_name not in deregistered:
+                steps.append(deregister_step(self.name, v.variant_name, self.scaling.targets[rid],
+                                             "not in the spec (capacityOwner: spec)"))
+                lines.append(f"deregisters autoscaling of {v.variant_name}: the spec owns its "
+                             "capacity")
+            elif want is not None:
+                more = register_steps(self.name, v, have, force=v.variant_name in deregistered)
+                if more:
+                    verb = "registers again" if v.variant_name in deregistered else "updates"
+                    lines.append(f"{verb} autoscaling of {v.variant_name}")
+                steps += more
+        prefix = f"endpoint/{self.name}/variant/"
+        for rid, target in sorted(self.scaling.targets.items()):
+            variant = rid[len(prefix):] if rid.startswith(prefix) else None
+            if variant and variant not in wanted_names and variant not in deregistered:
+                steps.append(deregister_step(self.name, variant, target, "variant removed"))
+        return entries, steps, lines
+
+    def tag_steps(self, digest_changed: bool) -> tuple[list[DiffEntry], list[Step]]:
+        owned = self.ctx.ownership.get(self.arn)
+        live_tags = owned.tags if owned else {}
+        wanted = self.wanted_tags()
+        if not digest_changed:
+            wanted[DIGEST_TAG] = live_tags.get(DIGEST_TAG, wanted[DIGEST_TAG])
+        # git commit and path tags follow real changes only, not every new commit
+        for key in ("sagectl:git-commit", "sagectl:spec-path"):
+            if not digest_changed and key in live_tags:
+                wanted[key] = live_tags[key]
+        return (diff(user_tags(live_tags), self.spec.tags, "tags"),
+                sagemaker_tag_steps(self.arn, live_tags, wanted))
+
+    def update(self) -> ResourceChange | Problem | None:
+        live = self.live
+        digest_changed = (self.ctx.ownership.get(self.arn) or _NO_TAGS).tags.get(
+            DIGEST_TAG) != self.want.digest[:32]
+        structure_same = live.structure == self.want.structure
+        if not structure_same:
+            return self.new_config(digest_changed)
+        cap_entries, cap_desired, notes = self.capacity_diffs()
+        scale_entries, scale_steps, scale_lines = self.autoscaling_changes(set())
+        tag_entries, tag_steps = self.tag_steps(digest_changed)
+        steps: list[Step] = []
+        summary: list[str] = []
+        reason = "settings_only"
+        if cap_desired:
+            steps += [Step("sagemaker:UpdateEndpointWeightsAndCapacities", self.name,
+                           {"EndpointName": self.name, "DesiredWeightsAndCapacities": cap_desired}),
+                      Step("sagectl:wait", self.name, {"until": "InService"}),
+                      Step("sagectl:verify", self.name, {"variants": cap_desired})]
+            kinds = {k for w in cap_desired for k in w if k != "VariantName"}
+            reason = ("serverless_concurrency" if kinds == {"ServerlessUpdateConfig"} else
+                      "weights_only" if kinds == {"DesiredWeight"} else
+                      "capacity_only" if kinds == {"DesiredInstanceCount"} else
+                      "weights_and_capacity")
+            summary.append(f"changes weights/capacity in place with "
+                           f"UpdateEndpointWeightsAndCapacities: no new fleet, about "
+                           f"{WEIGHTS_SECONDS} s")
+        if scale_steps:
+            steps += scale_steps
+            summary += scale_lines
+            reason = reason if cap_desired else "autoscaling_only"
+        if tag_steps:
+            steps += tag_steps
+            if reason == "settings_only" and tag_entries:
+                reason = "tags_only"
+        if not steps:
+            return None
+        if reason == "settings_only":
+            summary.append("only sagectl settings changed (deployment policy, bake, protection):"
+                           " nothing changes in AWS; the endpoint's spec digest tag is updated")
+        summary += notes
+        entries = cap_entries + scale_entries + tag_entries + self.settings_diff()
+        return self._change(["update"], reason, entries, steps,
+                            {"summary": summary, "fleet_replacement": False})
+
+    def settings_diff(self) -> list[DiffEntry]:
+        """The deployment policy against the one SageMaker used last (informational)."""
+        last = (self.live.described or {}).get("LastDeploymentConfig")
+        mine = boto_request(self.spec.deployment_config, frozenset({"external"})) \
+            if self.spec.deployment_config else None
+        if last is None or mine is None:
+            return []
+        return diff(last, mine, "deploymentConfig")
+
+    def needs_replacement(self) -> str | None:
+        live_instance = any(
+            v.get("CurrentInstanceCount") is not None
+            for v in (self.live.described or {}).get("ProductionVariants", []))
+        if live_instance and any(v.is_serverless for v in self.spec.production_variants):
+            return "instance-based to serverless"
+        if self.live.config is not None and self.live.config.get("asyncInferenceConfig") and \
+                self.spec.async_inference_config is None:
+            return "removing asynchronous inference"
+        return None
+
+    def new_config(self, digest_changed: bool) -> ResourceChange | Problem:
+        why = self.needs_replacement()
+        if why is not None:
+            return self.replace(why)
+        steps = self.create_config_steps()
+        deregistered: set[str] = set()
+        auto_lines: list[str] = []
+        for rid, target in sorted(self.scaling.targets.items()):
+            prefix = f"endpoint/{self.name}/variant/"
+            if not rid.startswith(prefix):
+                continue
+            variant = rid[len(prefix):]
+            live_v = next((v for v in all_variants(self.spec) if v.variant_name == variant),
+                          None)
+            old_type = self._live_instance_type(variant)
+            if live_v is None:
+                why_dereg = "AWS refuses to remove an autoscaled variant"
+            elif old_type is not None and live_v.instance_type != old_type:
+                why_dereg = (f"AWS refuses to change the instance type of an autoscaled "
+                             f"variant ({old_type} -> {live_v.instance_type})")
+            else:
+                continue
+            steps.append(deregister_step(self.name, variant, target, why_dereg))
+            deregistered.add(variant)
+            auto_lines.append(f"deregisters autoscaling of {variant} before the update: "
+                              f"{why_dereg}")
+        retain = any(v.effective_capacity_owner == "autoscaling" and
+                     self.live.variant(v.variant_name) is not None
+                     for v in all_variants(self.spec))
+        params: dict[str, Any] = {"EndpointName": self.name,
+                                  "EndpointConfigName": self.want.config_name}
+        if self.spec.deployment_config is not None:
+            params["DeploymentConfig"] = boto_request(self.spec.deployment_config,
+                                                      frozenset({"external"}))
+        if retain:
+            params["RetainAllVariantProperties"] = True
+            params["ExcludeRetainedVariantProperties"] = [
+                {"VariantPropertyType": "DesiredWeight"},
+                {"VariantPropertyType": "DataCaptureConfig"}]
+        steps += [Step("sagemaker:UpdateEndpoint", self.name, params, digest(params)),
+                  Step("sagectl:wait", self.name, {"until": "InService",
+                                                   "through": ["Updating", "RollingBack",
+                                                               "SystemUpdating"]}),
+                  Step("sagectl:verify", self.name, {"EndpointConfigName":
+                                                     self.want.config_name,
+                                                     "FailureReason": ""})]
+        scale_entries, scale_steps, scale_lines = self.autoscaling_changes(deregistered)
+        steps += scale_steps
+        auto_lines += [line for line in scale_lines if line not in auto_lines]
+        if retain:
+            _, cap_desired, _ = self.capacity_diffs()
+            fixes = [{k: w[k] for k in w if k in ("VariantName", "DesiredInstanceCount")}
+                     for w in cap_desired if "DesiredInstanceCount" in w]
+            if fixes:
+                steps += [Step("sagemaker:UpdateEndpointWeightsAndCapacities", self.name,
+                               {"EndpointName": self.name, "DesiredWeightsAndCapacities": fixes},
+                               note="counts the spec owns (retained by the update)"),
+                          Step("sagectl:wait", self.name, {"until": "InService"})]
+        _, tag_steps = self.tag_steps(True)
+        steps += tag_steps
+        if self.spec.bake.duration_in_seconds:
+            alarms = [a.alarm_name for a in
+                      (self.spec.deployment_config.auto_rollback_configuration.alarms
+                       if self.spec.deployment_config and
+                       self.spec.deployment_config.auto_rollback_configuration else [])]
+            steps.append(Step("sagectl:bake", self.name, {
+                "seconds": self.spec.bake.duration_in_seconds, "alarms": alarms,
+                "allowInsufficientData": self.spec.bake.allow_insufficient_data}))
+        gc = self.ctx.shared.get(f"gc:{self.name}", [])
+        steps.append(Step("sagectl:gc", self.name, {"keep": self.ctx.options.keep_configs,
+                                                    "delete": gc},
+                          note="old configs (and models no config uses) beyond the newest kept"))
+        live_total = sum(int(v.get("CurrentInstanceCount") or 0)
+                         for v in (self.live.described or {}).get("ProductionVariants", []))
+        counts = self.counts_after()
+        rollout, estimate = update_estimate(self.spec, live_total, counts)
+        summary = [f"deploys a new config {self.want.config_name} with UpdateEndpoint "
+                   f"(replacing {self.live.config_name}): a new fleet", *estimate.lines]
+        if retain:
+            summary.append("keeps the autoscaled instance counts (RetainAllVariantProperties, "
+                           "excluding weights and data capture, which the spec owns)")
+        summary += auto_lines
+        if gc:
+            summary.append(f"after a verified deploy, deletes old configs {', '.join(gc)}")
+        entries = diff(strip_capacity(self.live.config), strip_capacity(self.want.canonical)) \
+            if self.live.config is not None else [DiffEntry("endpointConfigName",
+                                                            self.live.config_name,
+                                                            self.want.config_name)]
+        entries += scale_entries + self.settings_diff()
+        return self._change(["update"], "new_config", entries, steps, {
+            "summary": summary, "fleet_replacement": True, "strategy": rollout.strategy,
+            "strategy_steps": rollout.steps, "expected_seconds": estimate.expected_seconds,
+            "worst_case_seconds": estimate.worst_case_seconds,
+            "peak_instances": estimate.peak_instances, "autoscaling": auto_lines,
+            "new_config": self.want.config_name, "old_config": self.live.config_name,
+            "deletes_after": gc, "retain_all_variant_properties": retain})
+
+    def _live_instance_type(self, variant: str) -> str | None:
+        if self.live.config is not None:
+            for v in self.live.config.get("productionVariants", []) + \
+                    self.live.config.get("shadowProductionVariants", []):
+                if v["variantName"] == variant:
+                    return v.get("instanceType")
+        return None
+
+    def replace(self, why: str) -> ResourceChange | Problem:
+        if not self.spec.allow_replacement:
+            return Problem(self.resource.address, f"{why} cannot be done by an update: the "
+                                                  "endpoint would have to be deleted and "
+                                                  "created again (downtime)",
+                           "set allowReplacement: true on the endpoint to allow it")
+        if self.spec.deletion_protection:
+            return Problem(self.resource.address, f"{why} needs a replacement, but the endpoint "
+                                                  "has deletionProtection",
+                           "set deletionProtection: false for this change")
+        steps = [deregister_step(self.name, rid.rsplit("/", 1)[-1], t, "before deleting")
+                 for rid, t in sorted(self.scaling.targets.items())
+                 if rid.startswith(f"endpoint/{self.name}/variant/")]
+        steps += [Step("sagemaker:DeleteEndpoint", self.name, {"EndpointName": self.name}),
+                  Step("sagectl:wait", self.name, {"until": "deleted"})]
+        created = self.create()
+        steps += created.steps
+        return self._change(["delete", "create"], "replace_because_immutable", created.diff,
+                            steps, {"summary": [f"{why}: AWS has no update for this, so the "
+                                                "endpoint is deleted and created again: "
+                                                "DOWNTIME until it is InService",
+                                                *created.consequences["summary"]],
+                                    "fleet_replacement": True, "downtime": True})
+
+    def _change(self, actions: list[str], reason: str, entries: list[DiffEntry],
+                steps: list[Step], consequences: dict[str, Any]) -> ResourceChange:
+        waits = self.waits()
+        return ResourceChange(self.resource.address, "Endpoint", self.name, actions, reason,
+                              entries, steps, consequences, self.fingerprint(),
+                              depends_on=self.depends_on(), waits=waits,
+                              spec_path=self.ctx.spec_path(self.resource))
+
+    def waits(self) -> str | None:
+        for v in all_variants(self.spec):
+            key = f"model:{v.model_name}"
+            resolved = self.ctx.shared.get(key)
+            if resolved is not None and resolved.waits:
+                return f"model {v.model_name} cannot be created yet: {resolved.waits}"
+        status = self.live.status
+        if status in ("absent", "InService"):
+            return None
+        reason = (self.live.described or {}).get("FailureReason")
+        if status == "Failed":
+            return (f"endpoint is Failed ({reason or 'no reason given'}): SageMaker allows only "
+                    "deleting it; fix the cause, then delete it so sagectl can create it again")
+        return f"endpoint is {status}" + (f" ({reason})" if reason else "") + \
+            "; the change waits until it is InService"
+
+    def depends_on(self) -> list[str]:
+        deps = {f"Model.{v.model_name}" for v in all_variants(self.spec)
+                if not v.model_name.startswith("arn:") and
+                self.ctx.specs.get("Model", v.model_name) is not None}
+        cfg = self.spec.deployment_config
+        if cfg and cfg.auto_rollback_configuration:
+            deps |= {f"Alarm.{a.alarm_name}" for a in cfg.auto_rollback_configuration.alarms
+                     if not a.external}
+        return sorted(deps)
+
+    def fingerprint(self) -> str:
+        d = self.live.described or {}
+        variants = [{k: v.get(k) for k in ("VariantName", "DesiredWeight",
+                                           "DesiredInstanceCount", "DesiredServerlessConfig")}
+                    for v in d.get("ProductionVariants", []) + d.get("ShadowProductionVariants",
+                                                                       [])]
+        owned = self.ctx.ownership.get(self.arn)
+        return digest({"status": d.get("EndpointStatus"), "config": d.get("EndpointConfigName"),
+                       "variants": variants, "tags": owned.tags if owned else None,
+                       "autoscaling": {v.variant_name: self.autoscaling_for(v)
+                                       for v in all_variants(self.spec)}})
+
+
+class _NoTags:
+    tags: dict[str, str] = {}
+
+
+_NO_TAGS = _NoTags()

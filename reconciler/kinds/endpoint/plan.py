@@ -1,0 +1,223 @@
+"""Planning ``Endpoint`` resources: reads for the whole fleet at once, then one classification per
+endpoint (``changes.py``).
+
+Reads, concurrently on the bounded pool: one DescribeEndpoint per endpoint; a DescribeEndpointConfig
+only where the live config's structure is not already known from its tags; Application Auto
+Scaling state of the whole namespace in three paginated lists, started first because the scaling
+policy list (10 per page) is the longest serial chain; external guardrail alarms in batches of 100.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from reconciler.aws import batches
+from reconciler.kinds._live import not_found
+from reconciler.kinds.endpoint.changes import EndpointPlanner, endpoint_arn
+from reconciler.kinds.endpoint.live import (
+    LiveEndpoint,
+    describe_config,
+    describe_endpoint,
+    finish_scaling_read,
+    known_structure,
+    start_scaling_read,
+)
+from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, resource_id, structure_of
+from reconciler.kinds.endpoint.spec import EndpointSpec
+from reconciler.plan.context import ADDRESS_TAG, PROTECTION_TAG, OwnedResource, PlanContext
+from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.spec.resolve import Resource
+
+
+def _model_names(ctx: PlanContext) -> dict[str, str]:
+    return {key.split(":", 1)[1]: value.aws_name for key, value in ctx.shared.items()
+            if key.startswith("model:")}
+
+
+def _live(ctx: PlanContext, want: DesiredEndpoint, described: dict[str, Any] | None
+          ) -> LiveEndpoint:
+    live = LiveEndpoint(described)
+    name = live.config_name
+    if name is None:
+        return live
+    tagged = known_structure(ctx, name)
+    if tagged is not None and tagged == want.structure:
+        live.structure = tagged
+        return live
+    live.config = describe_config(ctx, name)
+    if live.config is None:
+        live.config_missing = True
+        live.structure = None
+    else:
+        live.structure = structure_of(live.config)
+    return live
+
+
+def _external_alarms(ctx: PlanContext, desired: list[Resource]) -> dict[str, set[str]]:
+    """Endpoint -> names of the external guardrail alarms that do not exist."""
+    wanted: dict[str, set[str]] = {}
+    for r in desired:
+        cfg = r.spec.deployment_config  # type: ignore[attr-defined]
+        if cfg and cfg.auto_rollback_configuration:
+            names = {a.alarm_name for a in cfg.auto_rollback_configuration.alarms if a.external}
+            if names:
+                wanted[r.name] = names
+    everything = sorted(set().union(*wanted.values())) if wanted else []
+    found: set[str] = set()
+    cw = ctx.aws.client("cloudwatch")
+    for batch in batches(everything, 100):
+        found |= {a["AlarmName"] for a in cw.describe_alarms(AlarmNames=batch)["MetricAlarms"]}
+    return {name: names - found for name, names in wanted.items() if names - found}
+
+
+def _gc_candidates(ctx: PlanContext, resource: Resource, keep: set[str]) -> list[str]:
+    """Configs of this endpoint beyond the newest ``keep_configs`` (the current and the new one
+    are always kept)."""
+    owned = [r for r in ctx.ownership.mine("sagemaker:endpoint-config")
+             if r.tags.get(ADDRESS_TAG) == resource.address]
+    if len(owned) + 1 <= ctx.options.keep_configs:
+        return []
+    listed = ctx.aws.paginate("sagemaker", "list_endpoint_configs", "EndpointConfigs",
+                              NameContains=resource.name)
+    names = {r.name for r in owned}
+    mine = sorted((c for c in listed if c["EndpointConfigName"].lower() in names),
+                  key=lambda c: c["CreationTime"], reverse=True)
+    kept = [c["EndpointConfigName"] for c in mine if c["EndpointConfigName"] in keep]
+    older = [c["EndpointConfigName"] for c in mine if c["EndpointConfigName"] not in keep]
+    room = max(0, ctx.options.keep_configs - len(kept) - 1)
+    return older[room:]
+
+
+def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+    result = KindPlan()
+    scaling_read = start_scaling_read(ctx)
+    names = _model_names(ctx)
+    wants = {r.name: build(r.name, ctx.env, r.spec, names) for r in desired}  # type: ignore[arg-type]
+    described = ctx.aws.map(lambda r: describe_endpoint(ctx, r.name), desired)
+    lives = ctx.aws.map(lambda pair: _live(ctx, wants[pair[0].name], pair[1]),
+                        list(zip(desired, described, strict=True)))
+    missing_alarms = _external_alarms(ctx, desired)
+    scaling = finish_scaling_read(scaling_read)
+    updates = []
+    for resource, live in zip(desired, lives, strict=True):
+        arn = endpoint_arn(ctx, resource.name)
+        if missing_alarms.get(resource.name):
+            result.problems.append(Problem(
+                resource.address, "guardrail alarm(s) marked external do not exist: "
+                f"{', '.join(sorted(missing_alarms[resource.name]))}",
+                "create them, or define them as Alarm specs"))
+        if live.described is None:
+            result.changes.append(EndpointPlanner(ctx, resource, wants[resource.name], live,
+                                                  scaling).create())
+            continue
+        owner = ctx.ownership.owner_env(arn)
+        if owner is None:
+            result.problems.append(Problem(
+                resource.address, f"endpoint {resource.name} exists and is not managed by sagectl",
+                f"adopt it with `sagectl import {resource.name}`, or rename the spec"))
+            continue
+        if owner != (ctx.env or ""):
+            result.problems.append(Problem(
+                resource.address, f"endpoint {resource.name} is managed by sagectl environment "
+                                  f"{owner!r}, not {ctx.env!r}"))
+            continue
+        updates.append((resource, live))
+    planners = [EndpointPlanner(ctx, r, wants[r.name], live, scaling) for r, live in updates]
+    needs_gc = [p for p in planners if p.live.structure != p.want.structure]
+    for planner, gc in zip(needs_gc, ctx.aws.map(
+            lambda p: _gc_candidates(ctx, p.resource, {p.want.config_name,
+                                                       p.live.config_name or ""}), needs_gc),
+            strict=True):
+        ctx.shared[f"gc:{planner.name}"] = gc
+    for planner in planners:
+        outcome = planner.update()
+        if outcome is None:
+            result.unchanged += 1
+        elif isinstance(outcome, Problem):
+            result.problems.append(outcome)
+        else:
+            result.changes.append(outcome)
+            result.problems += _live_checks(planner)
+    return result
+
+
+def _live_checks(planner: EndpointPlanner) -> list[Problem]:
+    """Deployment sizes against the live instance counts (rule 9), for new-fleet deploys."""
+    spec: EndpointSpec = planner.spec
+    cfg = spec.deployment_config
+    if cfg is None or planner.live.structure == planner.want.structure:
+        return []
+    counts = planner.counts_after()
+    problems = []
+    bg = cfg.blue_green_update_policy
+    routing = bg.traffic_routing_configuration if bg else None
+    checks = []
+    if routing and routing.type == "CANARY" and routing.canary_size:
+        checks.append(("canarySize", routing.canary_size, 0, 50))
+    if routing and routing.type == "LINEAR" and routing.linear_step_size:
+        checks.append(("linearStepSize", routing.linear_step_size, 10, 50))
+    if cfg.rolling_update_policy:
+        checks.append(("maximumBatchSize", cfg.rolling_update_policy.maximum_batch_size, 5, 50))
+    for what, size, low, high in checks:
+        if size.type != "INSTANCE_COUNT":
+            continue
+        for variant, count in counts.items():
+            pct = 100 * size.value / count if count else 100
+            if not low <= pct <= high:
+                problems.append(Problem(
+                    planner.resource.address,
+                    f"{what} of {size.value} instance(s) is {pct:.0f}% of variant {variant}'s "
+                    f"current {count} instance(s); SageMaker requires {low}-{high}%",
+                    "use CAPACITY_PERCENT, or change the size"))
+    return problems
+
+
+def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
+    result = KindPlan()
+    for endpoint in sorted(orphans, key=lambda r: r.name):
+        address = endpoint.address or f"Endpoint.{endpoint.name}"
+        if not ctx.prune:
+            result.problems.append(Problem(address, f"endpoint {endpoint.name} is no longer in "
+                                                    "the specs; pruning is off for this "
+                                                    "environment, so it is left alone",
+                                           severity="warning"))
+            continue
+        if endpoint.tags.get(PROTECTION_TAG) == "true":
+            result.problems.append(Problem(
+                address, f"endpoint {endpoint.name} left the specs but has deletionProtection",
+                "put it back in the specs with deletionProtection: false and apply, then remove "
+                "it"))
+            continue
+        result.changes.append(_delete(ctx, endpoint, address))
+    return result
+
+
+def _delete(ctx: PlanContext, endpoint: OwnedResource, address: str) -> ResourceChange:
+    name = endpoint.name
+    scaling = ctx.once("endpoint:scaling", lambda: finish_scaling_read(start_scaling_read(ctx)))
+    steps = []
+    for rid, target in sorted(scaling.targets.items()):
+        if rid.startswith(resource_id(name, "")):
+            steps.append(Step("application-autoscaling:DeregisterScalableTarget", rid,
+                              {"ServiceNamespace": "sagemaker", "ResourceId": rid,
+                               "ScalableDimension": target["ScalableDimension"]}))
+    steps += [Step("sagemaker:DeleteEndpoint", name, {"EndpointName": name}),
+              Step("sagectl:wait", name, {"until": "deleted"})]
+    configs = sorted(r.name for r in ctx.ownership.mine("sagemaker:endpoint-config")
+                     if r.tags.get(ADDRESS_TAG) == address)
+    steps += [Step("sagemaker:DeleteEndpointConfig", c, {"EndpointConfigName": c})
+              for c in configs]
+    try:
+        status = ctx.aws.client("sagemaker").describe_endpoint(EndpointName=name)[
+            "EndpointStatus"]
+    except ClientError as err:
+        if not not_found(err):
+            raise
+        status = "absent"
+    return ResourceChange(address, "Endpoint", name, ["delete"], "not_in_spec", [], steps,
+                          {"summary": [f"deletes endpoint {name} and its configs "
+                                       f"({', '.join(configs) or 'none'}): it serves no traffic "
+                                       "afterwards"], "fleet_replacement": False},
+                          fingerprint=digest({"status": status, "tags": endpoint.tags}))

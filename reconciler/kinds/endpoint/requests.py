@@ -1,0 +1,102 @@
+"""The desired side of an endpoint: its endpoint-config request, names and canonical forms.
+
+Endpoint configs are immutable, so sagectl names them by content: ``<endpoint>-<hash8>``, hashing
+the CreateEndpointConfig request (with the AWS names of its models) and the environment. The
+*structure* of a config is the request without what UpdateEndpointWeightsAndCapacities can change
+(initial counts and weights, serverless concurrency): two configs with the same structure differ
+only in capacity, which never needs a new fleet.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.kinds._base import boto_request
+from reconciler.kinds._live import dump
+from reconciler.kinds.endpoint.spec import EndpointSpec
+from reconciler.kinds.endpoint.variants import ProductionVariant
+from reconciler.plan.model import digest
+
+SAGECTL_FIELDS = frozenset({"capacityOwner", "autoscaling", "deploymentConfig", "bake",
+                            "deletionProtection", "allowReplacement", "tags"})
+CAPACITY_FIELDS = ("initialInstanceCount", "initialVariantWeight")
+INSTANCE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+CONCURRENCY_DIMENSION = "sagemaker:variant:DesiredProvisionedConcurrency"
+
+
+def model_aws_name(reference: str, names: dict[str, str]) -> str:
+    """The AWS name of a variant's model: a Model spec's content name, or an ARN's name."""
+    if reference.startswith("arn:"):
+        return reference.rsplit("/", 1)[-1]
+    return names.get(reference, reference)
+
+
+@dataclass
+class DesiredEndpoint:
+    spec: EndpointSpec
+    request: dict[str, Any]
+    """CreateEndpointConfig without name and tags."""
+    config_name: str
+    structure: str
+    canonical: dict[str, Any]
+    """Spec-shaped config (camelCase), model names as in AWS: one side of the config diff."""
+    digest: str
+    """Of everything sagectl applies for this endpoint (config, autoscaling, tags, settings)."""
+
+
+def build(name: str, env: str | None, spec: EndpointSpec, model_names: dict[str, str]
+          ) -> DesiredEndpoint:
+    request = boto_request(spec, SAGECTL_FIELDS)
+    for v in request["ProductionVariants"] + request.get("ShadowProductionVariants", []):
+        v["ModelName"] = model_aws_name(v["ModelName"], model_names)
+    hashed = digest({"env": env, "request": request})
+    canonical = dump(spec, SAGECTL_FIELDS)
+    for v in canonical["productionVariants"] + canonical.get("shadowProductionVariants", []):
+        v["modelName"] = model_aws_name(v["modelName"], model_names)
+    used = {v["ModelName"] for v in request["ProductionVariants"]
+            + request.get("ShadowProductionVariants", [])}
+    everything = digest({"env": env, "spec": dump(spec), "models": sorted(used)})
+    return DesiredEndpoint(spec, request, f"{name}-{hashed[:8]}", structure_of(canonical),
+                           canonical, everything)
+
+
+def strip_capacity(canonical: dict[str, Any]) -> dict[str, Any]:
+    """A spec-shaped config without what UpdateEndpointWeightsAndCapacities can change."""
+    out = copy.deepcopy(canonical)
+    for v in out.get("productionVariants", []) + out.get("shadowProductionVariants", []):
+        for key in CAPACITY_FIELDS:
+            v.pop(key, None)
+        serverless = v.get("serverlessConfig")
+        if serverless:
+            serverless.pop("maxConcurrency", None)
+            serverless.pop("provisionedConcurrency", None)
+    return out
+
+
+def structure_of(canonical: dict[str, Any]) -> str:
+    return digest(strip_capacity(canonical))[:16]
+
+
+def all_variants(spec: EndpointSpec) -> list[ProductionVariant]:
+    return list(spec.production_variants) + list(spec.shadow_production_variants or [])
+
+
+def resource_id(endpoint: str, variant: str) -> str:
+    return f"endpoint/{endpoint}/variant/{variant}"
+
+
+def dimension(variant: ProductionVariant) -> str:
+    return CONCURRENCY_DIMENSION if variant.is_serverless else INSTANCE_DIMENSION
+
+
+def desired_autoscaling(variant: ProductionVariant) -> dict[str, Any] | None:
+    """Spec-shaped autoscaling with every policy's type made explicit."""
+    if variant.autoscaling is None:
+        return None
+    out = dump(variant.autoscaling)
+    for spec_policy, policy in zip(variant.autoscaling.scaling_policies,
+                                   out.get("scalingPolicies", []), strict=True):
+        policy["policyType"] = spec_policy.effective_type
+    return out

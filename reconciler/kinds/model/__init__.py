@@ -1,0 +1,39 @@
+"""The ``Model`` kind: spec (``spec.py``) and planning (``plan.py``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reconciler.kinds._base import CONTENT_SUFFIX_LEN, Kind
+from reconciler.kinds.model.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from reconciler.plan.context import OwnedResource, PlanContext
+    from reconciler.plan.model import KindPlan
+    from reconciler.spec.resolve import Resource
+
+
+class ModelKind(Kind):
+    kind = "Model"
+    spec_model = ModelSpec
+    description = ("A SageMaker model: container image and artifacts, or a package from the "
+                   "model registry. Created under a content-derived name.")
+    name_max_length = 63 - CONTENT_SUFFIX_LEN
+    name_length_note = "leaving room for the content suffix sagectl appends (-xxxxxxxx)"
+    resource_types = ("sagemaker:model",)
+    plan_order = 20
+
+    @classmethod
+    def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        from reconciler.kinds.model import plan
+
+        return plan.plan(ctx, desired)
+
+    @classmethod
+    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
+        from reconciler.kinds.model import plan
+
+        return plan.plan_orphans(ctx, orphans)
+
+
+__all__ = ["ModelKind", "ModelSpec"]

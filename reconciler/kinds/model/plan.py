@@ -1,0 +1,228 @@
+"""Planning ``Model`` resources.
+
+Models are immutable: a spec change means a new model. sagectl names each one by content,
+``<metadata.name>-<hash8>`` (the hash covers the CreateModel request and the environment), so:
+- an existing model with the desired name *is* the desired model: no describe needed;
+- a changed spec plans a new model; the previous versions stay as rollback targets until an
+  endpoint deploy has been verified and garbage-collects them.
+
+Registry sources are resolved here: ``latestApproved`` with ListModelPackages(Approved,
+SortBy=CreationTime, SortOrder=Descending) — the API's default order is ascending — and the
+resolved package ARN is pinned in the plan's steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from reconciler.kinds._live import (
+    canonical,
+    dump,
+    from_boto,
+    not_found,
+    sagemaker_tag_steps,
+    tag_list,
+)
+from reconciler.kinds.model.spec import LATEST_APPROVED, ModelSpec
+from reconciler.plan.context import ADDRESS_TAG, OwnedResource, PlanContext, user_tags
+from reconciler.plan.diff import diff, redact
+from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.spec.resolve import Resource
+
+SM_ONLY = frozenset({"tags", "modelPackageGroupName", "modelPackageVersion"})
+
+
+@dataclass
+class Resolved:
+    """What a Model spec becomes in AWS."""
+
+    aws_name: str
+    request: dict[str, Any]
+    """The CreateModel request without ModelName and Tags."""
+    packages: list[str]
+    """Human lines: which registry versions were resolved."""
+    waits: str | None = None
+
+
+def shared_key(name: str) -> str:
+    return f"model:{name}"
+
+
+def sensitive_paths(spec: ModelSpec) -> tuple[str, ...]:
+    """Spec paths (and request paths) whose values are never shown: container environments."""
+    paths = []
+    if spec.primary_container is not None:
+        paths += ["primaryContainer.environment", "PrimaryContainer.Environment"]
+    for i in range(len(spec.containers or [])):
+        paths += [f"containers[{i}].environment", f"Containers[{i}].Environment"]
+    return tuple(paths)
+
+
+def _resolve_package(ctx: PlanContext, group: str, version: int | str) -> tuple[str, str]:
+    """(package ARN, human line), or raise LookupError with the reason it cannot be resolved."""
+    sm = ctx.aws.client("sagemaker")
+    try:
+        if version == LATEST_APPROVED:
+            found = sm.list_model_packages(
+                ModelPackageGroupName=group, ModelApprovalStatus="Approved",
+                SortBy="CreationTime", SortOrder="Descending", MaxResults=1,
+            )["ModelPackageSummaryList"]
+            if not found:
+                raise LookupError(f"model package group {group} has no Approved version yet")
+            arn = found[0]["ModelPackageArn"]
+            number = found[0].get("ModelPackageVersion") or arn.rsplit("/", 1)[-1]
+            return arn, f"{group}: latest Approved is version {number} ({arn})"
+        arn = ctx.sagemaker_arn("model-package", f"{group}/{version}")
+        package = sm.describe_model_package(ModelPackageName=arn)
+        status = package.get("ModelApprovalStatus", "?")
+        return arn, f"{group}: pinned version {version} ({status})"
+    except ClientError as err:
+        if not_found(err):
+            raise LookupError(f"model package group {group} (or version {version}) does not "
+                              "exist yet") from None
+        raise
+
+
+def resolve(ctx: PlanContext, resource: Resource) -> Resolved:
+    spec: ModelSpec = resource.spec  # type: ignore[assignment]
+    request = _boto(spec)
+    lines: list[str] = []
+    waits = None
+    containers = ([request["PrimaryContainer"]] if "PrimaryContainer" in request
+                  else request.get("Containers", []))
+    for container, source in zip(containers, spec.all_containers(), strict=True):
+        group = source.model_package_group_name
+        if group is None:
+            continue
+        try:
+            arn, line = _resolve_package(ctx, group, source.model_package_version
+                                         or LATEST_APPROVED)
+        except LookupError as reason:
+            waits = f"{reason}; the model can be created once a version is approved"
+            arn, line = f"(unresolved: {group})", str(reason)
+        container["ModelPackageName"] = arn
+        lines.append(line)
+    hashed = digest({"env": ctx.env, "request": request})
+    return Resolved(f"{resource.name}-{hashed[:8]}", request, lines, waits)
+
+
+def _boto(spec: ModelSpec) -> dict[str, Any]:
+    from reconciler.kinds._base import boto_request
+
+    request = boto_request(spec, SM_ONLY)
+    request.setdefault("EnableNetworkIsolation", False)
+    return request
+
+
+def _describe(ctx: PlanContext, name: str) -> dict[str, Any] | None:
+    try:
+        return ctx.aws.client("sagemaker").describe_model(ModelName=name)  # type: ignore[no-any-return]
+    except ClientError as err:
+        if not_found(err):
+            return None
+        raise
+
+
+def _live_spec(described: dict[str, Any]) -> dict[str, Any]:
+    return canonical(ModelSpec, from_boto(ModelSpec, described), SM_ONLY)
+
+
+def _desired_spec(spec: ModelSpec) -> dict[str, Any]:
+    return dump(spec, SM_ONLY)
+
+
+def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | None, list[Problem]]:
+    spec: ModelSpec = resource.spec  # type: ignore[assignment]
+    resolved = resolve(ctx, resource)
+    ctx.shared[shared_key(resource.name)] = resolved
+    arn = ctx.sagemaker_arn("model", resolved.aws_name)
+    secret = sensitive_paths(spec)
+    owner = ctx.ownership.owner_env(arn)
+    wanted_tags = {**spec.tags, **ctx.ownership_tags(resource, digest(resolved.request))}
+    if owner == (ctx.env or ""):
+        live = ctx.ownership.get(arn)
+        assert live is not None
+        steps = sagemaker_tag_steps(arn, user_tags(live.tags), spec.tags)
+        if not steps:
+            return None, []
+        return ResourceChange(
+            resource.address, "Model", resource.name, ["update"], "tags_only",
+            diff(user_tags(live.tags), spec.tags, "tags"), steps,
+            {"summary": [f"updates the tags of model {resolved.aws_name}"]},
+            fingerprint=digest(live.tags), spec_path=ctx.spec_path(resource)), []
+    if owner is not None:
+        return None, [Problem(resource.address, f"model {resolved.aws_name} is managed by "
+                                                f"sagectl environment {owner!r}, not {ctx.env!r}")]
+    sm = ctx.aws.client("sagemaker")
+    try:
+        sm.describe_model(ModelName=resolved.aws_name)
+        return None, [Problem(resource.address, f"a model named {resolved.aws_name} already "
+                                                "exists and is not managed by sagectl",
+                              "import it with `sagectl import`, or rename the Model spec")]
+    except ClientError as err:
+        if not not_found(err):
+            raise
+    previous = [r for r in ctx.ownership.mine("sagemaker:model")
+                if r.tags.get(ADDRESS_TAG) == resource.address]
+    before: dict[str, Any] | None = None
+    reason = "new"
+    summary = [f"creates model {resolved.aws_name}"]
+    described = [d for d in ctx.aws.map(lambda r: _describe(ctx, r.name), previous) if d]
+    if described:
+        latest = max(described, key=lambda d: d["CreationTime"])
+        before = _live_spec(latest)
+        reason = "new_version"
+        summary.append(f"a new version (models are immutable); {latest['ModelName']} stays as a "
+                       "rollback target until endpoint garbage collection")
+    summary += resolved.packages
+    params = {"ModelName": resolved.aws_name, **resolved.request, "Tags": tag_list(wanted_tags)}
+    step = Step("sagemaker:CreateModel", resolved.aws_name, redact(params, secret),
+                digest(params), request=params)
+    change = ResourceChange(
+        resource.address, "Model", resource.name, ["create"], reason,
+        diff(before, _desired_spec(spec), "", secret) if before is not None
+        else diff(None, _desired_spec(spec), "", secret),
+        [step], {"summary": summary, "aws_name": resolved.aws_name,
+                 "resolved_packages": resolved.packages},
+        fingerprint=digest({"exists": False, "previous": sorted(r.arn for r in previous)}),
+        waits=resolved.waits, spec_path=ctx.spec_path(resource))
+    return change, []
+
+
+def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+    result = KindPlan()
+    for change, problems in ctx.aws.map(lambda r: plan_one(ctx, r), desired):
+        result.problems += problems
+        if change is None:
+            result.unchanged += 1 if not problems else 0
+        else:
+            result.changes.append(change)
+    return result
+
+
+def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
+    """Model specs that left the specs. Their versions are deleted only when pruning, and only
+    those no endpoint config of this environment still uses (checked again by apply)."""
+    result = KindPlan()
+    by_address: dict[str, list[OwnedResource]] = {}
+    for r in orphans:
+        by_address.setdefault(r.address or r.name, []).append(r)
+    for address, versions in sorted(by_address.items()):
+        names = sorted(v.name for v in versions)
+        if not ctx.prune:
+            result.problems.append(Problem(address, f"{address} is no longer in the specs; "
+                                                    "pruning is off, so its models "
+                                                    f"({', '.join(names)}) are left alone",
+                                           severity="warning"))
+            continue
+        steps = [Step("sagemaker:DeleteModel", n, {"ModelName": n},
+                      note="skipped if an endpoint config still uses it") for n in names]
+        result.changes.append(ResourceChange(
+            address, "Model", address.split(".", 1)[1], ["delete"], "not_in_spec", [], steps,
+            {"summary": [f"deletes model version(s) {', '.join(names)} unless an endpoint "
+                         "config still uses them"]},
+            fingerprint=digest(names)))
+    return result

@@ -1,0 +1,46 @@
+"""The ``Pipeline`` kind: spec (``spec.py``) and planning (``plan.py``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reconciler.kinds._base import Kind
+from reconciler.kinds.pipeline.spec import PIPELINE_NAME_PATTERN, PipelineSpec
+
+if TYPE_CHECKING:
+    from reconciler.plan.context import OwnedResource, PlanContext
+    from reconciler.plan.model import KindPlan
+    from reconciler.spec.resolve import Resource
+
+
+class PipelineKind(Kind):
+    kind = "Pipeline"
+    spec_model = PipelineSpec
+    description = "A SageMaker pipeline definition with its role, parameters and parallelism."
+    name_pattern = PIPELINE_NAME_PATTERN
+    name_max_length = 256
+    resource_types = ("sagemaker:pipeline",)
+    plan_order = 50
+
+    @classmethod
+    def auxiliary_files(cls, raw_spec: object) -> list[str]:
+        if isinstance(raw_spec, dict):
+            ref = raw_spec.get("pipelineDefinitionFile")
+            if isinstance(ref, str):
+                return [ref]
+        return []
+
+    @classmethod
+    def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        from reconciler.kinds.pipeline import plan
+
+        return plan.plan(ctx, desired)
+
+    @classmethod
+    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
+        from reconciler.kinds.pipeline import plan
+
+        return plan.plan_orphans(ctx, orphans)
+
+
+__all__ = ["PipelineKind", "PipelineSpec"]

@@ -1,0 +1,192 @@
+"""What kinds need while planning: AWS access, the desired state, and who owns what.
+
+Ownership is read once for the whole estate through the Resource Groups Tagging API (a handful
+of paginated GetResources calls instead of a ListTags per resource). Everything sagectl creates
+carries the tags below; only resources owned by *this* environment can be changed or deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from reconciler.aws import Aws
+from reconciler.spec.resolve import Resource, SpecSet
+
+T = TypeVar("T")
+
+MANAGED_BY = "sagectl:managed-by"
+ENV_TAG = "sagectl:env"
+ADDRESS_TAG = "sagectl:address"
+PATH_TAG = "sagectl:spec-path"
+DIGEST_TAG = "sagectl:spec-digest"
+COMMIT_TAG = "sagectl:git-commit"
+PROTECTION_TAG = "sagectl:deletion-protection"
+STRUCTURE_TAG = "sagectl:structure"
+"""On endpoint configs: digest of the config's structure (everything but counts and weights)."""
+OWNERSHIP_TAGS = (MANAGED_BY, ENV_TAG, ADDRESS_TAG, PATH_TAG, DIGEST_TAG, COMMIT_TAG,
+                  PROTECTION_TAG, STRUCTURE_TAG)
+
+
+@dataclass(frozen=True)
+class OwnedResource:
+    """A resource tagged by sagectl, as the tagging API lists it."""
+
+    arn: str
+    resource_type: str
+    tags: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        tail = self.arn.split(":", 5)[-1]
+        return tail.split("/", 1)[1] if "/" in tail else tail.split(":", 1)[-1]
+
+    @property
+    def address(self) -> str | None:
+        return self.tags.get(ADDRESS_TAG)
+
+    @property
+    def env(self) -> str | None:
+        return self.tags.get(ENV_TAG)
+
+
+class Ownership:
+    """Every resource sagectl manages in this account and region, by ARN."""
+
+    def __init__(self, resources: list[OwnedResource], env: str | None) -> None:
+        self.env = env or ""
+        self.by_arn = {r.arn.lower(): r for r in resources}
+
+    def get(self, arn: str) -> OwnedResource | None:
+        return self.by_arn.get(arn.lower())
+
+    def owner_env(self, arn: str) -> str | None:
+        """``None`` if not managed by sagectl; else the environment that manages it."""
+        found = self.get(arn)
+        return None if found is None else (found.env or "")
+
+    def is_mine(self, arn: str) -> bool:
+        return self.owner_env(arn) == self.env
+
+    def mine(self, resource_type: str) -> list[OwnedResource]:
+        return [r for r in self.by_arn.values()
+                if r.resource_type == resource_type and (r.env or "") == self.env]
+
+
+def git_commit(start: Path) -> str:
+    for key in ("SAGECTL_GIT_COMMIT", "GITHUB_SHA"):
+        if os.environ.get(key):
+            return os.environ[key]
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=start, capture_output=True,
+                             text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+@dataclass
+class PlanOptions:
+    prune: bool | None = None
+    """Override the environment's ``prune`` setting."""
+    keep_configs: int = 3
+    """Old endpoint configs (and their models) kept as rollback targets."""
+
+
+class PlanContext:
+    def __init__(self, aws: Aws, specs: SpecSet, commit: str, repo_root: Path,
+                 options: PlanOptions | None = None, account: str | None = None) -> None:
+        self.aws = aws
+        self.specs = specs
+        self.env = specs.env_name
+        self.commit = commit
+        self.repo_root = repo_root
+        self.options = options or PlanOptions()
+        self.account = account
+        self.ownership = Ownership([], self.env)
+        self.shared: dict[str, Any] = {}
+        """Facts kinds publish for other kinds (e.g. the AWS names of models)."""
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    @property
+    def prune(self) -> bool:
+        if self.options.prune is not None:
+            return self.options.prune
+        env = self.specs.environment
+        return bool(env and env.spec.prune)
+
+    def once(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` the first time ``key`` is asked for (thread-safe), then the result."""
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]  # type: ignore[no-any-return]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                self._cache[key] = value
+            return value
+
+    def load_ownership(self, resource_types: list[str]) -> None:
+        items = self.aws.paginate(
+            "resourcegroupstaggingapi", "get_resources", "ResourceTagMappingList",
+            TagFilters=[{"Key": MANAGED_BY, "Values": ["sagectl"]}],
+            ResourceTypeFilters=resource_types, ResourcesPerPage=100)
+        owned = []
+        for item in items:
+            arn = item["ResourceARN"]
+            tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+            owned.append(OwnedResource(arn, _resource_type(arn), tags))
+        self.ownership = Ownership(owned, self.env)
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.aws.region}:{self.account or '000000000000'}:{resource}"
+
+    def sagemaker_arn(self, kind: str, name: str) -> str:
+        """SageMaker ARNs carry names in lower case."""
+        return self.arn("sagemaker", f"{kind}/{name.lower()}")
+
+    def spec_path(self, resource: Resource) -> str:
+        path = Path(resource.file).resolve()
+        try:
+            return str(path.relative_to(self.repo_root.resolve()))
+        except ValueError:
+            return resource.file
+
+    def ownership_tags(self, resource: Resource, spec_digest: str,
+                       extra: dict[str, str] | None = None) -> dict[str, str]:
+        tags = {MANAGED_BY: "sagectl", ENV_TAG: self.env or "", ADDRESS_TAG: resource.address,
+                PATH_TAG: self.spec_path(resource)[-256:], DIGEST_TAG: spec_digest[:32],
+                COMMIT_TAG: self.commit[:40]}
+        tags.update(extra or {})
+        return tags
+
+
+def _resource_type(arn: str) -> str:
+    parts = arn.split(":", 5)
+    service, tail = parts[2], parts[5]
+    kind = tail.split("/", 1)[0] if "/" in tail else tail.split(":", 1)[0]
+    return f"{service}:{kind}"
+
+
+def target_tags(live: dict[str, str], user: dict[str, str], ownership: dict[str, str],
+                changed: bool) -> dict[str, str]:
+    """The full tag set a resource should end with. sagectl's bookkeeping tags (digest, commit,
+    path) follow real changes only: a new commit alone does not touch every resource."""
+    mine = {k: v for k, v in live.items() if k.startswith("sagectl:")}
+    return {**user, **(ownership if changed or not mine else mine)}
+
+
+def user_tags(tags: dict[str, str]) -> dict[str, str]:
+    """Tags that are not sagectl's own."""
+    return {k: v for k, v in tags.items() if not k.startswith("sagectl:")}

@@ -1,0 +1,166 @@
+"""The plan as data. JSON is its primary form; text and markdown are views rendered from it.
+
+A ``Plan`` holds one ``ResourceChange`` per spec resource that would change (plus deletions), in
+apply order. Each change says what (``actions``, ``diff``), why (``action_reason``), how (ordered
+``steps``: the API operations apply will call), what it means for the fleet (``consequences``),
+and what was read to decide it (``fingerprint``: apply refuses the plan if that has moved).
+
+Nothing here knows SageMaker; kinds fill these structures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+FORMAT_VERSION = 1
+SENSITIVE = "(sensitive)"
+
+
+def digest(value: Any) -> str:
+    """A stable hash of JSON-able data (sorted keys, no whitespace)."""
+    data = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+@dataclass
+class DiffEntry:
+    path: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class Step:
+    op: str
+    """``service:Operation`` for an AWS call, or ``sagectl:wait|verify|bake|...``."""
+    target: str
+    params: dict[str, Any] = field(default_factory=dict)
+    """The request, with sensitive values redacted."""
+    request_digest: str = ""
+    """Digest of the full request (unredacted): apply rebuilds it from the specs and checks."""
+    note: str = ""
+    request: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    """In memory only, never saved: the full request when ``params`` had values redacted."""
+
+
+@dataclass
+class ResourceChange:
+    address: str
+    kind: str
+    name: str
+    actions: list[str]
+    action_reason: str
+    diff: list[DiffEntry] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    consequences: dict[str, Any] = field(default_factory=dict)
+    """Always has ``summary`` (plain-words lines); kinds add machine-readable fields."""
+    fingerprint: str = ""
+    depends_on: list[str] = field(default_factory=list)
+    waits: str | None = None
+    """Why the change cannot be applied now (e.g. the endpoint is Updating)."""
+    spec_path: str | None = None
+
+    @property
+    def is_replace(self) -> bool:
+        return self.actions == ["create", "delete"] or self.actions == ["delete", "create"]
+
+
+def _change_dict(change: ResourceChange) -> dict[str, Any]:
+    data = asdict(change)
+    for step in data["steps"]:
+        step.pop("request", None)  # secrets never leave memory
+    return data
+
+
+@dataclass
+class Problem:
+    address: str
+    message: str
+    hint: str = ""
+    severity: str = "error"
+
+
+@dataclass
+class Plan:
+    env: str | None
+    spec_digest: str
+    git_commit: str
+    region: str
+    account: str | None
+    resource_changes: list[ResourceChange] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    unchanged: int = 0
+    reads: dict[str, int] = field(default_factory=dict)
+    """API calls made to build the plan, by service:Operation."""
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def summary(self) -> dict[str, int]:
+        counts = {"create": 0, "update": 0, "replace": 0, "delete": 0, "waiting": 0}
+        for change in self.resource_changes:
+            if change.waits:
+                counts["waiting"] += 1
+            if change.is_replace:
+                counts["replace"] += 1
+            elif change.actions[0] in counts:
+                counts[change.actions[0]] += 1
+        counts["unchanged"] = self.unchanged
+        return counts
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.resource_changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "format_version": self.format_version,
+            "env": self.env,
+            "spec_digest": self.spec_digest,
+            "git_commit": self.git_commit,
+            "region": self.region,
+            "account": self.account,
+            "summary": self.summary(),
+            "resource_changes": [_change_dict(c) for c in self.resource_changes],
+            "problems": [asdict(p) for p in self.problems],
+            "reads": dict(sorted(self.reads.items())),
+        }
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"unsupported plan format_version {data.get('format_version')!r} "
+                             f"(this sagectl reads {FORMAT_VERSION})")
+        changes = []
+        for c in data["resource_changes"]:
+            changes.append(ResourceChange(
+                **{**c, "diff": [DiffEntry(**d) for d in c["diff"]],
+                   "steps": [Step(**s) for s in c["steps"]]}))
+        return cls(env=data["env"], spec_digest=data["spec_digest"],
+                   git_commit=data["git_commit"], region=data["region"],
+                   account=data["account"], resource_changes=changes,
+                   problems=[Problem(**p) for p in data["problems"]],
+                   unchanged=data["summary"].get("unchanged", 0), reads=data.get("reads", {}))
+
+
+@dataclass
+class KindPlan:
+    """What one kind contributes to a plan."""
+
+    changes: list[ResourceChange] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def extend(self, other: KindPlan) -> None:
+        self.changes += other.changes
+        self.unchanged += other.unchanged
+        self.problems += other.problems

@@ -1,0 +1,51 @@
+"""The order changes are applied in: dependencies first (a model before the endpoint that uses
+it, a guardrail alarm before the endpoint it protects), then by address, so plans are stable."""
+
+from __future__ import annotations
+
+from reconciler.plan.model import ResourceChange
+
+KIND_ORDER = ("ModelPackageGroup", "Model", "Alarm", "Endpoint", "Pipeline")
+
+
+def _rank(change: ResourceChange) -> tuple[int, str]:
+    kind = KIND_ORDER.index(change.kind) if change.kind in KIND_ORDER else len(KIND_ORDER)
+    return kind, change.address
+
+
+def apply_order(changes: list[ResourceChange]) -> list[ResourceChange]:
+    """Topological order over ``depends_on`` (among the changes themselves), stable by rank."""
+    by_address = {c.address: c for c in changes}
+    pending = {c.address: {d for d in c.depends_on if d in by_address and d != c.address}
+               for c in changes}
+    ordered: list[ResourceChange] = []
+    while pending:
+        ready = sorted((by_address[a] for a, deps in pending.items() if not deps), key=_rank)
+        if not ready:  # a cycle (should not happen): fall back to rank order
+            ready = sorted((by_address[a] for a in pending), key=_rank)[:1]
+        for change in ready:
+            ordered.append(change)
+            pending.pop(change.address)
+            for deps in pending.values():
+                deps.discard(change.address)
+    return ordered
+
+
+def marker(change: ResourceChange) -> str:
+    if change.is_replace:
+        return "-/+"
+    return {"create": "+", "update": "~", "delete": "-"}.get(change.actions[0], "?")
+
+
+def mermaid(changes: list[ResourceChange]) -> str:
+    """A mermaid flowchart of the apply order (edges: dependencies among the changes)."""
+    ids = {c.address: f"n{i}" for i, c in enumerate(changes)}
+    lines = ["graph LR"]
+    for change in changes:
+        label = f"{marker(change)} {change.address}".replace('"', "'")
+        lines.append(f'  {ids[change.address]}["{label}"]')
+    for change in changes:
+        for dep in change.depends_on:
+            if dep in ids:
+                lines.append(f"  {ids[dep]} --> {ids[change.address]}")
+    return "\n".join(lines)

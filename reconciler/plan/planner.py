@@ -1,0 +1,84 @@
+"""Making a plan: desired state (a validated SpecSet) + live AWS -> Plan.
+
+The engine knows no SageMaker: it reads ownership for every kind's resource types (the tagging
+API, one paginated chain per type, concurrently), asks each kind to plan its desired resources
+and its orphans (owned by this environment, gone from the specs), and orders the result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from reconciler.aws import Aws, AwsConfigError
+from reconciler.kinds import KINDS
+from reconciler.plan.context import (
+    MANAGED_BY,
+    OwnedResource,
+    Ownership,
+    PlanContext,
+    PlanOptions,
+    _resource_type,
+    git_commit,
+)
+from reconciler.plan.model import KindPlan, Plan, digest
+from reconciler.plan.order import apply_order
+from reconciler.spec.resolve import SpecSet
+
+
+def caller_account(aws: Aws) -> str | None:
+    try:
+        return aws.client("sts").get_caller_identity()["Account"]  # type: ignore[no-any-return]
+    except ClientError:
+        return None
+
+
+def load_ownership(ctx: PlanContext, resource_types: list[str]) -> None:
+    """One paginated GetResources chain per resource type, run concurrently."""
+    def read(resource_type: str) -> list[OwnedResource]:
+        items = ctx.aws.paginate(
+            "resourcegroupstaggingapi", "get_resources", "ResourceTagMappingList",
+            TagFilters=[{"Key": MANAGED_BY, "Values": ["sagectl"]}],
+            ResourceTypeFilters=[resource_type], ResourcesPerPage=100)
+        return [OwnedResource(i["ResourceARN"], _resource_type(i["ResourceARN"]),
+                              {t["Key"]: t["Value"] for t in i.get("Tags", [])}) for i in items]
+
+    owned = [r for chunk in ctx.aws.map(read, resource_types) for r in chunk]
+    ctx.ownership = Ownership(owned, ctx.env)
+
+
+def spec_digest(specs: SpecSet) -> str:
+    return digest(sorted((r.address, r.document.model_dump(mode="json"))
+                         for r in specs.resources))
+
+
+def make_plan(specs: SpecSet, aws: Aws, repo_root: Path,
+              options: PlanOptions | None = None) -> Plan:
+    env = specs.environment
+    account = caller_account(aws)
+    if env and env.spec.account_id and account and account != env.spec.account_id:
+        raise AwsConfigError(f"the AWS credentials are for account {account}, but environment "
+                             f"{env.name!r} is account {env.spec.account_id} ({env.file}); "
+                             "refusing to plan against the wrong account")
+    ctx = PlanContext(aws, specs, git_commit(repo_root), repo_root, options,
+                      account or (env.spec.account_id if env else None))
+    kinds = sorted(KINDS.values(), key=lambda k: k.plan_order)
+    load_ownership(ctx, [t for k in kinds for t in k.resource_types])
+    result = KindPlan()
+    deletions = KindPlan()
+    for kind in kinds:
+        desired = [r for r in specs.resources if r.kind == kind.kind]
+        if desired:
+            result.extend(kind.plan(ctx, desired))
+        addresses = {r.address for r in desired}
+        orphans = [o for t in kind.resource_types for o in ctx.ownership.mine(t)
+                   if (o.address or "") not in addresses and
+                   (o.address or "").startswith(f"{kind.kind}.")]
+        if orphans:
+            deletions.extend(kind.plan_orphans(ctx, orphans))
+    changes = apply_order(result.changes) + list(reversed(apply_order(deletions.changes)))
+    return Plan(env=specs.env_name, spec_digest=spec_digest(specs), git_commit=ctx.commit,
+                region=aws.region, account=ctx.account, resource_changes=changes,
+                problems=result.problems + deletions.problems, unchanged=result.unchanged,
+                reads=dict(aws.calls))

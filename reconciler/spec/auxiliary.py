@@ -1,0 +1,38 @@
+"""Files a spec refers to (a pipeline definition): parsed with positions, ``${var}`` substituted.
+Used by validation (errors located in the file) and by planning (the definition to deploy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.diagnostics import Pos, Report
+from reconciler.kinds._base import LoadedFile
+from reconciler.spec.environments import Substituter
+from reconciler.spec.files import display_path
+from reconciler.spec.nodes import to_python
+from reconciler.spec.resolve import Resource, SpecSet
+from reconciler.spec.yamlload import parse_file
+
+
+def load_auxiliary(path: Path, substituter: Substituter, report: Report) -> LoadedFile | None:
+    parsed = parse_file(path, display_path(path))
+    report.extend(parsed.diagnostics)
+    if parsed.diagnostics:
+        return None
+    if len(parsed.documents) != 1:
+        report.error(Pos(parsed.filename), "expected exactly one document, found "
+                                           f"{len(parsed.documents)}")
+        return None
+    node = substituter.node(parsed.documents[0])
+    return LoadedFile(parsed.filename, to_python(node), node)
+
+
+def load_for(specs: SpecSet, resource: Resource, relative: str) -> LoadedFile | None:
+    """The file ``relative`` to ``resource``'s spec, substituted for ``specs``' environment."""
+    env = specs.environment
+    report = Report()
+    substituter = Substituter(env.variables() if env else {}, specs.env_name,
+                              env.file if env else None, report)
+    loaded = load_auxiliary((Path(resource.file).parent / relative).resolve(), substituter,
+                            report)
+    return None if report.errors else loaded

@@ -1,0 +1,163 @@
+"""Ownership, deletions, the registry and checks that need live state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.emulator import Emulator
+from tests.plan.helpers import IMAGE, ROLE, aws_for, converge, one, ops, plan, write
+from tests.plan.test_plan_changes import ALARM, BASE, ENDPOINT, MODEL
+
+
+def test_an_unowned_endpoint_with_the_spec_name_is_a_conflict(emu: Emulator,
+                                                               tmp_path: Path) -> None:
+    emu.freeze()
+    sm = aws_for(emu).client("sagemaker")
+    sm.create_model(ModelName="by-hand", PrimaryContainer={"Image": "x"})
+    sm.create_endpoint_config(EndpointConfigName="by-hand", ProductionVariants=[{
+        "VariantName": "v", "ModelName": "by-hand", "InstanceType": "ml.m5.large",
+        "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="scorer", EndpointConfigName="by-hand")
+    p = plan(emu, write(tmp_path, BASE))
+    assert "Endpoint.scorer" not in [c.address for c in p.resource_changes]
+    (problem,) = [x for x in p.problems if x.address == "Endpoint.scorer"]
+    assert problem.severity == "error"
+    assert problem.message == "endpoint scorer exists and is not managed by sagectl"
+    assert problem.hint == "adopt it with `sagectl import scorer`, or rename the spec"
+
+
+def test_a_resource_of_another_environment_is_a_conflict(emu: Emulator, tmp_path: Path) -> None:
+    emu.freeze()
+    specs = write(tmp_path, BASE)
+    converge(emu, plan(emu, specs))
+    other = (specs / "environments" / "dev.yaml").read_text().replace("name: dev", "name: qa")
+    (specs / "environments" / "dev.yaml").unlink()
+    (specs / "environments" / "qa.yaml").write_text(other)
+    p = plan(emu, specs, env="qa")
+    messages = {x.address: x.message for x in p.problems}
+    assert messages["Endpoint.scorer"] == ("endpoint scorer is managed by sagectl environment "
+                                           "'dev', not 'qa'")
+    assert "managed by environment 'dev'" in messages["Alarm.scorer-errors"]
+
+
+def test_orphans_are_left_alone_unless_pruning(emu: Emulator, tmp_path: Path) -> None:
+    emu.freeze()
+    specs = write(tmp_path, BASE)
+    converge(emu, plan(emu, specs))
+    without = {k: v for k, v in BASE.items() if k != "serverless.yaml"}
+    write(tmp_path, without)
+    p = plan(emu, specs)
+    assert p.resource_changes == []
+    (warning,) = p.problems
+    assert (warning.severity, warning.address) == ("warning", "Endpoint.docs")
+    assert "pruning is off" in warning.message
+    write(tmp_path, without, prune=True)
+    p = plan(emu, specs)
+    change = one(p, "Endpoint.docs")
+    assert (change.actions, change.action_reason) == (["delete"], "not_in_spec")
+    assert ops(change)[:2] == ["sagemaker:DeleteEndpoint", "sagectl:wait"]
+    assert "sagemaker:DeleteEndpointConfig" in ops(change)
+
+
+def test_deletion_protection_blocks_pruning(emu: Emulator, tmp_path: Path) -> None:
+    emu.freeze()
+    protected = ENDPOINT + "  deletionProtection: true\n"
+    specs = write(tmp_path, {**BASE, "endpoint.yaml": protected})
+    converge(emu, plan(emu, specs))
+    without = {k: v for k, v in BASE.items() if k != "endpoint.yaml"}
+    write(tmp_path, without, prune=True)
+    p = plan(emu, specs)
+    assert "Endpoint.scorer" not in [c.address for c in p.resource_changes]
+    (problem,) = [x for x in p.problems if x.address == "Endpoint.scorer"]
+    assert problem.severity == "error"
+    assert problem.message == "endpoint scorer left the specs but has deletionProtection"
+
+
+def test_latest_approved_is_resolved_descending_and_pinned(emu: Emulator,
+                                                            tmp_path: Path) -> None:
+    emu.freeze()
+    sm = aws_for(emu).client("sagemaker")
+    sm.create_model_package_group(ModelPackageGroupName="fraud-models")
+    arns = []
+    for status in ("Approved", "Approved", "PendingManualApproval", "Rejected"):
+        arns.append(sm.create_model_package(
+            ModelPackageGroupName="fraud-models", ModelApprovalStatus=status,
+            InferenceSpecification={"Containers": [{"Image": f"{IMAGE}:pkg"}],
+                                    "SupportedContentTypes": ["text/csv"],
+                                    "SupportedResponseMIMETypes": ["text/csv"]})[
+            "ModelPackageArn"])
+        emu.advance(60)
+    registry_model = f"""
+apiVersion: sagectl/v1
+kind: Model
+metadata: {{name: challenger}}
+spec:
+  executionRoleArn: {ROLE}
+  primaryContainer:
+    modelPackageGroupName: fraud-models
+    modelPackageVersion: latestApproved
+"""
+    p = plan(emu, write(tmp_path, {"model.yaml": registry_model}))
+    change = one(p, "Model.challenger")
+    assert change.waits is None
+    pinned = change.steps[0].params["PrimaryContainer"]["ModelPackageName"]
+    assert pinned == arns[1]  # the newest Approved, not the first, not the pending one
+    assert change.consequences["resolved_packages"] == [
+        f"fraud-models: latest Approved is version 2 ({arns[1]})"]
+    pinned_spec = registry_model.replace("latestApproved", "1")
+    p = plan(emu, write(tmp_path, {"model.yaml": pinned_spec}))
+    assert one(p, "Model.challenger").steps[0].params["PrimaryContainer"][
+        "ModelPackageName"] == arns[0]
+
+
+def test_no_approved_version_makes_the_model_and_its_endpoint_wait(emu: Emulator,
+                                                                   tmp_path: Path) -> None:
+    emu.freeze()
+    registry_model = MODEL.replace(f"image: {IMAGE}:1", "modelPackageGroupName: empty-group")
+    registry_model = registry_model.replace('    environment: {API_KEY: "s3cr3t-value"}\n', "")
+    p = plan(emu, write(tmp_path, {**BASE, "model.yaml": registry_model}))
+    assert one(p, "Model.scorer-model").waits.startswith(
+        "model package group empty-group has no Approved version yet")
+    assert one(p, "Endpoint.scorer").waits.startswith(
+        "model scorer-model cannot be created yet: model package group empty-group")
+
+
+def test_external_guardrail_alarms_must_exist(emu: Emulator, tmp_path: Path) -> None:
+    spec = ENDPOINT.replace("alarms: [{alarmName: scorer-errors}]",
+                            "alarms: [{alarmName: owned-elsewhere, external: true}]")
+    p = plan(emu, write(tmp_path, {**BASE, "endpoint.yaml": spec, "alarm.yaml": ALARM}))
+    (problem,) = [x for x in p.problems if x.address == "Endpoint.scorer"]
+    assert problem.message == ("guardrail alarm(s) marked external do not exist: "
+                               "owned-elsewhere")
+
+
+def test_canary_size_is_checked_against_live_counts(emu: Emulator, tmp_path: Path) -> None:
+    emu.freeze()
+    specs = write(tmp_path, BASE)
+    converge(emu, plan(emu, specs))
+    # the spec is valid (a canary of 2 is 50% of 4 instances), but the autoscaler runs primary
+    # with 3: 67%, which SageMaker would refuse hours into the pipeline
+    emu.scale_variant("scorer", "primary", 3, region="eu-west-1", account="111111111111")
+    spec = ENDPOINT.replace("canarySize: {type: INSTANCE_COUNT, value: 1}",
+                            "canarySize: {type: INSTANCE_COUNT, value: 2}")
+    spec = spec.replace("initialInstanceCount: 2", "initialInstanceCount: 4")  # both variants
+    p = plan(emu, write(tmp_path, {**BASE, "endpoint.yaml": spec,
+                                   "model.yaml": MODEL.replace(":1", ":2")}))
+    problems = [x.message for x in p.problems if x.address == "Endpoint.scorer"]
+    assert problems == ["canarySize of 2 instance(s) is 67% of variant primary's current 3 "
+                        "instance(s); SageMaker requires 0-50%"]
+
+
+def test_wrong_account_is_refused(emu: Emulator, tmp_path: Path) -> None:
+    import pytest
+
+    from reconciler.aws import AwsConfigError
+    from reconciler.plan.planner import make_plan
+    from reconciler.spec.load import load_specs
+
+    specs = write(tmp_path, BASE)
+    aws = aws_for(emu, account="999999999999")
+    with pytest.raises(AwsConfigError) as exc:
+        make_plan(load_specs(specs, "dev"), aws, tmp_path)
+    assert "credentials are for account 999999999999, but environment 'dev' is account " \
+           "111111111111" in str(exc.value)
