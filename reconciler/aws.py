@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -107,14 +107,38 @@ class Aws:
         return items
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """``fn`` over ``items`` on the bounded pool, results in order."""
-        return list(self._pool.map(fn, items))
+        """``fn`` over ``items`` on the bounded pool, results in order.
 
-    def submit(self, fn: Callable[..., R], *args: Any) -> Any:
-        return self._pool.submit(fn, *args)
+        A map called from inside a pool worker runs inline: waiting on the same bounded pool
+        from one of its own workers would deadlock once every worker waits."""
+        if getattr(_worker, "active", False):
+            return [fn(item) for item in items]
+        return list(self._pool.map(lambda item: _in_worker(fn, item), items))
+
+    def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        """``fn(*args)`` on the pool (inline when already on a pool worker, see ``map``)."""
+        if getattr(_worker, "active", False):
+            done: Future[R] = Future()
+            try:
+                done.set_result(fn(*args))
+            except BaseException as err:  # handed to the caller through the future
+                done.set_exception(err)
+            return done
+        return self._pool.submit(lambda: _in_worker(lambda _: fn(*args), None))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+_worker = threading.local()
+
+
+def _in_worker(fn: Callable[[T], R], item: T) -> R:
+    _worker.active = True
+    try:
+        return fn(item)
+    finally:
+        _worker.active = False
 
 
 class AwsConfigError(Exception):

@@ -198,6 +198,16 @@ class Kind:
     """Kinds are planned in this order (a kind may use facts published by earlier ones)."""
 
     @classmethod
+    def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        """Start this kind's long serial reads (paginated lists) on the pool, first of all:
+        they bound the plan's wall time. Results go in ``ctx.prefetched``."""
+
+    @classmethod
+    def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        """Start reads that need neither ownership nor other kinds' facts (results go in
+        ``ctx.prefetched``), after every kind's chains and the ownership reads."""
+
+    @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
         """Read what ``desired`` needs from AWS and return the changes."""
         raise NotImplementedError

@@ -111,6 +111,8 @@ class PlanContext:
         self.ownership = Ownership([], self.env)
         self.shared: dict[str, Any] = {}
         """Facts kinds publish for other kinds (e.g. the AWS names of models)."""
+        self.prefetched: dict[str, Any] = {}
+        """Reads kinds started early (futures), keyed by kind; see ``Kind.prefetch``."""
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
@@ -137,18 +139,6 @@ class PlanContext:
                 self._cache[key] = value
             return value
 
-    def load_ownership(self, resource_types: list[str]) -> None:
-        items = self.aws.paginate(
-            "resourcegroupstaggingapi", "get_resources", "ResourceTagMappingList",
-            TagFilters=[{"Key": MANAGED_BY, "Values": ["sagectl"]}],
-            ResourceTypeFilters=resource_types, ResourcesPerPage=100)
-        owned = []
-        for item in items:
-            arn = item["ResourceARN"]
-            tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
-            owned.append(OwnedResource(arn, _resource_type(arn), tags))
-        self.ownership = Ownership(owned, self.env)
-
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.aws.region}:{self.account or '000000000000'}:{resource}"
 
@@ -157,11 +147,8 @@ class PlanContext:
         return self.arn("sagemaker", f"{kind}/{name.lower()}")
 
     def spec_path(self, resource: Resource) -> str:
-        path = Path(resource.file).resolve()
-        try:
-            return str(path.relative_to(self.repo_root.resolve()))
-        except ValueError:
-            return resource.file
+        return self.once(f"spec_path:{resource.file}", lambda: _relative(resource.file,
+                                                                          self.repo_root))
 
     def ownership_tags(self, resource: Resource, spec_digest: str,
                        extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -170,6 +157,13 @@ class PlanContext:
                 COMMIT_TAG: self.commit[:40]}
         tags.update(extra or {})
         return tags
+
+
+def _relative(file: str, root: Path) -> str:
+    try:
+        return str(Path(file).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return file
 
 
 def _resource_type(arn: str) -> str:

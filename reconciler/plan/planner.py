@@ -7,7 +7,9 @@ and its orphans (owned by this environment, gone from the specs), and orders the
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -34,8 +36,8 @@ def caller_account(aws: Aws) -> str | None:
         return None
 
 
-def load_ownership(ctx: PlanContext, resource_types: list[str]) -> None:
-    """One paginated GetResources chain per resource type, run concurrently."""
+def start_ownership(ctx: PlanContext, resource_types: list[str]) -> list[Future[Any]]:
+    """One paginated GetResources chain per resource type, started on the pool."""
     def read(resource_type: str) -> list[OwnedResource]:
         items = ctx.aws.paginate(
             "resourcegroupstaggingapi", "get_resources", "ResourceTagMappingList",
@@ -44,8 +46,15 @@ def load_ownership(ctx: PlanContext, resource_types: list[str]) -> None:
         return [OwnedResource(i["ResourceARN"], _resource_type(i["ResourceARN"]),
                               {t["Key"]: t["Value"] for t in i.get("Tags", [])}) for i in items]
 
-    owned = [r for chunk in ctx.aws.map(read, resource_types) for r in chunk]
-    ctx.ownership = Ownership(owned, ctx.env)
+    return [ctx.aws.submit(read, t) for t in resource_types]
+
+
+def finish_ownership(ctx: PlanContext, started: list[Future[Any]]) -> None:
+    ctx.ownership = Ownership([r for f in started for r in f.result()], ctx.env)
+
+
+def load_ownership(ctx: PlanContext, resource_types: list[str]) -> None:
+    finish_ownership(ctx, start_ownership(ctx, resource_types))
 
 
 def spec_digest(specs: SpecSet) -> str:
@@ -64,11 +73,21 @@ def make_plan(specs: SpecSet, aws: Aws, repo_root: Path,
     ctx = PlanContext(aws, specs, git_commit(repo_root), repo_root, options,
                       account or (env.spec.account_id if env else None))
     kinds = sorted(KINDS.values(), key=lambda k: k.plan_order)
-    load_ownership(ctx, [t for k in kinds for t in k.resource_types])
+    wanted = {k.kind: [r for r in specs.resources if r.kind == k.kind] for k in kinds}
+    # Everything that can start now does, so waits overlap. The pool runs in submission order:
+    # long serial chains first (they bound the wall time), then the ownership chains every kind
+    # needs, then the bulk of independent reads.
+    present = [k for k in kinds if wanted[k.kind]]
+    for kind in present:
+        kind.start_chains(ctx, wanted[kind.kind])
+    ownership = start_ownership(ctx, [t for k in kinds for t in k.resource_types])
+    for kind in present:
+        kind.prefetch(ctx, wanted[kind.kind])
+    finish_ownership(ctx, ownership)
     result = KindPlan()
     deletions = KindPlan()
     for kind in kinds:
-        desired = [r for r in specs.resources if r.kind == kind.kind]
+        desired = wanted[kind.kind]
         if desired:
             result.extend(kind.plan(ctx, desired))
         addresses = {r.address for r in desired}

@@ -53,9 +53,14 @@ class SpecSet:
     environment: Environment | None
     resources: list[Resource] = field(default_factory=list)
     report: Report = field(default_factory=Report)
+    _index: tuple[tuple[int, int], dict[tuple[str, str], Resource]] | None = field(
+        default=None, repr=False, compare=False)
 
     def get(self, kind: str, name: str) -> Resource | None:
-        return next((r for r in self.resources if r.kind == kind and r.name == name), None)
+        key = (len(self.resources), id(self.resources))
+        if self._index is None or self._index[0] != key:
+            self._index = (key, {(r.kind, r.name): r for r in reversed(self.resources)})
+        return self._index[1].get((kind, name))
 
     @property
     def ok(self) -> bool:

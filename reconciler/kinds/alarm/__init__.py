@@ -24,6 +24,12 @@ class AlarmKind(Kind):
     plan_order = 30
 
     @classmethod
+    def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        from reconciler.kinds.alarm import plan
+
+        plan.prefetch(ctx, desired)
+
+    @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
         from reconciler.kinds.alarm import plan
 

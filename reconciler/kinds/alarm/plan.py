@@ -66,14 +66,24 @@ def _depends_on(ctx: PlanContext, spec: AlarmSpec, guardrail_of: list[str]) -> l
                   if e not in guardrail_of and ctx.specs.get("Endpoint", e) is not None)
 
 
+def prefetch(ctx: PlanContext, desired: list[Resource]) -> None:
+    """DescribeAlarms by name, 100 names a call, started now."""
+    cw = ctx.aws.client("cloudwatch")
+
+    def read(batch: list[str]) -> list[dict[str, Any]]:
+        return cw.describe_alarms(AlarmNames=batch)["MetricAlarms"]  # type: ignore[no-any-return]
+
+    ctx.prefetched["alarm"] = [ctx.aws.submit(read, batch)
+                               for batch in batches([r.name for r in desired], 100)]
+
+
 def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
     result = KindPlan()
-    cw = ctx.aws.client("cloudwatch")
-    names = [r.name for r in desired]
+    if "alarm" not in ctx.prefetched:
+        prefetch(ctx, desired)
     described: dict[str, dict[str, Any]] = {}
-    for page in ctx.aws.map(lambda batch: cw.describe_alarms(AlarmNames=batch)["MetricAlarms"],
-                            list(batches(names, 100))):
-        described.update({a["AlarmName"]: a for a in page})
+    for page in ctx.prefetched.pop("alarm"):
+        described.update({a["AlarmName"]: a for a in page.result()})
     guardrails = _guardrails(ctx)
     for resource in desired:
         spec: AlarmSpec = resource.spec  # type: ignore[assignment]

@@ -25,6 +25,18 @@ class EndpointKind(Kind):
     plan_order = 40
 
     @classmethod
+    def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        from reconciler.kinds.endpoint import plan
+
+        plan.start_chains(ctx)
+
+    @classmethod
+    def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        from reconciler.kinds.endpoint import plan
+
+        plan.prefetch(ctx, desired)
+
+    @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
         from reconciler.kinds.endpoint import plan
 

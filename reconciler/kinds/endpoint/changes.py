@@ -51,7 +51,7 @@ class EndpointPlanner:
     """Plans one endpoint from its desired build and what was read."""
 
     def __init__(self, ctx: PlanContext, resource: Resource, want: DesiredEndpoint,
-                 live: LiveEndpoint, scaling: Scaling) -> None:
+                 live: LiveEndpoint, scaling: Scaling, gc: list[str] | None = None) -> None:
         self.ctx = ctx
         self.resource = resource
         self.name = resource.name
@@ -60,6 +60,8 @@ class EndpointPlanner:
         self.live = live
         self.scaling = scaling
         self.arn = endpoint_arn(ctx, self.name)
+        self.gc = gc or []
+        """Old configs to delete after a verified deploy (read by the kind, beyond the kept)."""
 
     # tags ----------------------------------------------------------------------------------
     def wanted_tags(self) -> dict[str, str]:
@@ -204,10 +206,8 @@ class EndpointPlanner:
                     verb = "registers again" if v.variant_name in deregistered else "updates"
                     lines.append(f"{verb} autoscaling of {v.variant_name}")
                 steps += more
-        prefix = f"endpoint/{self.name}/variant/"
-        for rid, target in sorted(self.scaling.targets.items()):
-            variant = rid[len(prefix):] if rid.startswith(prefix) else None
-            if variant and variant not in wanted_names and variant not in deregistered:
+        for variant, _, target in self.scaling.targets_of(self.name):
+            if variant not in wanted_names and variant not in deregistered:
                 steps.append(deregister_step(self.name, variant, target, "variant removed"))
         return entries, steps, lines
 
@@ -295,11 +295,7 @@ class EndpointPlanner:
         steps = self.create_config_steps()
         deregistered: set[str] = set()
         auto_lines: list[str] = []
-        for rid, target in sorted(self.scaling.targets.items()):
-            prefix = f"endpoint/{self.name}/variant/"
-            if not rid.startswith(prefix):
-                continue
-            variant = rid[len(prefix):]
+        for variant, _, target in self.scaling.targets_of(self.name):
             live_v = next((v for v in all_variants(self.spec) if v.variant_name == variant),
                           None)
             old_type = self._live_instance_type(variant)
@@ -356,7 +352,7 @@ class EndpointPlanner:
             steps.append(Step("sagectl:bake", self.name, {
                 "seconds": self.spec.bake.duration_in_seconds, "alarms": alarms,
                 "allowInsufficientData": self.spec.bake.allow_insufficient_data}))
-        gc = self.ctx.shared.get(f"gc:{self.name}", [])
+        gc = self.gc
         steps.append(Step("sagectl:gc", self.name, {"keep": self.ctx.options.keep_configs,
                                                     "delete": gc},
                           note="old configs (and models no config uses) beyond the newest kept"))
@@ -403,9 +399,8 @@ class EndpointPlanner:
             return Problem(self.resource.address, f"{why} needs a replacement, but the endpoint "
                                                   "has deletionProtection",
                            "set deletionProtection: false for this change")
-        steps = [deregister_step(self.name, rid.rsplit("/", 1)[-1], t, "before deleting")
-                 for rid, t in sorted(self.scaling.targets.items())
-                 if rid.startswith(f"endpoint/{self.name}/variant/")]
+        steps = [deregister_step(self.name, variant, t, "before deleting")
+                 for variant, _, t in self.scaling.targets_of(self.name)]
         steps += [Step("sagemaker:DeleteEndpoint", self.name, {"EndpointName": self.name}),
                   Step("sagectl:wait", self.name, {"until": "deleted"})]
         created = self.create()

@@ -31,6 +31,19 @@ class Scaling:
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _by_endpoint: dict[str, list[tuple[str, str]]] | None = field(default=None, repr=False)
+
+    def targets_of(self, endpoint: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """``(variant, resource id, target)`` of one endpoint's scalable variants, by variant."""
+        if self._by_endpoint is None:
+            index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for rid in sorted(self.targets):
+                parts = rid.split("/")
+                if len(parts) == 4 and parts[0] == "endpoint" and parts[2] == "variant":
+                    index[parts[1]].append((parts[3], rid))
+            self._by_endpoint = dict(index)
+        return [(variant, rid, self.targets[rid])
+                for variant, rid in self._by_endpoint.get(endpoint, [])]
 
 
 def start_scaling_read(ctx: PlanContext) -> Any:

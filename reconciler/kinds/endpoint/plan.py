@@ -9,6 +9,7 @@ policy list (10 per page) is the longest serial chain; external guardrail alarms
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,13 +19,14 @@ from reconciler.kinds._live import not_found
 from reconciler.kinds.endpoint.changes import EndpointPlanner, endpoint_arn
 from reconciler.kinds.endpoint.live import (
     LiveEndpoint,
+    Scaling,
     describe_config,
     describe_endpoint,
     finish_scaling_read,
     known_structure,
     start_scaling_read,
 )
-from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, resource_id, structure_of
+from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, structure_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.plan.context import ADDRESS_TAG, PROTECTION_TAG, OwnedResource, PlanContext
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
@@ -90,29 +92,69 @@ def _gc_candidates(ctx: PlanContext, resource: Resource, keep: set[str]) -> list
     return older[room:]
 
 
-def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
-    result = KindPlan()
-    scaling_read = start_scaling_read(ctx)
+@dataclass
+class Reads:
+    """Everything planning endpoints needs from AWS (``read``), so ``decide`` does no I/O."""
+
+    wants: dict[str, DesiredEndpoint]
+    lives: list[LiveEndpoint]
+    scaling: Scaling
+    missing_alarms: dict[str, set[str]]
+    gc: dict[str, list[str]] = field(default_factory=dict)
+
+
+def start_chains(ctx: PlanContext) -> None:
+    """The Application Auto Scaling lists: the scaling policies come 10 a page, the longest
+    serial chain of a plan."""
+    ctx.prefetched["endpoint:scaling"] = start_scaling_read(ctx)
+
+
+def prefetch(ctx: PlanContext, desired: list[Resource]) -> None:
+    """Every DescribeEndpoint, started now."""
+    ctx.prefetched["endpoint:describe"] = {
+        r.name: ctx.aws.submit(describe_endpoint, ctx, r.name) for r in desired}
+
+
+def read(ctx: PlanContext, desired: list[Resource]) -> Reads:
+    if "endpoint:scaling" not in ctx.prefetched:
+        start_chains(ctx)
+    if "endpoint:describe" not in ctx.prefetched:
+        prefetch(ctx, desired)
+    scaling_read = ctx.prefetched.pop("endpoint:scaling")
+    describing = ctx.prefetched.pop("endpoint:describe")
     names = _model_names(ctx)
     wants = {r.name: build(r.name, ctx.env, r.spec, names) for r in desired}  # type: ignore[arg-type]
-    described = ctx.aws.map(lambda r: describe_endpoint(ctx, r.name), desired)
+    described = [describing[r.name].result() if r.name in describing
+                 else describe_endpoint(ctx, r.name) for r in desired]
     lives = ctx.aws.map(lambda pair: _live(ctx, wants[pair[0].name], pair[1]),
                         list(zip(desired, described, strict=True)))
-    missing_alarms = _external_alarms(ctx, desired)
-    scaling = finish_scaling_read(scaling_read)
-    updates = []
-    for resource, live in zip(desired, lives, strict=True):
-        arn = endpoint_arn(ctx, resource.name)
-        if missing_alarms.get(resource.name):
+    reads = Reads(wants, lives, finish_scaling_read(scaling_read),
+                  _external_alarms(ctx, desired))
+    redeploy = [(r, live) for r, live in zip(desired, lives, strict=True)
+                if live.described is not None and live.structure != wants[r.name].structure]
+    found = ctx.aws.map(lambda pair: _gc_candidates(
+        ctx, pair[0], {wants[pair[0].name].config_name, pair[1].config_name or ""}), redeploy)
+    for (resource, _), gc in zip(redeploy, found, strict=True):
+        reads.gc[resource.name] = gc
+    return reads
+
+
+def decide(ctx: PlanContext, desired: list[Resource], reads: Reads) -> KindPlan:
+    """The changes, from what was read (no AWS calls)."""
+    result = KindPlan()
+    for resource, live in zip(desired, reads.lives, strict=True):
+        want = reads.wants[resource.name]
+        if reads.missing_alarms.get(resource.name):
             result.problems.append(Problem(
                 resource.address, "guardrail alarm(s) marked external do not exist: "
-                f"{', '.join(sorted(missing_alarms[resource.name]))}",
+                f"{', '.join(sorted(reads.missing_alarms[resource.name]))}",
                 "create them, or define them as Alarm specs"))
+        planner = EndpointPlanner(ctx, resource, want, live, reads.scaling,
+                                  reads.gc.get(resource.name, []))
         if live.described is None:
-            result.changes.append(EndpointPlanner(ctx, resource, wants[resource.name], live,
-                                                  scaling).create())
+            result.changes.append(planner.create())
             continue
-        owner = ctx.ownership.owner_env(arn)
+        owner = ctx.ownership.owner_env(endpoint_arn(ctx, resource.name))
         if owner is None:
             result.problems.append(Problem(
                 resource.address, f"endpoint {resource.name} exists and is not managed by sagectl",
@@ -123,15 +165,6 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
                 resource.address, f"endpoint {resource.name} is managed by sagectl environment "
                                   f"{owner!r}, not {ctx.env!r}"))
             continue
-        updates.append((resource, live))
-    planners = [EndpointPlanner(ctx, r, wants[r.name], live, scaling) for r, live in updates]
-    needs_gc = [p for p in planners if p.live.structure != p.want.structure]
-    for planner, gc in zip(needs_gc, ctx.aws.map(
-            lambda p: _gc_candidates(ctx, p.resource, {p.want.config_name,
-                                                       p.live.config_name or ""}), needs_gc),
-            strict=True):
-        ctx.shared[f"gc:{planner.name}"] = gc
-    for planner in planners:
         outcome = planner.update()
         if outcome is None:
             result.unchanged += 1
@@ -141,6 +174,10 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
             result.changes.append(outcome)
             result.problems += _live_checks(planner)
     return result
+
+
+def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+    return decide(ctx, desired, read(ctx, desired))
 
 
 def _live_checks(planner: EndpointPlanner) -> list[Problem]:
@@ -197,12 +234,10 @@ def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
 def _delete(ctx: PlanContext, endpoint: OwnedResource, address: str) -> ResourceChange:
     name = endpoint.name
     scaling = ctx.once("endpoint:scaling", lambda: finish_scaling_read(start_scaling_read(ctx)))
-    steps = []
-    for rid, target in sorted(scaling.targets.items()):
-        if rid.startswith(resource_id(name, "")):
-            steps.append(Step("application-autoscaling:DeregisterScalableTarget", rid,
-                              {"ServiceNamespace": "sagemaker", "ResourceId": rid,
-                               "ScalableDimension": target["ScalableDimension"]}))
+    steps = [Step("application-autoscaling:DeregisterScalableTarget", rid,
+                  {"ServiceNamespace": "sagemaker", "ResourceId": rid,
+                   "ScalableDimension": target["ScalableDimension"]})
+             for _, rid, target in scaling.targets_of(name)]
     steps += [Step("sagemaker:DeleteEndpoint", name, {"EndpointName": name}),
               Step("sagectl:wait", name, {"until": "deleted"})]
     configs = sorted(r.name for r in ctx.ownership.mine("sagemaker:endpoint-config")

@@ -1,0 +1,309 @@
+"""How fast and how economical is `sagectl plan` on a large fleet?
+
+Seeds the in-process emulator with N endpoints (2 variants each, autoscaling on one, a guardrail
+alarm each, a model each) exactly as sagectl creates them, adds per-call latency, and plans:
+
+- a converged fleet (nothing to do), and the same fleet when every endpoint config is foreign
+  to sagectl (no ownership tags: each config must be described);
+- a plain sequential per-resource reader (describe + list tags of every endpoint, config, model,
+  scalable target, policy and alarm, one at a time, like Terraform's refresh or a boto3 script),
+  measured on a sample and extrapolated (at 50 ms a call the whole fleet would take ~10 minutes);
+- the pure CPU part (normalise + classify + diff + render), no I/O, per endpoint.
+
+The emulator is served from its own process by default, as a real AWS endpoint is: in the same
+process moto's request handling would compete with sagectl for one interpreter lock and the wall
+time would measure the emulator, not the planner (``--in-process`` shows that).
+
+    python bench/plan_bench.py [--endpoints 1000] [--latency 0.05] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from reconciler.aws import Aws, AwsSettings
+from reconciler.emulator import FAKE_CREDENTIALS, Emulator, in_process
+from reconciler.emulator.server import RemoteEmulator
+from reconciler.kinds.endpoint import plan as endpoint_plan
+from reconciler.kinds.model import plan as model_plan
+from reconciler.plan.context import PlanContext
+from reconciler.plan.model import Plan
+from reconciler.plan.planner import load_ownership, make_plan
+from reconciler.plan.render import text
+from reconciler.spec.load import load_specs
+
+ACCOUNT, REGION = "111111111111", "eu-west-1"
+ENVIRONMENT = """
+apiVersion: sagectl/v1
+kind: Environment
+metadata: {name: bench}
+spec: {region: eu-west-1, accountId: "111111111111"}
+"""
+
+
+def endpoint_specs(i: int, weight: int = 50, image: str = "1") -> str:
+    return textwrap.dedent(f"""
+    apiVersion: sagectl/v1
+    kind: Model
+    metadata: {{name: model-{i}}}
+    spec:
+      executionRoleArn: arn:aws:iam::{ACCOUNT}:role/inference
+      primaryContainer: {{image: "{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/m{i}:{image}"}}
+    ---
+    apiVersion: sagectl/v1
+    kind: Alarm
+    metadata: {{name: errors-{i}}}
+    spec:
+      namespace: AWS/SageMaker
+      metricName: Invocation5XXErrors
+      dimensions: [{{name: EndpointName, value: endpoint-{i}}}]
+      statistic: Sum
+      period: 60
+      evaluationPeriods: 2
+      threshold: 5
+      comparisonOperator: GreaterThanThreshold
+    ---
+    apiVersion: sagectl/v1
+    kind: Endpoint
+    metadata: {{name: endpoint-{i}}}
+    spec:
+      productionVariants:
+        - variantName: primary
+          modelName: model-{i}
+          instanceType: ml.m6i.xlarge
+          initialInstanceCount: 2
+          initialVariantWeight: {100 - weight}
+          autoscaling:
+            minCapacity: 2
+            maxCapacity: 8
+            scalingPolicies:
+              - policyName: invocations
+                targetTrackingScalingPolicyConfiguration:
+                  targetValue: 70
+                  predefinedMetricSpecification:
+                    predefinedMetricType: SageMakerVariantInvocationsPerInstance
+        - variantName: challenger
+          modelName: model-{i}
+          instanceType: ml.m6i.xlarge
+          initialInstanceCount: 1
+          initialVariantWeight: {weight}
+      deploymentConfig:
+        autoRollbackConfiguration:
+          alarms: [{{alarmName: errors-{i}}}]
+    """)
+
+
+def write_fleet(root: Path, n: int, **kw: Any) -> Path:
+    specs = root / "specs"
+    (specs / "environments").mkdir(parents=True, exist_ok=True)
+    (specs / "environments" / "bench.yaml").write_text(ENVIRONMENT)
+    for i in range(n):
+        (specs / f"endpoint-{i}.yaml").write_text(endpoint_specs(i, **kw))
+    return specs
+
+
+ENDPOINT_URL: str | None = None
+"""The served emulator's address (None: the in-process emulator)."""
+
+
+def aws(concurrency: int) -> Aws:
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                            region_name=REGION)
+    return Aws(AwsSettings(region=REGION, account_header=ACCOUNT, concurrency=concurrency,
+                           endpoint_url=ENDPOINT_URL), session=session)
+
+
+@contextlib.contextmanager
+def served_emulator() -> Iterator[Emulator]:
+    """``sagectl emulator serve`` in a child process, driven through its controls."""
+    global ENDPOINT_URL
+    child = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0"],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, **FAKE_CREDENTIALS})
+    try:
+        assert child.stdout is not None
+        first = child.stdout.readline()
+        if "listening on " not in first:
+            raise SystemExit(f"the emulator did not start: {first!r}")
+        ENDPOINT_URL = first.split("listening on ", 1)[1].split()[0]
+        os.environ.update(FAKE_CREDENTIALS)
+        yield RemoteEmulator(ENDPOINT_URL, region=REGION)
+    finally:
+        ENDPOINT_URL = None
+        child.terminate()
+        child.wait(timeout=30)
+
+
+def converge(emu: Emulator, plan: Plan) -> None:
+    """Run the plan's AWS steps as written (a stand-in for apply)."""
+    client = aws(16)
+    for change in plan.resource_changes:
+        for step in change.steps:
+            service, _, operation = step.op.partition(":")
+            if service == "sagectl":
+                if step.op == "sagectl:wait":
+                    emu.advance(100_000)
+                continue
+            c = client.client(service)
+            method = {v: k for k, v in c.meta.method_to_api_mapping.items()}[operation]
+            getattr(c, method)(**(step.request or step.params))
+    client.close()
+
+
+LAST_PLAN: dict[str, Any] = {}
+"""Details of the last timed plan: calls by operation and sagectl's own CPU seconds."""
+
+
+def timed_plan(specs: Path, root: Path, concurrency: int) -> tuple[Plan, float, int]:
+    loaded = load_specs(specs, "bench")
+    client = aws(concurrency)
+    cpu = time.process_time()
+    start = time.perf_counter()
+    plan = make_plan(loaded, client, root)
+    elapsed = time.perf_counter() - start
+    LAST_PLAN.update(calls=dict(client.calls), cpu=time.process_time() - cpu)
+    client.close()
+    return plan, elapsed, client.total_calls
+
+
+def sequential_reader(sample: int) -> tuple[int, float]:
+    """Describe and list the tags of every resource of ``sample`` endpoints, one at a time."""
+    client = aws(1)
+    sm, aas = client.client("sagemaker"), client.client("application-autoscaling")
+    cw = client.client("cloudwatch")
+    start = time.perf_counter()
+    for i in range(sample):
+        endpoint = sm.describe_endpoint(EndpointName=f"endpoint-{i}")
+        sm.list_tags(ResourceArn=endpoint["EndpointArn"])
+        config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+        sm.list_tags(ResourceArn=config["EndpointConfigArn"])
+        for name in sorted({v["ModelName"] for v in config["ProductionVariants"]}):
+            model = sm.describe_model(ModelName=name)
+            sm.list_tags(ResourceArn=model["ModelArn"])
+        for v in config["ProductionVariants"]:
+            rid = f"endpoint/endpoint-{i}/variant/{v['VariantName']}"
+            aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[rid])
+            aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid)
+        alarm = cw.describe_alarms(AlarmNames=[f"errors-{i}"])["MetricAlarms"][0]
+        cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])
+    elapsed = time.perf_counter() - start
+    client.close()
+    return client.total_calls, elapsed
+
+
+def cpu_per_endpoint(specs: Path, root: Path, n: int) -> float:
+    """Seconds per endpoint of the pure part: desired forms, classification, diff, render."""
+    loaded = load_specs(specs, "bench")
+    client = aws(16)
+    ctx = PlanContext(client, loaded, "bench", root, account=ACCOUNT)
+    load_ownership(ctx, ["sagemaker:model", "sagemaker:endpoint", "sagemaker:endpoint-config",
+                         "cloudwatch:alarm"])
+    models = [r for r in loaded.resources if r.kind == "Model"]
+    endpoints = [r for r in loaded.resources if r.kind == "Endpoint"]
+    model_plan.plan(ctx, models)
+    reads = endpoint_plan.read(ctx, endpoints)
+    client.close()
+    start = time.perf_counter()
+    rounds = 3
+    for _ in range(rounds):
+        names = endpoint_plan._model_names(ctx)
+        for r in endpoints:
+            reads.wants[r.name] = endpoint_plan.build(r.name, ctx.env, r.spec, names)
+        result = endpoint_plan.decide(ctx, endpoints, reads)
+        text.render(Plan("bench", "", "", REGION, ACCOUNT, result.changes, result.problems))
+    return (time.perf_counter() - start) / rounds / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--endpoints", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds added per call")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--sequential-sample", type=int, default=40)
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the emulator in this process (shares the interpreter lock)")
+    args = parser.parse_args()
+    n, latency, conc = args.endpoints, args.latency, args.concurrency
+    root = Path(tempfile.mkdtemp(prefix="sagectl-bench-"))
+    (root / ".git").mkdir()
+    with (in_process() if args.in_process else served_emulator()) as emu:
+        emu.freeze()
+        specs = write_fleet(root, n)
+        seed_start = time.perf_counter()
+        seed, _, _ = timed_plan(specs, root, 16)
+        converge(emu, seed)
+        print(f"seeded {n} endpoints ({len(seed.resource_changes)} resources) in "
+              f"{time.perf_counter() - seed_start:.1f} s")
+
+        emu.set_latency(latency)
+        rows = []
+        converged, wall, calls = timed_plan(specs, root, conc)
+        assert not converged.resource_changes and not converged.problems, converged.problems[:3]
+        rows.append(("converged fleet", calls, wall))
+        chain = LAST_PLAN["calls"].get("application-autoscaling:DescribeScalingPolicies", 0)
+        converged_cpu = LAST_PLAN["cpu"]
+
+        emu.set_latency(0)
+        sm = aws(16)
+        configs = sm.paginate("sagemaker", "list_endpoint_configs", "EndpointConfigs",
+                              MaxResults=100)
+        for c in configs:
+            arn = sm.client("sagemaker").describe_endpoint_config(
+                EndpointConfigName=c["EndpointConfigName"])["EndpointConfigArn"]
+            keys = [t["Key"] for t in sm.client("sagemaker").list_tags(ResourceArn=arn)["Tags"]]
+            sm.client("sagemaker").delete_tags(ResourceArn=arn, TagKeys=keys)
+        sm.close()
+        emu.set_latency(latency)
+        foreign, wall, calls = timed_plan(specs, root, conc)
+        assert not foreign.resource_changes, [c.address for c in foreign.resource_changes][:3]
+        rows.append(("every config foreign to sagectl", calls, wall))
+
+        sample = min(args.sequential_sample, n)
+        seq_calls, seq_wall = sequential_reader(sample)
+        emu.set_latency(0)
+        cpu_converged = cpu_per_endpoint(specs, root, n)
+        changed = write_fleet(Path(tempfile.mkdtemp(prefix="sagectl-bench-")), n, weight=30,
+                              image="2")
+        cpu_changed = cpu_per_endpoint(changed, root, n)
+
+    where = "in this process" if args.in_process else "served from its own process"
+    print(f"\nplan of {n} endpoints, {latency * 1000:.0f} ms per call, concurrency {conc}, "
+          f"emulator {where}")
+    print(f"{'scenario':34} {'calls':>7} {'calls/ep':>9} {'wall s':>8} {'bound s':>8} {'ratio':>6}")
+    for label, calls, wall in rows:
+        bound = calls * latency / conc
+        print(f"{label:34} {calls:7d} {calls / n:9.2f} {wall:8.2f} {bound:8.2f} "
+              f"{wall / bound:6.2f}")
+    per_ep_calls, per_ep_wall = seq_calls / sample, seq_wall / sample
+    projected = per_ep_wall * n
+    print(f"{'sequential reader (sample ' + str(sample) + ')':34} {seq_calls:7d} "
+          f"{per_ep_calls:9.2f} {seq_wall:8.2f}")
+    print(f"{'  projected to ' + str(n) + ' endpoints':34} {round(per_ep_calls * n):7d} "
+          f"{per_ep_calls:9.2f} {projected:8.2f}")
+    print(f"speed-up over the sequential reader (converged fleet): {projected / rows[0][2]:.1f}x")
+    floor = (chain + 1) * latency
+    bound = rows[0][1] * latency / conc
+    print(f"longest serial chain: GetCallerIdentity + {chain} DescribeScalingPolicies pages (AWS "
+          f"returns at most 10 policies a call) = {floor:.2f} s, {floor / bound:.2f}x the bound "
+          f"by itself; converged wall / chain = {rows[0][2] / floor:.2f}")
+    print(f"sagectl's own CPU during the converged plan: {converged_cpu:.2f} s "
+          f"({converged_cpu / rows[0][1] * 1000:.2f} ms per call, botocore included)")
+    print(f"pure CPU per endpoint (normalise + classify + diff + render): converged "
+          f"{cpu_converged * 1000:.3f} ms, every endpoint changed {cpu_changed * 1000:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
