@@ -17,15 +17,15 @@ from typing import Any
 
 from reconciler.kinds._base import boto_request
 from reconciler.kinds._live import sagemaker_tag_steps, tag_list
+from reconciler.kinds.endpoint import redeploy
 from reconciler.kinds.endpoint.autoscaling_steps import deregister_step, register_steps
-from reconciler.kinds.endpoint.estimate import WEIGHTS_SECONDS, update_estimate
+from reconciler.kinds.endpoint.estimate import WEIGHTS_SECONDS
 from reconciler.kinds.endpoint.live import LiveEndpoint, Scaling, config_arn, live_autoscaling
 from reconciler.kinds.endpoint.requests import (
     DesiredEndpoint,
     all_variants,
     desired_autoscaling,
     resource_id,
-    strip_capacity,
 )
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.kinds.endpoint.variants import ProductionVariant
@@ -230,7 +230,7 @@ class EndpointPlanner:
             DIGEST_TAG) != self.want.digest[:32]
         structure_same = live.structure == self.want.structure
         if not structure_same:
-            return self.new_config(digest_changed)
+            return redeploy.new_config(self, digest_changed)
         cap_entries, cap_desired, notes = self.capacity_diffs()
         scale_entries, scale_steps, scale_lines = self.autoscaling_changes(set())
         tag_entries, tag_steps = self.tag_steps(digest_changed)
@@ -276,141 +276,6 @@ class EndpointPlanner:
         if last is None or mine is None:
             return []
         return diff(last, mine, "deploymentConfig")
-
-    def needs_replacement(self) -> str | None:
-        live_instance = any(
-            v.get("CurrentInstanceCount") is not None
-            for v in (self.live.described or {}).get("ProductionVariants", []))
-        if live_instance and any(v.is_serverless for v in self.spec.production_variants):
-            return "instance-based to serverless"
-        if self.live.config is not None and self.live.config.get("asyncInferenceConfig") and \
-                self.spec.async_inference_config is None:
-            return "removing asynchronous inference"
-        return None
-
-    def new_config(self, digest_changed: bool) -> ResourceChange | Problem:
-        why = self.needs_replacement()
-        if why is not None:
-            return self.replace(why)
-        steps = self.create_config_steps()
-        deregistered: set[str] = set()
-        auto_lines: list[str] = []
-        for variant, _, target in self.scaling.targets_of(self.name):
-            live_v = next((v for v in all_variants(self.spec) if v.variant_name == variant),
-                          None)
-            old_type = self._live_instance_type(variant)
-            if live_v is None:
-                why_dereg = "AWS refuses to remove an autoscaled variant"
-            elif old_type is not None and live_v.instance_type != old_type:
-                why_dereg = (f"AWS refuses to change the instance type of an autoscaled "
-                             f"variant ({old_type} -> {live_v.instance_type})")
-            else:
-                continue
-            steps.append(deregister_step(self.name, variant, target, why_dereg))
-            deregistered.add(variant)
-            auto_lines.append(f"deregisters autoscaling of {variant} before the update: "
-                              f"{why_dereg}")
-        retain = any(v.effective_capacity_owner == "autoscaling" and
-                     self.live.variant(v.variant_name) is not None
-                     for v in all_variants(self.spec))
-        params: dict[str, Any] = {"EndpointName": self.name,
-                                  "EndpointConfigName": self.want.config_name}
-        if self.spec.deployment_config is not None:
-            params["DeploymentConfig"] = boto_request(self.spec.deployment_config,
-                                                      frozenset({"external"}))
-        if retain:
-            params["RetainAllVariantProperties"] = True
-            params["ExcludeRetainedVariantProperties"] = [
-                {"VariantPropertyType": "DesiredWeight"},
-                {"VariantPropertyType": "DataCaptureConfig"}]
-        steps += [Step("sagemaker:UpdateEndpoint", self.name, params, digest(params)),
-                  Step("sagectl:wait", self.name, {"until": "InService",
-                                                   "through": ["Updating", "RollingBack",
-                                                               "SystemUpdating"]}),
-                  Step("sagectl:verify", self.name, {"EndpointConfigName":
-                                                     self.want.config_name,
-                                                     "FailureReason": ""})]
-        scale_entries, scale_steps, scale_lines = self.autoscaling_changes(deregistered)
-        steps += scale_steps
-        auto_lines += [line for line in scale_lines if line not in auto_lines]
-        if retain:
-            _, cap_desired, _ = self.capacity_diffs()
-            fixes = [{k: w[k] for k in w if k in ("VariantName", "DesiredInstanceCount")}
-                     for w in cap_desired if "DesiredInstanceCount" in w]
-            if fixes:
-                steps += [Step("sagemaker:UpdateEndpointWeightsAndCapacities", self.name,
-                               {"EndpointName": self.name, "DesiredWeightsAndCapacities": fixes},
-                               note="counts the spec owns (retained by the update)"),
-                          Step("sagectl:wait", self.name, {"until": "InService"})]
-        _, tag_steps = self.tag_steps(True)
-        steps += tag_steps
-        if self.spec.bake.duration_in_seconds:
-            alarms = [a.alarm_name for a in
-                      (self.spec.deployment_config.auto_rollback_configuration.alarms
-                       if self.spec.deployment_config and
-                       self.spec.deployment_config.auto_rollback_configuration else [])]
-            steps.append(Step("sagectl:bake", self.name, {
-                "seconds": self.spec.bake.duration_in_seconds, "alarms": alarms,
-                "allowInsufficientData": self.spec.bake.allow_insufficient_data}))
-        gc = self.gc
-        steps.append(Step("sagectl:gc", self.name, {"keep": self.ctx.options.keep_configs,
-                                                    "delete": gc},
-                          note="old configs (and models no config uses) beyond the newest kept"))
-        live_total = sum(int(v.get("CurrentInstanceCount") or 0)
-                         for v in (self.live.described or {}).get("ProductionVariants", []))
-        counts = self.counts_after()
-        rollout, estimate = update_estimate(self.spec, live_total, counts)
-        summary = [f"deploys a new config {self.want.config_name} with UpdateEndpoint "
-                   f"(replacing {self.live.config_name}): a new fleet", *estimate.lines]
-        if retain:
-            summary.append("keeps the autoscaled instance counts (RetainAllVariantProperties, "
-                           "excluding weights and data capture, which the spec owns)")
-        summary += auto_lines
-        if gc:
-            summary.append(f"after a verified deploy, deletes old configs {', '.join(gc)}")
-        entries = diff(strip_capacity(self.live.config), strip_capacity(self.want.canonical)) \
-            if self.live.config is not None else [DiffEntry("endpointConfigName",
-                                                            self.live.config_name,
-                                                            self.want.config_name)]
-        entries += scale_entries + self.settings_diff()
-        return self._change(["update"], "new_config", entries, steps, {
-            "summary": summary, "fleet_replacement": True, "strategy": rollout.strategy,
-            "strategy_steps": rollout.steps, "expected_seconds": estimate.expected_seconds,
-            "worst_case_seconds": estimate.worst_case_seconds,
-            "peak_instances": estimate.peak_instances, "autoscaling": auto_lines,
-            "new_config": self.want.config_name, "old_config": self.live.config_name,
-            "deletes_after": gc, "retain_all_variant_properties": retain})
-
-    def _live_instance_type(self, variant: str) -> str | None:
-        if self.live.config is not None:
-            for v in self.live.config.get("productionVariants", []) + \
-                    self.live.config.get("shadowProductionVariants", []):
-                if v["variantName"] == variant:
-                    return v.get("instanceType")
-        return None
-
-    def replace(self, why: str) -> ResourceChange | Problem:
-        if not self.spec.allow_replacement:
-            return Problem(self.resource.address, f"{why} cannot be done by an update: the "
-                                                  "endpoint would have to be deleted and "
-                                                  "created again (downtime)",
-                           "set allowReplacement: true on the endpoint to allow it")
-        if self.spec.deletion_protection:
-            return Problem(self.resource.address, f"{why} needs a replacement, but the endpoint "
-                                                  "has deletionProtection",
-                           "set deletionProtection: false for this change")
-        steps = [deregister_step(self.name, variant, t, "before deleting")
-                 for variant, _, t in self.scaling.targets_of(self.name)]
-        steps += [Step("sagemaker:DeleteEndpoint", self.name, {"EndpointName": self.name}),
-                  Step("sagectl:wait", self.name, {"until": "deleted"})]
-        created = self.create()
-        steps += created.steps
-        return self._change(["delete", "create"], "replace_because_immutable", created.diff,
-                            steps, {"summary": [f"{why}: AWS has no update for this, so the "
-                                                "endpoint is deleted and created again: "
-                                                "DOWNTIME until it is InService",
-                                                *created.consequences["summary"]],
-                                    "fleet_replacement": True, "downtime": True})
 
     def _change(self, actions: list[str], reason: str, entries: list[DiffEntry],
                 steps: list[Step], consequences: dict[str, Any]) -> ResourceChange:
