@@ -62,23 +62,39 @@ class Aws:
                                  "with AWS_REGION, or in your AWS profile")
         return region
 
+    def _config(self) -> Config:
+        return Config(retries={"mode": "adaptive", "max_attempts": self.settings.max_attempts},
+                      max_pool_connections=self.settings.concurrency + 4,
+                      user_agent_extra=USER_AGENT)
+
+    def _instrument(self, client: Any) -> None:
+        client.meta.events.register("before-call.*.*", self._count_call)
+        client.meta.events.register("before-send.*.*", self._count_attempt)
+        if self.settings.account_header:
+            client.meta.events.register("before-sign.*.*", self._add_account)
+
     def client(self, service: str) -> Any:
         with self._lock:
             found = self._clients.get(service)
             if found is None:
-                config = Config(
-                    retries={"mode": "adaptive", "max_attempts": self.settings.max_attempts},
-                    max_pool_connections=self.settings.concurrency + 4,
-                    user_agent_extra=USER_AGENT,
-                )
                 found = self.session.client(service, region_name=self.region,
                                             endpoint_url=self.settings.endpoint_url,
-                                            config=config)
-                found.meta.events.register("before-call.*.*", self._count_call)
-                found.meta.events.register("before-send.*.*", self._count_attempt)
-                if self.settings.account_header:
-                    found.meta.events.register("before-sign.*.*", self._add_account)
+                                            config=self._config())
+                self._instrument(found)
                 self._clients[service] = found
+            return found
+
+    def resource(self, service: str) -> Any:
+        """A boto3 resource (DynamoDB tables), counted and configured like the clients."""
+        with self._lock:
+            key = f"resource:{service}"
+            found = self._clients.get(key)
+            if found is None:
+                found = self.session.resource(service, region_name=self.region,
+                                              endpoint_url=self.settings.endpoint_url,
+                                              config=self._config())
+                self._instrument(found.meta.client)
+                self._clients[key] = found
             return found
 
     def _count_call(self, model: Any, **_: Any) -> None:

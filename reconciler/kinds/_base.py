@@ -24,8 +24,10 @@ from reconciler.diagnostics import Pos
 from reconciler.spec.nodes import Node, Path
 
 if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext, Outcome
+    from reconciler.apply.steps import Undo, UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan
+    from reconciler.plan.model import KindPlan, ResourceChange, Step
     from reconciler.spec.resolve import Resource
 
 _ACRONYMS = {"gb": "GB", "mb": "MB", "ssm": "SSM"}
@@ -216,6 +218,25 @@ class Kind:
     def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
         """Resources this environment owns that left the specs (deleted only when pruning)."""
         raise NotImplementedError
+
+    # -- applying ----------------------------------------------------------------------------
+    @classmethod
+    def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
+        """Run one change. By default its AWS steps in order, each recording its undo; the
+        first failure undoes what ran, newest first."""
+        from reconciler.apply.runner import run_steps
+
+        return run_steps(actx, change, log, cls.undo_step)
+
+    @classmethod
+    def recover(cls, actx: ApplyContext, names: list[str]) -> list[Outcome]:
+        """Finish or undo what a killed run left in flight on these resources."""
+        return []
+
+    @classmethod
+    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
+        """How to take ``step`` back, decided just before it runs (None: nothing to undo)."""
+        return None
 
 
 # -- boto3 requests from spec models ---------------------------------------------------------

@@ -8,8 +8,10 @@ from reconciler.kinds._base import ALARM_NAME_PATTERN, Kind
 from reconciler.kinds.alarm.spec import AlarmSpec
 
 if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan
+    from reconciler.plan.model import KindPlan, Step
     from reconciler.spec.resolve import Resource
 
 
@@ -40,6 +42,23 @@ class AlarmKind(Kind):
         from reconciler.kinds.alarm import plan
 
         return plan.plan_orphans(ctx, orphans)
+
+    @classmethod
+    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
+        """A new alarm is deleted again; an updated one is put back as it was."""
+        from reconciler.apply.steps import Undo
+        from reconciler.kinds.alarm.plan import restore_request
+        from reconciler.plan.model import Step
+
+        if step.op != "cloudwatch:PutMetricAlarm":
+            return None
+        found = actx.aws.client("cloudwatch").describe_alarms(
+            AlarmNames=[step.target])["MetricAlarms"]
+        if not found:
+            return Undo(Step("cloudwatch:DeleteAlarms", step.target,
+                             {"AlarmNames": [step.target]}), "alarm created by this run")
+        return Undo(Step("cloudwatch:PutMetricAlarm", step.target, restore_request(found[0])),
+                    "alarm as it was before this run")
 
 
 __all__ = ["AlarmKind", "AlarmSpec"]

@@ -48,6 +48,18 @@ def request(resource: Resource) -> dict[str, Any]:
     return {"AlarmName": resource.name, **boto_request(resource.spec, SAGECTL_ONLY)}
 
 
+_PUT_FIELDS = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
+               "InsufficientDataActions", "MetricName", "Namespace", "Statistic",
+               "ExtendedStatistic", "Dimensions", "Period", "Unit", "EvaluationPeriods",
+               "DatapointsToAlarm", "Threshold", "ComparisonOperator", "TreatMissingData",
+               "EvaluateLowSampleCountPercentile", "Metrics", "ThresholdMetricId")
+
+
+def restore_request(described: dict[str, Any]) -> dict[str, Any]:
+    """A PutMetricAlarm request that puts a described alarm back as it was."""
+    return {k: described[k] for k in _PUT_FIELDS if described.get(k) not in (None, [], "")}
+
+
 def _guardrails(ctx: PlanContext) -> dict[str, list[str]]:
     """Alarm name -> endpoints that roll back on it."""
     out: dict[str, list[str]] = {}

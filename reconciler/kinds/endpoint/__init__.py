@@ -8,8 +8,10 @@ from reconciler.kinds._base import CONTENT_SUFFIX_LEN, Kind
 from reconciler.kinds.endpoint.spec import EndpointSpec
 
 if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext, Outcome
+    from reconciler.apply.steps import UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan
+    from reconciler.plan.model import KindPlan, ResourceChange
     from reconciler.spec.resolve import Resource
 
 
@@ -48,6 +50,18 @@ class EndpointKind(Kind):
 
         return plan.plan_orphans(ctx, [o for o in orphans
                                        if o.resource_type == "sagemaker:endpoint"])
+
+    @classmethod
+    def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
+        from reconciler.kinds.endpoint import apply
+
+        return apply.apply_change(actx, change, log)
+
+    @classmethod
+    def recover(cls, actx: ApplyContext, names: list[str]) -> list[Outcome]:
+        from reconciler.kinds.endpoint import apply
+
+        return [o for o in (apply.recover(actx, n) for n in names) if o is not None]
 
 
 __all__ = ["EndpointKind", "EndpointSpec"]

@@ -280,6 +280,7 @@ class EndpointPlanner:
     def _change(self, actions: list[str], reason: str, entries: list[DiffEntry],
                 steps: list[Step], consequences: dict[str, Any]) -> ResourceChange:
         waits = self.waits()
+        consequences = {**consequences, "spec_digest": self.want.digest[:32]}
         return ResourceChange(self.resource.address, "Endpoint", self.name, actions, reason,
                               entries, steps, consequences, self.fingerprint(),
                               depends_on=self.depends_on(), waits=waits,

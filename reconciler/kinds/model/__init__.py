@@ -8,8 +8,10 @@ from reconciler.kinds._base import CONTENT_SUFFIX_LEN, Kind
 from reconciler.kinds.model.spec import ModelSpec
 
 if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan
+    from reconciler.plan.model import KindPlan, Step
     from reconciler.spec.resolve import Resource
 
 
@@ -34,6 +36,16 @@ class ModelKind(Kind):
         from reconciler.kinds.model import plan
 
         return plan.plan_orphans(ctx, orphans)
+
+    @classmethod
+    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
+        from reconciler.apply.steps import Undo
+        from reconciler.plan.model import Step
+
+        if step.op == "sagemaker:CreateModel":
+            return Undo(Step("sagemaker:DeleteModel", step.target, {"ModelName": step.target}),
+                        "model created by this run")
+        return None
 
 
 __all__ = ["ModelKind", "ModelSpec"]

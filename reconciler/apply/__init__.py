@@ -1,0 +1,1 @@
+"""Applying plans: executor, state table (leases, journal, history), clock, events."""

@@ -1,0 +1,86 @@
+"""What every step of an apply can use, and the outcome vocabulary. Knows no SageMaker."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from reconciler.apply.clock import Clock
+from reconciler.apply.state import StateTable
+from reconciler.aws import Aws
+
+# Outcomes, from best to worst; the exit code follows the worst one.
+APPLIED = "applied"
+"""Every step ran and was verified."""
+WAITING = "waiting"
+"""Not started: the resource is busy, quarantined, leased by another run, or a dependency failed."""
+ROLLED_BACK = "rolled_back"
+"""Something failed; the resource was returned to its last known good state (verified)."""
+FAILED = "failed"
+"""Something failed and could not be undone completely: look at the reason."""
+DEGRADED = "degraded"
+"""AWS left the resource Failed or UpdateRollbackFailed: a human must act."""
+
+RANK = {APPLIED: 0, WAITING: 1, ROLLED_BACK: 2, FAILED: 3, DEGRADED: 4}
+
+
+class StepFailed(Exception):
+    """A step did not reach its verified result (the message says why, in plain words)."""
+
+
+@dataclass
+class Outcome:
+    address: str
+    status: str
+    reason: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ApplyOptions:
+    concurrency: int = 4
+    """Independent endpoints changed at once."""
+    poll_seconds: float = 15.0
+    """How often waits and bakes look at AWS (simulated seconds on the emulator)."""
+    force: bool = False
+    """Apply even a quarantined spec digest (a human decided)."""
+    automatic: bool = False
+    """A scheduled run (drift --heal): quarantined digests are never re-applied."""
+    keep_configs: int = 3
+
+
+class Events:
+    """Progress and outcome events: readable lines, or one JSON object per line (``--json``)."""
+
+    def __init__(self, json_lines: bool = False, out: IO[str] | None = None) -> None:
+        self.json_lines = json_lines
+        self.out = out or sys.stderr
+        self._lock = threading.Lock()
+        self.emitted: list[dict[str, Any]] = []
+
+    def emit(self, event: str, address: str = "", **data: Any) -> None:
+        record = {"event": event, "address": address, **data}
+        with self._lock:
+            self.emitted.append(record)
+            if self.json_lines:
+                self.out.write(json.dumps(record, default=str, sort_keys=True) + "\n")
+            else:
+                message = data.get("message") or ", ".join(
+                    f"{k}={v}" for k, v in data.items() if k not in ("message",))
+                self.out.write(f"{address + ': ' if address else ''}{message or event}\n")
+            self.out.flush()
+
+
+@dataclass
+class ApplyContext:
+    aws: Aws
+    state: StateTable
+    clock: Clock
+    run_id: str
+    owner: str
+    commit: str
+    events: Events
+    options: ApplyOptions = field(default_factory=ApplyOptions)

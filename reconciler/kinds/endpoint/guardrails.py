@@ -1,0 +1,138 @@
+"""Waiting for, verifying and baking an endpoint change: SageMaker's "InService" is not success.
+
+- ``wait``: poll DescribeEndpoint through Updating / RollingBack / SystemUpdating until a settled
+  status, with a deadline. Unknown is never success: a status that cannot be read fails the wait.
+- ``verify``: the endpoint runs the config we deployed, FailureReason is empty, and the variants
+  have the planned weights and spec-owned counts. SageMaker can end InService on the OLD config
+  after a silent rollback; that is a failure here.
+- ``bake``: watch the guardrail alarms for the bake time. ALARM fails the bake; alarms that stay
+  INSUFFICIENT_DATA for the whole bake make it inconclusive, which fails unless the spec allows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from reconciler.apply.context import ApplyContext, StepFailed
+from reconciler.kinds._live import not_found
+
+SETTLED = {"InService", "Failed", "UpdateRollbackFailed", "OutOfService"}
+BROKEN = {"Failed", "UpdateRollbackFailed"}
+
+
+class Degraded(StepFailed):
+    """AWS left the endpoint Failed or UpdateRollbackFailed: never retried, a human must act."""
+
+
+def describe(actx: ApplyContext, name: str) -> dict[str, Any] | None:
+    try:
+        return actx.aws.client("sagemaker").describe_endpoint(  # type: ignore[no-any-return]
+            EndpointName=name)
+    except ClientError as err:
+        if not_found(err):
+            return None
+        raise
+
+
+def wait(actx: ApplyContext, name: str, deadline_seconds: float, until: str = "InService",
+         heartbeat: Any = None) -> dict[str, Any] | None:
+    """Poll until the endpoint settles (or is gone, for ``until="deleted"``)."""
+    start = actx.clock.now()
+    last = None
+    while True:
+        described = describe(actx, name)
+        if until == "deleted":
+            if described is None:
+                return None
+        elif described is None:
+            raise StepFailed(f"endpoint {name} disappeared while waiting for it")
+        else:
+            status = described["EndpointStatus"]
+            if status != last:
+                actx.events.emit("status", f"Endpoint.{name}", status=status,
+                                 message=f"status {status}")
+                last = status
+            if status in SETTLED:
+                return described
+        elapsed = actx.clock.now() - start
+        if elapsed > deadline_seconds:
+            state = described["EndpointStatus"] if described else "gone"
+            raise StepFailed(f"endpoint {name} still {state} after {int(elapsed)} s "
+                             f"(deadline {int(deadline_seconds)} s)")
+        if heartbeat is not None:
+            heartbeat()
+        actx.clock.sleep(min(actx.options.poll_seconds, max(1.0, deadline_seconds - elapsed)))
+
+
+def verify(described: dict[str, Any], config: str | None = None,
+           variants: list[dict[str, Any]] | None = None) -> None:
+    """Raise ``StepFailed`` (or ``Degraded``) unless the endpoint is what we deployed."""
+    name, status = described["EndpointName"], described["EndpointStatus"]
+    reason = described.get("FailureReason") or ""
+    if status in BROKEN:
+        raise Degraded(f"endpoint {name} is {status}: {reason or 'AWS gave no reason'}")
+    if status != "InService":
+        raise StepFailed(f"endpoint {name} is {status}, not InService")
+    if config is not None and described.get("EndpointConfigName") != config:
+        raise StepFailed(f"SageMaker rolled the update back: endpoint {name} runs "
+                         f"{described.get('EndpointConfigName')}, not {config}"
+                         + (f" ({reason})" if reason else " (no FailureReason given)"))
+    if reason:
+        raise StepFailed(f"endpoint {name} reports a failure: {reason}")
+    live = {v["VariantName"]: v for v in described.get("ProductionVariants", [])}
+    for wanted in variants or []:
+        have = live.get(wanted["VariantName"])
+        if have is None:
+            raise StepFailed(f"variant {wanted['VariantName']} is missing from {name}")
+        for key in ("DesiredWeight", "DesiredInstanceCount"):
+            if key in wanted and float(have.get(key) or 0) != float(wanted[key]):
+                raise StepFailed(f"variant {wanted['VariantName']} of {name} has {key} "
+                                 f"{have.get(key)}, planned {wanted[key]}")
+
+
+def alarm_states(actx: ApplyContext, names: list[str]) -> dict[str, str]:
+    cw = actx.aws.client("cloudwatch")
+    states: dict[str, str] = {}
+    for start in range(0, len(names), 100):
+        for alarm in cw.describe_alarms(AlarmNames=names[start:start + 100])["MetricAlarms"]:
+            states[alarm["AlarmName"]] = alarm["StateValue"]
+    return states
+
+
+def bake(actx: ApplyContext, name: str, seconds: float, alarms: list[str],
+         allow_insufficient: bool, heartbeat: Any = None, until: float | None = None) -> None:
+    """Watch ``alarms`` until ``until`` (or ``seconds`` from now)."""
+    address = f"Endpoint.{name}"
+    end = until if until is not None else actx.clock.now() + seconds
+    if not alarms:
+        actx.events.emit("bake", address, message=f"baking {int(seconds)} s (no guardrail "
+                                                  "alarms: time only)")
+    saw_data = False
+    while True:
+        states = alarm_states(actx, alarms) if alarms else {}
+        missing = sorted(set(alarms) - set(states))
+        if missing:
+            raise StepFailed(f"guardrail alarm(s) {', '.join(missing)} do not exist")
+        firing = sorted(a for a, s in states.items() if s == "ALARM")
+        if firing:
+            raise StepFailed(f"guardrail alarm {', '.join(firing)} in ALARM during the bake")
+        if any(s == "OK" for s in states.values()):
+            saw_data = True
+        now = actx.clock.now()
+        if now >= end:
+            break
+        if heartbeat is not None:
+            heartbeat()
+        actx.events.emit("bake", address, seconds_left=int(end - now),
+                         message=f"baking: {int(end - now)} s left, alarms "
+                                 + (", ".join(f"{a} {s}" for a, s in sorted(states.items()))
+                                    or "none"))
+        actx.clock.sleep(min(actx.options.poll_seconds, end - now))
+    if alarms and not saw_data:
+        message = (f"bake inconclusive: guardrail alarms {', '.join(alarms)} had no data "
+                   f"(INSUFFICIENT_DATA) for the whole {int(seconds)} s")
+        if not allow_insufficient:
+            raise StepFailed(message + "; set bake.allowInsufficientData to accept that")
+        actx.events.emit("bake", address, message=message + " (allowed by the spec)")
