@@ -1,7 +1,8 @@
 """The ``sagectl`` command line. Commands only: parse arguments, call one stage, render, exit.
 
 Exit codes: 0 success; 1 the input is invalid (or a check failed); 2 usage error; 3 internal error
-(a bug: please report it with the message).
+(a bug: please report it with the message). ``apply`` adds 4 rolled back, 5 degraded, 6 not
+applied (see ``cli_apply.py``).
 """
 
 from __future__ import annotations
@@ -202,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="never plan deletions (default: the environment's prune setting)")
     _add_aws_options(p)
     p.set_defaults(func=_cmd_plan)
+
+    from reconciler.cli_apply import add_parsers
+
+    add_parsers(sub, _add_aws_options)
 
     p = sub.add_parser("schema", help="write (or check) the JSON Schemas and the spec reference",
                        description="Generate JSON Schemas for editors and the spec reference "

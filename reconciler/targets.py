@@ -1,10 +1,14 @@
-"""Where sagectl talks to: real AWS (the standard configuration), or the embedded emulator."""
+"""Where sagectl talks to: real AWS (the standard configuration), the embedded emulator
+(``--emulator``), or a served one (``SAGECTL_EMULATOR_URL``: its endpoint and its simulated
+clock, so waits and bakes follow emulator time)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 
@@ -21,28 +25,57 @@ class Target:
     time_factor: float = 0.001
 
 
+EMULATOR_URL_VARIABLE = "SAGECTL_EMULATOR_URL"
+
+
 @contextmanager
 def open_aws(specs: SpecSet, target: Target) -> Iterator[Aws]:
+    with open_target(specs, target) as (aws, _):
+        yield aws
+
+
+def _emulator_aws(url: str, region: str | None, account: str | None,
+                  concurrency: int) -> Aws:
+    region = region or "us-east-1"
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                            region_name=region)
+    return Aws(AwsSettings(region=region, endpoint_url=url, concurrency=concurrency,
+                           account_header=account), session=session)
+
+
+@contextmanager
+def open_target(specs: SpecSet, target: Target) -> Iterator[tuple[Aws, Any]]:
+    """AWS clients and the clock that goes with them (wall clock, or the emulator's)."""
+    from reconciler.apply.clock import EmulatorClock, WallClock
+
     env = specs.environment
     region = target.region or (env.spec.region if env else None)
+    account = env.spec.account_id if env else None
+    served = os.environ.get(EMULATOR_URL_VARIABLE)
+    if served and not target.emulator:
+        from reconciler.emulator.server import RemoteEmulator
+
+        aws = _emulator_aws(served, region, account, target.concurrency)
+        try:
+            yield aws, EmulatorClock(RemoteEmulator(served, region=aws.region))
+        finally:
+            aws.close()
+        return
     if not target.emulator:
         aws = Aws(AwsSettings(region=region, profile=target.profile,
                               concurrency=target.concurrency))
         try:
-            yield aws
+            yield aws, WallClock()
         finally:
             aws.close()
         return
+    from reconciler.emulator import Emulator
     from reconciler.emulator.server import EmulatorServer
+    from reconciler.emulator.state import STATE
 
     with EmulatorServer(port=0, time_factor=target.time_factor) as url:
-        region = region or "us-east-1"
-        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                region_name=region)
-        aws = Aws(AwsSettings(region=region, endpoint_url=url, concurrency=target.concurrency,
-                              account_header=env.spec.account_id if env else None),
-                  session=session)
+        aws = _emulator_aws(url, region, account, target.concurrency)
         try:
-            yield aws
+            yield aws, EmulatorClock(Emulator(STATE))
         finally:
             aws.close()

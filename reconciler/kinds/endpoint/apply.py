@@ -22,7 +22,7 @@ from reconciler.apply.context import (
     Outcome,
     StepFailed,
 )
-from reconciler.apply.state import LeaseHeld
+from reconciler.apply.state import LEASE_SECONDS, LeaseHeld
 from reconciler.apply.steps import Undo, UndoLog, already_exists, call
 from reconciler.kinds._live import not_found
 from reconciler.kinds.endpoint import guardrails
@@ -59,7 +59,7 @@ class _Run:
         """True once a step changed the endpoint itself (an update or create was called)."""
 
     def heartbeat(self) -> None:
-        self.actx.state.heartbeat(self.name, self.actx.run_id)
+        _beat(self)
 
     def journal(self, phase: str, **extra: Any) -> None:
         self.actx.state.record(self.name, {
@@ -184,6 +184,17 @@ class _Run:
                        "delete a Failed endpoint so sagectl can create it again)")
 
 
+def _beat(run: Any) -> None:
+    """Renew the lease when a third of it has passed (not on every poll: each is a write)."""
+    now = run.actx.clock.now()
+    last = getattr(run, "_last_beat", None)
+    if last is None:
+        run._last_beat = now
+    elif now - last >= LEASE_SECONDS / 3:
+        run.actx.state.heartbeat(run.name, run.actx.run_id)
+        run._last_beat = now
+
+
 def _reason(err: Exception) -> str:
     if isinstance(err, ClientError):
         info = err.response.get("Error", {})
@@ -243,7 +254,7 @@ class _Resume:
         self.new_config = entry.get("new_config")
 
     def heartbeat(self) -> None:
-        self.actx.state.heartbeat(self.name, self.actx.run_id)
+        _beat(self)
 
     def history(self, outcome: str, reason: str = "") -> None:
         self.actx.state.add_history(self.name, self.actx.run_id, {

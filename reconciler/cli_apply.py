@@ -1,0 +1,227 @@
+"""``sagectl apply``, ``sagectl unlock`` and ``sagectl history``: commands only.
+
+Exit codes of apply: 0 everything planned was applied and verified (or nothing to do); 1 error
+(invalid specs, AWS errors, a stale saved plan, a change that failed and could not be undone);
+2 usage; 3 internal error; 4 rolled back (something failed, its endpoint was returned to the last
+known good config and verified); 5 degraded (AWS left an endpoint Failed or UpdateRollbackFailed:
+a human must act); 6 not applied (waiting: an endpoint busy, leased by another run, quarantined
+after a rollback, or a dependency that did not apply).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_ROLLED_BACK, EXIT_DEGRADED, EXIT_NOT_APPLIED = 4, 5, 6
+EXIT_BY_OUTCOME = {"applied": EXIT_OK, "waiting": EXIT_NOT_APPLIED,
+                   "rolled_back": EXIT_ROLLED_BACK, "failed": EXIT_ERROR,
+                   "degraded": EXIT_DEGRADED}
+
+
+def _load(path: str, env: str | None) -> tuple[Any, Any, int]:
+    """(specs, saved plan or None, exit code if they cannot be used)."""
+    from reconciler.plan.model import Plan
+    from reconciler.spec.load import environment_names, load_specs
+
+    saved = None
+    if Path(path).is_file() and path.endswith(".json"):
+        try:
+            saved = Plan.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as err:
+            print(f"sagectl: {path} is not a saved plan: {err}", file=sys.stderr)
+            return None, None, EXIT_ERROR
+        env = env or saved.env
+        path = "specs"
+    envs = environment_names(path)
+    if env is None and envs:
+        print(f"sagectl: choose an environment with --env ({', '.join(envs)})", file=sys.stderr)
+        return None, None, EXIT_USAGE
+    specs = load_specs(path, env)
+    if not specs.ok:
+        from reconciler.cli import _print_diagnostics
+
+        _print_diagnostics(specs.report.sorted(), "text")
+        print("the specs are invalid; nothing was applied", file=sys.stderr)
+        return None, None, EXIT_ERROR
+    return specs, saved, EXIT_OK
+
+
+def _confirm(args: argparse.Namespace) -> bool:
+    if args.auto_approve:
+        return True
+    if not sys.stdin.isatty():
+        print("sagectl: not a terminal: pass --auto-approve to apply without a confirmation",
+              file=sys.stderr)
+        return False
+    answer = input("Apply this plan? Only 'yes' is accepted: ")
+    return answer.strip() == "yes"
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from reconciler.apply.context import ApplyContext, ApplyOptions, Events
+    from reconciler.apply.run import apply_plan, prepare
+    from reconciler.apply.state import StateError, StateTable, new_run_id, run_owner
+    from reconciler.aws import AwsConfigError
+    from reconciler.plan.context import PlanOptions, git_commit
+    from reconciler.plan.render import text
+    from reconciler.targets import Target, open_target
+
+    specs, saved, code = _load(args.path, args.env)
+    if code:
+        return code
+    root = Path(args.path if saved is None else "specs").resolve()
+    target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
+                    concurrency=args.concurrency)
+    events = Events(json_lines=args.json)
+    try:
+        with open_target(specs, target) as (aws, clock):
+            state = StateTable(aws, args.state_table, now=clock.now,
+                               create=not args.no_create_state_table)
+            actx = ApplyContext(aws, state, clock, new_run_id(), run_owner(), git_commit(root),
+                                events, ApplyOptions(concurrency=args.parallel,
+                                                     poll_seconds=args.poll_seconds,
+                                                     force=args.force))
+            run = prepare(actx, specs, root, PlanOptions(prune=args.prune), saved)
+            for outcome in run.resumed:
+                events.emit("resumed", outcome.address, status=outcome.status,
+                            message=f"resumed: {outcome.status} {outcome.reason}".strip())
+            if run.moved:
+                for moved in run.moved:
+                    print(f"sagectl: the saved plan is stale: {moved.address}: {moved.why}",
+                          file=sys.stderr)
+                print("nothing was applied; plan again", file=sys.stderr)
+                return EXIT_ERROR
+            if not args.json:
+                sys.stdout.write(text.render(run.plan))
+            if run.plan.errors:
+                print("the plan has errors; nothing was applied", file=sys.stderr)
+                return EXIT_ERROR
+            if not run.plan.has_changes:
+                return max((EXIT_BY_OUTCOME[o.status] for o in run.resumed), default=EXIT_OK)
+            if saved is None and not _confirm(args):
+                print("nothing was applied", file=sys.stderr)
+                return EXIT_ERROR
+            apply_plan(actx, run)
+    except (AwsConfigError, StateError) as err:
+        print(f"sagectl: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except ClientError as err:
+        info = err.response.get("Error", {})
+        print(f"sagectl: AWS refused {err.operation_name}: {info.get('Code')}: "
+              f"{info.get('Message')}", file=sys.stderr)
+        return EXIT_ERROR
+    except BotoCoreError as err:
+        print(f"sagectl: cannot reach AWS: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    assert run.result is not None
+    result = run.result
+    summary = {status: result.count(status) for status in EXIT_BY_OUTCOME}
+    if args.json:
+        events.emit("summary", "", **summary, exit_code=EXIT_BY_OUTCOME[result.worst])
+    else:
+        print("Apply: " + ", ".join(f"{n} {status.replace('_', ' ')}"
+                                    for status, n in summary.items() if n) + ".")
+    worst = [EXIT_BY_OUTCOME[result.worst]] + [EXIT_BY_OUTCOME[o.status] for o in run.resumed]
+    return EXIT_DEGRADED if EXIT_DEGRADED in worst else max(worst)
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    from reconciler.apply.state import StateTable, run_owner
+    from reconciler.targets import Target, open_target
+
+    specs, _, code = _load(args.path, args.env)
+    if code:
+        return code
+    with open_target(specs, Target(emulator=args.emulator, profile=args.profile,
+                                   region=args.region)) as (aws, clock):
+        state = StateTable(aws, args.state_table, now=clock.now, create=False)
+        removed = state.unlock(args.endpoint, run_owner(), args.reason)
+    if removed is None:
+        print(f"{args.endpoint} was not locked (audit record written)")
+    else:
+        print(f"removed the lease of {removed.get('owner')} (run {removed.get('run_id')}) on "
+              f"{args.endpoint}; audit record written")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from reconciler.apply.state import StateTable, _iso
+    from reconciler.targets import Target, open_target
+
+    specs, _, code = _load(args.path, args.env)
+    if code:
+        return code
+    with open_target(specs, Target(emulator=args.emulator, profile=args.profile,
+                                   region=args.region)) as (aws, clock):
+        records = StateTable(aws, args.state_table, now=clock.now, create=False).history(
+            args.endpoint, args.limit)
+    if args.json:
+        print(json.dumps(records, indent=2, default=str))
+        return EXIT_OK
+    if not records:
+        print(f"no applies recorded for {args.endpoint}")
+    for r in records:
+        print(f"{_iso(r.get('time'))}  {r.get('outcome', '?'):12} "
+              f"{r.get('old_config') or '-'} -> {r.get('new_config') or '-'}  "
+              f"commit {str(r.get('git_commit') or '')[:10]}  "
+              f"{r.get('reason') or r.get('action_reason') or ''}")
+    return EXIT_OK
+
+
+def add_parsers(sub: Any, add_aws_options: Any) -> None:
+    from reconciler.apply.state import DEFAULT_TABLE
+
+    def state_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--env", help="environment (default: the only one, or the saved plan's)")
+        p.add_argument("--state-table", default=DEFAULT_TABLE,
+                       help=f"DynamoDB table for leases, journal and history (default "
+                            f"{DEFAULT_TABLE})")
+
+    p = sub.add_parser("apply", help="apply the plan to AWS, with guardrails and rollback",
+                       description=__doc__.split("\n\n", 1)[1])
+    p.add_argument("path", nargs="?", default="specs",
+                   help="spec directory (default: specs), or a plan saved with plan --out")
+    state_options(p)
+    p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--json", action="store_true", help="one JSON event per line (for CI logs)")
+    p.add_argument("--parallel", type=int, default=4,
+                   help="independent endpoints changed at once (default 4)")
+    p.add_argument("--force", action="store_true",
+                   help="apply a spec that was quarantined after a rollback")
+    p.add_argument("--poll-seconds", type=float, default=15.0,
+                   help="how often waits and bakes look at AWS (default 15)")
+    p.add_argument("--no-create-state-table", action="store_true",
+                   help="fail instead of creating the state table when it is missing")
+    prune = p.add_mutually_exclusive_group()
+    prune.add_argument("--prune", dest="prune", action="store_true", default=None,
+                       help="delete owned resources that left the specs")
+    prune.add_argument("--no-prune", dest="prune", action="store_false",
+                       help="never delete (default: the environment's prune setting)")
+    add_aws_options(p)
+    p.set_defaults(func=cmd_apply)
+
+    p = sub.add_parser("unlock", help="remove an endpoint's lease (with an audit record)",
+                       description="Remove the lease a crashed or stuck run holds on an "
+                                   "endpoint. Leases also expire on their own.")
+    p.add_argument("endpoint")
+    p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
+    p.add_argument("--reason", default="unlocked by hand", help="recorded in the audit trail")
+    state_options(p)
+    add_aws_options(p)
+    p.set_defaults(func=cmd_unlock)
+
+    p = sub.add_parser("history", help="what apply did to an endpoint, newest first")
+    p.add_argument("endpoint")
+    p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
+    p.add_argument("--limit", type=int, default=20, help="records to show (default 20)")
+    p.add_argument("--json", action="store_true", help="the records as JSON")
+    state_options(p)
+    add_aws_options(p)
+    p.set_defaults(func=cmd_history)

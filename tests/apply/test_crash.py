@@ -1,0 +1,140 @@
+"""An apply killed (SIGKILL) after every mutating API call it makes, then run again, converges:
+the endpoint ends InService on the new config, verified and baked, with its autoscaling, and the
+next plan is empty. Nothing owned is lost.
+
+The emulator is served from this process; ``sagectl apply`` runs as a child process pointed at it
+(``SAGECTL_EMULATOR_URL``). The emulator holds the response of the N-th mutating call once it has
+taken effect; the test then kills the child, as a CI timeout or an OOM kill would.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from reconciler.apply.clock import EmulatorClock
+from reconciler.apply.context import ApplyContext, ApplyOptions, Events
+from reconciler.apply.run import apply_plan, prepare
+from reconciler.apply.state import StateTable, new_run_id
+from reconciler.aws import Aws, AwsSettings
+from reconciler.emulator.server import EmulatorServer, RemoteEmulator
+from reconciler.plan.planner import make_plan
+from reconciler.spec.load import load_specs
+from tests.apply.test_apply import BASE, ENDPOINT, MODEL
+from tests.plan.helpers import write
+
+ACCOUNT, REGION = "111111111111", "eu-west-1"
+REPO = Path(__file__).resolve().parents[2]
+# A change with every kind of step: a new model, the instance type of the autoscaled variant
+# (deregister -> update -> register again), canary, bake, garbage collection.
+CHANGED = {"model.yaml": MODEL.replace(":1\n", ":2\n"),
+           "endpoint.yaml": ENDPOINT.replace("instanceType: ml.m5.large\n      initialInstanceCount: 2\n      initialVariantWeight: 90",
+                                             "instanceType: ml.m5.xlarge\n      initialInstanceCount: 2\n      initialVariantWeight: 90")}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with EmulatorServer(port=0, time_factor=0.001) as url:
+        yield url
+
+
+def aws(url: str) -> Aws:
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                            region_name=REGION)
+    return Aws(AwsSettings(region=REGION, endpoint_url=url, account_header=ACCOUNT,
+                           max_attempts=2), session=session)
+
+
+def apply_here(url: str, specs: Path) -> set[str]:
+    """sagectl's apply, in this process, against the served emulator."""
+    client = aws(url)
+    clock = EmulatorClock(RemoteEmulator(url, REGION))
+    actx = ApplyContext(client, StateTable(client, now=clock.now), clock, new_run_id(), "test",
+                        "0" * 40, Events(out=io.StringIO()), ApplyOptions())
+    try:
+        run = apply_plan(actx, prepare(actx, load_specs(specs, "dev"), specs.parent))
+        assert run.result is not None
+        return {o.status for o in run.result.outcomes}
+    finally:
+        client.close()
+
+
+def sagectl_apply(url: str, specs: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "SAGECTL_EMULATOR_URL": url, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", str(specs), "--env", "dev",
+         "--auto-approve", "--json"], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+
+
+def seed(remote: RemoteEmulator, tmp_path: Path) -> Path:
+    remote.reset()
+    remote.unfreeze()
+    specs = write(tmp_path, BASE)
+    assert apply_here(remote.endpoint_url or "", specs) == {"applied"}
+    remote.set_alarm_state("scorer-errors", "OK", region=REGION, account=ACCOUNT)
+    return write(tmp_path, {**BASE, **CHANGED})
+
+
+def converged(url: str, specs: Path) -> dict[str, Any]:
+    client = aws(url)
+    try:
+        live = client.client("sagemaker").describe_endpoint(EndpointName="scorer")
+        assert live["EndpointStatus"] == "InService", live
+        plan = make_plan(load_specs(specs, "dev"), client, specs.parent)
+        assert not plan.resource_changes, [(c.address, c.action_reason, c.waits)
+                                           for c in plan.resource_changes]
+        targets = client.client("application-autoscaling").describe_scalable_targets(
+            ServiceNamespace="sagemaker")["ScalableTargets"]
+        assert [(t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [
+            ("endpoint/scorer/variant/primary", 2, 6)]
+        policies = client.client("application-autoscaling").describe_scaling_policies(
+            ServiceNamespace="sagemaker")["ScalingPolicies"]
+        assert [p["PolicyName"] for p in policies] == ["invocations"]
+        return live  # type: ignore[no-any-return]
+    finally:
+        client.close()
+
+
+def test_killed_after_every_mutating_call_then_rerun_converges(server: str,
+                                                               tmp_path: Path) -> None:
+    remote = RemoteEmulator(server, REGION)
+    remote.set_time_factor(0.001)
+    specs = seed(remote, tmp_path)
+    start = remote.mutations
+    child = sagectl_apply(server, specs)
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == 0, (out[-2000:], err[-2000:])
+    total = remote.mutations - start
+    expected = converged(server, specs)["EndpointConfigName"]
+    assert 10 <= total <= 80, total
+
+    crashed_at: list[str] = []
+    for n in range(1, total + 1):
+        specs = seed(remote, tmp_path)
+        remote.arm_crash(n, hold_timeout=120)
+        child = sagectl_apply(server, specs)
+        action = remote.wait_for_crash(120)
+        assert action is not None, f"crash point {n} was never reached"
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=60)
+        remote.release_crash()
+        crashed_at.append(action)
+        remote.advance(1000)  # the dead run's lease expires (15 minutes)
+        rerun = sagectl_apply(server, specs)
+        out, err = rerun.communicate(timeout=300)
+        assert rerun.returncode == 0, (n, action, out[-3000:], err[-2000:])
+        live = converged(server, specs)
+        assert live["EndpointConfigName"] == expected, (n, action)
+    assert len(crashed_at) == total
+    print(f"\n{total} crash points: {', '.join(crashed_at)}")
