@@ -23,7 +23,7 @@ EXIT_BY_OUTCOME = {"applied": EXIT_OK, "waiting": EXIT_NOT_APPLIED,
                    "degraded": EXIT_DEGRADED}
 
 
-def _load(path: str, env: str | None) -> tuple[Any, Any, int]:
+def _load(path: str, env: str | None, specs_dir: str = "specs") -> tuple[Any, Any, int]:
     """(specs, saved plan or None, exit code if they cannot be used)."""
     from reconciler.plan.model import Plan
     from reconciler.spec.load import environment_names, load_specs
@@ -36,7 +36,7 @@ def _load(path: str, env: str | None) -> tuple[Any, Any, int]:
             print(f"sagectl: {path} is not a saved plan: {err}", file=sys.stderr)
             return None, None, EXIT_ERROR
         env = env or saved.env
-        path = "specs"
+        path = specs_dir
     envs = environment_names(path)
     if env is None and envs:
         print(f"sagectl: choose an environment with --env ({', '.join(envs)})", file=sys.stderr)
@@ -73,10 +73,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from reconciler.plan.render import text
     from reconciler.targets import Target, open_target
 
-    specs, saved, code = _load(args.path, args.env)
+    specs, saved, code = _load(args.path, args.env, args.specs)
     if code:
         return code
-    root = Path(args.path if saved is None else "specs").resolve()
+    root = Path(args.path if saved is None else args.specs).resolve()
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
                     concurrency=args.concurrency)
     events = Events(json_lines=args.json)
@@ -189,6 +189,8 @@ def add_parsers(sub: Any, add_aws_options: Any) -> None:
     p.add_argument("path", nargs="?", default="specs",
                    help="spec directory (default: specs), or a plan saved with plan --out")
     state_options(p)
+    p.add_argument("--specs", default="specs",
+                   help="with a saved plan: the spec directory it was made from (default: specs)")
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true", help="one JSON event per line (for CI logs)")
     p.add_argument("--parallel", type=int, default=4,

@@ -16,8 +16,8 @@ from reconciler.spec.load import load_specs
 from tests.plan.helpers import aws_for
 
 
-def context(emu: Emulator, **options: object) -> ApplyContext:
-    aws = aws_for(emu, concurrency=8)
+def context(emu: Emulator, max_attempts: int = 2, **options: object) -> ApplyContext:
+    aws = aws_for(emu, concurrency=8, max_attempts=max_attempts)
     clock = EmulatorClock(emu)
     return ApplyContext(aws=aws, state=StateTable(aws, now=clock.now), clock=clock,
                         run_id=new_run_id(), owner="test", commit="0" * 40,
@@ -26,10 +26,10 @@ def context(emu: Emulator, **options: object) -> ApplyContext:
 
 
 def apply(emu: Emulator, specs: Path, saved: Plan | None = None, env: str = "dev",
-          prune: bool | None = None, **options: object) -> ApplyRun:
+          prune: bool | None = None, max_attempts: int = 2, **options: object) -> ApplyRun:
     loaded = load_specs(specs, env)
     assert loaded.ok, [d.text() for d in loaded.report.errors]
-    actx = context(emu, **options)
+    actx = context(emu, max_attempts, **options)
     try:
         run = prepare(actx, loaded, specs.parent, PlanOptions(prune=prune), saved)
         assert not run.plan.errors, run.plan.errors

@@ -213,3 +213,147 @@ def test_concurrent_apply_on_the_same_endpoint_waits(emu: Emulator, estate: Any)
     assert outcome.status == WAITING and "ci@other" in outcome.reason
     assert emu.calls[("sagemaker", "UpdateEndpoint")] == 0
     other.aws.close()
+
+
+def test_alarm_firing_during_the_canary_sagemaker_rolls_back(emu: Emulator,
+                                                             estate: Any) -> None:
+    old = serving(emu)["EndpointConfigName"]
+
+    def fire_while_updating() -> None:
+        aws = aws_for(emu)
+        for _ in range(5000):
+            if aws.client("sagemaker").describe_endpoint(
+                    EndpointName="scorer")["EndpointStatus"] == "Updating":
+                alarm(emu, "ALARM")
+                return
+            threading.Event().wait(0.001)
+
+    watcher = threading.Thread(target=fire_while_updating, daemon=True)
+    watcher.start()
+    run = apply(emu, estate(new_model()))
+    watcher.join(10)
+    outcome = {o.address: o for o in run.result.outcomes}["Endpoint.scorer"]  # type: ignore[union-attr]
+    assert outcome.status == ROLLED_BACK, outcome
+    assert "rolled the update back" in outcome.reason
+    serving(emu, old)
+    assert targets(emu) == {"endpoint/scorer/variant/primary": (2, 6)}
+
+
+def test_update_stuck_past_the_deadline_keeps_the_journal(emu: Emulator, estate: Any) -> None:
+    specs = estate(new_model())
+    emu.fail_next_update("scorer", "hang")
+    run = apply(emu, specs)
+    outcome = {o.address: o for o in run.result.outcomes}["Endpoint.scorer"]  # type: ignore[union-attr]
+    assert outcome.status == "failed" and "deadline" in outcome.reason, outcome
+    assert describe(emu)["EndpointStatus"] == "Updating"  # the old fleet still serves
+    actx = context(emu)
+    entry = actx.state.journal("scorer")
+    assert entry is not None and entry["phase"] == "updating"
+    assert actx.state.lease("scorer") is None, "a failed run must release its lease"
+    actx.aws.close()
+
+
+def test_throttling_storm_is_absorbed_by_retries(emu: Emulator, estate: Any) -> None:
+    specs = estate(new_model())
+    emu.inject("throttle", probability=0.3)
+    run = apply(emu, specs, max_attempts=12)
+    emu.state.faults.calls.clear()  # stop the storm before checking
+    assert set(statuses(run).values()) == {APPLIED}, run.result
+    assert not plan(emu, specs).resource_changes
+
+
+STEP_OPS = [("sagemaker", "CreateEndpointConfig"), ("applicationautoscaling",
+                                                     "DeregisterScalableTarget"),
+            ("sagemaker", "UpdateEndpoint"), ("applicationautoscaling", "RegisterScalableTarget"),
+            ("applicationautoscaling", "PutScalingPolicy"), ("sagemaker", "AddTags")]
+
+
+@pytest.mark.parametrize(("service", "action"), STEP_OPS)
+def test_5xx_on_each_step_rolls_back_and_keeps_serving(emu: Emulator, estate: Any,
+                                                      service: str, action: str) -> None:
+    old = serving(emu)["EndpointConfigName"]
+    changed = ENDPOINT.replace("instanceType: ml.m5.large\n      initialInstanceCount: 2\n"
+                               "      initialVariantWeight: 90",
+                               "instanceType: ml.m5.xlarge\n      initialInstanceCount: 2\n"
+                               "      initialVariantWeight: 90")
+    specs = estate({**new_model(), "endpoint.yaml": changed})
+    emu.inject("5xx", service, action, times=3)  # every attempt: the first and 2 retries
+    run = apply(emu, specs)
+    outcome = {o.address: o for o in run.result.outcomes}["Endpoint.scorer"]  # type: ignore[union-attr]
+    assert outcome.status == ROLLED_BACK, outcome
+    assert action in outcome.reason
+    serving(emu, old)
+    assert targets(emu) == {"endpoint/scorer/variant/primary": (2, 6)}
+    # and once AWS is healthy again, the same spec goes through when a human forces it
+    assert set(statuses(apply(emu, specs, force=True)).values()) == {APPLIED}
+    assert not plan(emu, specs).resource_changes
+
+
+def test_instance_type_change_of_an_autoscaled_variant(emu: Emulator, estate: Any) -> None:
+    emu.scale_variant("scorer", "primary", 4, region=REGION, account=ACCOUNT)
+    changed = ENDPOINT.replace("instanceType: ml.m5.large\n      initialInstanceCount: 2\n"
+                               "      initialVariantWeight: 90",
+                               "instanceType: ml.m5.xlarge\n      initialInstanceCount: 2\n"
+                               "      initialVariantWeight: 90")
+    specs = estate({"endpoint.yaml": changed})
+    run = apply(emu, specs)
+    assert statuses(run) == {"Endpoint.scorer": APPLIED}
+    live = serving(emu, run.plan.resource_changes[0].consequences["new_config"])
+    assert {v["VariantName"]: v["DesiredInstanceCount"] for v in live["ProductionVariants"]}[
+        "primary"] == 4
+    assert targets(emu) == {"endpoint/scorer/variant/primary": (2, 6)}
+    assert not plan(emu, specs).resource_changes
+
+
+def test_removing_an_autoscaled_variant(emu: Emulator, estate: Any) -> None:
+    # the challenger becomes autoscaled first, then the primary goes away
+    body = ENDPOINT.split("    - variantName: challenger")[1]
+    only_challenger = (ENDPOINT.split("    - variantName: primary")[0]
+                       + "    - variantName: challenger" + body).replace(
+        "initialVariantWeight: 10", "initialVariantWeight: 100")
+    specs = estate({"endpoint.yaml": only_challenger})
+    run = apply(emu, specs)
+    assert statuses(run) == {"Endpoint.scorer": APPLIED}, run.result.outcomes[0].reason  # type: ignore[union-attr]
+    summary = run.plan.resource_changes[0].consequences["summary"]
+    assert any("all at once" in line for line in summary), summary
+    live = serving(emu)
+    assert [v["VariantName"] for v in live["ProductionVariants"]] == ["challenger"]
+    assert targets(emu) == {}
+    assert not plan(emu, specs).resource_changes
+
+
+def test_concurrent_applies_on_different_endpoints_proceed(emu: Emulator, tmp_path: Path) -> None:
+    second = ENDPOINT.replace("name: scorer}", "name: scorer2}").replace(
+        "value: scorer}", "value: scorer2}")
+    files = {**BASE, "endpoint2.yaml": second}
+    specs = write(tmp_path, files)
+    other = context(emu)
+    other.state.acquire("scorer", "someone-else", "ci@other")
+    run = apply(emu, specs)
+    result = statuses(run)
+    assert result["Endpoint.scorer"] == WAITING and result["Endpoint.scorer2"] == APPLIED
+    other.state.release("scorer", "someone-else")
+    assert statuses(apply(emu, specs))["Endpoint.scorer"] == APPLIED
+    other.aws.close()
+
+
+def test_stale_saved_plan_and_out_of_band_change_are_refused(emu: Emulator,
+                                                             estate: Any) -> None:
+    specs = estate({"endpoint.yaml": ENDPOINT.replace("initialVariantWeight: 90",
+                                                      "initialVariantWeight: 80")})
+    saved = plan(emu, specs)
+    # someone changes the endpoint by hand between plan and apply
+    aws = aws_for(emu)
+    aws.client("sagemaker").update_endpoint_weights_and_capacities(
+        EndpointName="scorer", DesiredWeightsAndCapacities=[{"VariantName": "challenger",
+                                                             "DesiredWeight": 50}])
+    emu.advance(100)
+    aws.close()
+    from reconciler.plan.model import Plan
+
+    run = apply(emu, specs, saved=Plan.from_dict(saved.to_dict()))
+    assert run.result is None
+    assert [m.address for m in run.moved] == ["Endpoint.scorer"]
+    assert "changed since the plan" in run.moved[0].why
+    weights = {v["VariantName"]: v["DesiredWeight"] for v in describe(emu)["ProductionVariants"]}
+    assert weights == {"primary": 90.0, "challenger": 50.0}, "a refused plan changed something"

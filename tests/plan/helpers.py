@@ -46,11 +46,11 @@ def write(root: Path, files: dict[str, str], prune: bool = False) -> Path:
 
 
 def aws_for(emu: Emulator, account: str = "111111111111", region: str = "eu-west-1",
-            concurrency: int = 8) -> Aws:
+            concurrency: int = 8, max_attempts: int = 2) -> Aws:
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                             region_name=region)
     return Aws(AwsSettings(region=region, account_header=account, concurrency=concurrency,
-                           max_attempts=2), session=session)
+                           max_attempts=max_attempts), session=session)
 
 
 def plan(emu: Emulator, specs: Path, env: str = "dev", prune: bool | None = None) -> Plan:

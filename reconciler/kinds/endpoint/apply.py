@@ -26,7 +26,7 @@ from reconciler.apply.state import LEASE_SECONDS, LeaseHeld
 from reconciler.apply.steps import Undo, UndoLog, already_exists, call
 from reconciler.kinds._live import not_found
 from reconciler.kinds.endpoint import guardrails
-from reconciler.kinds.endpoint.guardrails import Degraded
+from reconciler.kinds.endpoint.guardrails import Degraded, StillBusy
 from reconciler.kinds.endpoint.rollback import rollback, snapshot
 from reconciler.plan.model import ResourceChange, Step
 
@@ -156,6 +156,11 @@ class _Run:
         actx.events.emit("failed", self.address, message=f"failed: {reason}")
         if isinstance(err, Degraded):
             return self.degraded(reason)
+        if isinstance(err, StillBusy):
+            self.history(FAILED, reason)
+            return Outcome(self.address, FAILED, reason + "; SageMaker cannot be interrupted, "
+                           "so the journal keeps the update: the next apply re-attaches to it, "
+                           "verifies it and rolls back if it failed")
         if self.saved is None:  # a new endpoint: nothing to go back to
             undone = self.log.run(actx, self.address) if not self.touched else []
             actx.state.clear(self.name)

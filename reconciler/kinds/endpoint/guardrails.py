@@ -26,6 +26,11 @@ class Degraded(StepFailed):
     """AWS left the endpoint Failed or UpdateRollbackFailed: never retried, a human must act."""
 
 
+class StillBusy(StepFailed):
+    """The endpoint did not settle before the deadline. SageMaker cannot be interrupted (no
+    update or rollback while Updating): the journal is kept so a later run re-attaches."""
+
+
 def describe(actx: ApplyContext, name: str) -> dict[str, Any] | None:
     try:
         return actx.aws.client("sagemaker").describe_endpoint(  # type: ignore[no-any-return]
@@ -59,8 +64,8 @@ def wait(actx: ApplyContext, name: str, deadline_seconds: float, until: str = "I
         elapsed = actx.clock.now() - start
         if elapsed > deadline_seconds:
             state = described["EndpointStatus"] if described else "gone"
-            raise StepFailed(f"endpoint {name} still {state} after {int(elapsed)} s "
-                             f"(deadline {int(deadline_seconds)} s)")
+            raise StillBusy(f"endpoint {name} still {state} after {int(elapsed)} s "
+                            f"(deadline {int(deadline_seconds)} s)")
         if heartbeat is not None:
             heartbeat()
         actx.clock.sleep(min(actx.options.poll_seconds, max(1.0, deadline_seconds - elapsed)))

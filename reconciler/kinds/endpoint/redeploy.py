@@ -60,7 +60,10 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
                  for v in all_variants(p.spec))
     params: dict[str, Any] = {"EndpointName": p.name,
                               "EndpointConfigName": p.want.config_name}
-    if p.spec.deployment_config is not None:
+    live_names = {v["VariantName"] for v in (p.live.described or {}).get("ProductionVariants",
+                                                                         [])}
+    same_variants = live_names == {v.variant_name for v in p.spec.production_variants}
+    if p.spec.deployment_config is not None and same_variants:
         params["DeploymentConfig"] = boto_request(p.spec.deployment_config,
                                                   frozenset({"external"}))
     if retain:
@@ -107,6 +110,11 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
     rollout, estimate = update_estimate(p.spec, live_total, counts)
     summary = [f"deploys a new config {p.want.config_name} with UpdateEndpoint "
                f"(replacing {p.live.config_name}): a new fleet", *estimate.lines]
+    if p.spec.deployment_config is not None and not same_variants:
+        summary.append("the variants change, and SageMaker's deployment guardrails need the "
+                       "same variant names on both sides: this update runs all at once, "
+                       "without the canary/linear policy or auto-rollback alarms (sagectl's "
+                       "own verification and bake still apply)")
     if retain:
         summary.append("keeps the autoscaled instance counts (RetainAllVariantProperties, "
                        "excluding weights and data capture, which the spec owns)")

@@ -108,6 +108,13 @@ def rollback(actx: ApplyContext, name: str, saved: dict[str, Any], new_config: s
     done = []
     if described.get("EndpointConfigName") != saved["config"]:
         actx.events.emit("rollback", address, message=f"rolling back to {saved['config']}")
+        # AWS refuses an update that changes the instance type of (or removes) an autoscaled
+        # variant: deregister what is registered now; the snapshot's autoscaling comes back below
+        live_variants = [v["VariantName"] for v in described.get("ProductionVariants", [])]
+        for rid, state in autoscaling_snapshot(actx, name, live_variants).items():
+            actx.aws.client(AAS).deregister_scalable_target(
+                ServiceNamespace="sagemaker", ResourceId=rid,
+                ScalableDimension=state["target"]["ScalableDimension"])
         sm.update_endpoint(EndpointName=name, EndpointConfigName=saved["config"],
                            RetainAllVariantProperties=True)
         described = wait(actx, name, ROLLBACK_DEADLINE, heartbeat=heartbeat)
