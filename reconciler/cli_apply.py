@@ -176,6 +176,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: Any, add_aws_options: Any) -> None:
+    from reconciler.apply.context import DEFAULT_PARALLEL
     from reconciler.apply.state import DEFAULT_TABLE
 
     def state_options(p: argparse.ArgumentParser) -> None:
@@ -193,8 +194,9 @@ def add_parsers(sub: Any, add_aws_options: Any) -> None:
                    help="with a saved plan: the spec directory it was made from (default: specs)")
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true", help="one JSON event per line (for CI logs)")
-    p.add_argument("--parallel", type=int, default=4,
-                   help="independent endpoints changed at once (default 4)")
+    p.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL,
+                   help=f"independent endpoints changed at once (default {DEFAULT_PARALLEL}: "
+                        "waiting is cheap, and each endpoint has its own guardrails)")
     p.add_argument("--force", action="store_true",
                    help="apply a spec that was quarantined after a rollback")
     p.add_argument("--poll-seconds", type=float, default=15.0,

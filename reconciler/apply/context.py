@@ -39,9 +39,12 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+DEFAULT_PARALLEL = 64
+
+
 @dataclass
 class ApplyOptions:
-    concurrency: int = 4
+    concurrency: int = DEFAULT_PARALLEL
     """Independent endpoints changed at once."""
     poll_seconds: float = 15.0
     """How often waits and bakes look at AWS (simulated seconds on the emulator)."""

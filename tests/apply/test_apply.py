@@ -207,7 +207,7 @@ def test_no_alarm_data_allowed_by_the_spec(emu: Emulator, estate: Any) -> None:
 def test_concurrent_apply_on_the_same_endpoint_waits(emu: Emulator, estate: Any) -> None:
     specs = estate(new_model())
     other = context(emu)
-    other.state.acquire("scorer", "someone-else", "ci@other")
+    other.state.acquire("scorer", "someone-else", "ci@other", seconds=10**6)
     run = apply(emu, specs)
     outcome = {o.address: o for o in run.result.outcomes}["Endpoint.scorer"]  # type: ignore[union-attr]
     assert outcome.status == WAITING and "ci@other" in outcome.reason
@@ -328,7 +328,7 @@ def test_concurrent_applies_on_different_endpoints_proceed(emu: Emulator, tmp_pa
     files = {**BASE, "endpoint2.yaml": second}
     specs = write(tmp_path, files)
     other = context(emu)
-    other.state.acquire("scorer", "someone-else", "ci@other")
+    other.state.acquire("scorer", "someone-else", "ci@other", seconds=10**6)
     run = apply(emu, specs)
     result = statuses(run)
     assert result["Endpoint.scorer"] == WAITING and result["Endpoint.scorer2"] == APPLIED

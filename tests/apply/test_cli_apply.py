@@ -83,7 +83,8 @@ def test_lease_held_then_unlock(cli: Cli, remote: RemoteEmulator, tmp_path: Path
     specs = write(tmp_path, BASE)
     assert apply_json(cli, specs)[0] == 0
     client = aws(remote.endpoint_url or "")
-    StateTable(client, now=remote.now).acquire("scorer", "dead-run", "runner@ci")
+    StateTable(client, now=remote.now).acquire("scorer", "other-run", "runner@ci",
+                                                seconds=10**6)  # a live run, heartbeating
     write(tmp_path, {**BASE, "endpoint.yaml": ENDPOINT.replace("initialVariantWeight: 90",
                                                                 "initialVariantWeight: 80")})
     code, _evs, err = apply_json(cli, specs)

@@ -83,8 +83,10 @@ class _Run:
         actx = self.actx
         if step.op == "sagectl:wait":
             until = step.params.get("until", "InService")
+            expected = float(self.change.consequences.get("expected_seconds") or 0) \
+                if step.params.get("through") else 0.0
             self.described = guardrails.wait(actx, self.name, _deadline(self.change), until,
-                                             self.heartbeat)
+                                             self.heartbeat, expected)
             if until == "InService" and self.described is not None and \
                     self.described["EndpointStatus"] != "InService":
                 guardrails.verify(self.described)

@@ -1,0 +1,163 @@
+"""How long does applying many endpoint updates take, and what does each cost in API calls?
+
+Seeds the in-process emulator with N endpoints (default 50), then applies a new model to every
+one of them: N independent canary deploys (canary 1 instance, wait W, then the rest, then a bake).
+T is the simulated duration of one such deploy applied alone. Prints the makespan of the whole
+apply as a multiple of T, and API calls per update, for the default parallelism and for 1 and 10.
+
+Time is the emulator's simulated clock; the time factor (real seconds per simulated second) is
+chosen per run so that polling keeps up with the clock on a 2-core machine.
+
+    python bench/apply_bench.py [--endpoints 50] [--wait 300] [--bake 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import boto3
+
+from reconciler.apply.clock import EmulatorClock
+from reconciler.apply.context import DEFAULT_PARALLEL, ApplyContext, ApplyOptions, Events
+from reconciler.apply.run import apply_plan, prepare
+from reconciler.apply.state import StateTable, new_run_id
+from reconciler.aws import Aws, AwsSettings
+from reconciler.emulator import Emulator, in_process
+from reconciler.spec.load import load_specs
+
+ACCOUNT, REGION = "111111111111", "eu-west-1"
+ENVIRONMENT = """
+apiVersion: sagectl/v1
+kind: Environment
+metadata: {name: bench}
+spec: {region: eu-west-1, accountId: "111111111111"}
+"""
+
+
+def endpoint_specs(i: int, image: str, wait: int, bake: int) -> str:
+    return textwrap.dedent(f"""
+    apiVersion: sagectl/v1
+    kind: Model
+    metadata: {{name: model-{i}}}
+    spec:
+      executionRoleArn: arn:aws:iam::{ACCOUNT}:role/inference
+      primaryContainer: {{image: "{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/m{i}:{image}"}}
+    ---
+    apiVersion: sagectl/v1
+    kind: Alarm
+    metadata: {{name: errors-{i}}}
+    spec:
+      namespace: AWS/SageMaker
+      metricName: Invocation5XXErrors
+      dimensions: [{{name: EndpointName, value: endpoint-{i}}}]
+      statistic: Sum
+      period: 60
+      evaluationPeriods: 2
+      threshold: 5
+      comparisonOperator: GreaterThanThreshold
+    ---
+    apiVersion: sagectl/v1
+    kind: Endpoint
+    metadata: {{name: endpoint-{i}}}
+    spec:
+      productionVariants:
+        - variantName: primary
+          modelName: model-{i}
+          instanceType: ml.m5.xlarge
+          initialInstanceCount: 4
+      deploymentConfig:
+        blueGreenUpdatePolicy:
+          trafficRoutingConfiguration:
+            type: CANARY
+            canarySize: {{type: INSTANCE_COUNT, value: 1}}
+            waitIntervalInSeconds: {wait}
+          maximumExecutionTimeoutInSeconds: 3600
+        autoRollbackConfiguration:
+          alarms: [{{alarmName: errors-{i}}}]
+      bake: {{durationInSeconds: {bake}}}
+    """)
+
+
+def write_fleet(root: Path, n: int, image: str, wait: int, bake: int) -> Path:
+    specs = root / "specs"
+    (specs / "environments").mkdir(parents=True, exist_ok=True)
+    (specs / "environments" / "bench.yaml").write_text(ENVIRONMENT)
+    for old in specs.glob("endpoint-*.yaml"):
+        old.unlink()
+    for i in range(n):
+        (specs / f"endpoint-{i}.yaml").write_text(endpoint_specs(i, image, wait, bake))
+    return specs
+
+
+def run_apply(emu: Emulator, specs: Path, parallel: int) -> tuple[float, int, dict[str, int]]:
+    """Simulated seconds, API calls, outcomes."""
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                            region_name=REGION)
+    aws = Aws(AwsSettings(region=REGION, account_header=ACCOUNT, concurrency=16,
+                          max_attempts=10), session=session)
+    clock = EmulatorClock(emu)
+    actx = ApplyContext(aws, StateTable(aws, now=clock.now), clock, new_run_id(), "bench",
+                        "0" * 40, Events(out=io.StringIO()),
+                        ApplyOptions(concurrency=parallel, poll_seconds=15))
+    try:
+        prepared = prepare(actx, load_specs(specs, "bench"), specs.parent)
+        aws.calls.clear()
+        start = clock.now()
+        result = apply_plan(actx, prepared).result
+        elapsed = clock.now() - start
+        assert result is not None
+        outcomes: dict[str, int] = {}
+        for o in result.outcomes:
+            outcomes[o.status] = outcomes.get(o.status, 0) + 1
+        return elapsed, aws.total_calls, outcomes
+    finally:
+        aws.close()
+
+
+def scenario(n: int, parallel: int, wait: int, bake: int, factor: float) -> tuple[float, int]:
+    """Seed n endpoints, make every alarm OK, deploy a new model to all: (seconds, calls)."""
+    root = Path(tempfile.mkdtemp(prefix="sagectl-apply-bench-"))
+    (root / ".git").mkdir()
+    with in_process(time_factor=0.0005) as emu:
+        specs = write_fleet(root, n, "1", wait, bake)
+        _, _, seeded = run_apply(emu, specs, DEFAULT_PARALLEL)
+        assert seeded == {"applied": 3 * n}, seeded
+        for i in range(n):
+            emu.set_alarm_state(f"errors-{i}", "OK", region=REGION, account=ACCOUNT)
+        emu.set_time_factor(factor)
+        write_fleet(root, n, "2", wait, bake)
+        elapsed, calls, outcomes = run_apply(emu, specs, parallel)
+        assert outcomes == {"applied": 2 * n}, outcomes
+        return elapsed, calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--endpoints", type=int, default=50)
+    parser.add_argument("--wait", type=int, default=300, help="canary wait interval (s)")
+    parser.add_argument("--bake", type=int, default=120, help="bake after the deploy (s)")
+    args = parser.parse_args()
+    n = args.endpoints
+    real = time.perf_counter()
+    single, single_calls = scenario(1, 1, args.wait, args.bake, 0.001)
+    print(f"one canary deploy alone: T = {single:.0f} simulated s, {single_calls} API calls "
+          "(model + config + update + waits + bake + tags)")
+    print(f"\n{n} independent canary deploys ({args.wait} s canary wait, {args.bake} s bake)")
+    print(f"{'parallel':>9} {'makespan s':>11} {'x T':>6} {'calls':>7} {'calls/update':>13}")
+    runs = [(DEFAULT_PARALLEL, 0.01), (10, 0.003), (1, 0.0005)]
+    for parallel, factor in runs:
+        elapsed, calls = scenario(n, parallel, args.wait, args.bake, factor)
+        label = f"{parallel}" + (" (default)" if parallel == DEFAULT_PARALLEL else "")
+        print(f"{label:>9} {elapsed:11.0f} {elapsed / single:6.2f} {calls:7d} "
+              f"{calls / n:13.1f}")
+    print(f"\n(real time for the whole benchmark: {time.perf_counter() - real:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
