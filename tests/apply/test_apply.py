@@ -72,10 +72,20 @@ def estate(emu: Emulator, tmp_path: Path) -> Callable[..., Any]:
 
 
 def serving(emu: Emulator, config: str | None = None) -> dict[str, Any]:
+    """The endpoint is InService (on ``config``), and nothing it runs on was lost: its config
+    and every model that config uses still exist."""
     live = describe(emu)
     assert live["EndpointStatus"] == "InService", live
     if config is not None:
         assert live["EndpointConfigName"] == config
+    aws = aws_for(emu)
+    try:
+        sm = aws.client("sagemaker")
+        used = sm.describe_endpoint_config(EndpointConfigName=live["EndpointConfigName"])
+        for variant in used["ProductionVariants"]:
+            sm.describe_model(ModelName=variant["ModelName"])
+    finally:
+        aws.close()
     return live
 
 
