@@ -20,46 +20,18 @@ import textwrap
 import time
 from pathlib import Path
 
-import boto3
+from fleet import ACCOUNT, REGION, bench_aws, model_and_alarm, spec_dir
 
 from reconciler.apply.clock import EmulatorClock
 from reconciler.apply.context import DEFAULT_PARALLEL, ApplyContext, ApplyOptions, Events
 from reconciler.apply.run import apply_plan, prepare
 from reconciler.apply.state import StateTable, new_run_id
-from reconciler.aws import Aws, AwsSettings
 from reconciler.emulator import Emulator, in_process
 from reconciler.spec.load import load_specs
 
-ACCOUNT, REGION = "111111111111", "eu-west-1"
-ENVIRONMENT = """
-apiVersion: sagectl/v1
-kind: Environment
-metadata: {name: bench}
-spec: {region: eu-west-1, accountId: "111111111111"}
-"""
-
 
 def endpoint_specs(i: int, image: str, wait: int, bake: int) -> str:
-    return textwrap.dedent(f"""
-    apiVersion: sagectl/v1
-    kind: Model
-    metadata: {{name: model-{i}}}
-    spec:
-      executionRoleArn: arn:aws:iam::{ACCOUNT}:role/inference
-      primaryContainer: {{image: "{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/m{i}:{image}"}}
-    ---
-    apiVersion: sagectl/v1
-    kind: Alarm
-    metadata: {{name: errors-{i}}}
-    spec:
-      namespace: AWS/SageMaker
-      metricName: Invocation5XXErrors
-      dimensions: [{{name: EndpointName, value: endpoint-{i}}}]
-      statistic: Sum
-      period: 60
-      evaluationPeriods: 2
-      threshold: 5
-      comparisonOperator: GreaterThanThreshold
+    return model_and_alarm(i, image) + textwrap.dedent(f"""
     ---
     apiVersion: sagectl/v1
     kind: Endpoint
@@ -84,9 +56,7 @@ def endpoint_specs(i: int, image: str, wait: int, bake: int) -> str:
 
 
 def write_fleet(root: Path, n: int, image: str, wait: int, bake: int) -> Path:
-    specs = root / "specs"
-    (specs / "environments").mkdir(parents=True, exist_ok=True)
-    (specs / "environments" / "bench.yaml").write_text(ENVIRONMENT)
+    specs = spec_dir(root)
     for old in specs.glob("endpoint-*.yaml"):
         old.unlink()
     for i in range(n):
@@ -96,10 +66,7 @@ def write_fleet(root: Path, n: int, image: str, wait: int, bake: int) -> Path:
 
 def run_apply(emu: Emulator, specs: Path, parallel: int) -> tuple[float, int, dict[str, int]]:
     """Simulated seconds, API calls, outcomes."""
-    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                            region_name=REGION)
-    aws = Aws(AwsSettings(region=REGION, account_header=ACCOUNT, concurrency=16,
-                          max_attempts=10), session=session)
+    aws = bench_aws(16)
     clock = EmulatorClock(emu)
     actx = ApplyContext(aws, StateTable(aws, now=clock.now), clock, new_run_id(), "bench",
                         "0" * 40, Events(out=io.StringIO()),

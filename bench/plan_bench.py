@@ -31,9 +31,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
+from fleet import ACCOUNT, REGION, bench_aws, model_and_alarm, spec_dir
 
-from reconciler.aws import Aws, AwsSettings
+from reconciler.apply.steps import method_name
+from reconciler.aws import Aws
 from reconciler.emulator import FAKE_CREDENTIALS, Emulator, in_process
 from reconciler.emulator.server import RemoteEmulator
 from reconciler.kinds.endpoint import plan as endpoint_plan
@@ -44,36 +45,9 @@ from reconciler.plan.planner import load_ownership, make_plan
 from reconciler.plan.render import text
 from reconciler.spec.load import load_specs
 
-ACCOUNT, REGION = "111111111111", "eu-west-1"
-ENVIRONMENT = """
-apiVersion: sagectl/v1
-kind: Environment
-metadata: {name: bench}
-spec: {region: eu-west-1, accountId: "111111111111"}
-"""
-
 
 def endpoint_specs(i: int, weight: int = 50, image: str = "1") -> str:
-    return textwrap.dedent(f"""
-    apiVersion: sagectl/v1
-    kind: Model
-    metadata: {{name: model-{i}}}
-    spec:
-      executionRoleArn: arn:aws:iam::{ACCOUNT}:role/inference
-      primaryContainer: {{image: "{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/m{i}:{image}"}}
-    ---
-    apiVersion: sagectl/v1
-    kind: Alarm
-    metadata: {{name: errors-{i}}}
-    spec:
-      namespace: AWS/SageMaker
-      metricName: Invocation5XXErrors
-      dimensions: [{{name: EndpointName, value: endpoint-{i}}}]
-      statistic: Sum
-      period: 60
-      evaluationPeriods: 2
-      threshold: 5
-      comparisonOperator: GreaterThanThreshold
+    return model_and_alarm(i, image) + textwrap.dedent(f"""
     ---
     apiVersion: sagectl/v1
     kind: Endpoint
@@ -106,9 +80,7 @@ def endpoint_specs(i: int, weight: int = 50, image: str = "1") -> str:
 
 
 def write_fleet(root: Path, n: int, **kw: Any) -> Path:
-    specs = root / "specs"
-    (specs / "environments").mkdir(parents=True, exist_ok=True)
-    (specs / "environments" / "bench.yaml").write_text(ENVIRONMENT)
+    specs = spec_dir(root)
     for i in range(n):
         (specs / f"endpoint-{i}.yaml").write_text(endpoint_specs(i, **kw))
     return specs
@@ -119,10 +91,7 @@ ENDPOINT_URL: str | None = None
 
 
 def aws(concurrency: int) -> Aws:
-    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                            region_name=REGION)
-    return Aws(AwsSettings(region=REGION, account_header=ACCOUNT, concurrency=concurrency,
-                           endpoint_url=ENDPOINT_URL), session=session)
+    return bench_aws(concurrency, ENDPOINT_URL)
 
 
 @contextlib.contextmanager
@@ -157,8 +126,7 @@ def converge(emu: Emulator, plan: Plan) -> None:
                     emu.advance(100_000)
                 continue
             c = client.client(service)
-            method = {v: k for k, v in c.meta.method_to_api_mapping.items()}[operation]
-            getattr(c, method)(**(step.request or step.params))
+            getattr(c, method_name(c, operation))(**(step.request or step.params))
     client.close()
 
 

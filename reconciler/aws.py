@@ -161,6 +161,21 @@ class AwsConfigError(Exception):
     """The AWS configuration cannot work (no region, wrong account...). A user error."""
 
 
+def failure_message(err: Exception) -> str | None:
+    """What to tell the user about an error that comes from AWS or its configuration (None: the
+    error is something else, e.g. a bug)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(err, ClientError):
+        info = err.response.get("Error", {})
+        return f"AWS refused {err.operation_name}: {info.get('Code')}: {info.get('Message')}"
+    if isinstance(err, BotoCoreError):
+        return f"cannot reach AWS: {err}"
+    if isinstance(err, AwsConfigError) or getattr(err, "user_error", False):
+        return str(err)
+    return None
+
+
 def batches(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]

@@ -105,9 +105,7 @@ def _print_diagnostics(diags: list, fmt: str) -> None:
 def _cmd_plan(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from reconciler.aws import AwsConfigError
+    from reconciler.aws import failure_message
     from reconciler.plan.context import PlanOptions
     from reconciler.plan.planner import make_plan
     from reconciler.plan.render import markdown, text
@@ -130,16 +128,11 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     try:
         with open_aws(specs, target) as aws:
             plan = make_plan(specs, aws, Path(args.path).resolve(), options)
-    except AwsConfigError as err:
-        print(f"sagectl: {err}", file=sys.stderr)
-        return EXIT_INVALID
-    except ClientError as err:
-        info = err.response.get("Error", {})
-        print(f"sagectl: AWS refused {err.operation_name}: {info.get('Code')}: "
-              f"{info.get('Message')}", file=sys.stderr)
-        return EXIT_INVALID
-    except BotoCoreError as err:
-        print(f"sagectl: cannot reach AWS: {err}", file=sys.stderr)
+    except Exception as err:
+        message = failure_message(err)
+        if message is None:
+            raise
+        print(f"sagectl: {message}", file=sys.stderr)
         return EXIT_INVALID
     if args.out:
         Path(args.out).write_text(plan.to_json(), encoding="utf-8")

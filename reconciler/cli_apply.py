@@ -63,12 +63,10 @@ def _confirm(args: argparse.Namespace) -> bool:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from reconciler.apply.context import ApplyContext, ApplyOptions, Events
     from reconciler.apply.run import apply_plan, prepare
-    from reconciler.apply.state import StateError, StateTable, new_run_id, run_owner
-    from reconciler.aws import AwsConfigError
+    from reconciler.apply.state import StateTable, new_run_id, run_owner
+    from reconciler.aws import failure_message
     from reconciler.plan.context import PlanOptions, git_commit
     from reconciler.plan.render import text
     from reconciler.targets import Target, open_target
@@ -109,16 +107,11 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 print("nothing was applied", file=sys.stderr)
                 return EXIT_ERROR
             apply_plan(actx, run)
-    except (AwsConfigError, StateError) as err:
-        print(f"sagectl: {err}", file=sys.stderr)
-        return EXIT_ERROR
-    except ClientError as err:
-        info = err.response.get("Error", {})
-        print(f"sagectl: AWS refused {err.operation_name}: {info.get('Code')}: "
-              f"{info.get('Message')}", file=sys.stderr)
-        return EXIT_ERROR
-    except BotoCoreError as err:
-        print(f"sagectl: cannot reach AWS: {err}", file=sys.stderr)
+    except Exception as err:
+        message = failure_message(err)
+        if message is None:
+            raise
+        print(f"sagectl: {message}", file=sys.stderr)
         return EXIT_ERROR
     assert run.result is not None
     result = run.result
@@ -132,17 +125,34 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return EXIT_DEGRADED if EXIT_DEGRADED in worst else max(worst)
 
 
-def cmd_unlock(args: argparse.Namespace) -> int:
-    from reconciler.apply.state import StateTable, run_owner
+def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
+    """Run ``use(state_table)`` against the target of ``args``: (exit code, its result)."""
+    from reconciler.apply.state import StateTable
+    from reconciler.aws import failure_message
     from reconciler.targets import Target, open_target
 
     specs, _, code = _load(args.path, args.env)
     if code:
+        return code, None
+    try:
+        with open_target(specs, Target(emulator=args.emulator, profile=args.profile,
+                                       region=args.region)) as (aws, clock):
+            return EXIT_OK, use(StateTable(aws, args.state_table, now=clock.now, create=False))
+    except Exception as err:
+        message = failure_message(err)
+        if message is None:
+            raise
+        print(f"sagectl: {message}", file=sys.stderr)
+        return EXIT_ERROR, None
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    from reconciler.apply.state import run_owner
+
+    code, removed = _with_state(
+        args, lambda state: state.unlock(args.endpoint, run_owner(), args.reason))
+    if code:
         return code
-    with open_target(specs, Target(emulator=args.emulator, profile=args.profile,
-                                   region=args.region)) as (aws, clock):
-        state = StateTable(aws, args.state_table, now=clock.now, create=False)
-        removed = state.unlock(args.endpoint, run_owner(), args.reason)
     if removed is None:
         print(f"{args.endpoint} was not locked (audit record written)")
     else:
@@ -152,23 +162,18 @@ def cmd_unlock(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from reconciler.apply.state import StateTable, _iso
-    from reconciler.targets import Target, open_target
+    from reconciler.apply.state import iso
 
-    specs, _, code = _load(args.path, args.env)
+    code, records = _with_state(args, lambda state: state.history(args.endpoint, args.limit))
     if code:
         return code
-    with open_target(specs, Target(emulator=args.emulator, profile=args.profile,
-                                   region=args.region)) as (aws, clock):
-        records = StateTable(aws, args.state_table, now=clock.now, create=False).history(
-            args.endpoint, args.limit)
     if args.json:
         print(json.dumps(records, indent=2, default=str))
         return EXIT_OK
     if not records:
         print(f"no applies recorded for {args.endpoint}")
     for r in records:
-        print(f"{_iso(r.get('time'))}  {r.get('outcome', '?'):12} "
+        print(f"{iso(r.get('time'))}  {r.get('outcome', '?'):12} "
               f"{r.get('old_config') or '-'} -> {r.get('new_config') or '-'}  "
               f"commit {str(r.get('git_commit') or '')[:10]}  "
               f"{r.get('reason') or r.get('action_reason') or ''}")

@@ -41,17 +41,19 @@ LEASE_SECONDS = 900.0
 class StateError(Exception):
     """The state table cannot be used (missing and not creatable, no access...). A user error."""
 
+    user_error = True
+
 
 class LeaseHeld(Exception):
     def __init__(self, endpoint: str, holder: dict[str, Any]) -> None:
         super().__init__(f"endpoint {endpoint} is being changed by {holder.get('owner')} "
-                         f"(run {holder.get('run_id')}, since {_iso(holder.get('started'))}, "
-                         f"lease expires {_iso(holder.get('expires'))})")
+                         f"(run {holder.get('run_id')}, since {iso(holder.get('started'))}, "
+                         f"lease expires {iso(holder.get('expires'))})")
         self.endpoint = endpoint
         self.holder = holder
 
 
-def _iso(epoch: Any) -> str:
+def iso(epoch: Any) -> str:
     if epoch is None:
         return "?"
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(epoch)))

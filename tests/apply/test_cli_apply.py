@@ -127,3 +127,11 @@ def test_without_a_terminal_apply_needs_auto_approve(cli: Cli, remote: RemoteEmu
     sm.meta.events.register("before-sign.*.*", lambda request, **_: request.headers.__setitem__(
         "x-moto-account-id", ACCOUNT))
     assert sm.list_endpoints()["Endpoints"] == [] and sm.list_models()["Models"] == []
+
+
+def test_history_without_a_state_table_is_a_clear_error(cli: Cli, remote: RemoteEmulator,
+                                                        tmp_path: Path) -> None:
+    specs = write(tmp_path, BASE)
+    code, out, err = cli("history", "scorer", str(specs), "--env", "dev")
+    assert code == 1, (out, err)
+    assert "state table sagectl-state does not exist" in err and "Traceback" not in err

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 
+from reconciler.apply.steps import method_name
 from reconciler.aws import Aws, AwsSettings
 from reconciler.emulator import Emulator
 from reconciler.plan.context import PlanOptions
@@ -77,8 +78,7 @@ def converge(emu: Emulator, the_plan: Plan, account: str = "111111111111") -> No
                         emu.advance(100_000)
                     continue
                 client = aws.client(service)
-                method = {v: k for k, v in client.meta.method_to_api_mapping.items()}[operation]
-                getattr(client, method)(**(step.request or step.params))
+                getattr(client, method_name(client, operation))(**(step.request or step.params))
     finally:
         aws.close()
 

@@ -1,0 +1,59 @@
+"""What the benchmarks share: the bench account and environment, and AWS clients for it."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import boto3
+
+from reconciler.aws import Aws, AwsSettings
+
+ACCOUNT, REGION = "111111111111", "eu-west-1"
+ENVIRONMENT = """
+apiVersion: sagectl/v1
+kind: Environment
+metadata: {name: bench}
+spec: {region: eu-west-1, accountId: "111111111111"}
+"""
+
+
+def spec_dir(root: Path) -> Path:
+    """``root/specs`` with the bench environment in it."""
+    specs = root / "specs"
+    (specs / "environments").mkdir(parents=True, exist_ok=True)
+    (specs / "environments" / "bench.yaml").write_text(ENVIRONMENT)
+    return specs
+
+
+def bench_aws(concurrency: int, endpoint_url: str | None = None, max_attempts: int = 10) -> Aws:
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                            region_name=REGION)
+    return Aws(AwsSettings(region=REGION, account_header=ACCOUNT, concurrency=concurrency,
+                           endpoint_url=endpoint_url, max_attempts=max_attempts), session=session)
+
+
+def model_and_alarm(i: int, image: str) -> str:
+    """Spec documents of endpoint ``i``'s model (image tag ``image``) and its guardrail alarm."""
+    return textwrap.dedent(f"""
+    apiVersion: sagectl/v1
+    kind: Model
+    metadata: {{name: model-{i}}}
+    spec:
+      executionRoleArn: arn:aws:iam::{ACCOUNT}:role/inference
+      primaryContainer: {{image: "{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/m{i}:{image}"}}
+    ---
+    apiVersion: sagectl/v1
+    kind: Alarm
+    metadata: {{name: errors-{i}}}
+    spec:
+      namespace: AWS/SageMaker
+      metricName: Invocation5XXErrors
+      dimensions: [{{name: EndpointName, value: endpoint-{i}}}]
+      statistic: Sum
+      period: 60
+      evaluationPeriods: 2
+      threshold: 5
+      comparisonOperator: GreaterThanThreshold
+    ---
+    """).rstrip().removesuffix("---").rstrip() + "\n"
