@@ -201,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(sub, _add_aws_options)
 
+    from reconciler.cli_promote import add_parser as add_promote_parser
+
+    add_promote_parser(sub, _add_aws_options)
+
     p = sub.add_parser("schema", help="write (or check) the JSON Schemas and the spec reference",
                        description="Generate JSON Schemas for editors and the spec reference "
                                    "from the models.")

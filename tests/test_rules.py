@@ -319,7 +319,7 @@ CASES: list[tuple[str, list[dict[str, Any]], str | None]] = [
                                   "metadata": {"name": "p"}, "spec": {
                                       "roleArn": ROLE, "pipelineDefinitionFile": "x.json",
                                       "pipelineDefinition": {"Version": "1", "Steps": []}}}],
-     "set exactly one of `pipelineDefinition` (inline) and `pipelineDefinitionFile`"),
+     "set exactly one of `pipelineDefinition` (inline), `pipelineDefinitionFile` and `pipelineDefinitionBuilder`"),
     ("missing definition file", [{"apiVersion": "sagectl/v1", "kind": "Pipeline",
                                   "metadata": {"name": "p"}, "spec": {
                                       "roleArn": ROLE, "pipelineDefinitionFile": "nope.json"}}],

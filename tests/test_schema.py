@@ -28,7 +28,11 @@ from reconciler.kinds.model.spec import (
     VpcConfig,
 )
 from reconciler.kinds.model_package_group import ModelPackageGroupSpec
-from reconciler.kinds.pipeline.spec import ParallelismConfiguration, PipelineSpec
+from reconciler.kinds.pipeline.spec import (
+    ParallelismConfiguration,
+    PipelineSchedule,
+    PipelineSpec,
+)
 from reconciler.spec.documents import all_document_models
 from reconciler.spec.load import load_specs
 from reconciler.spec.nodes import to_python
@@ -232,9 +236,12 @@ SHAPES: list[tuple[type[BaseModel], str, str, set[str]]] = [
     (Metric, "cloudwatch", "Metric", set()),
     (MetricStat, "cloudwatch", "MetricStat", set()),
     (MetricDataQuery, "cloudwatch", "MetricDataQuery", set()),
-    (PipelineSpec, "sagemaker", "CreatePipelineRequest", {"pipelineDefinitionFile", "parameters"}),
+    (PipelineSpec, "sagemaker", "CreatePipelineRequest",
+     {"pipelineDefinitionFile", "pipelineDefinitionBuilder", "pipelineDefinitionS3Bucket",
+      "parameters", "schedule", "startOnChange"}),
+    (PipelineSchedule, "scheduler", "CreateScheduleInput", {"type", "roleArn", "parameters"}),
     (ParallelismConfiguration, "sagemaker", "ParallelismConfiguration", set()),
-    (ModelPackageGroupSpec, "sagemaker", "CreateModelPackageGroupInput", set()),
+    (ModelPackageGroupSpec, "sagemaker", "CreateModelPackageGroupInput", {"resourcePolicy"}),
 ]
 
 

@@ -3,7 +3,7 @@ plan against the fresh one, execute."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler.apply.context import ApplyContext, Outcome
@@ -35,8 +35,12 @@ def resume(actx: ApplyContext, specs: SpecSet) -> list[Outcome]:
 
 def prepare(actx: ApplyContext, specs: SpecSet, repo_root: Path,
             plan_options: PlanOptions | None = None, saved: Plan | None = None) -> ApplyRun:
-    """Resume, then plan; with a saved plan, what moved since it was made."""
+    """Resume, then plan; with a saved plan, what moved since it was made. The fresh plan keeps
+    the saved plan's pins (e.g. the registry version it resolved), so what was reviewed is what
+    is deployed."""
     resumed = resume(actx, specs)
+    if saved is not None:
+        plan_options = replace(plan_options or PlanOptions(), pins=dict(saved.pins))
     plan = make_plan(specs, actx.aws, repo_root, plan_options)
     run = ApplyRun(plan, resumed)
     if saved is not None:

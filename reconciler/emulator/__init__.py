@@ -6,10 +6,15 @@ In process (tests)::
         sm = emu.client("sagemaker")
         ...
         emu.fail_next_update("fraud-scorer", "silent_rollback")
+        emu.fail_next_execution("train", "Training step failed")  # the next run ends Failed
+        emu.advance(emu.durations.pipeline_execution)  # pipelines run on the simulated clock
 
 As a server (demo, other tools): ``sagectl emulator serve --port 5055``, then point any boto3
 program at it with ``AWS_ENDPOINT_URL=http://127.0.0.1:5055``; ``RemoteEmulator`` gives the same
-controls over HTTP. What the emulator adds to moto is listed in the README.
+controls over HTTP. What the emulator adds to moto is listed in the README; pipelines and their
+triggers in ``sagemaker/pipelines.py``, ``sagemaker/pipeline_executions.py`` and ``triggers.py``
+(``rate(...)`` schedules and rules start pipeline runs on the simulated clock; ``cron(...)`` ones
+never fire).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from reconciler.emulator.dispatch import install
-from reconciler.emulator.faults import CallFault, EndpointFault
+from reconciler.emulator.faults import CallFault, EndpointFault, PipelineFault
 from reconciler.emulator.state import STATE, Durations, EmulatorState
 
 DEFAULT_ACCOUNT = "123456789012"
@@ -125,6 +130,21 @@ class Emulator:
     def fail_next_create(self, endpoint: str, reason: str | None = None) -> None:
         self.state.faults.set_endpoint_fault(endpoint, "create", EndpointFault(
             "fail", reason or "Failed to create the endpoint (injected)."))
+
+    def fail_next_execution(self, pipeline: str, reason: str | None = None,
+                            after: float | None = None) -> None:
+        """The next execution of ``pipeline`` (by StartPipelineExecution or a schedule) ends
+        Failed with ``reason``, ``after`` simulated seconds (default: its usual duration)."""
+        self.state.faults.set_pipeline_fault(pipeline, PipelineFault(
+            reason or "Step failed: the pipeline execution failed (injected).", after))
+
+    # -- pipelines -------------------------------------------------------------------------
+    def pipeline_versions(self, pipeline: str, region: str | None = None,
+                          account: str = DEFAULT_ACCOUNT) -> int:
+        """Versions of ``pipeline``: 1 + the UpdatePipeline calls that took effect."""
+        from reconciler.emulator.sagemaker.pipelines import version_count
+
+        return version_count(account, region or self.region, pipeline)
 
     # -- crash point -----------------------------------------------------------------------
     @property

@@ -5,6 +5,8 @@
 - Latency: added to every call (for benchmarks), optionally per service.
 - Endpoint faults: the next create or update of an endpoint fails, rolls back silently, ends
   UpdateRollbackFailed, or hangs.
+- Pipeline faults: the next execution of a pipeline (started by anyone, a schedule included) ends
+  Failed with a FailureReason.
 - Crash point: after the N-th mutating call has taken effect, its response is held until the test
   releases it, so a test can kill the client at exactly that moment.
 """
@@ -45,6 +47,13 @@ class EndpointFault:
 
 
 @dataclass
+class PipelineFault:
+    reason: str
+    after: float | None = None
+    """Simulated seconds until the execution fails (None: its usual duration)."""
+
+
+@dataclass
 class CrashPoint:
     at: int | None = None
     reached: threading.Event = field(default_factory=threading.Event)
@@ -60,6 +69,7 @@ class Faults:
         self.calls: list[CallFault] = []
         self.latency: dict[str | None, float] = {}
         self.endpoints: dict[tuple[str, str], EndpointFault] = {}
+        self.pipelines: dict[str, PipelineFault] = {}
         self.crash = CrashPoint()
         self.mutations = 0
 
@@ -99,6 +109,16 @@ class Faults:
     def take_endpoint_fault(self, endpoint: str, operation: str) -> EndpointFault | None:
         with self._lock:
             return self.endpoints.pop((endpoint, operation), None)
+
+    # -- pipeline faults -------------------------------------------------------------------
+    # Pipeline names are compared case-insensitively, like their ARNs.
+    def set_pipeline_fault(self, pipeline: str, fault: PipelineFault) -> None:
+        with self._lock:
+            self.pipelines[pipeline.lower()] = fault
+
+    def take_pipeline_fault(self, pipeline: str) -> PipelineFault | None:
+        with self._lock:
+            return self.pipelines.pop(pipeline.lower(), None)
 
     # -- crash point -----------------------------------------------------------------------
     def arm_crash(self, after_mutation: int, hold_timeout: float = 60.0) -> None:

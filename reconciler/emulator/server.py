@@ -22,7 +22,8 @@ from reconciler.emulator.state import STATE
 
 CONTROL_PREFIX = "/_sagectl/"
 CONTROLS = ("advance", "freeze", "unfreeze", "set_time_factor", "now", "set_durations", "inject",
-            "set_latency", "fail_next_update", "fail_next_create", "arm_crash",
+            "set_latency", "fail_next_update", "fail_next_create", "fail_next_execution",
+            "pipeline_versions", "arm_crash",
             "wait_for_crash", "release_crash", "mutations", "calls", "use_metric_alarms",
             "set_alarm_state", "scale_variant", "reset")
 

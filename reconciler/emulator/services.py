@@ -5,5 +5,13 @@ from reconciler.emulator import (  # noqa: F401
     cloudwatch,
     metric_evaluation,
     tagging_api,
+    triggers,
 )
-from reconciler.emulator.sagemaker import api, endpoints, registry, tags  # noqa: F401
+from reconciler.emulator.sagemaker import (  # noqa: F401
+    api,
+    endpoints,
+    pipeline_executions,
+    pipelines,
+    registry,
+    tags,
+)

@@ -29,6 +29,10 @@ class Durations:
     """RollingBack -> InService on the old config."""
     delete: float = 60.0
     """Deleting -> gone."""
+    pipeline_execution: float = 300.0
+    """A pipeline execution: Executing -> Succeeded (or Failed, when a failure is injected)."""
+    pipeline_stop: float = 30.0
+    """StopPipelineExecution: Stopping -> Stopped."""
 
 
 class EmulatorState:

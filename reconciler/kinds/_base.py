@@ -90,6 +90,11 @@ class CheckContext(Protocol):
         it are reported by the context, at that field; None then."""
         ...
 
+    def build(self, reference: str, at: Path) -> LoadedFile | None:
+        """The data returned by the Python builder ``module:function`` named by the field at
+        ``at``, positioned there and substituted. Failures are reported at that field."""
+        ...
+
 
 # -- names -----------------------------------------------------------------------------------
 

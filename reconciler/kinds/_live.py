@@ -27,6 +27,7 @@ def not_found(err: ClientError) -> bool:
     message = str(err.response.get("Error", {}).get("Message", ""))
     return code in NOT_FOUND_CODES or (
         code == "ValidationException" and ("Could not find" in message
+                                           or "Cannot find" in message
                                            or "does not exist" in message))
 
 

@@ -1,11 +1,14 @@
-"""The ``ModelPackageGroup`` kind: a model registry group (CreateModelPackageGroup).
+"""The ``ModelPackageGroup`` kind: a model registry group (CreateModelPackageGroup), its tags and
+its resource policy (Put/DeleteModelPackageGroupPolicy).
 
 Name and description are create-only in SageMaker: changing the description later is reported as
-an error by the plan, never as a silent replacement of the registry.
+an error by the plan, never as a silent replacement of the registry (which would take every
+registered version with it).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,8 +18,10 @@ from reconciler.kinds._base import Issue, Kind, SpecModel, Tags, check_tags
 from reconciler.spec.nodes import Path
 
 if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan
+    from reconciler.plan.model import KindPlan, Step
     from reconciler.spec.resolve import Resource
 
 
@@ -26,9 +31,19 @@ class ModelPackageGroupSpec(SpecModel):
     model_package_group_description: Annotated[str, StringConstraints(
         max_length=1024)] | None = None
     """Set at creation; SageMaker does not allow changing it."""
+    resource_policy: dict[str, Any] | None = None
+    """An IAM resource policy (Version, Statement) for the group, e.g. to let another account
+    read or deploy its versions."""
     tags: Tags = {}
 
     def check(self, ctx: object, at: Path) -> Iterator[Issue]:
+        policy = self.resource_policy
+        if policy is not None:
+            if not isinstance(policy.get("Statement"), list | dict) or not policy["Statement"]:
+                yield Issue((*at, "resourcePolicy"), "a resource policy needs `Statement`: a "
+                                                     "statement or a list of them")
+            if len(json.dumps(policy, separators=(",", ":"))) > 20480:
+                yield Issue((*at, "resourcePolicy"), "the policy is over 20,480 characters")
         yield from check_tags(self.tags, (*at, "tags"))
 
 
@@ -48,6 +63,26 @@ class ModelPackageGroupKind(Kind):
                                                        desired), strict=True):
             _plan_one(ctx, resource, live, result)
         return result
+
+    @classmethod
+    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
+        from reconciler.apply.steps import Undo
+        from reconciler.plan.model import Step
+
+        name = step.target
+        if step.op == "sagemaker:CreateModelPackageGroup":
+            return Undo(Step("sagemaker:DeleteModelPackageGroup", name,
+                             {"ModelPackageGroupName": name}), "group created by this run")
+        if step.op not in ("sagemaker:PutModelPackageGroupPolicy",
+                           "sagemaker:DeleteModelPackageGroupPolicy"):
+            return None
+        old = _policy(actx.aws, name)
+        if old is None:
+            return Undo(Step("sagemaker:DeleteModelPackageGroupPolicy", name,
+                             {"ModelPackageGroupName": name}), "policy added by this run")
+        return Undo(Step("sagemaker:PutModelPackageGroupPolicy", name,
+                         {"ModelPackageGroupName": name, "ResourcePolicy": json.dumps(old)}),
+                    "previous policy restored")
 
     @classmethod
     def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
@@ -72,29 +107,65 @@ class ModelPackageGroupKind(Kind):
         return result
 
 
-def _describe(ctx: PlanContext, name: str) -> dict[str, Any] | None:
+def _describe(ctx: PlanContext, name: str) -> tuple[dict[str, Any] | None, Any]:
+    """(the group, its policy or None) (None, None): no such group."""
     from botocore.exceptions import ClientError
 
     from reconciler.kinds._live import not_found
 
     try:
-        return ctx.aws.client("sagemaker").describe_model_package_group(  # type: ignore[no-any-return]
+        group = ctx.aws.client("sagemaker").describe_model_package_group(
             ModelPackageGroupName=name)
     except ClientError as err:
         if not_found(err):
+            return None, None
+        raise
+    return group, _policy(ctx.aws, name)
+
+
+def _policy(aws: Any, name: str) -> Any:
+    """The group's resource policy, parsed (None: it has none)."""
+    from botocore.exceptions import ClientError
+
+    from reconciler.kinds._live import not_found
+
+    try:
+        text = aws.client("sagemaker").get_model_package_group_policy(
+            ModelPackageGroupName=name)["ResourcePolicy"]
+    except ClientError as err:
+        if not_found(err):  # "Cannot find resource policy for: <arn>"
             return None
         raise
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
-def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
-              result: KindPlan) -> None:
+def _policy_steps(name: str, want: Any, have: Any) -> list[Step]:
+    from reconciler.plan.model import Step, digest
+
+    if want == have:
+        return []
+    if want is None:
+        request: dict[str, Any] = {"ModelPackageGroupName": name}
+        return [Step("sagemaker:DeleteModelPackageGroupPolicy", name, request, digest(request))]
+    request = {"ModelPackageGroupName": name,
+               "ResourcePolicy": json.dumps(want, sort_keys=True, separators=(",", ":"))}
+    return [Step("sagemaker:PutModelPackageGroupPolicy", name, request, digest(request))]
+
+
+def _plan_one(ctx: PlanContext, resource: Resource,
+              live_pair: tuple[dict[str, Any] | None, Any], result: KindPlan) -> None:
     from reconciler.kinds._live import sagemaker_tag_steps, tag_list
     from reconciler.plan.context import target_tags, user_tags
     from reconciler.plan.diff import diff
     from reconciler.plan.model import Problem, ResourceChange, Step, digest
 
     spec: ModelPackageGroupSpec = resource.spec  # type: ignore[assignment]
+    live, live_policy = live_pair
     description = spec.model_package_group_description
+    policy = spec.resource_policy
     content = {"modelPackageGroupDescription": description}
     ownership = ctx.ownership_tags(resource, digest(content))
     if live is None:
@@ -102,12 +173,15 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
                                   "Tags": tag_list({**spec.tags, **ownership})}
         if description:
             params["ModelPackageGroupDescription"] = description
+        summary = [f"creates model package group {resource.name}"]
+        if policy is not None:
+            summary.append("sets its resource policy")
         result.changes.append(ResourceChange(
             resource.address, "ModelPackageGroup", resource.name, ["create"], "new",
-            diff(None, {**content, "tags": spec.tags}),
-            [Step("sagemaker:CreateModelPackageGroup", resource.name, params, digest(params))],
-            {"summary": [f"creates model package group {resource.name}"]},
-            fingerprint=digest(None), spec_path=ctx.spec_path(resource)))
+            diff(None, {**content, "resourcePolicy": policy, "tags": spec.tags}),
+            [Step("sagemaker:CreateModelPackageGroup", resource.name, params, digest(params)),
+             *_policy_steps(resource.name, policy, None)],
+            {"summary": summary}, fingerprint=digest(None), spec_path=ctx.spec_path(resource)))
         return
     arn = live["ModelPackageGroupArn"]
     owner = ctx.ownership.owner_env(arn)
@@ -125,13 +199,24 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
         return
     owned = ctx.ownership.get(arn)
     live_tags = owned.tags if owned else {}
+    policy_entries = diff(live_policy, policy, "resourcePolicy")
     entries = diff(user_tags(live_tags), spec.tags, "tags")
-    if not entries:
+    if not entries and not policy_entries:
         result.unchanged += 1
         return
-    steps = sagemaker_tag_steps(arn, live_tags,
-                                target_tags(live_tags, spec.tags, ownership, False))
+    steps = _policy_steps(resource.name, policy, live_policy)
+    steps += sagemaker_tag_steps(arn, live_tags,
+                                 target_tags(live_tags, spec.tags, ownership, False))
+    summary = []
+    if policy_entries:
+        summary.append("removes the group's resource policy" if policy is None else
+                       "sets the group's resource policy" if live_policy is None else
+                       "changes the group's resource policy")
+    if entries:
+        summary.append(f"updates the tags of model package group {resource.name}")
     result.changes.append(ResourceChange(
-        resource.address, "ModelPackageGroup", resource.name, ["update"], "tags_only", entries,
-        steps, {"summary": [f"updates the tags of model package group {resource.name}"]},
-        fingerprint=digest(live_tags), spec_path=ctx.spec_path(resource)))
+        resource.address, "ModelPackageGroup", resource.name, ["update"],
+        "policy_changed" if policy_entries else "tags_only", policy_entries + entries,
+        steps, {"summary": summary},
+        fingerprint=digest({"tags": live_tags, "policy": live_policy}),
+        spec_path=ctx.spec_path(resource)))

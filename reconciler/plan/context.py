@@ -11,7 +11,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -96,6 +96,8 @@ class PlanOptions:
     """Override the environment's ``prune`` setting."""
     keep_configs: int = 3
     """Old endpoint configs (and their models) kept as rollback targets."""
+    pins: dict[str, str] = field(default_factory=dict)
+    """Values a saved plan resolved (see ``PlanContext.pinned``): used as they are."""
 
 
 class PlanContext:
@@ -113,6 +115,9 @@ class PlanContext:
         """Facts kinds publish for other kinds (e.g. the AWS names of models)."""
         self.prefetched: dict[str, Any] = {}
         """Reads kinds started early (futures), keyed by kind; see ``Kind.prefetch``."""
+        self.pins: dict[str, str] = {}
+        """Values this plan resolved from moving live state (e.g. the latest approved package of
+        a registry group): a saved plan keeps them, so applying it deploys what was reviewed."""
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
@@ -138,6 +143,16 @@ class PlanContext:
             with self._lock:
                 self._cache[key] = value
             return value
+
+    def pinned(self, key: str, resolve: Callable[[], str]) -> str:
+        """The saved plan's value for ``key`` if it has one, else ``resolve()``; recorded in
+        the plan either way."""
+        value = self.options.pins.get(key)
+        if value is None:
+            value = resolve()
+        with self._lock:
+            self.pins[key] = value
+        return value
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.aws.region}:{self.account or '000000000000'}:{resource}"

@@ -19,7 +19,9 @@ from typing import Any
 from reconciler.plan.model import SENSITIVE, DiffEntry
 
 IDENTITY_KEYS = ("variantName", "policyName", "scheduledActionName", "alarmName", "name", "id",
-                 "Name")
+                 "Name", "InputName", "OutputName", "ChannelName", "PropertyFileName")
+"""Name keys of list items (the last four: inputs, outputs, channels and property files of a
+pipeline step)."""
 
 
 def _identity(*sides: list[Any]) -> str | None:

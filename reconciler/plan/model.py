@@ -95,6 +95,9 @@ class Plan:
     unchanged: int = 0
     reads: dict[str, int] = field(default_factory=dict)
     """API calls made to build the plan, by service:Operation."""
+    pins: dict[str, str] = field(default_factory=dict)
+    """What the plan resolved from moving live state, held fixed when a saved plan is applied
+    (``registry:<group>:latestApproved`` -> the package ARN)."""
     format_version: int = FORMAT_VERSION
 
     @property
@@ -129,6 +132,7 @@ class Plan:
             "resource_changes": [_change_dict(c) for c in self.resource_changes],
             "problems": [asdict(p) for p in self.problems],
             "reads": dict(sorted(self.reads.items())),
+            "pins": dict(sorted(self.pins.items())),
         }
         return data
 
@@ -149,7 +153,8 @@ class Plan:
                    git_commit=data["git_commit"], region=data["region"],
                    account=data["account"], resource_changes=changes,
                    problems=[Problem(**p) for p in data["problems"]],
-                   unchanged=data["summary"].get("unchanged", 0), reads=data.get("reads", {}))
+                   unchanged=data["summary"].get("unchanged", 0), reads=data.get("reads", {}),
+                   pins=data.get("pins", {}))
 
 
 @dataclass

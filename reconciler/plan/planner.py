@@ -100,4 +100,4 @@ def make_plan(specs: SpecSet, aws: Aws, repo_root: Path,
     return Plan(env=specs.env_name, spec_digest=spec_digest(specs), git_commit=ctx.commit,
                 region=aws.region, account=ctx.account, resource_changes=changes,
                 problems=result.problems + deletions.problems, unchanged=result.unchanged,
-                reads=dict(aws.calls))
+                reads=dict(aws.calls), pins=dict(sorted(ctx.pins.items())))

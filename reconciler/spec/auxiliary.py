@@ -36,3 +36,37 @@ def load_for(specs: SpecSet, resource: Resource, relative: str) -> LoadedFile | 
     loaded = load_auxiliary((Path(resource.file).parent / relative).resolve(), substituter,
                             report)
     return None if report.errors else loaded
+
+
+def build_auxiliary(reference: str, pos: Pos, spec_dir: Path, repo_root: Path,
+                    substituter: Substituter, report: Report, field: str = ""
+                    ) -> LoadedFile | None:
+    """Run the builder ``reference`` (see ``reconciler.spec.builders``) for the substituter's
+    environment; its data is positioned at ``pos`` and ``${var}``-substituted."""
+    from reconciler.spec.builders import BuilderError, run_builder, to_nodes
+
+    variables = substituter.variables
+    context = {"environment": substituter.env, "region": variables.get("region"),
+               "accountId": variables.get("accountId"), "variables": dict(variables)}
+    try:
+        data = run_builder(reference, [spec_dir, repo_root], context)
+    except BuilderError as err:
+        report.error(pos, str(err), field)
+        return None
+    node = substituter.node(to_nodes(data, pos))
+    return LoadedFile(reference, to_python(node), node)
+
+
+def build_for(specs: SpecSet, resource: Resource, reference: str) -> LoadedFile | None:
+    """The builder's data for ``resource`` in ``specs``' environment (None if it fails: validation
+    reported why)."""
+    from reconciler.spec.files import repo_root
+
+    env = specs.environment
+    report = Report()
+    substituter = Substituter(env.variables() if env else {}, specs.env_name,
+                              env.file if env else None, report)
+    spec_dir = Path(resource.file).parent
+    root = repo_root(spec_dir.resolve()) or spec_dir
+    built = build_auxiliary(reference, Pos(resource.file), spec_dir, root, substituter, report)
+    return None if report.errors else built

@@ -61,7 +61,7 @@ class SpecTree:
         return file != shown and file in {display_path(p) for p in self.spec_files}
 
 
-def _repo_root(start: Path) -> Path | None:
+def repo_root(start: Path) -> Path | None:
     for directory in (start, *start.parents):
         if (directory / ".git").exists():
             return directory
@@ -111,7 +111,7 @@ def read_tree(path: Path) -> SpecTree:
         return tree
     root = path if path.is_dir() else path.parent
     resolved, cwd = root.resolve(), Path.cwd().resolve()
-    repo = _repo_root(resolved)
+    repo = repo_root(resolved)
     # Look for environments/ up to the repository root, else up to the working directory.
     stop = repo or (cwd if resolved.is_relative_to(cwd) else resolved)
     env_dir = _find_env_dir(resolved, stop)

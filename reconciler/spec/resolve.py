@@ -148,6 +148,15 @@ class _Context:
 
         return load_auxiliary(path, self.substituter, self.report)
 
+    def build(self, reference: str, at: NodePath) -> LoadedFile | None:
+        assert self.resource is not None
+        from reconciler.spec.auxiliary import build_auxiliary
+
+        pos = locate(self.resource.node, at)
+        return build_auxiliary(reference, pos, Path(self.resource.file).parent,
+                               self.tree.boundary, self.substituter, self.report,
+                               format_path(at))
+
 
 def _envelope(node: Node, report: Report) -> tuple[str, str] | None:
     """(kind, name) if the document's envelope is usable; reports why not otherwise."""

@@ -135,3 +135,32 @@ def test_history_without_a_state_table_is_a_clear_error(cli: Cli, remote: Remote
     code, out, err = cli("history", "scorer", str(specs), "--env", "dev")
     assert code == 1, (out, err)
     assert "state table sagectl-state does not exist" in err and "Traceback" not in err
+
+
+def test_the_readme_main_command_applies_the_example_estate(
+        cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sagectl apply specs/ --env dev --emulator --auto-approve`, as the README's first command
+    runs it: the registry group, the pipeline with its schedule and its first run, models,
+    endpoints and alarms are applied; the registry-backed challenger and its endpoint wait."""
+    from tests.conftest import REPO
+
+    main_command = (REPO / "README.md").read_text().split("```bash\n", 1)[1].splitlines()[0]
+    args = main_command.split("&& sagectl ", 1)[1].split()
+    assert args == ["apply", "specs/", "--env", "dev", "--emulator", "--auto-approve"]
+    monkeypatch.delenv("SAGECTL_EMULATOR_URL", raising=False)
+    code, _out, err = cli(*args[:-1], "--auto-approve", "--json", cwd=REPO)
+    evs = events(err)
+    outcomes = {e["address"]: e["status"] for e in evs if e["event"] == "outcome"}
+    assert code == 6, err
+    assert outcomes["ModelPackageGroup.fraud-models"] == "applied"
+    assert outcomes["Pipeline.fraud-training"] == "applied"
+    assert outcomes["Model.fraud-scorer-challenger"] == "waiting"
+    assert outcomes["Endpoint.fraud-scorer"] == "waiting"
+    assert [a for a, s in outcomes.items() if s not in ("applied", "waiting")] == []
+    assert sum(s == "applied" for s in outcomes.values()) == 9
+    ops = [e.get("op") for e in evs if e["event"] == "step"
+           and e["address"] == "Pipeline.fraud-training"]
+    assert ops == ["sagemaker:CreatePipeline", "scheduler:CreateSchedule",
+                   "sagemaker:StartPipelineExecution"]
+    assert any(e["event"] == "verified" and e["address"] == "Pipeline.fraud-training"
+               for e in evs)

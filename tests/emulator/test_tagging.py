@@ -70,7 +70,7 @@ def test_tag_changes_are_visible(emu: Emulator, fleet: Any) -> None:
 def test_pipelines_groups_and_other_services_are_included(emu: Emulator) -> None:
     sm = emu.client("sagemaker")
     sm.create_pipeline(PipelineName="p", RoleArn="arn:aws:iam::123456789012:role/r",
-                       PipelineDefinition='{"Version": "2020-12-01", "Steps": []}',
+                       PipelineDefinition='{"Version": "2020-12-01", "Steps": [{"Name": "s", "Type": "Fail"}]}',
                        ClientRequestToken="t" * 32, Tags=OWNED)
     sm.create_model_package_group(ModelPackageGroupName="g", Tags=OWNED)
     s3 = emu.client("s3")

@@ -1,2 +1,3 @@
-"""Emulated SageMaker: hosting (models, endpoint configs, endpoints) served by the emulator, the
-registry and pipelines by moto with fixes, tags for all of them."""
+"""Emulated SageMaker: hosting (models, endpoint configs, endpoints) and pipelines (definitions,
+versions, executions on the simulated clock) served by the emulator, the model registry by moto
+with fixes (group policies added), tags for all of them."""

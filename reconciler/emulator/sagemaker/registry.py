@@ -1,12 +1,18 @@
-"""The model registry and pipelines stay moto's; these are the fixes sagectl needs.
+"""The model registry stays moto's; these are the fixes sagectl needs (pipelines:
+``pipelines.py``).
 
 - CreateModelPackageGroup with an existing name fails (moto overwrote the group).
 - DeleteModelPackageGroup exists (moto lacks it); a group that still holds model packages cannot
   be deleted.
+- Put/Get/DeleteModelPackageGroupPolicy exist (moto lacks them). The policy must be a JSON object
+  of at most 20480 characters. Errors use the wording AWS uses (and Terraform's provider matches
+  on): "Cannot find Model Package Group: <arn>" and "Cannot find resource policy for: <arn>",
+  both ValidationException.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from moto.sagemaker.exceptions import ValidationError
@@ -43,3 +49,56 @@ def delete_model_package_group(ctx: CallContext, params: Params) -> None:
         raise validation(f"Model Package Group {name} contains {len(packages)} model "
                          "package(s); delete them before deleting the group.")
     del backend.model_package_groups[name]
+
+
+# -- resource policies ------------------------------------------------------------------------
+
+POLICY_MAX = 20480
+
+
+def _group(ctx: CallContext, params: Params) -> Any:
+    backend = sagemaker_backends[ctx.account][ctx.region]
+    name = params.get("ModelPackageGroupName")
+    group = backend.model_package_groups.get(name)
+    if group is None:
+        arn = f"arn:aws:sagemaker:{ctx.region}:{ctx.account}:model-package-group/{name}"
+        raise validation(f"Cannot find Model Package Group: {arn}")
+    return group
+
+
+def _no_policy(group: Any) -> Exception:
+    return validation(f"Cannot find resource policy for: {group.arn}")
+
+
+@handler("sagemaker", "PutModelPackageGroupPolicy")
+def put_model_package_group_policy(ctx: CallContext, params: Params) -> Params:
+    group = _group(ctx, params)
+    policy = params.get("ResourcePolicy")
+    if not isinstance(policy, str) or len(policy) > POLICY_MAX:
+        raise validation(f"ResourcePolicy must be a string of at most {POLICY_MAX} characters.")
+    try:
+        document = json.loads(policy)
+    except json.JSONDecodeError as err:
+        raise validation(f"Invalid ResourcePolicy: not valid JSON ({err.msg} at line "
+                         f"{err.lineno} column {err.colno}).") from None
+    if not isinstance(document, dict):
+        raise validation("Invalid ResourcePolicy: a policy document is a JSON object.")
+    group._sagectl_policy = policy
+    return {"ModelPackageGroupArn": group.arn}
+
+
+@handler("sagemaker", "GetModelPackageGroupPolicy")
+def get_model_package_group_policy(ctx: CallContext, params: Params) -> Params:
+    group = _group(ctx, params)
+    policy = getattr(group, "_sagectl_policy", None)
+    if policy is None:
+        raise _no_policy(group)
+    return {"ResourcePolicy": policy}
+
+
+@handler("sagemaker", "DeleteModelPackageGroupPolicy")
+def delete_model_package_group_policy(ctx: CallContext, params: Params) -> None:
+    group = _group(ctx, params)
+    if getattr(group, "_sagectl_policy", None) is None:
+        raise _no_policy(group)
+    group._sagectl_policy = None

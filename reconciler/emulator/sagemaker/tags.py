@@ -64,6 +64,13 @@ def resolve(ctx: CallContext, arn: Any) -> Tags:
         if found is None:
             raise missing
         return _OurTags(found)
+    if kind == "pipeline":  # pipeline ARNs carry the name in lower case (pipelines.py)
+        from reconciler.emulator.sagemaker.pipelines import find
+
+        pipeline = find(sagemaker_backends[ctx.account][ctx.region], name)
+        if pipeline is None:
+            raise missing
+        return _MotoTags(pipeline)
     try:
         resource = sagemaker_backends[ctx.account][ctx.region]._get_resource_from_arn(arn)
     except Exception:  # moto raises AttributeError/KeyError/ValueError for unknown ARNs

@@ -61,22 +61,35 @@ def sensitive_paths(spec: ModelSpec) -> tuple[str, ...]:
     return tuple(paths)
 
 
+def pin_key(group: str) -> str:
+    return f"registry:{group}:latestApproved"
+
+
+def _latest_approved(ctx: PlanContext, group: str) -> str:
+    found = ctx.aws.client("sagemaker").list_model_packages(
+        ModelPackageGroupName=group, ModelApprovalStatus="Approved",
+        SortBy="CreationTime", SortOrder="Descending", MaxResults=1,
+    )["ModelPackageSummaryList"]
+    if not found:
+        raise LookupError(f"model package group {group} has no Approved version yet")
+    return found[0]["ModelPackageArn"]  # type: ignore[no-any-return]
+
+
 def _resolve_package(ctx: PlanContext, group: str, version: int | str) -> tuple[str, str]:
-    """(package ARN, human line), or raise LookupError with the reason it cannot be resolved."""
-    sm = ctx.aws.client("sagemaker")
+    """(package ARN, human line), or raise LookupError with the reason it cannot be resolved.
+
+    ``latestApproved`` is resolved with an explicit descending sort (the API's default order is
+    ascending) and pinned in the plan: applying the saved plan deploys this version even if a
+    newer one is approved in between."""
     try:
         if version == LATEST_APPROVED:
-            found = sm.list_model_packages(
-                ModelPackageGroupName=group, ModelApprovalStatus="Approved",
-                SortBy="CreationTime", SortOrder="Descending", MaxResults=1,
-            )["ModelPackageSummaryList"]
-            if not found:
-                raise LookupError(f"model package group {group} has no Approved version yet")
-            arn = found[0]["ModelPackageArn"]
-            number = found[0].get("ModelPackageVersion") or arn.rsplit("/", 1)[-1]
-            return arn, f"{group}: latest Approved is version {number} ({arn})"
+            saved = pin_key(group) in ctx.options.pins
+            arn = ctx.pinned(pin_key(group), lambda: _latest_approved(ctx, group))
+            number = arn.rsplit("/", 1)[-1]
+            how = "pinned by the saved plan" if saved else "latest Approved"
+            return arn, f"{group}: {how} is version {number} ({arn})"
         arn = ctx.sagemaker_arn("model-package", f"{group}/{version}")
-        package = sm.describe_model_package(ModelPackageName=arn)
+        package = ctx.aws.client("sagemaker").describe_model_package(ModelPackageName=arn)
         status = package.get("ModelApprovalStatus", "?")
         return arn, f"{group}: pinned version {version} ({status})"
     except ClientError as err:

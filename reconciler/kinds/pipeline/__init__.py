@@ -1,4 +1,5 @@
-"""The ``Pipeline`` kind: spec (``spec.py``) and planning (``plan.py``)."""
+"""The ``Pipeline`` kind: spec (``spec.py``, ``validate.py``), planning (``plan.py``, with the
+schedule in ``trigger.py``) and applying (``apply.py``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from reconciler.kinds._base import Kind
 from reconciler.kinds.pipeline.spec import PIPELINE_NAME_PATTERN, PipelineSpec
 
 if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext, Outcome
+    from reconciler.apply.steps import Undo, UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan
+    from reconciler.plan.model import KindPlan, ResourceChange, Step
     from reconciler.spec.resolve import Resource
 
 
@@ -41,6 +44,25 @@ class PipelineKind(Kind):
         from reconciler.kinds.pipeline import plan
 
         return plan.plan_orphans(ctx, orphans)
+
+    @classmethod
+    def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
+        from reconciler.apply.context import FAILED, ROLLED_BACK, Outcome
+        from reconciler.apply.runner import run_steps
+        from reconciler.kinds.pipeline import apply
+
+        outcome = run_steps(actx, change, log, cls.undo_step, apply.wait_for_execution)
+        if outcome.status == ROLLED_BACK and change.actions == ["create"] and \
+                apply.kept_after_failed_run(actx, change.name):
+            return Outcome(outcome.address, FAILED, outcome.reason + "; the new pipeline is "
+                           "kept so its execution can be inspected (its schedule was removed)")
+        return outcome
+
+    @classmethod
+    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
+        from reconciler.kinds.pipeline import apply
+
+        return apply.undo_step(actx, step)
 
 
 __all__ = ["PipelineKind", "PipelineSpec"]

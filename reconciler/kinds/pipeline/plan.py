@@ -2,7 +2,9 @@
 
 UpdatePipeline mints a new pipeline version on every call (rule 15), so it is planned only when
 the canonical definition (parsed JSON: key order and whitespace do not matter) or another field
-really changed. Steps are compared by name, so the diff says which step changed and how.
+really changed. Steps are compared by name, so the diff and the summary say which step was added,
+removed or changed, and which of its fields. The schedule (``trigger.py``) and the start of an
+execution after a definition change are steps of the same change.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
+from reconciler.kinds.pipeline import trigger
 from reconciler.kinds.pipeline.spec import PipelineSpec
+from reconciler.kinds.pipeline.validate import step_list
 from reconciler.plan.context import OwnedResource, PlanContext, target_tags, user_tags
 from reconciler.plan.diff import diff
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
-from reconciler.spec.auxiliary import load_for
+from reconciler.spec.auxiliary import build_for, load_for
 from reconciler.spec.resolve import Resource
+
+S3_PREFIX = "sagectl/pipelines"
 
 
 def pipeline_arn(ctx: PlanContext, name: str) -> str:
@@ -26,12 +32,17 @@ def pipeline_arn(ctx: PlanContext, name: str) -> str:
 
 
 def definition(ctx: PlanContext, resource: Resource) -> dict[str, Any] | None:
+    """The definition to deploy, from whichever source the spec names (None: it cannot be read
+    or built; validation says why)."""
     spec: PipelineSpec = resource.spec  # type: ignore[assignment]
     if spec.pipeline_definition is not None:
         return spec.pipeline_definition
-    assert spec.pipeline_definition_file is not None
-    loaded = load_for(ctx.specs, resource, spec.pipeline_definition_file)
-    return loaded.value if loaded is not None else None
+    if spec.pipeline_definition_file is not None:
+        loaded = load_for(ctx.specs, resource, spec.pipeline_definition_file)
+    else:
+        assert spec.pipeline_definition_builder is not None
+        loaded = build_for(ctx.specs, resource, spec.pipeline_definition_builder)
+    return loaded.value if loaded is not None and isinstance(loaded.value, dict) else None
 
 
 def _fields(spec: PipelineSpec, defn: dict[str, Any]) -> dict[str, Any]:
@@ -47,8 +58,12 @@ def _fields(spec: PipelineSpec, defn: dict[str, Any]) -> dict[str, Any]:
 
 
 def _live_fields(d: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"pipelineDefinition": json.loads(d.get("PipelineDefinition") or "{}"),
-                           "roleArn": d.get("RoleArn")}
+    raw = d.get("PipelineDefinition") or "{}"
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        parsed = {"(not JSON)": raw[:200]}
+    out: dict[str, Any] = {"pipelineDefinition": parsed, "roleArn": d.get("RoleArn")}
     if d.get("PipelineDisplayName") and d.get("PipelineDisplayName") != d.get("PipelineName"):
         out["pipelineDisplayName"] = d["PipelineDisplayName"]
     if d.get("PipelineDescription"):
@@ -59,12 +74,27 @@ def _live_fields(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _request(name: str, fields: dict[str, Any]) -> dict[str, Any]:
-    params: dict[str, Any] = {"PipelineName": name,
-                              "PipelineDefinition": json.dumps(fields["pipelineDefinition"],
-                                                               sort_keys=True,
-                                                               separators=(",", ":")),
-                              "RoleArn": fields["roleArn"]}
+def definition_text(defn: dict[str, Any]) -> str:
+    """What is sent: canonical JSON, so the same definition is always the same bytes."""
+    return json.dumps(defn, sort_keys=True, separators=(",", ":"))
+
+
+def _definition_steps(ctx: PlanContext, spec: PipelineSpec, name: str, fields: dict[str, Any]
+                      ) -> tuple[list[Step], dict[str, Any]]:
+    """(the S3 upload when the definition goes through S3, the Create/UpdatePipeline request)."""
+    text = definition_text(fields["pipelineDefinition"])
+    params: dict[str, Any] = {"PipelineName": name, "RoleArn": fields["roleArn"]}
+    steps: list[Step] = []
+    bucket = spec.pipeline_definition_s3_bucket
+    if bucket:
+        key = f"{S3_PREFIX}/{name}/{digest(fields['pipelineDefinition'])[:16]}.json"
+        put = {"Bucket": bucket, "Key": key, "Body": text, "ContentType": "application/json"}
+        shown = {**put, "Body": f"(the definition: {len(text.encode()):,} bytes)"}
+        steps.append(Step("s3:PutObject", f"s3://{bucket}/{key}", shown, digest(put),
+                          request=put))
+        params["PipelineDefinitionS3Location"] = {"Bucket": bucket, "ObjectKey": key}
+    else:
+        params["PipelineDefinition"] = text
     if "pipelineDisplayName" in fields:
         params["PipelineDisplayName"] = fields["pipelineDisplayName"]
     if "pipelineDescription" in fields:
@@ -72,7 +102,7 @@ def _request(name: str, fields: dict[str, Any]) -> dict[str, Any]:
     if "parallelismConfiguration" in fields:
         params["ParallelismConfiguration"] = {"MaxParallelExecutionSteps": fields[
             "parallelismConfiguration"]["maxParallelExecutionSteps"]}
-    return params
+    return steps, params
 
 
 def _describe(ctx: PlanContext, name: str) -> dict[str, Any] | None:
@@ -84,82 +114,178 @@ def _describe(ctx: PlanContext, name: str) -> dict[str, Any] | None:
         raise
 
 
-def _steps_summary(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
-    def names(defn: dict[str, Any] | None) -> dict[str, Any]:
-        return {s.get("Name"): s for s in (defn or {}).get("Steps", []) if isinstance(s, dict)}
+def step_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
+    """Which steps were added, removed or changed (with the changed fields), by step name,
+    nested Condition branches included."""
+    def index(defn: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+        out = {}
+        for step, _ in step_list((defn or {}).get("Steps"), ()):
+            if isinstance(step.get("Name"), str):
+                own = step
+                if step.get("Type") == "Condition" and isinstance(step.get("Arguments"), dict):
+                    # a Condition's branches are steps of their own: compare them by name
+                    args = {k: v for k, v in step["Arguments"].items()
+                            if k not in ("IfSteps", "ElseSteps")}
+                    args.update({k: [s.get("Name") for s in step["Arguments"].get(k) or []
+                                     if isinstance(s, dict)]
+                                 for k in ("IfSteps", "ElseSteps") if k in step["Arguments"]})
+                    own = {**step, "Arguments": args}
+                out[step["Name"]] = own
+        return out
 
-    old, new = names(before), names(after)
+    old, new = index(before), index(after)
+    changed = {}
+    for name in new:
+        if name in old and old[name] != new[name]:
+            changed[name] = [e.path for e in diff(old[name], new[name])]
+    return {"added": [f"{n} ({new[n].get('Type')})" for n in new if n not in old],
+            "removed": [n for n in old if n not in new], "changed": changed}
+
+
+def _step_lines(changes: dict[str, Any]) -> list[str]:
     lines = []
-    added = [n for n in new if n not in old]
-    removed = [n for n in old if n not in new]
-    changed = [n for n in new if n in old and new[n] != old[n]]
-    for what, items in (("adds step(s)", added), ("removes step(s)", removed),
-                        ("changes step(s)", changed)):
-        if items:
-            lines.append(f"{what}: {', '.join(str(i) for i in items)}")
+    if changes["added"]:
+        lines.append(f"adds step(s): {', '.join(changes['added'])}")
+    if changes["removed"]:
+        lines.append(f"removes step(s): {', '.join(changes['removed'])}")
+    for name, paths in changes["changed"].items():
+        shown = ", ".join(paths[:6]) + (f" and {len(paths) - 6} more" if len(paths) > 6 else "")
+        lines.append(f"changes step {name}: {shown}")
     return lines
+
+
+def _start_steps(spec: PipelineSpec, name: str, defn: dict[str, Any], creates: bool
+                 ) -> tuple[list[Step], list[str]]:
+    """StartPipelineExecution after a definition change (and the wait for its result)."""
+    start = spec.start_on_change
+    if start is None:
+        return [], []
+    params = spec.run_parameters(start)
+    token = digest(["start", name, defn, params])[:40]
+    request: dict[str, Any] = {"PipelineName": name, "ClientRequestToken": token,
+                               "PipelineExecutionDescription": "started by sagectl after a "
+                                                               "definition change"}
+    if params:
+        request["PipelineParameters"] = trigger.parameter_list(params)
+    steps = [Step("sagemaker:StartPipelineExecution", name, request, digest(request))]
+    shown = ", ".join(f"{k}={trigger.parameter_text(v)}" for k, v in sorted(params.items()))
+    line = f"starts an execution (parameters: {shown or 'defaults'})"
+    if start.wait_for_completion:
+        wait = {"PipelineName": name, "ClientRequestToken": token,
+                "TimeoutInSeconds": start.timeout_in_seconds}
+        steps.append(Step("sagectl:wait-pipeline-execution", name, wait, digest(wait)))
+        line += (f" and waits up to {start.timeout_in_seconds} s for it to succeed; if it "
+                 "does not, the apply fails and " + (
+                     "the new pipeline is kept so its execution can be inspected" if creates
+                     else "the previous definition is restored"))
+    return steps, [line]
 
 
 def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
     result = KindPlan()
-    described = ctx.aws.map(lambda r: _describe(ctx, r.name), desired)
-    for resource, live in zip(desired, described, strict=True):
-        spec: PipelineSpec = resource.spec  # type: ignore[assignment]
-        defn = definition(ctx, resource)
-        if defn is None:
-            result.problems.append(Problem(resource.address, "the pipeline definition cannot be "
-                                                             "read; run `sagectl validate`"))
-            continue
-        fields = _fields(spec, defn)
-        arn = pipeline_arn(ctx, resource.name)
-        wanted_tags = {**spec.tags, **ctx.ownership_tags(resource, digest(fields))}
-        depends = sorted(f"ModelPackageGroup.{g}" for g in _groups(defn)
-                         if ctx.specs.get("ModelPackageGroup", g) is not None)
-        if live is None:
-            params = {**_request(resource.name, fields), "Tags": tag_list(wanted_tags),
-                      "ClientRequestToken": digest(fields)[:40]}
-            result.changes.append(ResourceChange(
-                resource.address, "Pipeline", resource.name, ["create"], "new",
-                diff(None, fields), [Step("sagemaker:CreatePipeline", resource.name,
-                                          params, digest(params))],
-                {"summary": [f"creates pipeline {resource.name} with "
-                             f"{len(defn.get('Steps', []))} top-level step(s)"]},
-                fingerprint=digest(None), depends_on=depends,
-                spec_path=ctx.spec_path(resource)))
-            continue
-        owner = ctx.ownership.owner_env(arn)
-        if owner != (ctx.env or ""):
-            result.problems.append(Problem(
-                resource.address, f"pipeline {resource.name} exists and is " +
-                ("not managed by sagectl" if owner is None else f"managed by environment "
-                                                                f"{owner!r}"),
-                "adopt it with `sagectl import`, or rename the spec" if owner is None else ""))
-            continue
-        have = _live_fields(live)
-        entries = diff(have, fields)
-        live_tags = (ctx.ownership.get(arn) or OwnedResource(arn, "", {})).tags
-        tag_entries = diff(user_tags(live_tags), spec.tags, "tags")
-        if not entries and not tag_entries:
-            result.unchanged += 1
-            continue
-        steps = []
-        summary = []
-        if entries:
-            params = _request(resource.name, fields)
-            steps.append(Step("sagemaker:UpdatePipeline", resource.name, params, digest(params)))
-            summary.append("updates the pipeline in place (UpdatePipeline: a new pipeline "
-                           "version; running executions are not affected)")
-            summary += _steps_summary(have["pipelineDefinition"], defn)
-        ownership = ctx.ownership_tags(resource, digest(fields))
-        steps += sagemaker_tag_steps(arn, live_tags, target_tags(live_tags, spec.tags, ownership,
-                                                                 bool(entries)))
-        result.changes.append(ResourceChange(
-            resource.address, "Pipeline", resource.name, ["update"],
-            "definition_changed" if entries else "tags_only", entries + tag_entries, steps,
-            {"summary": summary or ["updates the pipeline's tags"]},
-            fingerprint=digest({"live": have, "tags": live_tags}), depends_on=depends,
-            spec_path=ctx.spec_path(resource)))
+    live_all = ctx.aws.map(lambda r: (_describe(ctx, r.name), trigger.read(ctx.aws, r.name)),
+                           desired)
+    for resource, (live, live_trigger) in zip(desired, live_all, strict=True):
+        _plan_one(ctx, resource, live, live_trigger, result)
     return result
+
+
+def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
+              live_trigger: dict[str, Any] | None, result: KindPlan) -> None:
+    spec: PipelineSpec = resource.spec  # type: ignore[assignment]
+    defn = definition(ctx, resource)
+    if defn is None:
+        result.problems.append(Problem(resource.address, "the pipeline definition cannot be "
+                                                         "read or built; run `sagectl validate`"))
+        return
+    fields = _fields(spec, defn)
+    arn = pipeline_arn(ctx, resource.name)
+    depends = sorted(f"ModelPackageGroup.{g}" for g in _groups(defn)
+                     if ctx.specs.get("ModelPackageGroup", g) is not None)
+    want_trigger = trigger.desired(spec)
+    note = trigger.description(resource.address, ctx.env)
+    if live_trigger is not None and not trigger.owned(live_trigger, resource.address):
+        result.problems.append(Problem(
+            resource.address, f"{trigger.trigger_name(resource.name)} exists "
+                              f"({live_trigger['type']}) and is not managed by sagectl for "
+                              f"{resource.address}", "delete or rename it, or drop `schedule`"))
+        return
+    have_trigger = trigger.canonical(live_trigger)
+    if live is None:
+        _plan_create(ctx, resource, spec, fields, want_trigger, have_trigger, note, depends,
+                     result)
+        return
+    owner = ctx.ownership.owner_env(arn)
+    if owner != (ctx.env or ""):
+        result.problems.append(Problem(
+            resource.address, f"pipeline {resource.name} exists and is " +
+            ("not managed by sagectl" if owner is None else f"managed by environment "
+                                                            f"{owner!r}"),
+            "adopt it with `sagectl import`, or rename the spec" if owner is None else ""))
+        return
+    have = _live_fields(live)
+    entries = diff(have, fields)
+    live_tags = (ctx.ownership.get(arn) or OwnedResource(arn, "", {})).tags
+    tag_entries = diff(user_tags(live_tags), spec.tags, "tags")
+    trigger_entries = diff(have_trigger, want_trigger, "schedule")
+    if not entries and not tag_entries and not trigger_entries:
+        result.unchanged += 1
+        return
+    steps: list[Step] = []
+    summary: list[str] = []
+    consequences: dict[str, Any] = {}
+    if entries:
+        uploads, params = _definition_steps(ctx, spec, resource.name, fields)
+        steps += [*uploads, Step("sagemaker:UpdatePipeline", resource.name, params,
+                                 digest(params))]
+        summary.append("updates the pipeline in place (UpdatePipeline: a new pipeline "
+                       "version; running executions are not affected)")
+        changes = step_changes(have["pipelineDefinition"], defn)
+        consequences["pipeline_steps"] = changes
+        summary += _step_lines(changes)
+    ownership = ctx.ownership_tags(resource, digest(fields))
+    steps += sagemaker_tag_steps(arn, live_tags, target_tags(live_tags, spec.tags, ownership,
+                                                             bool(entries)))
+    steps += trigger.steps(resource.name, arn, want_trigger, have_trigger, note)
+    summary += trigger.summary(want_trigger, have_trigger)
+    if entries:
+        start, lines = _start_steps(spec, resource.name, defn, False)
+        steps += start
+        summary += lines
+        consequences["starts_execution"] = bool(start)
+    reason = ("definition_changed" if entries else
+              "schedule_changed" if trigger_entries else "tags_only")
+    result.changes.append(ResourceChange(
+        resource.address, "Pipeline", resource.name, ["update"], reason,
+        entries + trigger_entries + tag_entries, steps,
+        {"summary": summary or ["updates the pipeline's tags"], **consequences},
+        fingerprint=digest({"live": have, "tags": live_tags, "schedule": have_trigger}),
+        depends_on=depends, spec_path=ctx.spec_path(resource)))
+
+
+def _plan_create(ctx: PlanContext, resource: Resource, spec: PipelineSpec,
+                 fields: dict[str, Any], want_trigger: dict[str, Any] | None,
+                 have_trigger: dict[str, Any] | None, note: str, depends: list[str],
+                 result: KindPlan) -> None:
+    defn = fields["pipelineDefinition"]
+    wanted_tags = {**spec.tags, **ctx.ownership_tags(resource, digest(fields))}
+    uploads, params = _definition_steps(ctx, spec, resource.name, fields)
+    params = {**params, "Tags": tag_list(wanted_tags),
+              "ClientRequestToken": digest(fields)[:40]}
+    arn = pipeline_arn(ctx, resource.name)
+    steps = [*uploads, Step("sagemaker:CreatePipeline", resource.name, params, digest(params))]
+    steps += trigger.steps(resource.name, arn, want_trigger, have_trigger, note)
+    start, lines = _start_steps(spec, resource.name, defn, True)
+    steps += start
+    count = len(list(step_list(defn.get("Steps"), ())))
+    summary = [f"creates pipeline {resource.name} with {count} step(s)",
+               *trigger.summary(want_trigger, have_trigger), *lines]
+    result.changes.append(ResourceChange(
+        resource.address, "Pipeline", resource.name, ["create"], "new",
+        diff(None, fields) + diff(have_trigger, want_trigger, "schedule"), steps,
+        {"summary": summary, "starts_execution": bool(start)},
+        fingerprint=digest({"schedule": have_trigger}), depends_on=depends,
+        spec_path=ctx.spec_path(resource)))
 
 
 def _groups(defn: dict[str, Any]) -> set[str]:
@@ -191,10 +317,18 @@ def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
                                                     "alone", severity="warning"))
             continue
         name = address.split(".", 1)[1]
+        live_trigger = trigger.read(ctx.aws, name)
+        steps: list[Step] = []
+        summary = [f"deletes pipeline {name} (its execution history goes with it)"]
+        if live_trigger is not None and trigger.owned(live_trigger, address):
+            steps += trigger.delete_steps(live_trigger["type"], trigger.trigger_name(name))
+            summary.append(f"deletes its schedule {trigger.trigger_name(name)}")
+        steps.append(Step("sagemaker:DeletePipeline", name,
+                          {"PipelineName": name,
+                           "ClientRequestToken": digest(["delete", name])[:40]}))
         result.changes.append(ResourceChange(
-            address, "Pipeline", name, ["delete"], "not_in_spec", [],
-            [Step("sagemaker:DeletePipeline", name,
-                  {"PipelineName": name, "ClientRequestToken": digest(["delete", name])[:40]})],
-            {"summary": [f"deletes pipeline {name} (its execution history goes with it)"]},
-            fingerprint=digest(pipeline.tags)))
+            address, "Pipeline", name, ["delete"], "not_in_spec", [], steps,
+            {"summary": summary},
+            fingerprint=digest({"tags": pipeline.tags,
+                                "schedule": trigger.canonical(live_trigger)})))
     return result

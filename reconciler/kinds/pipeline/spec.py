@@ -1,14 +1,16 @@
-"""The ``Pipeline`` kind: a SageMaker pipeline (CreatePipeline / UpdatePipeline).
+"""The ``Pipeline`` kind: a SageMaker pipeline (CreatePipeline / UpdatePipeline) and its
+triggers (a schedule, a start after each definition change).
 
 The definition is the pipeline definition JSON (what the SageMaker SDK's ``pipeline.definition()``
-produces), written inline as YAML or kept in a JSON/YAML file next to the spec.
+produces), written inline as YAML, kept in a JSON/YAML file next to the spec, or returned by a
+Python builder ``module:function`` (which may use the SDK: an optional extra, never imported by
+sagectl itself).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 
@@ -21,9 +23,10 @@ from reconciler.kinds._base import (
     Tags,
     check_tags,
 )
+from reconciler.kinds.pipeline.validate import check_definition
+from reconciler.spec.builders import BUILDER_PATTERN
 from reconciler.spec.nodes import Node, Path, locate
 
-MAX_DEFINITION_BYTES = 1024 * 1024
 PIPELINE_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$"
 
 
@@ -44,9 +47,43 @@ class ParallelismConfiguration(SpecModel):
     max_parallel_execution_steps: Annotated[int, Field(ge=1)]
 
 
+ScheduleExpression = Annotated[str, StringConstraints(
+    max_length=256, pattern=r"^(cron|rate)\(.+\)$")]
+
+
+class PipelineSchedule(SpecModel):
+    """Start the pipeline on a schedule: an EventBridge Scheduler schedule (default) or an
+    EventBridge rule, named `sagectl-<pipeline>`, whose target is the pipeline."""
+
+    type: Literal["Scheduler", "EventBridgeRule"] = "Scheduler"
+    schedule_expression: ScheduleExpression
+    """`cron(...)` or `rate(...)`, as EventBridge writes them."""
+    schedule_expression_timezone: Annotated[str, StringConstraints(
+        min_length=1, max_length=50)] | None = None
+    """IANA time zone of a cron expression (Scheduler only; rules run in UTC)."""
+    state: Literal["ENABLED", "DISABLED"] = "ENABLED"
+    role_arn: RoleArn
+    """The role EventBridge assumes to call StartPipelineExecution."""
+    parameters: dict[str, ParameterValue] | None = None
+    """Pipeline parameters of scheduled runs (default: the spec's `parameters`)."""
+
+
+class StartOnChange(SpecModel):
+    """Start an execution after every apply that created the pipeline or changed its
+    definition."""
+
+    wait_for_completion: bool = False
+    """Wait for the execution's result; a failed execution fails the apply and restores the
+    previous definition."""
+    timeout_in_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 3600
+    """How long to wait for the result (with `waitForCompletion`)."""
+    parameters: dict[str, ParameterValue] | None = None
+    """Pipeline parameters of that execution (default: the spec's `parameters`)."""
+
+
 class PipelineSpec(SpecModel):
-    """A SageMaker pipeline. Give the definition inline (`pipelineDefinition`) or as a file
-    (`pipelineDefinitionFile`)."""
+    """A SageMaker pipeline. Give the definition inline (`pipelineDefinition`), as a file
+    (`pipelineDefinitionFile`) or as a Python builder (`pipelineDefinitionBuilder`)."""
 
     pipeline_display_name: Annotated[str, StringConstraints(
         min_length=1, max_length=256, pattern=PIPELINE_NAME_PATTERN)] | None = None
@@ -57,27 +94,60 @@ class PipelineSpec(SpecModel):
     """The pipeline definition (Version, Parameters, Steps, ...) as YAML."""
     pipeline_definition_file: Annotated[str, StringConstraints(min_length=1)] | None = None
     """Path of a JSON or YAML definition file, relative to this spec file."""
+    pipeline_definition_builder: Annotated[str, StringConstraints(
+        pattern=BUILDER_PATTERN)] | None = None
+    """`module:function` (module relative to this spec file's directory or the repository
+    root) returning the definition: a mapping, a JSON string, or a SageMaker SDK `Pipeline`
+    (anything with `.definition()`). Called with one argument if it takes one: a mapping of
+    `environment`, `region`, `accountId` and `variables`."""
+    pipeline_definition_s3_bucket: Annotated[str, StringConstraints(
+        min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.\-]*[a-z0-9]$")] | None = None
+    """Upload the definition to this bucket (key `sagectl/pipelines/<name>/<digest>.json`) and
+    create/update the pipeline from there. Needed for definitions over 1 MiB."""
     parameters: dict[str, ParameterValue] = {}
     """Values for the definition's parameters when sagectl starts an execution. Each name must be
     declared in the definition's `Parameters`."""
     parallelism_configuration: ParallelismConfiguration | None = None
+    schedule: PipelineSchedule | None = None
+    start_on_change: StartOnChange | None = None
     tags: Tags = {}
 
     def check(self, ctx: CheckContext, at: Path) -> Iterator[Issue]:
-        inline, file = self.pipeline_definition, self.pipeline_definition_file
-        if (inline is None) == (file is None):
-            yield Issue(at, "set exactly one of `pipelineDefinition` (inline) and "
-                            "`pipelineDefinitionFile`")
-        elif inline is not None:
-            yield from check_definition(inline, (*at, "pipelineDefinition"), self.parameters,
-                                        (*at, "parameters"))
-        elif file is not None:
-            loaded = ctx.load_file(file, (*at, "pipelineDefinitionFile"))
+        sources = [(field, value) for field, value in (
+            ("pipelineDefinition", self.pipeline_definition),
+            ("pipelineDefinitionFile", self.pipeline_definition_file),
+            ("pipelineDefinitionBuilder", self.pipeline_definition_builder)) if value is not None]
+        via_s3 = self.pipeline_definition_s3_bucket is not None
+        params = [(self.parameters, (*at, "parameters"))]
+        for name, extra in (("schedule", self.schedule), ("startOnChange",
+                                                          self.start_on_change)):
+            if extra is not None and extra.parameters:
+                params.append((extra.parameters, (*at, name, "parameters")))
+        if len(sources) != 1:
+            yield Issue(at, "set exactly one of `pipelineDefinition` (inline), "
+                            "`pipelineDefinitionFile` and `pipelineDefinitionBuilder`")
+        elif self.pipeline_definition is not None:
+            yield from check_definition(self.pipeline_definition, (*at, "pipelineDefinition"),
+                                        params, via_s3)
+        else:
+            field, value = sources[0]
+            loaded = (ctx.load_file(value, (*at, field)) if field == "pipelineDefinitionFile"
+                      else ctx.build(value, (*at, field)))
             if loaded is not None:
-                for issue in check_definition(loaded.value, (), self.parameters,
-                                              (*at, "parameters")):
+                for issue in check_definition(loaded.value, (), params, via_s3):
                     yield _in_file(issue, loaded.node)
+        if self.schedule is not None and self.schedule.schedule_expression_timezone \
+                and self.schedule.type != "Scheduler":
+            yield Issue((*at, "schedule", "scheduleExpressionTimezone"),
+                        "EventBridge rules run in UTC: a time zone needs `type: Scheduler`")
         yield from check_tags(self.tags, (*at, "tags"))
+
+    def run_parameters(self, extra: PipelineSchedule | StartOnChange | None
+                       ) -> dict[str, Any]:
+        """The parameters an execution is started with: the trigger's own, else the spec's."""
+        if extra is not None and extra.parameters is not None:
+            return dict(extra.parameters)
+        return dict(self.parameters)
 
 
 def _in_file(issue: Issue, root: Node) -> Issue:
@@ -86,64 +156,3 @@ def _in_file(issue: Issue, root: Node) -> Issue:
         return issue  # about the spec itself (e.g. `parameters`)
     pos: Pos = locate(root, issue.path)
     return Issue(issue.path, issue.message, issue.severity, pos)
-
-
-def _step_names(steps: Any, at: Path) -> Iterator[tuple[str, Path]]:
-    """Every step name, including steps nested in a Condition step's If/Else branches."""
-    if not isinstance(steps, list):
-        return
-    for i, step in enumerate(steps):
-        if not isinstance(step, dict):
-            continue
-        if isinstance(step.get("Name"), str):
-            yield step["Name"], (*at, i, "Name")
-        args = step.get("Arguments")
-        if step.get("Type") == "Condition" and isinstance(args, dict):
-            for branch in ("IfSteps", "ElseSteps"):
-                yield from _step_names(args.get(branch), (*at, i, "Arguments", branch))
-
-
-def check_definition(defn: Any, at: Path, parameters: dict[str, Any],
-                     params_at: Path) -> Iterator[Issue]:
-    """Structural checks of a pipeline definition that need no AWS call."""
-    if not isinstance(defn, dict):
-        yield Issue(at, "a pipeline definition is a mapping with `Version` and `Steps`")
-        return
-    if not isinstance(defn.get("Version"), str):
-        yield Issue(at, "the definition needs `Version` (e.g. \"2020-12-01\")")
-    steps = defn.get("Steps")
-    if not isinstance(steps, list) or not steps:
-        yield Issue((*at, "Steps") if "Steps" in defn else at,
-                    "the definition needs `Steps`: a non-empty list of steps")
-        steps = []
-    for i, step in enumerate(steps):
-        if not isinstance(step, dict) or not isinstance(step.get("Name"), str) \
-                or not isinstance(step.get("Type"), str):
-            yield Issue((*at, "Steps", i), "each step needs a `Name` and a `Type`")
-    seen: dict[str, Path] = {}
-    for name, path in _step_names(steps, (*at, "Steps")):
-        if name in seen:
-            yield Issue(path, f"duplicate step name {name!r}")
-        else:
-            seen[name] = path
-    declared: set[str] = set()
-    params = defn.get("Parameters", [])
-    if not isinstance(params, list):
-        yield Issue((*at, "Parameters"), "`Parameters` is a list of {Name, Type, DefaultValue}")
-        params = []
-    for i, param in enumerate(params):
-        if not isinstance(param, dict) or not isinstance(param.get("Name"), str):
-            yield Issue((*at, "Parameters", i), "each parameter needs a `Name`")
-            continue
-        if param["Name"] in declared:
-            yield Issue((*at, "Parameters", i, "Name"), f"duplicate parameter {param['Name']!r}")
-        declared.add(param["Name"])
-    for name in parameters:
-        if name not in declared:
-            known = ", ".join(sorted(declared)) or "none"
-            yield Issue((*params_at, name), f"parameter {name!r} is not declared in the "
-                                            f"definition's Parameters (declared: {known})")
-    size = len(json.dumps(defn, separators=(",", ":"), ensure_ascii=False).encode())
-    if size > MAX_DEFINITION_BYTES:
-        yield Issue(at, f"the definition is {size:,} bytes; SageMaker accepts at most "
-                        f"{MAX_DEFINITION_BYTES:,} inline")

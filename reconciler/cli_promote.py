@@ -1,0 +1,241 @@
+"""``sagectl promote``: pin the registry version of a Model (or of every registry-backed Model an
+Endpoint serves) by editing its spec in place, so the promotion goes through a pull request like
+any other change. The text editing and locating is ``promote.py``; this module parses the
+arguments, asks the registry, writes, re-validates and restores on failure.
+
+Exit codes: 0 pinned (or already pinned; with --dry-run: the diff was printed); 1 error (unknown
+name, no registry model, invalid specs, a version that does not exist, AWS errors; nothing is
+written); 2 usage; 3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class RegistryError(Exception):
+    """The registry cannot give the version asked for (a user error, not a bug)."""
+
+    user_error = True
+
+
+def _missing(err: Any) -> bool:
+    from reconciler.kinds._live import not_found
+
+    message = str(err.response.get("Error", {}).get("Message", "")).lower()
+    return not_found(err) or "not found" in message
+
+
+def registry_versions(aws: Any, account: str | None, groups: list[str],
+                      version: int | None) -> tuple[dict[str, int], list[str]]:
+    """({group: version to pin}, warnings). ``version`` None means the latest Approved one."""
+    from botocore.exceptions import ClientError
+
+    sm = aws.client("sagemaker")
+    pinned: dict[str, int] = {}
+    warnings: list[str] = []
+    for group in dict.fromkeys(groups):
+        if version is None:
+            # Explicitly newest first: ListModelPackages' default order is ascending.
+            found = sm.list_model_packages(
+                ModelPackageGroupName=group, ModelApprovalStatus="Approved",
+                SortBy="CreationTime", SortOrder="Descending", MaxResults=1,
+            )["ModelPackageSummaryList"]
+            if not found:
+                raise RegistryError(f"model package group {group} has no Approved version "
+                                    "(or does not exist)")
+            arn = found[0]["ModelPackageArn"]
+            pinned[group] = int(found[0].get("ModelPackageVersion") or arn.rsplit("/", 1)[-1])
+            continue
+        arn = (f"arn:aws:sagemaker:{aws.region}:{account or '000000000000'}:model-package/"
+               f"{group.lower()}/{version}")
+        try:
+            package = sm.describe_model_package(ModelPackageName=arn)
+        except ClientError as err:
+            if _missing(err):
+                raise RegistryError(f"model package group {group} has no version {version} "
+                                    f"({arn} does not exist); nothing was changed") from None
+            raise
+        status = package.get("ModelApprovalStatus", "unknown")
+        if status != "Approved":
+            warnings.append(f"{group} version {version} is {status}, not Approved; pinning it "
+                            "anyway (plan and apply will deploy it)")
+        pinned[group] = version
+    return pinned, warnings
+
+
+def _resolve_versions(args: argparse.Namespace, specs: Any, groups: list[str]
+                      ) -> tuple[dict[str, int], list[str]]:
+    from reconciler.aws import AwsConfigError
+    from reconciler.plan.planner import caller_account
+    from reconciler.targets import Target, open_target
+
+    target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
+                    concurrency=args.concurrency)
+    with open_target(specs, target) as (aws, _clock):
+        env = specs.environment
+        account = caller_account(aws)
+        expected = env.spec.account_id if env else None
+        if expected and account and account != expected:
+            raise AwsConfigError(f"the AWS credentials are for account {account}, but "
+                                 f"environment {env.name!r} is account {expected} ({env.file}); "
+                                 "refusing to read another account's registry")
+        return registry_versions(aws, account or expected, groups, args.pin_version)
+
+
+def _invalid(diagnostics: list[Any], why: str) -> int:
+    from reconciler.cli import _print_diagnostics
+
+    _print_diagnostics(diagnostics, "text")
+    print(f"sagectl: {why}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from reconciler.aws import failure_message
+    from reconciler.promote import apply_edits, find_pins, plan_edits, unified_diff
+    from reconciler.spec.load import environment_names, load_specs, validate
+    from reconciler.spec.spans import SpanError
+
+    envs = environment_names(args.path)
+    if args.env is None and envs:
+        print(f"sagectl: choose an environment with --env ({', '.join(envs)})", file=sys.stderr)
+        return EXIT_USAGE
+    before = validate(args.path)  # every environment: an edit may be shared by several
+    if before.errors:
+        return _invalid(before.diagnostics, "the specs are invalid; nothing was promoted")
+    specs = load_specs(args.path, args.env)
+    if not specs.ok:
+        return _invalid(specs.report.sorted(), "the specs are invalid; nothing was promoted")
+    try:
+        pins = find_pins(specs, args.name)
+        versions, warnings = _resolve_versions(args, specs, [p.group for p in pins])
+        for warning in warnings:
+            print(f"sagectl: warning: {warning}", file=sys.stderr)
+        others = {e: load_specs(args.path, e) for e in envs if e != args.env}
+        promotion, sources = plan_edits(specs, pins, versions, others, args.path)
+        new_texts = apply_edits(sources, promotion.edits)
+    except Exception as err:
+        message = str(err) if isinstance(err, SpanError) else failure_message(err)
+        if message is None:
+            raise
+        print(f"sagectl: {message}", file=sys.stderr)
+        return EXIT_ERROR
+    for line in promotion.already:
+        print(line)
+    if not promotion.edits:
+        return EXIT_OK
+    for note in promotion.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.dry_run:
+        for file, text in new_texts.items():
+            sys.stdout.write(unified_diff(file, sources[file].text, text))
+        return EXIT_OK
+    return _write(args, specs.env_name, promotion, sources, new_texts)
+
+
+def _write(args: argparse.Namespace, env: str | None, promotion: Any, sources: Any,
+           new_texts: dict[str, str]) -> int:
+    """Write every file, re-validate every environment and check this one resolves the new
+    versions; any failure puts the original bytes back."""
+    from reconciler.spec.load import load_specs, validate
+
+    written: list[str] = []
+    try:
+        for file, text in new_texts.items():
+            write_atomically(file, sources[file].encode(text))
+            written.append(file)
+        after = validate(args.path)
+        problem = "the edited specs do not validate" if after.errors else ""
+        loaded = load_specs(args.path, env)
+        for edit in [] if problem else promotion.edits:
+            res = loaded.get("Model", edit.pin.model)
+            got = _version_at(res, edit.pin.path) if res else None
+            if got != edit.new:
+                problem = (f"after the edit, {edit.pin.label} resolves to {got!r}, not "
+                           f"{edit.new} (set elsewhere too?)")
+                break
+    except OSError as err:
+        _restore(written, sources)
+        print(f"sagectl: cannot write {err.filename}: {err.strerror}; nothing changed",
+              file=sys.stderr)
+        return EXIT_ERROR
+    except BaseException:
+        _restore(written, sources)
+        raise
+    if problem:
+        _restore(written, sources)
+        return _invalid(after.errors, f"{problem}; the files were restored, nothing changed")
+    for edit in promotion.edits:
+        print(edit.describe())
+    return EXIT_OK
+
+
+def write_atomically(file: str, data: bytes) -> None:
+    """Replace ``file`` with ``data`` all at once (a temporary file and os.replace), keeping its
+    permissions: an interrupted promote leaves the old file or the new one, never half."""
+    path = Path(file)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _version_at(resource: Any, path: tuple[Any, ...]) -> Any:
+    from reconciler.kinds.model.spec import LATEST_APPROVED
+
+    spec = resource.spec
+    container = spec.primary_container if path[-1] == "primaryContainer" else \
+        (spec.containers or [])[path[-1]]
+    return container.model_package_version or LATEST_APPROVED
+
+
+def _restore(files: list[str], sources: Any) -> None:
+    for file in files:
+        write_atomically(file, sources[file].data)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a version number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("a version number is 1 or more")
+    return value
+
+
+def add_parser(sub: Any, add_aws_options: Any) -> None:
+    p = sub.add_parser(
+        "promote", help="pin a model's registry version in the specs (for a pull request)",
+        description="Pin the model package version of a Model, or of every registry-backed "
+                    "Model an Endpoint serves, by editing the spec file in place (only that "
+                    "value changes). " + __doc__.split("\n\n", 1)[1].replace("\n", " "))
+    p.add_argument("name", metavar="ENDPOINT_OR_MODEL", help="a Model or an Endpoint")
+    p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
+    p.add_argument("--env", help="environment (required when the specs define some)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--version", dest="pin_version", type=_positive, metavar="N",
+                       help="pin this version (it must exist; a warning if it is not Approved)")
+    which.add_argument("--latest-approved", action="store_true",
+                       help="pin the newest Approved version of the group")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the change as a unified diff; write nothing")
+    add_aws_options(p)
+    p.set_defaults(func=cmd_promote)

@@ -1,0 +1,174 @@
+"""A pipeline's schedule: an EventBridge Scheduler schedule or an EventBridge rule, both named
+``sagectl-<pipeline>``, whose target starts the pipeline with the schedule's parameters.
+
+Neither can carry sagectl's ownership tags in one call (schedules take no tags at all), so the
+description says who manages it; one with the right name and another description is someone
+else's and is reported as a conflict, never changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from reconciler.kinds._live import not_found
+from reconciler.kinds.pipeline.spec import PipelineSchedule, PipelineSpec
+from reconciler.plan.model import Step, digest
+
+SCHEDULER, RULE = "Scheduler", "EventBridgeRule"
+GROUP = "default"
+TARGET_ID = "sagectl-pipeline"
+MARKER = "Managed by sagectl"
+
+
+def trigger_name(pipeline: str) -> str:
+    """Schedule and rule names allow 64 characters."""
+    name = f"sagectl-{pipeline}"
+    if len(name) <= 64:
+        return name
+    return f"{name[:55]}-{hashlib.sha256(pipeline.encode()).hexdigest()[:8]}"
+
+
+def description(address: str, env: str | None) -> str:
+    return f"{MARKER}: {address}" + (f" (environment {env})" if env else "")
+
+
+def parameter_text(value: Any) -> str:
+    """Pipeline parameter values travel as strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parameter_list(values: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"Name": k, "Value": parameter_text(v)} for k, v in sorted(values.items())]
+
+
+def desired(spec: PipelineSpec) -> dict[str, Any] | None:
+    """The canonical schedule the spec asks for (None: no schedule)."""
+    sched: PipelineSchedule | None = spec.schedule
+    if sched is None:
+        return None
+    out: dict[str, Any] = {"type": sched.type, "scheduleExpression": sched.schedule_expression,
+                           "state": sched.state, "roleArn": sched.role_arn,
+                           "parameters": {k: parameter_text(v) for k, v in
+                                          sorted(spec.run_parameters(sched).items())}}
+    if sched.type == SCHEDULER:  # Scheduler's default zone, which GetSchedule returns
+        out["scheduleExpressionTimezone"] = sched.schedule_expression_timezone or "UTC"
+    return out
+
+
+def _params(pairs: Any) -> dict[str, str]:
+    listing = (pairs or {}).get("PipelineParameterList") or []
+    return {p["Name"]: p["Value"] for p in listing if isinstance(p, dict)}
+
+
+def read(aws: Any, pipeline: str) -> dict[str, Any] | None:
+    """What exists under the trigger name, in canonical form plus ``description`` (None: none).
+    A schedule and a rule both existing is reported as the schedule (the rule shows next time)."""
+    name = trigger_name(pipeline)
+    try:
+        s = aws.client("scheduler").get_schedule(Name=name, GroupName=GROUP)
+    except ClientError as err:
+        if not not_found(err):
+            raise
+    else:
+        target = s.get("Target") or {}
+        out = {"type": SCHEDULER, "scheduleExpression": s.get("ScheduleExpression"),
+               "state": s.get("State", "ENABLED"), "roleArn": target.get("RoleArn"),
+               "parameters": _params(target.get("SageMakerPipelineParameters")),
+               "description": s.get("Description") or "", "target": target.get("Arn")}
+        out["scheduleExpressionTimezone"] = s.get("ScheduleExpressionTimezone") or "UTC"
+        return out
+    events = aws.client("events")
+    try:
+        rule = events.describe_rule(Name=name)
+    except ClientError as err:
+        if not_found(err):
+            return None
+        raise
+    targets = events.list_targets_by_rule(Rule=name).get("Targets", [])
+    target = next((t for t in targets if t.get("Id") == TARGET_ID), targets[0] if targets else {})
+    return {"type": RULE, "scheduleExpression": rule.get("ScheduleExpression"),
+            "state": rule.get("State", "ENABLED"), "roleArn": target.get("RoleArn"),
+            "parameters": _params(target.get("SageMakerPipelineParameters")),
+            "description": rule.get("Description") or "", "target": target.get("Arn")}
+
+
+def canonical(live: dict[str, Any] | None) -> dict[str, Any] | None:
+    if live is None:
+        return None
+    return {k: v for k, v in live.items() if k not in ("description", "target")}
+
+
+def owned(live: dict[str, Any], address: str) -> bool:
+    return str(live.get("description", "")).startswith(f"{MARKER}: {address}")
+
+
+def _scheduler_request(name: str, want: dict[str, Any], pipeline_arn: str,
+                       text: str) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "Name": name, "GroupName": GROUP, "ScheduleExpression": want["scheduleExpression"],
+        "State": want["state"], "FlexibleTimeWindow": {"Mode": "OFF"}, "Description": text,
+        "Target": {"Arn": pipeline_arn, "RoleArn": want["roleArn"],
+                   "SageMakerPipelineParameters": {"PipelineParameterList": [
+                       {"Name": k, "Value": v} for k, v in want["parameters"].items()]}}}
+    if want.get("scheduleExpressionTimezone"):
+        request["ScheduleExpressionTimezone"] = want["scheduleExpressionTimezone"]
+    return request
+
+
+def _rule_steps(name: str, want: dict[str, Any], pipeline_arn: str, text: str) -> list[Step]:
+    rule = {"Name": name, "ScheduleExpression": want["scheduleExpression"],
+            "State": want["state"], "Description": text}
+    targets = {"Rule": name, "Targets": [{
+        "Id": TARGET_ID, "Arn": pipeline_arn, "RoleArn": want["roleArn"],
+        "SageMakerPipelineParameters": {"PipelineParameterList": [
+            {"Name": k, "Value": v} for k, v in want["parameters"].items()]}}]}
+    return [Step("events:PutRule", name, rule, digest(rule)),
+            Step("events:PutTargets", name, targets, digest(targets))]
+
+
+def delete_steps(kind: str, name: str) -> list[Step]:
+    if kind == SCHEDULER:
+        request = {"Name": name, "GroupName": GROUP}
+        return [Step("scheduler:DeleteSchedule", name, request, digest(request))]
+    remove = {"Rule": name, "Ids": [TARGET_ID]}
+    return [Step("events:RemoveTargets", name, remove, digest(remove)),
+            Step("events:DeleteRule", name, {"Name": name}, digest({"Name": name}))]
+
+
+def steps(pipeline: str, pipeline_arn: str, want: dict[str, Any] | None,
+          have: dict[str, Any] | None, text: str) -> list[Step]:
+    """The calls that turn ``have`` into ``want`` (both canonical; None: absent)."""
+    name = trigger_name(pipeline)
+    if want == have:
+        return []
+    out: list[Step] = []
+    if have is not None and (want is None or want["type"] != have["type"]):
+        out += delete_steps(have["type"], name)
+        have = None
+    if want is None:
+        return out
+    if want["type"] == SCHEDULER:
+        request = _scheduler_request(name, want, pipeline_arn, text)
+        op = "scheduler:CreateSchedule" if have is None else "scheduler:UpdateSchedule"
+        return [*out, Step(op, name, request, digest(request))]
+    return out + _rule_steps(name, want, pipeline_arn, text)
+
+
+def summary(want: dict[str, Any] | None, have: dict[str, Any] | None) -> list[str]:
+    if want == have:
+        return []
+    name = "the schedule"
+    if want is None:
+        return [f"deletes {name} ({have['type'] if have else '?'})"]
+    where = "EventBridge Scheduler" if want["type"] == SCHEDULER else "an EventBridge rule"
+    zone = f" {want.get('scheduleExpressionTimezone', 'UTC')}"
+    params = ", ".join(f"{k}={v}" for k, v in want["parameters"].items()) or "defaults"
+    verb = "creates" if have is None or have["type"] != want["type"] else "updates"
+    state = "" if want["state"] == "ENABLED" else " (disabled)"
+    return [f"{verb} {name} on {where}: {want['scheduleExpression']}{zone}{state}, starting the "
+            f"pipeline with parameters {params}"]
