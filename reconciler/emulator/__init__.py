@@ -186,6 +186,13 @@ class Emulator:
 
         hosting(account, region or self.region).scale_variant(endpoint, variant, count)
 
+    def system_update(self, endpoint: str, seconds: float = 600.0, region: str | None = None,
+                      account: str = DEFAULT_ACCOUNT) -> None:
+        """SageMaker's own maintenance: ``endpoint`` is SystemUpdating for ``seconds``."""
+        from reconciler.emulator.sagemaker.store import hosting
+
+        hosting(account, region or self.region).system_update(endpoint, seconds)
+
     # -- bookkeeping -----------------------------------------------------------------------
     @property
     def calls(self) -> Counter[tuple[str, str]]:

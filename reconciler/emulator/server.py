@@ -25,7 +25,7 @@ CONTROLS = ("advance", "freeze", "unfreeze", "set_time_factor", "now", "set_dura
             "set_latency", "fail_next_update", "fail_next_create", "fail_next_execution",
             "pipeline_versions", "arm_crash",
             "wait_for_crash", "release_crash", "mutations", "calls", "use_metric_alarms",
-            "set_alarm_state", "scale_variant", "reset")
+            "set_alarm_state", "scale_variant", "system_update", "reset")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -115,6 +115,8 @@ class PlanContext:
         """Facts kinds publish for other kinds (e.g. the AWS names of models)."""
         self.prefetched: dict[str, Any] = {}
         """Reads kinds started early (futures), keyed by kind; see ``Kind.prefetch``."""
+        self.digests: dict[str, str] = {}
+        """The spec digest each resource is planned with (what its ownership tag will say)."""
         self.pins: dict[str, str] = {}
         """Values this plan resolved from moving live state (e.g. the latest approved package of
         a registry group): a saved plan keeps them, so applying it deploys what was reviewed."""
@@ -167,6 +169,8 @@ class PlanContext:
 
     def ownership_tags(self, resource: Resource, spec_digest: str,
                        extra: dict[str, str] | None = None) -> dict[str, str]:
+        with self._lock:
+            self.digests[resource.address] = spec_digest[:32]
         tags = {MANAGED_BY: "sagectl", ENV_TAG: self.env or "", ADDRESS_TAG: resource.address,
                 PATH_TAG: self.spec_path(resource)[-256:], DIGEST_TAG: spec_digest[:32],
                 COMMIT_TAG: self.commit[:40]}

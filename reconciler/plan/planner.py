@@ -64,6 +64,13 @@ def spec_digest(specs: SpecSet) -> str:
 
 def make_plan(specs: SpecSet, aws: Aws, repo_root: Path,
               options: PlanOptions | None = None) -> Plan:
+    return plan_with_context(specs, aws, repo_root, options)[0]
+
+
+def plan_with_context(specs: SpecSet, aws: Aws, repo_root: Path,
+                      options: PlanOptions | None = None) -> tuple[Plan, PlanContext]:
+    """The plan, and the context it was made in (ownership as read, digests, pins): drift
+    classifies the plan's changes with it."""
     env = specs.environment
     account = caller_account(aws)
     if env and env.spec.account_id and account and account != env.spec.account_id:
@@ -97,7 +104,8 @@ def make_plan(specs: SpecSet, aws: Aws, repo_root: Path,
         if orphans:
             deletions.extend(kind.plan_orphans(ctx, orphans))
     changes = apply_order(result.changes) + list(reversed(apply_order(deletions.changes)))
-    return Plan(env=specs.env_name, spec_digest=spec_digest(specs), git_commit=ctx.commit,
+    plan = Plan(env=specs.env_name, spec_digest=spec_digest(specs), git_commit=ctx.commit,
                 region=aws.region, account=ctx.account, resource_changes=changes,
                 problems=result.problems + deletions.problems, unchanged=result.unchanged,
                 reads=dict(aws.calls), pins=dict(sorted(ctx.pins.items())))
+    return plan, ctx

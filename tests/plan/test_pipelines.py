@@ -57,6 +57,7 @@ apiVersion: sagectl/v1
 kind: Pipeline
 metadata: {{name: training}}
 spec:
+  pipelineDisplayName: training
   roleArn: {ROLE}
   pipelineDefinitionFile: training.json
   parameters:
@@ -179,7 +180,7 @@ def test_spec_parameters_must_be_declared(tmp_path: Path) -> None:
     loaded = load_specs(write(tmp_path, files(spec=spec)), "dev")
     (error,) = loaded.report.errors
     assert "parameter 'Unknown' is not declared" in error.message
-    assert error.pos.file.endswith("pipeline.yaml") and error.pos.line == 9
+    assert error.pos.file.endswith("pipeline.yaml") and error.pos.line == 10
 
 
 BUILDER = '''
@@ -227,7 +228,7 @@ def test_builder_failures_are_diagnostics_at_the_spec_field(tmp_path: Path) -> N
     (specs / "broken.py").write_text("def build(context):\n    x = {}\n    return x['Steps']\n")
     loaded = load_specs(specs, "dev")
     (error,) = loaded.report.errors
-    assert error.pos.file.endswith("pipeline.yaml") and error.pos.line == 6
+    assert error.pos.file.endswith("pipeline.yaml") and error.pos.line == 7
     assert error.message == "broken:build failed: KeyError: 'Steps' (at broken.py:3)"
     specs = write(tmp_path, {"pipeline.yaml": builder_spec("missing.module:build")})
     (error,) = load_specs(specs, "dev").report.errors

@@ -53,7 +53,7 @@ class Step:
 
 @dataclass
 class Operation:
-    kind: str  # create | update | weights | delete | rollback
+    kind: str  # create | update | weights | delete | rollback | system
     steps: list[Step]
     checked: float
     new_config: str | None = None
@@ -254,6 +254,17 @@ def _finish(hosting: Hosting, ep: Endpoint, op: Operation) -> None:
             v.current_weight, v.current_count = v.desired_weight, v.desired_count
         ep.variants = op.new_variants
     ep.status, ep.failure_reason = "InService", ""
+
+
+def start_system_update(ep: Endpoint, seconds: float) -> None:
+    """SageMaker's own maintenance: SystemUpdating for ``seconds``, then InService again. Any
+    UpdateEndpoint meanwhile is refused (the endpoint is not InService)."""
+    if ep.operation is not None or ep.status != "InService":
+        raise ValueError(f"endpoint {ep.name} is {ep.status}: a system update needs InService")
+    now = STATE.clock.now()
+    ep.operation = Operation("system", [Step(now, now + seconds, "SystemUpdating", "Updating")],
+                             now)
+    ep.status = "SystemUpdating"
 
 
 def observe(hosting: Hosting, ep: Endpoint) -> None:

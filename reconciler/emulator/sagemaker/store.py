@@ -125,6 +125,18 @@ class Hosting:
                 state.current_count = state.desired_count = count
 
 
+    def system_update(self, endpoint: str, seconds: float) -> None:
+        """SageMaker's own activity: the endpoint is SystemUpdating for ``seconds``."""
+        from reconciler.emulator.sagemaker.lifecycle import observe, start_system_update
+
+        with self.lock:
+            ep = self.endpoints.get(endpoint)
+            if ep is None:
+                raise KeyError(f"no endpoint {endpoint!r}")
+            observe(self, ep)
+            start_system_update(ep, seconds)
+
+
 def hosting(account: str, region: str) -> Hosting:
     backend = sagemaker_backends[account][region]
     store = getattr(backend, "_sagectl_hosting", None)

@@ -45,10 +45,10 @@ def definition(ctx: PlanContext, resource: Resource) -> dict[str, Any] | None:
     return loaded.value if loaded is not None and isinstance(loaded.value, dict) else None
 
 
-def _fields(spec: PipelineSpec, defn: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"pipelineDefinition": defn, "roleArn": spec.role_arn}
-    if spec.pipeline_display_name:
-        out["pipelineDisplayName"] = spec.pipeline_display_name
+def _fields(spec: PipelineSpec, defn: dict[str, Any], name: str) -> dict[str, Any]:
+    # SageMaker shows the pipeline's name as its display name when none is given
+    out: dict[str, Any] = {"pipelineDefinition": defn, "roleArn": spec.role_arn,
+                           "pipelineDisplayName": spec.pipeline_display_name or name}
     if spec.pipeline_description:
         out["pipelineDescription"] = spec.pipeline_description
     if spec.parallelism_configuration:
@@ -63,9 +63,9 @@ def _live_fields(d: dict[str, Any]) -> dict[str, Any]:
         parsed = json.loads(raw)
     except ValueError:
         parsed = {"(not JSON)": raw[:200]}
-    out: dict[str, Any] = {"pipelineDefinition": parsed, "roleArn": d.get("RoleArn")}
-    if d.get("PipelineDisplayName") and d.get("PipelineDisplayName") != d.get("PipelineName"):
-        out["pipelineDisplayName"] = d["PipelineDisplayName"]
+    out: dict[str, Any] = {"pipelineDefinition": parsed, "roleArn": d.get("RoleArn"),
+                           "pipelineDisplayName": d.get("PipelineDisplayName")
+                           or d.get("PipelineName")}
     if d.get("PipelineDescription"):
         out["pipelineDescription"] = d["PipelineDescription"]
     if d.get("ParallelismConfiguration"):
@@ -198,7 +198,7 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
         result.problems.append(Problem(resource.address, "the pipeline definition cannot be "
                                                          "read or built; run `sagectl validate`"))
         return
-    fields = _fields(spec, defn)
+    fields = _fields(spec, defn, resource.name)
     arn = pipeline_arn(ctx, resource.name)
     depends = sorted(f"ModelPackageGroup.{g}" for g in _groups(defn)
                      if ctx.specs.get("ModelPackageGroup", g) is not None)

@@ -1,0 +1,107 @@
+"""``sagectl drift``: compare live AWS with the specs and classify every difference.
+
+Exit codes: 0 no actionable drift (informational classes, `autoscaler` and `system`, never count);
+with --detailed-exitcode, 2 when actionable drift exists (after healing, when --heal is given);
+1 error (invalid specs, AWS errors); 2 usage. With --heal, a heal that rolled back or left an
+endpoint degraded exits 4 or 5 like apply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from reconciler.apply.context import ApplyContext, ApplyOptions, Events
+    from reconciler.apply.state import StateTable, new_run_id, run_owner
+    from reconciler.aws import failure_message
+    from reconciler.cli_apply import EXIT_BY_OUTCOME, _load
+    from reconciler.drift import render
+    from reconciler.drift.run import drift, drift_and_heal
+    from reconciler.plan.context import git_commit
+    from reconciler.targets import Target, open_target
+
+    specs, _, code = _load(args.path, args.env)
+    if code:
+        return code
+    root = Path(args.path).resolve()
+    target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
+                    concurrency=args.concurrency)
+    heal_code = EXIT_OK
+    healed = None
+    try:
+        with open_target(specs, target) as (aws, clock):
+            if args.heal:
+                state = StateTable(aws, args.state_table, now=clock.now,
+                                   create=not args.no_create_state_table)
+                actx = ApplyContext(aws, state, clock, new_run_id(), run_owner(),
+                                    git_commit(root), Events(json_lines=args.format == "json"),
+                                    ApplyOptions(concurrency=args.parallel,
+                                                 poll_seconds=args.poll_seconds))
+                before, result, report = drift_and_heal(actx, specs, root)
+                if result is not None:
+                    healed = before
+                    heal_code = EXIT_BY_OUTCOME[result.worst]
+                    if heal_code == EXIT_BY_OUTCOME["waiting"]:
+                        heal_code = EXIT_OK  # e.g. quarantined: reported as drift below
+            else:
+                state = StateTable(aws, args.state_table, now=clock.now, create=False)
+                report = drift(specs, aws, state, root)
+    except Exception as err:
+        message = failure_message(err)
+        if message is None:
+            raise
+        print(f"sagectl: {message}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.format == "json":
+        data: dict[str, Any] = report.to_dict()
+        if healed is not None:
+            data["healed"] = [i.as_dict() for i in healed.items
+                              if i.drift_class in ("out_of_band", "missing")]
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        if healed is not None:
+            names = [i.address for i in healed.items if i.drift_class in ("out_of_band",
+                                                                          "missing")]
+            print(f"healed: {', '.join(names)}", file=sys.stderr)
+        sys.stdout.write(render.markdown(report) if args.format == "markdown"
+                         else render.text(report))
+    if heal_code not in (EXIT_OK,):
+        return heal_code
+    if args.detailed_exitcode and report.actionable:
+        return EXIT_DRIFT
+    return EXIT_OK
+
+
+def add_parser(sub: Any, add_aws_options: Any) -> None:
+    from reconciler.apply.context import DEFAULT_PARALLEL
+    from reconciler.apply.state import DEFAULT_TABLE
+
+    p = sub.add_parser("drift", help="compare live AWS with the specs; classify and heal drift",
+                       description=__doc__.split("\n\n", 1)[1],
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
+    p.add_argument("--env", help="environment (default: the only one)")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                   help="text (default), markdown (an issue body) or json")
+    p.add_argument("--detailed-exitcode", action="store_true",
+                   help="exit 2 when actionable drift exists")
+    p.add_argument("--heal", action="store_true",
+                   help="apply the fix for out_of_band and missing resources (guarded, never a "
+                        "quarantined spec), then report what is left")
+    p.add_argument("--state-table", default=DEFAULT_TABLE,
+                   help=f"DynamoDB table with quarantine records (default {DEFAULT_TABLE})")
+    p.add_argument("--no-create-state-table", action="store_true",
+                   help="with --heal: fail instead of creating the state table")
+    p.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL,
+                   help="with --heal: independent endpoints changed at once")
+    p.add_argument("--poll-seconds", type=float, default=15.0,
+                   help="with --heal: how often waits and bakes look at AWS (default 15)")
+    add_aws_options(p)
+    p.set_defaults(func=cmd_drift)

@@ -1,0 +1,323 @@
+"""``sagectl demo``: the whole story on an embedded emulator, narrated, in about a minute.
+
+Every step runs sagectl's real commands (``main([...])``) against one emulator served in this
+process (simulated time runs 1000x faster than the wall clock), and what "AWS" does meanwhile
+(a reviewer approving a model version, a guardrail alarm firing, someone editing an endpoint by
+hand) goes through the emulator's own APIs. Each step checks that sagectl behaved as it should;
+the demo exits 0 only if every one did, so it doubles as a smoke test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+ENV, ACCOUNT, REGION = "dev", "111111111111", "eu-west-1"
+ENDPOINT = "fraud-scorer"
+ALARM = "fraud-scorer-5xx-errors"
+
+
+class DemoFailed(Exception):
+    """A step did not behave as it should (the message says how)."""
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.err.splitlines() if line.startswith("{")]
+
+    def outcomes(self) -> dict[str, str]:
+        return {e["address"]: e["status"] for e in self.events() if e["event"] == "outcome"}
+
+
+@dataclass
+class Story:
+    specs: Path
+    url: str
+    emulator: Any
+    out: IO[str]
+    aws: Any = None
+    passed: list[str] = field(default_factory=list)
+
+    # -- running sagectl ------------------------------------------------------------------------
+    def sagectl(self, *args: str) -> Result:
+        from reconciler.cli import main
+
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+        return Result(code, out.getvalue(), err.getvalue())
+
+    def plan(self) -> dict[str, Any]:
+        done = self.sagectl("plan", str(self.specs), "--env", ENV, "--format", "json")
+        self.expect(done.code == 0, f"plan failed: {done.err.strip()}")
+        return json.loads(done.out)  # type: ignore[no-any-return]
+
+    def apply(self) -> Result:
+        return self.sagectl("apply", str(self.specs), "--env", ENV, "--auto-approve", "--json",
+                            "--poll-seconds", "5")
+
+    # -- narration ------------------------------------------------------------------------------
+    def say(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def step(self, title: str) -> None:
+        self.say()
+        self.say(f"== {len(self.passed) + 1}. {title}")
+
+    def ok(self, what: str) -> None:
+        self.passed.append(what)
+        self.say(f"   ok: {what}")
+
+    def expect(self, condition: bool, message: str) -> None:
+        if not condition:
+            raise DemoFailed(message)
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        path = self.specs / relative
+        text = path.read_text(encoding="utf-8")
+        self.expect(old in text, f"{relative} does not contain {old!r}")
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        self.say(f"   edit {relative}: {old.strip()} -> {new.strip()}")
+
+    def endpoint(self) -> dict[str, Any]:
+        return self.aws.client("sagemaker").describe_endpoint(  # type: ignore[no-any-return]
+            EndpointName=ENDPOINT)
+
+    def weights(self) -> dict[str, float]:
+        return {v["VariantName"]: v["CurrentWeight"]
+                for v in self.endpoint()["ProductionVariants"]}
+
+
+def _change(plan: dict[str, Any], address: str) -> dict[str, Any]:
+    found = [c for c in plan["resource_changes"] if c["address"] == address]
+    if not found:
+        raise DemoFailed(f"the plan has no change for {address}")
+    return found[0]
+
+
+def _summary(plan: dict[str, Any]) -> str:
+    s = plan["summary"]
+    text = (f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to "
+            f"replace, {s['delete']} to delete.")
+    return text + (f" ({s['waiting']} waiting)" if s.get("waiting") else "")
+
+
+def _fire_when_updating(story: Story, stop: threading.Event) -> None:
+    """What a bad model does in production: errors while the canary serves, so the guardrail
+    alarm goes to ALARM during the rollout."""
+    while not stop.is_set():
+        if story.endpoint()["EndpointStatus"] == "Updating":
+            story.emulator.set_alarm_state(ALARM, "ALARM", "5xx errors on the canary",
+                                           region=REGION, account=ACCOUNT)
+            return
+        stop.wait(0.01)
+
+
+STEPS: list[Callable[[Story], None]] = []
+
+
+def step(fn: Callable[[Story], None]) -> Callable[[Story], None]:
+    STEPS.append(fn)
+    return fn
+
+
+@step
+def validate(story: Story) -> None:
+    story.step("Validate the example specs (offline)")
+    done = story.sagectl("validate", str(story.specs))
+    story.expect(done.code == 0, f"validate failed: {done.err.strip()}")
+    for line in done.out.strip().splitlines():
+        story.say(f"   {line.replace(str(story.specs), 'specs')}")
+    story.ok("the specs are valid for dev and prod")
+
+
+@step
+def first_plan(story: Story) -> None:
+    story.step("Plan dev against an empty account")
+    plan = story.plan()
+    story.say(f"   {_summary(plan)}")
+    waiting = [c["address"] for c in plan["resource_changes"] if c["waits"]]
+    for address in waiting:
+        story.say(f"   waits: {address}: {_change(plan, address)['waits'][:90]}")
+    story.expect(plan["summary"]["create"] == 11 and len(waiting) == 2,
+                 f"expected 11 creates, 2 waiting; got {plan['summary']}")
+    story.ok("11 resources to create; the registry-backed challenger waits for an approved model")
+
+
+@step
+def first_apply(story: Story) -> None:
+    story.step("Apply: registry, pipeline (with its first run), models, endpoints, alarms")
+    done = story.apply()
+    outcomes = done.outcomes()
+    applied = sorted(a for a, s in outcomes.items() if s == "applied")
+    story.say(f"   applied: {', '.join(applied)}")
+    story.expect(done.code == 6 and len(applied) == 9, f"expected exit 6 with 9 applied, got "
+                                                       f"{done.code}: {outcomes}")
+    runs = [e for e in done.events() if e["event"] == "verified"
+            and e["address"] == "Pipeline.fraud-training"]
+    story.expect(bool(runs), "the pipeline's first run was not verified")
+    story.say(f"   {runs[0]['message']}")
+    story.ok("9 applied; 2 wait for the registry (exit 6: not everything could be applied)")
+
+
+@step
+def approve_and_apply(story: Story) -> None:
+    story.step("A reviewer approves version 1 in the registry; apply deploys the fraud scorer")
+    sm = story.aws.client("sagemaker")
+    arn = sm.create_model_package(
+        ModelPackageGroupName="fraud-models", ModelApprovalStatus="Approved",
+        ModelPackageDescription="registered by fraud-training, approved by a reviewer",
+        InferenceSpecification={
+            "Containers": [{"Image": "763104351884.dkr.ecr.eu-west-1.amazonaws.com/"
+                                     "xgboost-inference:1.7-1",
+                            "ModelDataUrl": "s3://acme-ml-artifacts-dev/fraud/models/1.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+    )["ModelPackageArn"]
+    story.say(f"   approved {arn}")
+    done = story.apply()
+    story.expect(done.code == 0, f"apply exited {done.code}: {done.outcomes()}")
+    live = story.endpoint()
+    story.say(f"   {ENDPOINT}: {live['EndpointStatus']} on {live['EndpointConfigName']}")
+    story.ok("the challenger runs the latest approved version; everything applied (exit 0)")
+
+
+@step
+def weights_only(story: Story) -> None:
+    story.step("Shift 10% more traffic to the challenger: weights only, no new fleet")
+    for old, new in (("90", "80"), ("10", "20")):
+        story.edit("endpoints/fraud-scorer.yaml", f"initialVariantWeight: {old}",
+                   f"initialVariantWeight: {new}")
+    change = _change(story.plan(), f"Endpoint.{ENDPOINT}")
+    ops = [s["op"] for s in change["steps"] if not s["op"].startswith("sagectl:")]
+    story.say(f"   plan: {change['action_reason']}: {' -> '.join(ops)}")
+    story.expect(change["action_reason"] == "weights_only" and
+                 "sagemaker:UpdateEndpointWeightsAndCapacities" in ops and
+                 "sagemaker:CreateEndpointConfig" not in ops,
+                 f"expected a weights-only change, got {change['action_reason']}: {ops}")
+    done = story.apply()
+    story.expect(done.code == 0 and story.weights() == {"primary": 80.0, "challenger": 20.0},
+                 f"apply exited {done.code}; weights {story.weights()}")
+    story.ok("UpdateEndpointWeightsAndCapacities; the fleet and its autoscaled count untouched")
+
+
+@step
+def canary_rolls_back(story: Story) -> None:
+    story.step("Deploy model v8 by canary while its errors fire the guardrail alarm")
+    story.emulator.set_alarm_state(ALARM, "OK", "healthy", region=REGION, account=ACCOUNT)
+    before = story.endpoint()["EndpointConfigName"]
+    story.edit("endpoints/fraud-scorer.yaml", "fraud-scorer/v7/model.tar.gz",
+               "fraud-scorer/v8/model.tar.gz")
+    change = _change(story.plan(), f"Endpoint.{ENDPOINT}")
+    for line in change["consequences"]["summary"][:4]:
+        story.say(f"   plan: {line[:110]}")
+    stop = threading.Event()
+    watcher = threading.Thread(target=_fire_when_updating, args=(story, stop), daemon=True)
+    watcher.start()
+    try:
+        done = story.apply()
+    finally:
+        stop.set()
+        watcher.join(5)
+    outcome = next((e for e in done.events() if e["event"] == "outcome"
+                    and e["address"] == f"Endpoint.{ENDPOINT}"), {})
+    story.say(f"   {outcome.get('status')}: {str(outcome.get('reason', ''))[:110]}")
+    live = story.endpoint()
+    story.expect(done.code == 4 and outcome.get("status") == "rolled_back",
+                 f"expected exit 4 (rolled back), got {done.code}: {outcome}")
+    story.expect(live["EndpointStatus"] == "InService" and live["EndpointConfigName"] == before,
+                 f"the endpoint should serve its old config {before}: {live['EndpointStatus']} "
+                 f"{live['EndpointConfigName']}")
+    story.say(f"   {ENDPOINT} still serves {before}")
+    story.emulator.set_alarm_state(ALARM, "OK", "healthy", region=REGION, account=ACCOUNT)
+    story.edit("endpoints/fraud-scorer.yaml", "fraud-scorer/v8/model.tar.gz",
+               "fraud-scorer/v7/model.tar.gz")
+    story.ok("rolled back automatically (exit 4); the team reverts the spec")
+
+
+@step
+def hand_edit_is_drift(story: Story) -> None:
+    story.step("Someone shifts traffic by hand in the console: drift")
+    story.aws.client("sagemaker").update_endpoint_weights_and_capacities(
+        EndpointName=ENDPOINT, DesiredWeightsAndCapacities=[
+            {"VariantName": "challenger", "DesiredWeight": 50}])
+    story.emulator.advance(600)
+    done = story.sagectl("drift", str(story.specs), "--env", ENV, "--format", "json",
+                         "--detailed-exitcode")
+    report = json.loads(done.out)
+    items = {i["address"]: i for i in report["drift"]}
+    found = items.get(f"Endpoint.{ENDPOINT}", {})
+    for d in found.get("diff", []):
+        story.say(f"   out_of_band: {d['path']}: live {d['live']}, spec {d['spec']}")
+    story.expect(done.code == 2 and found.get("class") == "out_of_band",
+                 f"expected out_of_band with exit 2, got {done.code}: {report['summary']}")
+    story.ok("drift reports out_of_band (exit 2 with --detailed-exitcode)")
+
+
+@step
+def heal(story: Story) -> None:
+    story.step("Heal: drift --heal puts the spec back, through the guarded apply")
+    done = story.sagectl("drift", str(story.specs), "--env", ENV, "--heal",
+                         "--detailed-exitcode", "--poll-seconds", "5")
+    story.say(f"   {done.err.strip().splitlines()[-1] if done.err.strip() else ''}")
+    story.say(f"   {done.out.strip().splitlines()[-1]}")
+    story.expect(done.code == 0 and story.weights() == {"primary": 80.0, "challenger": 20.0},
+                 f"heal exited {done.code}; weights {story.weights()}")
+    story.ok("healed; no actionable drift left")
+
+
+def run(specs: Path, out: IO[str] | None = None, keep: Path | None = None) -> int:
+    """Run every step; 0 only if all behaved as expected."""
+    from reconciler.emulator import Emulator
+    from reconciler.emulator.server import EmulatorServer
+    from reconciler.emulator.state import STATE
+    from reconciler.targets import EMULATOR_URL_VARIABLE, _emulator_aws
+
+    out = out or sys.stdout
+    work = Path(tempfile.mkdtemp(prefix="sagectl-demo-")) if keep is None else keep
+    shutil.copytree(specs, work / "specs", dirs_exist_ok=True)
+    (work / ".git").mkdir(exist_ok=True)  # the copy is its own repository root
+    started = time.monotonic()
+    old_url = os.environ.get(EMULATOR_URL_VARIABLE)
+    out.write("sagectl demo: the example estate on an embedded emulator (no AWS account; "
+              "simulated time runs 1000x faster)\n")
+    try:
+        with EmulatorServer(port=0, time_factor=0.001) as url:
+            os.environ[EMULATOR_URL_VARIABLE] = url
+            story = Story(work / "specs", url, Emulator(STATE), out,
+                          _emulator_aws(url, REGION, ACCOUNT, 4))
+            try:
+                for fn in STEPS:
+                    fn(story)
+            except DemoFailed as failed:
+                out.write(f"   FAILED: {failed}\n\nsagectl demo: step "
+                          f"{len(story.passed) + 1} did not behave as expected.\n")
+                return 1
+            finally:
+                story.aws.close()
+    finally:
+        if old_url is None:
+            os.environ.pop(EMULATOR_URL_VARIABLE, None)
+        else:
+            os.environ[EMULATOR_URL_VARIABLE] = old_url
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    out.write(f"\nsagectl demo: all {len(STEPS)} steps behaved as expected "
+              f"({time.monotonic() - started:.0f} s).\n")
+    return 0
