@@ -98,8 +98,11 @@ class Aws:
             return found
 
     def _count_call(self, model: Any, **_: Any) -> None:
+        service, operation = model.service_model.service_name, model.name
         with self._lock:
-            self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+            self.calls[f"{service}:{operation}"] += 1
+        for observer in _observers:
+            observer(service, operation)
 
     def _count_attempt(self, request: Any, **kwargs: Any) -> None:
         name = kwargs.get("event_name", "before-send.?.?").split(".")
@@ -144,6 +147,33 @@ class Aws:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+# -- process-wide call observers ------------------------------------------------------------
+CallObserver = Callable[[str, str], None]
+_observers: tuple[CallObserver, ...] = ()
+_observers_lock = threading.Lock()
+
+
+def add_call_observer(observer: CallObserver) -> Callable[[], None]:
+    """Call ``observer(service, operation)`` for every operation that any ``Aws`` client of this
+    process calls, e.g. ``("sagemaker", "UpdateEndpoint")`` (botocore service name, API operation
+    name; once per call, retries not included), on the calling thread, before the request. It
+    must be quick and must not raise. Returns the function that removes it.
+
+    The test suite's IAM coverage check (tests/iam_coverage.py) records sagectl's operations
+    with it. Without observers each call costs one loop over an empty tuple; registering swaps
+    the tuple under a lock, so callers never lock."""
+    global _observers
+    with _observers_lock:
+        _observers = (*_observers, observer)
+
+    def remove() -> None:
+        global _observers
+        with _observers_lock:
+            _observers = tuple(o for o in _observers if o is not observer)
+
+    return remove
 
 
 _worker = threading.local()

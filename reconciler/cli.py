@@ -222,6 +222,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_promote_parser(sub, _add_aws_options)
 
+    from reconciler.cli_import import add_parser as add_import_parser
+
+    add_import_parser(sub, _add_aws_options)
+
+    from reconciler.cli_iam import add_parser as add_iam_parser
+
+    add_iam_parser(sub)
+
     from reconciler.cli_drift import add_parser as add_drift_parser
 
     add_drift_parser(sub, _add_aws_options)

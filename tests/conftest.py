@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from reconciler.cli import main
 from reconciler.emulator import Emulator, in_process
 
+pytest_plugins = ["tests.iam_coverage"]  # the IAM coverage check of the whole run
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "specs"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -5,6 +5,8 @@ Models are immutable: a spec change means a new model. sagectl names each one by
 - an existing model with the desired name *is* the desired model: no describe needed;
 - a changed spec plans a new model; the previous versions stay as rollback targets until an
   endpoint deploy has been verified and garbage-collects them.
+A model adopted with ``sagectl import`` keeps its own name while it matches the spec
+(``adopt.py``).
 
 Registry sources are resolved here: ``latestApproved`` with ListModelPackages(Approved,
 SortBy=CreationTime, SortOrder=Descending) — the API's default order is ascending — and the
@@ -148,9 +150,15 @@ def _desired_spec(spec: ModelSpec) -> dict[str, Any]:
 
 
 def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | None, list[Problem]]:
+    from reconciler.kinds.model.adopt import adoption
+
     spec: ModelSpec = resource.spec  # type: ignore[assignment]
     resolved = resolve(ctx, resource)
+    adopted = adoption(ctx, resource, resolved.request)  # a model `sagectl import` adopted
+    resolved.aws_name = adopted.name or resolved.aws_name
     ctx.shared[shared_key(resource.name)] = resolved
+    if adopted.problem is not None:
+        return None, [adopted.problem]
     arn = ctx.sagemaker_arn("model", resolved.aws_name)
     secret = sensitive_paths(spec)
     owner = ctx.ownership.owner_env(arn)

@@ -1,0 +1,51 @@
+"""``sagectl iam-policy``: print the least-privilege IAM policy for running sagectl.
+
+Exit codes: 0 printed; 1 error (invalid specs, unknown environment, bad arguments); 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from reconciler.iam import IamPolicyError, build_policy, policy_context
+
+    try:
+        ctx = policy_context(args.path, args.env, args.state_table)
+    except IamPolicyError as err:
+        for diag in err.diagnostics:
+            print(diag.text(), file=sys.stderr)
+        print(f"sagectl: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    print(json.dumps(build_policy(args.mode, ctx), indent=2))
+    return EXIT_OK
+
+
+def add_parser(sub: Any) -> None:
+    """Register ``iam-policy`` on the ``sagectl`` subcommands."""
+    from reconciler.iam import MODES
+    from reconciler.iam.policy import DEFAULT_STATE_TABLE
+
+    p = sub.add_parser(
+        "iam-policy", help="print a least-privilege IAM policy for running sagectl",
+        description="Print the IAM policy (JSON) that sagectl needs: --mode plan is read-only "
+                    "(plan, drift without heal, history), --mode apply adds every change. "
+                    "Resources are scoped to the environment's account and region; with PATH "
+                    "iam:PassRole and the S3 uploads are limited to the roles and buckets the "
+                    "specs use, without it to patterns.")
+    p.add_argument("path", nargs="?", default=None,
+                   help="spec directory: take roles and buckets from its specs (default: "
+                        "patterns that fit any spec)")
+    p.add_argument("--env", help="environment whose accountId and region scope the resources "
+                                 "(without PATH, read from specs/environments/)")
+    p.add_argument("--mode", choices=MODES, default="plan",
+                   help="plan (default: read-only) or apply (plus the changes)")
+    p.add_argument("--state-table", default=DEFAULT_STATE_TABLE,
+                   help=f"the apply state table (default {DEFAULT_STATE_TABLE})")
+    p.set_defaults(func=_run)

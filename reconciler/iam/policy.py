@@ -1,0 +1,186 @@
+"""Building the policy document for a mode from the tables (tables.py) and what the specs say:
+the environment's account and region, the roles the specs pass to AWS services, and the buckets
+pipeline definitions are uploaded to."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.apply.state import DEFAULT_TABLE
+from reconciler.diagnostics import Diagnostic
+from reconciler.iam.tables import (
+    DEFINITIONS_PREFIX,
+    IMPLIED,
+    OPERATIONS,
+    PASS_EVENTS,
+    PASS_SAGEMAKER,
+    PASS_SCHEDULER,
+    S3_DEFINITIONS,
+    SCOPES,
+    iam_action,
+)
+
+MODES = ("plan", "apply")
+"""``plan``: read-only (plan, drift without heal, history, promote's look-ups); ``apply``: plus
+every change."""
+DEFAULT_SPEC_DIR = "specs"
+DEFAULT_STATE_TABLE = DEFAULT_TABLE
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+
+class IamPolicyError(Exception):
+    """The policy cannot be made for these arguments (invalid specs, unknown environment)."""
+
+    def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None) -> None:
+        super().__init__(message)
+        self.diagnostics = diagnostics or []
+
+
+@dataclass(frozen=True)
+class PolicyContext:
+    """What scopes the resources of a policy. ``"*"`` where it is not known."""
+
+    region: str = "*"
+    account: str = "*"
+    state_table: str = DEFAULT_STATE_TABLE
+    buckets: tuple[str, ...] | None = None
+    """``pipelineDefinitionS3Bucket`` buckets of the specs (None: no specs, any bucket)."""
+    roles: dict[str, tuple[str, ...]] | None = field(default=None, hash=False)
+    """PassRole scope -> role ARNs of the specs (None: no specs, any role of the account)."""
+
+    @property
+    def partition(self) -> str:
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        if self.region.startswith("us-gov-"):
+            return "aws-us-gov"
+        return "aws"
+
+    def fill(self, template: str) -> str:
+        return template.format(p=self.partition, r=self.region, a=self.account,
+                               table=self.state_table)
+
+
+def granted(mode: str) -> set[tuple[str, str]]:
+    """The (service, operation) pairs a mode allows."""
+    if mode not in MODES:
+        raise ValueError(f"mode is one of {', '.join(MODES)}")
+    return {(service, name) for service, ops in OPERATIONS.items() for name, op in ops.items()
+            if mode == "apply" or not op.write}
+
+
+def _resources(scope: str, ctx: PolicyContext) -> list[str]:
+    if scope == S3_DEFINITIONS and ctx.buckets is not None:
+        return [f"arn:{ctx.partition}:s3:::{b}/{DEFINITIONS_PREFIX}/*" for b in ctx.buckets]
+    if scope in (PASS_SAGEMAKER, PASS_SCHEDULER, PASS_EVENTS) and ctx.roles is not None:
+        return list(ctx.roles.get(scope, ()))
+    return [ctx.fill(t) for t in SCOPES[scope].arns]
+
+
+def build_policy(mode: str, ctx: PolicyContext | None = None) -> dict[str, Any]:
+    """The IAM policy document (deterministic: statements by Sid, actions and resources sorted;
+    a scope without resources, e.g. no bucket in the specs, has no statement)."""
+    ctx = ctx or PolicyContext()
+    included = granted(mode)
+    actions: dict[str, set[str]] = defaultdict(set)
+    for service, name in included:
+        action = iam_action(service, name)
+        if action is not None:
+            for scope in OPERATIONS[service][name].scopes:
+                actions[scope].add(action)
+    for implied in IMPLIED:
+        if any(pair in included for pair in implied.needed_by):
+            for scope in implied.scopes:
+                actions[scope].add(implied.action)
+    statements = []
+    for scope, names in actions.items():
+        resources = sorted(set(_resources(scope, ctx)))
+        if not resources:
+            continue
+        info = SCOPES[scope]
+        statement: dict[str, Any] = {"Sid": info.sid, "Effect": "Allow", "Action": sorted(names),
+                                     "Resource": resources[0] if len(resources) == 1
+                                     else resources}
+        if info.condition:
+            operator, key, value = info.condition
+            statement["Condition"] = {operator: {key: value}}
+        statements.append(statement)
+    statements.sort(key=lambda s: s["Sid"])
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+# -- from the specs -----------------------------------------------------------------------------
+def _from_specs(resources: list[Any]) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    buckets: set[str] = set()
+    roles: dict[str, set[str]] = {PASS_SAGEMAKER: set(), PASS_SCHEDULER: set(), PASS_EVENTS: set()}
+    for resource in resources:
+        spec = resource.spec
+        if resource.kind == "Model" and getattr(spec, "execution_role_arn", None):
+            roles[PASS_SAGEMAKER].add(spec.execution_role_arn)
+        if resource.kind != "Pipeline":
+            continue
+        roles[PASS_SAGEMAKER].add(spec.role_arn)
+        if spec.pipeline_definition_s3_bucket:
+            buckets.add(spec.pipeline_definition_s3_bucket)
+        schedule = spec.schedule
+        if schedule is not None:
+            scope = PASS_SCHEDULER if schedule.type == "Scheduler" else PASS_EVENTS
+            roles[scope].add(schedule.role_arn)
+    return tuple(sorted(buckets)), {k: tuple(sorted(v)) for k, v in roles.items()}
+
+
+def _environment(path: str, env: str) -> tuple[str | None, str | None]:
+    """(region, account) of ``env`` in the tree at ``path`` (resources are not read)."""
+    from reconciler.diagnostics import Report
+    from reconciler.spec.files import read_tree
+    from reconciler.spec.resolve import load_environments
+
+    if not Path(path).is_dir():
+        raise IamPolicyError(f"--env without PATH reads the environment from {path}/, which "
+                             "does not exist; give the spec directory")
+    report = Report()
+    envs = load_environments(read_tree(Path(path)), report)
+    if report.errors:
+        raise IamPolicyError(f"cannot read the environments of {path}", report.sorted())
+    if env not in envs:
+        defined = ", ".join(sorted(envs)) or "none"
+        raise IamPolicyError(f"unknown environment {env!r} in {path} (defined: {defined})")
+    return envs[env].spec.region, envs[env].spec.account_id
+
+
+def policy_context(path: str | None, env: str | None,
+                   state_table: str = DEFAULT_STATE_TABLE) -> PolicyContext:
+    """The context for ``sagectl iam-policy [PATH] [--env ENV]``.
+
+    With PATH: the specs of the environment (they must be valid) give the roles and buckets,
+    the environment its account and region. Without PATH: roles and buckets are patterns, and
+    ``--env`` reads only the environment file from the default spec directory."""
+    from reconciler.spec.load import environment_names, load_specs
+
+    if not _TABLE_NAME.match(state_table):
+        raise IamPolicyError(f"--state-table {state_table!r} is not a DynamoDB table name "
+                             "(3-255 letters, digits, _ . -)")
+    if path is None:
+        if env is None:
+            return PolicyContext(state_table=state_table)
+        region, account = _environment(DEFAULT_SPEC_DIR, env)
+        return PolicyContext(region or "*", account or "*", state_table)
+    if not Path(path).exists():
+        raise IamPolicyError(f"{path}: no such file or directory")
+    names = environment_names(path)
+    if env is None and names:
+        raise IamPolicyError(f"choose an environment with --env ({', '.join(names)})")
+    if env is not None and names and env not in names:
+        raise IamPolicyError(f"unknown environment {env!r} in {path} (defined: "
+                             f"{', '.join(names)})")
+    specs = load_specs(path, env)
+    if not specs.ok:
+        raise IamPolicyError("the specs are invalid; no policy was made", specs.report.sorted())
+    spec = specs.environment.spec if specs.environment else None
+    buckets, roles = _from_specs(specs.resources)
+    return PolicyContext((spec.region if spec else None) or "*",
+                         (spec.account_id if spec else None) or "*", state_table, buckets, roles)

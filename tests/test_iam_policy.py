@@ -1,0 +1,353 @@
+"""``sagectl iam-policy``: the policy covers what sagectl really calls (recorded against the
+emulator), the plan policy is read-only, the check catches a missing action, resources are
+scoped by the environment and the specs, and the output is deterministic."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.emulator import Emulator
+from reconciler.iam import (
+    IMPLIED,
+    OPERATIONS,
+    Gap,
+    action_matches,
+    allows,
+    coverage_gaps,
+    iam_action,
+    is_read,
+    policy_actions,
+)
+from tests.apply.helpers import apply, context, statuses
+from tests.conftest import EXAMPLES, REPO
+from tests.iam_coverage import MIN_OPERATIONS, Recorder, check, report, sagectl_policy
+from tests.plan.helpers import aws_for, plan
+
+Cli = Callable[..., tuple[int, str, str]]
+ACCOUNT, REGION = "111111111111", "eu-west-1"
+READ_VERBS = ("Describe", "List", "Get", "BatchGet", "Search", "Query", "Scan")
+MUTATING_VERBS = ("Create", "Update", "Delete", "Put", "Add", "Register", "Deregister", "Start",
+                  "Stop", "Tag", "Untag", "Remove", "Pass", "Modify", "Set", "Enable", "Disable",
+                  "Attach", "Detach", "Associate", "Invoke", "Send", "Publish", "Write")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def register_approved_version(emu: Emulator) -> None:
+    """A reviewer approves a version in the registry (the world, not sagectl)."""
+    aws_for(emu).client("sagemaker").create_model_package(
+        ModelPackageGroupName="fraud-models", ModelApprovalStatus="Approved",
+        InferenceSpecification={"Containers": [{"Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws"
+                                                          ".com/scorer:pkg"}],
+                                "SupportedContentTypes": ["text/csv"],
+                                "SupportedResponseMIMETypes": ["text/csv"]})
+    emu.advance(60)
+
+
+def alarms_ok(emu: Emulator) -> None:
+    for alarm in aws_for(emu).client("cloudwatch").describe_alarms()["MetricAlarms"]:
+        emu.set_alarm_state(alarm["AlarmName"], "OK", region=REGION, account=ACCOUNT)
+
+
+# -- (a) what sagectl really calls is allowed ---------------------------------------------------
+
+def test_every_operation_of_a_full_lifecycle_is_in_the_policies(emu: Emulator,
+                                                                examples_copy: Path) -> None:
+    """The example estate planned and applied, a registry version deployed, a deploy rolled
+    back, a weights-only change, a pipeline moved to S3 and an EventBridge rule with a run
+    after the change, the state table read, and all but the registry pruned: every operation
+    sagectl made is in the apply policy, every read in the plan policy (both from the specs, as
+    they were before the pruning, and without specs), and planning needs nothing else."""
+    specs = examples_copy
+    endpoint_spec = specs / "endpoints" / "fraud-scorer.yaml"
+    pipeline_spec = specs / "pipelines" / "fraud-training.yaml"
+    with Recorder() as everything:
+        with Recorder() as planning:
+            assert plan(emu, specs).resource_changes
+        first = apply(emu, specs)
+        assert statuses(first)["Pipeline.fraud-training"] == "applied"  # with its first run
+        assert statuses(first)["Endpoint.fraud-scorer"] == "waiting"  # no approved model yet
+
+        register_approved_version(emu)
+        assert set(statuses(apply(emu, specs)).values()) == {"applied"}
+        with planning:  # a converged estate: configs, scaling, alarms, schedule read
+            assert plan(emu, specs).resource_changes == []
+        alarms_ok(emu)
+
+        edit(endpoint_spec, "xgboost-inference:1.7-1", "xgboost-inference:1.7-2")
+        emu.fail_next_update("fraud-scorer", "silent_rollback")
+        assert statuses(apply(emu, specs))["Endpoint.fraud-scorer"] == "rolled_back"
+
+        edit(endpoint_spec, "xgboost-inference:1.7-2", "xgboost-inference:1.7-1")
+        edit(endpoint_spec, "initialVariantWeight: 90", "initialVariantWeight: 80")
+        weights = apply(emu, specs)
+        assert statuses(weights) == {"Endpoint.fraud-scorer": "applied"}
+        assert weights.plan.resource_changes[0].action_reason == "weights_only"
+
+        aws_for(emu).client("s3").create_bucket(
+            Bucket="dev-pipelines", CreateBucketConfiguration={"LocationConstraint": REGION})
+        edit(pipeline_spec, "  schedule:\n", "  pipelineDefinitionS3Bucket: dev-pipelines\n"
+                                             "  schedule:\n    type: EventBridgeRule\n")
+        edit(pipeline_spec, "    scheduleExpressionTimezone: Europe/Berlin\n", "")
+        edit(pipeline_spec.with_name("fraud-training.definition.json"), '"max_depth": "6"',
+             '"max_depth": "7"')
+        moved = apply(emu, specs)
+        assert statuses(moved) == {"Pipeline.fraud-training": "applied"}
+        from_specs = {mode: sagectl_policy(str(specs), "--env", "dev", "--mode", mode)
+                      for mode in ("apply", "plan")}
+
+        actx = context(emu)
+        assert actx.state.history("fraud-scorer")  # `sagectl history`
+        actx.aws.close()
+
+        for path in specs.rglob("*"):  # everything but the registry (it holds versions)
+            if path.is_file() and not {"environments", "registry"} & set(path.parts):
+                path.unlink()
+        env_file = specs / "environments" / "dev.yaml"
+        text = env_file.read_text(encoding="utf-8")
+        env_file.write_text(text[:text.index("  overrides:")], encoding="utf-8")
+        pruned = apply(emu, specs)
+        assert pruned.result is not None and pruned.result.outcomes
+        assert set(statuses(pruned).values()) == {"applied"}, pruned.result
+        assert all(c.actions == ["delete"] for c in pruned.plan.resource_changes)
+
+    observed = everything.operations
+    assert len(observed) >= MIN_OPERATIONS, sorted(observed)
+    for needed in [("sagemaker", "UpdateEndpoint"), ("sagemaker", "DeleteEndpoint"),
+                   ("sagemaker", "UpdateEndpointWeightsAndCapacities"),
+                   ("sagemaker", "StartPipelineExecution"), ("sagemaker", "DeletePipeline"),
+                   ("scheduler", "CreateSchedule"), ("events", "PutTargets"),
+                   ("s3", "PutObject"), ("application-autoscaling", "RegisterScalableTarget"),
+                   ("cloudwatch", "DeleteAlarms"), ("dynamodb", "Query")]:
+        assert needed in observed, f"the scenario no longer exercises {needed}"
+    assert ("sagemaker", "CreateModelPackage") not in observed, "the test's own calls count"
+
+    assert coverage_gaps(observed, from_specs["apply"], from_specs["plan"]) == []
+    assert check(observed) == []  # without specs: patterns
+    plan_policy = sagectl_policy("--mode", "plan")
+    to_plan = {iam_action(*o) for o in planning.operations} - {None}
+    assert len(to_plan) >= 10 and {a for a in to_plan if not allows(plan_policy, a)} == set()
+    by_sid = {s["Sid"]: s for s in from_specs["apply"]["Statement"]}
+    assert by_sid["PassRoleToEventBridge"]["Resource"] == \
+        f"arn:aws:iam::{ACCOUNT}:role/sagemaker-fraud-scheduler"
+    statement = by_sid["PipelineDefinitionUploads"]
+    assert statement["Resource"] == "arn:aws:s3:::dev-pipelines/sagectl/pipelines/*"
+    assert statement["Action"] == ["s3:GetObject", "s3:PutObject"]
+
+
+def test_only_sagectls_own_calls_are_recorded(emu: Emulator, tmp_path: Path) -> None:
+    from tests.plan.helpers import write
+    from tests.plan.test_plan_changes import ALARM
+
+    with Recorder() as recorder:
+        aws_for(emu).client("sagemaker").list_models()  # a test looking at the world
+        plan(emu, write(tmp_path, {"alarm.yaml": ALARM}))  # sagectl
+    assert ("sagemaker", "ListModels") not in recorder.operations
+    assert ("resourcegroupstaggingapi", "GetResources") in recorder.operations
+
+
+# -- (b) the plan policy is read-only -----------------------------------------------------------
+
+@pytest.mark.parametrize("args", [(), (str(EXAMPLES), "--env", "prod"),
+                                  (str(EXAMPLES), "--env", "dev")])
+def test_the_plan_policy_has_no_mutating_action(args: tuple[str, ...]) -> None:
+    actions = policy_actions(sagectl_policy(*args, "--mode", "plan"))
+    assert actions
+    for action in actions:
+        verb = action.split(":", 1)[1]
+        assert verb.startswith(READ_VERBS) and not verb.startswith(MUTATING_VERBS), action
+    assert "*" not in "".join(actions)  # explicit actions only
+
+
+def test_the_tables_say_read_exactly_for_read_operations() -> None:
+    for service, ops in OPERATIONS.items():
+        for name, op in ops.items():
+            assert op.write == (not is_read(name)), f"{service} {name}"
+    for implied in IMPLIED:  # nothing implied by a read: the plan policy stays the reads
+        assert all(not is_read(op) for _, op in implied.needed_by), implied
+
+
+def test_apply_adds_the_changes_to_the_plan_policy() -> None:
+    plan_actions = set(policy_actions(sagectl_policy("--mode", "plan")))
+    apply_actions = set(policy_actions(sagectl_policy("--mode", "apply")))
+    assert plan_actions < apply_actions
+    added = apply_actions - plan_actions
+    assert {"sagemaker:UpdateEndpoint", "iam:PassRole", "iam:CreateServiceLinkedRole",
+            "dynamodb:PutItem", "tag:GetResources"} - added == {"tag:GetResources"}
+
+
+# -- (c) the check can fail ---------------------------------------------------------------------
+
+def without(policy: dict[str, Any], action: str) -> dict[str, Any]:
+    out = copy.deepcopy(policy)
+    for statement in out["Statement"]:
+        statement["Action"] = [a for a in statement["Action"] if a != action]
+    return out
+
+
+def test_a_removed_action_is_reported() -> None:
+    apply_policy = sagectl_policy("--mode", "apply")
+    plan_policy = sagectl_policy("--mode", "plan")
+    observed = {("sagemaker", "UpdateEndpoint"), ("sagemaker", "DescribeEndpoint"),
+                ("sts", "GetCallerIdentity")}
+    assert coverage_gaps(observed, apply_policy, plan_policy) == []
+    assert coverage_gaps(observed, without(apply_policy, "sagemaker:UpdateEndpoint"),
+                         plan_policy) == [Gap("apply", "sagemaker:UpdateEndpoint", "sagemaker",
+                                              "UpdateEndpoint")]
+    assert coverage_gaps(observed, apply_policy,
+                         without(plan_policy, "sagemaker:DescribeEndpoint")) == [
+        Gap("plan", "sagemaker:DescribeEndpoint", "sagemaker", "DescribeEndpoint")]
+    # an operation no table knows (a new command's) is missing from both
+    gaps = coverage_gaps({("sagemaker", "ListEndpoints")}, apply_policy, plan_policy)
+    assert [str(g) for g in gaps] == [
+        "sagemaker:ListEndpoints (for sagemaker ListEndpoints) is missing from the apply policy",
+        "sagemaker:ListEndpoints (for sagemaker ListEndpoints) is missing from the plan policy"]
+
+
+def test_the_session_report_fails_on_a_gap_and_skips_a_partial_run() -> None:
+    known = sorted((s, o) for s, ops in OPERATIONS.items() for o in ops)
+    lines, failed = report(set(known[:MIN_OPERATIONS - 1]))
+    assert not failed and "skipped" in lines[0]
+    lines, failed = report(set(known))
+    assert not failed and "passed" in lines[-1]
+    lines, failed = report({*known, ("s3", "DeleteObject")})
+    assert failed and lines[-1] == ("  s3:DeleteObject (for s3 DeleteObject) is missing from the "
+                                    "apply policy")
+
+
+def test_the_action_matcher() -> None:
+    assert action_matches("sagemaker:Describe*", "sagemaker:DescribeEndpoint")
+    assert action_matches("SageMaker:describeendpoint", "sagemaker:DescribeEndpoint")
+    assert action_matches("sagemaker:*", "sagemaker:UpdateEndpoint")
+    assert action_matches("*", "s3:PutObject")
+    assert action_matches("s3:?utObject", "s3:PutObject")
+    assert not action_matches("sagemaker:Describe*", "sagemaker:ListEndpoints")
+    assert not action_matches("sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig")
+    assert not action_matches("sagemaker.Describe*", "sagemakerXDescribeEndpoint")
+    wild = {"Statement": [{"Effect": "Allow", "Action": "sagemaker:Describe*", "Resource": "*"},
+                          {"Effect": "Deny", "Action": ["sagemaker:DescribeModel"],
+                           "Resource": "*"},
+                          {"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}]}
+    assert allows(wild, "sagemaker:DescribeEndpoint")
+    assert not allows(wild, "sagemaker:DescribeModel")  # an explicit Deny wins
+    assert allows(wild, "s3:PutObject") and not allows(wild, "iam:PassRole")
+
+
+# -- resources, output and errors ---------------------------------------------------------------
+
+def test_resources_are_scoped_by_the_environment_and_the_specs(cli: Cli) -> None:
+    code, out, err = cli("iam-policy", "specs", "--env", "prod", "--mode", "apply",
+                         "--state-table", "ml-state", cwd=REPO)
+    assert code == 0, err
+    policy = json.loads(out)
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    for statement in policy["Statement"]:
+        for arn in [statement["Resource"]] if isinstance(statement["Resource"], str) \
+                else statement["Resource"]:
+            assert arn == "*" or "222222222222" in arn or arn.startswith("arn:aws:s3:::"), arn
+            assert ":sagemaker:" not in arn or ":eu-west-1:" in arn
+    assert by_sid["StateTable"]["Resource"] == \
+        "arn:aws:dynamodb:eu-west-1:222222222222:table/ml-state"
+    assert by_sid["PassRoleToSageMaker"]["Resource"] == [
+        f"arn:aws:iam::222222222222:role/sagemaker-{r}" for r in
+        ("documents-inference", "fraud-inference", "fraud-pipelines", "search-inference")]
+    assert by_sid["PassRoleToSageMaker"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    assert by_sid["PassRoleToScheduler"]["Resource"] == \
+        "arn:aws:iam::222222222222:role/sagemaker-fraud-scheduler"
+    assert "PassRoleToEventBridge" not in by_sid  # no rule in the specs: no role to pass
+    assert "PipelineDefinitionUploads" not in by_sid  # no bucket in the specs
+    assert by_sid["SchedulerSchedules"]["Resource"].endswith(":schedule/default/sagectl-*")
+    assert by_sid["EventBridgeRules"]["Resource"].endswith(":rule/sagectl-*")
+    # UpdateEndpoint is authorised against the endpoint and the endpoint config (rule 17)
+    assert "sagemaker:UpdateEndpoint" in by_sid["SageMakerEndpoints"]["Action"]
+    assert "sagemaker:UpdateEndpoint" in by_sid["SageMakerEndpointConfigs"]["Action"]
+    assert by_sid["AutoScalingServiceLinkedRole"]["Condition"] == {"StringEquals": {
+        "iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}}
+    assert len(json.dumps(policy, separators=(",", ":"))) < 6144  # a managed policy's limit
+
+
+def test_without_specs_roles_and_buckets_are_patterns(cli: Cli) -> None:
+    code, out, err = cli("iam-policy", "--mode", "apply")
+    assert code == 0, err
+    by_sid = {s["Sid"]: s for s in json.loads(out)["Statement"]}
+    assert by_sid["PassRoleToEventBridge"]["Resource"] == "arn:aws:iam::*:role/*"
+    assert by_sid["PipelineDefinitionUploads"]["Resource"] == \
+        "arn:aws:s3:::*/sagectl/pipelines/*"
+    assert by_sid["SageMakerEndpoints"]["Resource"] == "arn:aws:sagemaker:*:*:endpoint/*"
+    code, out, err = cli("iam-policy", "--env", "prod", "--mode", "apply", cwd=REPO)  # specs/
+    assert code == 0, err
+    by_sid = {s["Sid"]: s for s in json.loads(out)["Statement"]}
+    assert by_sid["PassRoleToSageMaker"]["Resource"] == "arn:aws:iam::222222222222:role/*"
+
+
+def test_the_output_is_deterministic_and_sorted(cli: Cli) -> None:
+    runs = [cli("iam-policy", "specs", "--env", "dev", "--mode", "apply", cwd=REPO)
+            for _ in range(2)]
+    assert runs[0] == runs[1] and runs[0][0] == 0
+    statements = json.loads(runs[0][1])["Statement"]
+    assert [s["Sid"] for s in statements] == sorted(s["Sid"] for s in statements)
+    assert all(s["Action"] == sorted(s["Action"]) for s in statements)
+    assert all(s["Sid"].isalnum() for s in statements)
+    assert cli("iam-policy", "specs", "--env", "dev")[1] == \
+        cli("iam-policy", "specs", "--env", "dev", "--mode", "plan")[1]  # plan is the default
+
+
+@pytest.mark.parametrize("args, message", [
+    (("specs",), "sagectl: choose an environment with --env (dev, prod)"),
+    (("specs", "--env", "qa"), "sagectl: unknown environment 'qa' in specs (defined: dev, prod)"),
+    (("no-such-dir", "--env", "dev"), "sagectl: no-such-dir: no such file or directory"),
+    (("--state-table", "x"), "sagectl: --state-table 'x' is not a DynamoDB table name"),
+])
+def test_errors_are_one_line_and_exit_1(cli: Cli, args: tuple[str, ...], message: str) -> None:
+    code, out, err = cli("iam-policy", *args, cwd=REPO)
+    assert code == 1 and out == "" and message in err and "Traceback" not in err, err
+
+
+def test_invalid_specs_are_reported_with_their_positions(cli: Cli, spec_tree: Any) -> None:
+    root = spec_tree({"model.yaml": """
+        apiVersion: sagectl/v1
+        kind: Model
+        metadata: {name: m}
+        spec: {primaryContainer: {image: 1}}
+        """})
+    code, out, err = cli("iam-policy", str(root))
+    assert code == 1 and out == "", err
+    assert "model.yaml:4:" in err and "sagectl: the specs are invalid" in err
+
+
+def test_the_tables_follow_sagectls_names() -> None:
+    from reconciler.apply.state import DEFAULT_TABLE
+    from reconciler.iam.policy import DEFAULT_STATE_TABLE
+    from reconciler.iam.tables import DEFINITIONS_PREFIX, TRIGGER_PREFIX
+    from reconciler.kinds.pipeline.plan import S3_PREFIX
+    from reconciler.kinds.pipeline.trigger import trigger_name
+
+    assert DEFINITIONS_PREFIX == S3_PREFIX and DEFAULT_STATE_TABLE == DEFAULT_TABLE
+    assert trigger_name("p" * 200).startswith(TRIGGER_PREFIX)
+
+
+def test_call_observers_see_each_call_once_and_can_be_removed(emu: Emulator) -> None:
+    from reconciler.aws import add_call_observer
+
+    seen: list[tuple[str, str]] = []
+    remove = add_call_observer(lambda service, operation: seen.append((service, operation)))
+    aws = aws_for(emu)
+    try:
+        aws.client("sagemaker").list_models()
+        remove()
+        aws.client("sagemaker").list_models()
+    finally:
+        aws.close()
+    assert seen == [("sagemaker", "ListModels")]
+    assert aws.calls["sagemaker:ListModels"] == 2
