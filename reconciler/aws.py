@@ -206,6 +206,15 @@ def failure_message(err: Exception) -> str | None:
     return None
 
 
+def user_failure(err: Exception) -> str:
+    """What to print for ``err`` (``failure_message``); re-raises it when it is neither the
+    user's nor AWS's doing (a bug: the CLI reports it as an internal error)."""
+    message = failure_message(err)
+    if message is None:
+        raise err
+    return message
+
+
 def batches(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]

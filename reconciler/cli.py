@@ -122,7 +122,7 @@ def _print_diagnostics(diags: list, fmt: str) -> None:
 def _cmd_plan(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reconciler.aws import failure_message
+    from reconciler.aws import user_failure
     from reconciler.plan.context import PlanOptions
     from reconciler.plan.planner import make_plan
     from reconciler.plan.render import markdown, text
@@ -146,10 +146,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         with open_aws(specs, target) as aws:
             plan = make_plan(specs, aws, Path(args.path).resolve(), options)
     except Exception as err:
-        message = failure_message(err)
-        if message is None:
-            raise
-        print(f"sagectl: {message}", file=sys.stderr)
+        print(f"sagectl: {user_failure(err)}", file=sys.stderr)
         return EXIT_INVALID
     if args.out:
         Path(args.out).write_text(plan.to_json(), encoding="utf-8")

@@ -66,7 +66,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from reconciler.apply.context import ApplyContext, ApplyOptions, Events
     from reconciler.apply.run import apply_plan, prepare
     from reconciler.apply.state import StateTable, new_run_id, run_owner
-    from reconciler.aws import failure_message
+    from reconciler.aws import user_failure
     from reconciler.plan.context import PlanOptions, git_commit
     from reconciler.plan.render import text
     from reconciler.targets import Target, open_target
@@ -108,10 +108,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 return EXIT_ERROR
             apply_plan(actx, run)
     except Exception as err:
-        message = failure_message(err)
-        if message is None:
-            raise
-        print(f"sagectl: {message}", file=sys.stderr)
+        print(f"sagectl: {user_failure(err)}", file=sys.stderr)
         return EXIT_ERROR
     assert run.result is not None
     result = run.result
@@ -128,7 +125,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
     """Run ``use(state_table)`` against the target of ``args``: (exit code, its result)."""
     from reconciler.apply.state import StateTable
-    from reconciler.aws import failure_message
+    from reconciler.aws import user_failure
     from reconciler.targets import Target, open_target
 
     specs, _, code = _load(args.path, args.env)
@@ -139,10 +136,7 @@ def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
                                        region=args.region)) as (aws, clock):
             return EXIT_OK, use(StateTable(aws, args.state_table, now=clock.now, create=False))
     except Exception as err:
-        message = failure_message(err)
-        if message is None:
-            raise
-        print(f"sagectl: {message}", file=sys.stderr)
+        print(f"sagectl: {user_failure(err)}", file=sys.stderr)
         return EXIT_ERROR, None
 
 

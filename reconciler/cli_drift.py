@@ -20,7 +20,7 @@ EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
 def cmd_drift(args: argparse.Namespace) -> int:
     from reconciler.apply.context import ApplyContext, ApplyOptions, Events
     from reconciler.apply.state import StateTable, new_run_id, run_owner
-    from reconciler.aws import failure_message
+    from reconciler.aws import user_failure
     from reconciler.cli_apply import EXIT_BY_OUTCOME, _load
     from reconciler.drift import render
     from reconciler.drift.run import drift, drift_and_heal
@@ -54,10 +54,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
                 state = StateTable(aws, args.state_table, now=clock.now, create=False)
                 report = drift(specs, aws, state, root)
     except Exception as err:
-        message = failure_message(err)
-        if message is None:
-            raise
-        print(f"sagectl: {message}", file=sys.stderr)
+        print(f"sagectl: {user_failure(err)}", file=sys.stderr)
         return EXIT_ERROR
     if args.format == "json":
         data: dict[str, Any] = report.to_dict()

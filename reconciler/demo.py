@@ -211,10 +211,16 @@ def weights_only(story: Story) -> None:
                  "sagemaker:UpdateEndpointWeightsAndCapacities" in ops and
                  "sagemaker:CreateEndpointConfig" not in ops,
                  f"expected a weights-only change, got {change['action_reason']}: {ops}")
+    story.emulator.scale_variant(ENDPOINT, "primary", 3, region=REGION, account=ACCOUNT)
+    story.say("   meanwhile the autoscaler scales the primary variant to 3 instances")
     done = story.apply()
     story.expect(done.code == 0 and story.weights() == {"primary": 80.0, "challenger": 20.0},
                  f"apply exited {done.code}; weights {story.weights()}")
-    story.ok("UpdateEndpointWeightsAndCapacities; the fleet and its autoscaled count untouched")
+    counts = {v["VariantName"]: v["CurrentInstanceCount"]
+              for v in story.endpoint()["ProductionVariants"]}
+    story.expect(counts["primary"] == 3, f"the autoscaled count was reset: {counts}")
+    story.ok("UpdateEndpointWeightsAndCapacities; the fleet untouched, the autoscaler's 3 "
+             "instances kept")
 
 
 @step
@@ -261,8 +267,11 @@ def hand_edit_is_drift(story: Story) -> None:
     done = story.sagectl("drift", str(story.specs), "--env", ENV, "--format", "json",
                          "--detailed-exitcode")
     report = json.loads(done.out)
-    items = {i["address"]: i for i in report["drift"]}
-    found = items.get(f"Endpoint.{ENDPOINT}", {})
+    found = next((i for i in report["drift"] if i["address"] == f"Endpoint.{ENDPOINT}"
+                  and i["class"] == "out_of_band"), {})
+    for info in report["drift"]:
+        if info["class"] == "autoscaler":
+            story.say(f"   autoscaler (information): {info['reason'][:100]}")
     for d in found.get("diff", []):
         story.say(f"   out_of_band: {d['path']}: live {d['live']}, spec {d['spec']}")
     story.expect(done.code == 2 and found.get("class") == "out_of_band",
@@ -279,7 +288,10 @@ def heal(story: Story) -> None:
     story.say(f"   {done.out.strip().splitlines()[-1]}")
     story.expect(done.code == 0 and story.weights() == {"primary": 80.0, "challenger": 20.0},
                  f"heal exited {done.code}; weights {story.weights()}")
-    story.ok("healed; no actionable drift left")
+    counts = {v["VariantName"]: v["CurrentInstanceCount"]
+              for v in story.endpoint()["ProductionVariants"]}
+    story.expect(counts["primary"] == 3, f"heal reset the autoscaled count: {counts}")
+    story.ok("healed; no actionable drift left, the autoscaler's count kept")
 
 
 def run(specs: Path, out: IO[str] | None = None, keep: Path | None = None) -> int:

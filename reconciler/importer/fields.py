@@ -9,13 +9,13 @@
 
 from __future__ import annotations
 
-import types
 import typing
 from typing import Any
 
 from pydantic import BaseModel
 
 from reconciler.kinds._base import to_pascal
+from reconciler.kinds._live import unwrap_annotation
 
 RESERVED_PREFIXES = ("sagectl:", "aws:")
 
@@ -26,24 +26,14 @@ def user_tags(tags: dict[str, str]) -> dict[str, str]:
             if not k.lower().startswith(RESERVED_PREFIXES)}
 
 
-def _candidates(annotation: Any) -> list[Any]:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _candidates(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [t for a in typing.get_args(annotation) for t in _candidates(a)
-                if t is not type(None)]
-    return [annotation]
-
-
 def _model_of(annotation: Any, value: Any) -> tuple[type[BaseModel] | None, bool]:
     """(the spec model a value maps to, whether the value is a list of them)."""
-    for candidate in _candidates(annotation):
+    for candidate in unwrap_annotation(annotation):
         if isinstance(candidate, type) and issubclass(candidate, BaseModel) \
                 and isinstance(value, dict):
             return candidate, False
         if typing.get_origin(candidate) is list and isinstance(value, list):
-            for item in _candidates(typing.get_args(candidate)[0]):
+            for item in unwrap_annotation(typing.get_args(candidate)[0]):
                 if isinstance(item, type) and issubclass(item, BaseModel):
                     return item, True
     return None, False

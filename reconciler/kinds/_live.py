@@ -31,18 +31,19 @@ def not_found(err: ClientError) -> bool:
                                            or "does not exist" in message))
 
 
-def _unwrap(annotation: Any) -> list[Any]:
+def unwrap_annotation(annotation: Any) -> list[Any]:
+    """The types an annotation admits: ``Annotated`` stripped, unions flattened, None dropped."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _unwrap(typing.get_args(annotation)[0])
+        return unwrap_annotation(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
-        return [t for a in typing.get_args(annotation) for t in _unwrap(a)
+        return [t for a in typing.get_args(annotation) for t in unwrap_annotation(a)
                 if t is not type(None)]
     return [annotation]
 
 
 def _convert(annotation: Any, value: Any) -> Any:
-    for candidate in _unwrap(annotation):
+    for candidate in unwrap_annotation(annotation):
         origin = typing.get_origin(candidate)
         if isinstance(candidate, type) and issubclass(candidate, BaseModel) \
                 and isinstance(value, dict):

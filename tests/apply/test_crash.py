@@ -120,12 +120,28 @@ def test_killed_after_every_mutating_call_then_rerun_converges(server: str,
     assert 10 <= total <= 80, total
 
     crashed_at: list[str] = []
+    beyond: list[int] = []
     for n in range(1, total + 1):
         specs = seed(remote, tmp_path)
+        before = remote.mutations
         remote.arm_crash(n, hold_timeout=120)
         child = sagectl_apply(server, specs)
-        action = remote.wait_for_crash(120)
-        assert action is not None, f"crash point {n} was never reached"
+        action = None
+        for _ in range(240):
+            action = remote.wait_for_crash(0.5)
+            if action is not None or child.poll() is not None:
+                break
+        if action is None:
+            # Lease heartbeats follow the wall clock, so a run on a loaded machine can make a
+            # few mutating calls fewer than the reference run: the run must have finished, and
+            # cleanly, before reaching call n, which then does not exist in it.
+            out, err = child.communicate(timeout=60)
+            made = remote.mutations - before
+            assert child.returncode == 0 and made < n, (n, made, err[-2000:])
+            beyond.append(n)
+            remote.release_crash()
+            remote.arm_crash(10**9)
+            continue
         child.send_signal(signal.SIGKILL)
         child.communicate(timeout=60)
         remote.release_crash()
@@ -136,5 +152,6 @@ def test_killed_after_every_mutating_call_then_rerun_converges(server: str,
         assert rerun.returncode == 0, (n, action, out[-3000:], err[-2000:])
         live = converged(server, specs)
         assert live["EndpointConfigName"] == expected, (n, action)
-    assert len(crashed_at) == total
-    print(f"\n{total} crash points: {', '.join(crashed_at)}")
+    assert len(crashed_at) + len(beyond) == total
+    assert len(beyond) <= 3 and all(n > total - 3 for n in beyond), beyond
+    print(f"\n{len(crashed_at)} crash points: {', '.join(crashed_at)}")
