@@ -23,7 +23,8 @@ EXIT_BY_OUTCOME = {"applied": EXIT_OK, "waiting": EXIT_NOT_APPLIED,
                    "degraded": EXIT_DEGRADED}
 
 
-def _load(path: str, env: str | None, specs_dir: str = "specs") -> tuple[Any, Any, int]:
+def _load(path: str, env: str | None, specs_dir: str = "specs",
+          nothing: str = "nothing was applied") -> tuple[Any, Any, int]:
     """(specs, saved plan or None, exit code if they cannot be used)."""
     from reconciler.plan.model import Plan
     from reconciler.spec.load import environment_names, load_specs
@@ -46,7 +47,7 @@ def _load(path: str, env: str | None, specs_dir: str = "specs") -> tuple[Any, An
         from reconciler.cli import _print_diagnostics
 
         _print_diagnostics(specs.report.sorted(), "text")
-        print("the specs are invalid; nothing was applied", file=sys.stderr)
+        print(f"the specs are invalid; {nothing}", file=sys.stderr)
         return None, None, EXIT_ERROR
     return specs, saved, EXIT_OK
 

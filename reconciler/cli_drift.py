@@ -27,7 +27,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     from reconciler.plan.context import git_commit
     from reconciler.targets import Target, open_target
 
-    specs, _, code = _load(args.path, args.env)
+    specs, _, code = _load(args.path, args.env, nothing="nothing was compared")
     if code:
         return code
     root = Path(args.path).resolve()
