@@ -48,7 +48,6 @@ class Result:
 @dataclass
 class Story:
     specs: Path
-    url: str
     emulator: Any
     out: IO[str]
     aws: Any = None
@@ -312,7 +311,7 @@ def run(specs: Path, out: IO[str] | None = None, keep: Path | None = None) -> in
     try:
         with EmulatorServer(port=0, time_factor=0.001) as url:
             os.environ[EMULATOR_URL_VARIABLE] = url
-            story = Story(work / "specs", url, Emulator(STATE), out,
+            story = Story(work / "specs", Emulator(STATE), out,
                           _emulator_aws(url, REGION, ACCOUNT, 4))
             try:
                 for fn in STEPS:

@@ -40,6 +40,19 @@ def validation(message: str) -> AwsError:
     return AwsError("ValidationException", message)
 
 
+def json_object(text: str, what: str, shape: str) -> dict[str, Any]:
+    """``text`` parsed as a JSON object, or the ValidationException AWS answers
+    (``Invalid <what>: ...``; ``shape`` says what the object must be)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise validation(f"Invalid {what}: not valid JSON ({err.msg} at line {err.lineno} "
+                         f"column {err.colno}).") from None
+    if not isinstance(doc, dict):
+        raise validation(f"Invalid {what}: {shape}.")
+    return doc
+
+
 @dataclass(frozen=True)
 class CallContext:
     service: str

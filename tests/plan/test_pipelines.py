@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ from reconciler.emulator import Emulator
 from reconciler.plan.render import markdown, text
 from reconciler.spec.load import load_specs
 from tests.plan.helpers import aws_for, converge, one, ops, plan, write
+from tests.plan.test_plan_outputs import check_golden
 
-GOLDEN = Path(__file__).parent / "golden"
 ROLE = "arn:aws:iam::111111111111:role/pipelines"
 
 DEFINITION: dict[str, Any] = {
@@ -74,13 +73,6 @@ def files(defn: dict[str, Any] | None = None, spec: str = PIPELINE, **extra: str
           ) -> dict[str, str]:
     return {"pipeline.yaml": spec, "training.json": json.dumps(defn or DEFINITION, indent=2),
             **extra}
-
-
-def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(actual, encoding="utf-8")
-    assert path.read_text(encoding="utf-8") == actual, f"{name} differs from its golden file"
 
 
 def test_create_then_no_op_when_only_key_order_or_whitespace_changes(
@@ -233,7 +225,6 @@ def test_builder_failures_are_diagnostics_at_the_spec_field(tmp_path: Path) -> N
     specs = write(tmp_path, {"pipeline.yaml": builder_spec("missing.module:build")})
     (error,) = load_specs(specs, "dev").report.errors
     assert error.message.startswith("module 'missing.module' not found")
-    (specs / "odd.py").write_text("def build():\n    return 42\n")
     write(tmp_path, {"pipeline.yaml": builder_spec("odd:build")})
     (specs / "odd.py").write_text("def build():\n    return 42\n")
     (error,) = load_specs(specs, "dev").report.errors

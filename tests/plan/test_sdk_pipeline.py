@@ -18,17 +18,10 @@ import pytest
 
 from reconciler.emulator import Emulator
 from tests.conftest import FIXTURES, REPO
+from tests.plan import helpers
 from tests.plan.helpers import converge, one, ops, plan, write
 
-ENV = """
-apiVersion: sagectl/v1
-kind: Environment
-metadata: {name: dev}
-spec:
-  region: eu-west-1
-  accountId: "111111111111"
-  variables: {artifactBucket: acme-ml-artifacts-dev}
-"""
+ENV = helpers.ENV % {"prune": "false"} + "  variables: {artifactBucket: acme-ml-artifacts-dev}\n"
 
 SPEC = """
 apiVersion: sagectl/v1

@@ -9,10 +9,9 @@ as the SageMaker SDK always writes them and sagectl's own spec checks demand the
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from reconciler.emulator.dispatch import CallContext, validation
+from reconciler.emulator.dispatch import CallContext, json_object, validation
 
 Params = dict[str, Any]
 MAX_INLINE = 1_048_576
@@ -23,14 +22,8 @@ MAX_INLINE = 1_048_576
 
 def check_definition(text: str) -> None:
     """SageMaker's basic checks of a pipeline definition, with clear messages."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise validation(f"Invalid pipeline definition: not valid JSON ({err.msg} at line "
-                         f"{err.lineno} column {err.colno}).") from None
-    if not isinstance(doc, dict):
-        raise validation("Invalid pipeline definition: it must be a JSON object with Version and "
-                         "Steps.")
+    doc = json_object(text, "pipeline definition",
+                      "it must be a JSON object with Version and Steps")
     if not isinstance(doc.get("Version"), str):
         raise validation("Invalid pipeline definition: Version must be a string "
                          "(e.g. \"2020-12-01\").")

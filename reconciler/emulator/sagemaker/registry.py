@@ -12,13 +12,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
-from reconciler.emulator.dispatch import CallContext, handler, validation
+from reconciler.emulator.dispatch import CallContext, handler, json_object, validation
 
 Params = dict[str, Any]
 _original_create_group = SageMakerModelBackend.create_model_package_group
@@ -76,13 +75,7 @@ def put_model_package_group_policy(ctx: CallContext, params: Params) -> Params:
     policy = params.get("ResourcePolicy")
     if not isinstance(policy, str) or len(policy) > POLICY_MAX:
         raise validation(f"ResourcePolicy must be a string of at most {POLICY_MAX} characters.")
-    try:
-        document = json.loads(policy)
-    except json.JSONDecodeError as err:
-        raise validation(f"Invalid ResourcePolicy: not valid JSON ({err.msg} at line "
-                         f"{err.lineno} column {err.colno}).") from None
-    if not isinstance(document, dict):
-        raise validation("Invalid ResourcePolicy: a policy document is a JSON object.")
+    json_object(policy, "ResourcePolicy", "a policy document is a JSON object")
     group._sagectl_policy = policy
     return {"ModelPackageGroupArn": group.arn}
 

@@ -162,13 +162,12 @@ def steps(pipeline: str, pipeline_arn: str, want: dict[str, Any] | None,
 def summary(want: dict[str, Any] | None, have: dict[str, Any] | None) -> list[str]:
     if want == have:
         return []
-    name = "the schedule"
     if want is None:
-        return [f"deletes {name} ({have['type'] if have else '?'})"]
+        return [f"deletes the schedule ({have['type'] if have else '?'})"]
     where = "EventBridge Scheduler" if want["type"] == SCHEDULER else "an EventBridge rule"
     zone = f" {want.get('scheduleExpressionTimezone', 'UTC')}"
     params = ", ".join(f"{k}={v}" for k, v in want["parameters"].items()) or "defaults"
     verb = "creates" if have is None or have["type"] != want["type"] else "updates"
     state = "" if want["state"] == "ENABLED" else " (disabled)"
-    return [f"{verb} {name} on {where}: {want['scheduleExpression']}{zone}{state}, starting the "
-            f"pipeline with parameters {params}"]
+    return [f"{verb} the schedule on {where}: {want['scheduleExpression']}{zone}{state}, "
+            f"starting the pipeline with parameters {params}"]
