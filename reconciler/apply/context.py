@@ -30,6 +30,10 @@ RANK = {APPLIED: 0, WAITING: 1, ROLLED_BACK: 2, FAILED: 3, DEGRADED: 4}
 class StepFailed(Exception):
     """A step did not reach its verified result (the message says why, in plain words)."""
 
+    keeps_changes = False
+    """Set when what ran is deliberately not all undone: the change then ends failed, never
+    rolled back."""
+
 
 @dataclass
 class Outcome:

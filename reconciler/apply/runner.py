@@ -37,7 +37,8 @@ def run_steps(actx: ApplyContext, change: ResourceChange, log: UndoLog,
             try:
                 local(actx, change, step, log)
             except StepFailed as failed:
-                return _undo(actx, change, log, str(failed), executed)
+                return _undo(actx, change, log, str(failed),
+                             executed and not failed.keeps_changes)
             continue
         try:
             undo = undo_step(actx, step)

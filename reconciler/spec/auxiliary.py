@@ -27,12 +27,16 @@ def load_auxiliary(path: Path, substituter: Substituter, report: Report) -> Load
     return LoadedFile(parsed.filename, to_python(node), node)
 
 
+def _substituter(specs: SpecSet, report: Report) -> Substituter:
+    env = specs.environment
+    return Substituter(env.variables() if env else {}, specs.env_name,
+                       env.file if env else None, report)
+
+
 def load_for(specs: SpecSet, resource: Resource, relative: str) -> LoadedFile | None:
     """The file ``relative`` to ``resource``'s spec, substituted for ``specs``' environment."""
-    env = specs.environment
     report = Report()
-    substituter = Substituter(env.variables() if env else {}, specs.env_name,
-                              env.file if env else None, report)
+    substituter = _substituter(specs, report)
     loaded = load_auxiliary((Path(resource.file).parent / relative).resolve(), substituter,
                             report)
     return None if report.errors else loaded
@@ -62,10 +66,8 @@ def build_for(specs: SpecSet, resource: Resource, reference: str) -> LoadedFile 
     reported why)."""
     from reconciler.spec.files import repo_root
 
-    env = specs.environment
     report = Report()
-    substituter = Substituter(env.variables() if env else {}, specs.env_name,
-                              env.file if env else None, report)
+    substituter = _substituter(specs, report)
     spec_dir = Path(resource.file).parent
     root = repo_root(spec_dir.resolve()) or spec_dir
     built = build_auxiliary(reference, Pos(resource.file), spec_dir, root, substituter, report)

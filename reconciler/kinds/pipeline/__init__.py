@@ -47,16 +47,10 @@ class PipelineKind(Kind):
 
     @classmethod
     def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
-        from reconciler.apply.context import FAILED, ROLLED_BACK, Outcome
         from reconciler.apply.runner import run_steps
         from reconciler.kinds.pipeline import apply
 
-        outcome = run_steps(actx, change, log, cls.undo_step, apply.wait_for_execution)
-        if outcome.status == ROLLED_BACK and change.actions == ["create"] and \
-                apply.kept_after_failed_run(actx, change.name):
-            return Outcome(outcome.address, FAILED, outcome.reason + "; the new pipeline is "
-                           "kept so its execution can be inspected (its schedule was removed)")
-        return outcome
+        return run_steps(actx, change, log, cls.undo_step, apply.wait_for_execution)
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:

@@ -130,32 +130,26 @@ def wait_for_execution(actx: ApplyContext, change: ResourceChange, step: Step,
         if status in DONE:
             break
         if actx.clock.now() >= deadline:
-            _keep_created(log)
-            raise StepFailed(f"pipeline execution {arn} still {status} after {int(timeout)} s "
-                             "(it keeps running; the previous definition is restored for the "
-                             "next runs)")
+            raise _failed(log, f"pipeline execution {arn} still {status} after {int(timeout)} "
+                               "s (it keeps running)")
         actx.clock.sleep(min(actx.options.poll_seconds, max(1.0, deadline - actx.clock.now())))
         execution = actx.aws.client("sagemaker").describe_pipeline_execution(
             PipelineExecutionArn=arn)
     if not DONE[status]:
-        _keep_created(log)
         reason = execution.get("FailureReason") or "no reason given"
-        raise StepFailed(f"pipeline execution {arn} ended {status}: {reason}")
+        raise _failed(log, f"pipeline execution {arn} ended {status}: {reason}")
     actx.events.emit("verified", change.address, execution=arn,
                      message=f"pipeline execution {arn.rsplit('/', 1)[-1]} succeeded")
 
 
-def _keep_created(log: UndoLog) -> None:
-    """A new pipeline whose first execution failed stays, with that execution to look at."""
-    log.records = [u for u in log.records if u.step.op != "sagemaker:DeletePipeline"]
-
-
-def kept_after_failed_run(actx: ApplyContext, name: str) -> bool:
-    """Whether the pipeline exists (a failed first run keeps it)."""
-    try:
-        actx.aws.client("sagemaker").describe_pipeline(PipelineName=name)
-    except ClientError as err:
-        if not_found(err):
-            return False
-        raise
-    return True
+def _failed(log: UndoLog, message: str) -> StepFailed:
+    """The run did not succeed. An updated pipeline gets its previous definition back (the undo
+    log does that); a new one is kept, with its failed execution to look at, so the change ends
+    failed rather than rolled back."""
+    created = [u for u in log.records if u.step.op == "sagemaker:DeletePipeline"]
+    failed = StepFailed(message + ("; the new pipeline is kept so its execution can be inspected "
+                                   "(its schedule is removed)" if created else ""))
+    if created:
+        log.records = [u for u in log.records if u not in created]
+        failed.keeps_changes = True
+    return failed
