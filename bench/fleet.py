@@ -55,5 +55,6 @@ def model_and_alarm(i: int, image: str) -> str:
       evaluationPeriods: 2
       threshold: 5
       comparisonOperator: GreaterThanThreshold
+      treatMissingData: notBreaching
     ---
     """).rstrip().removesuffix("---").rstrip() + "\n"

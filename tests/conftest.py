@@ -1,9 +1,14 @@
-"""Shared test helpers: hypothesis profiles, spec trees in temporary directories, the CLI."""
+"""Shared test helpers: hypothesis profiles, spec trees in temporary directories, the CLI, and the
+emulator's conformance check (every emulated answer against botocore's model; see
+reconciler/emulator/conformance.py)."""
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import shutil
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +18,13 @@ from hypothesis import HealthCheck, settings
 
 from reconciler.cli import main
 from reconciler.emulator import Emulator, in_process
+from reconciler.emulator.conformance import ENV as CONFORMANCE_ENV
+
+# Set at import time, so the emulators the tests start in other processes (`sagectl emulator
+# serve`, the demo) report to the same file.
+CONFORMANCE = Path(tempfile.mkdtemp(prefix="sagectl-conformance-")) / "violations.jsonl"
+os.environ[CONFORMANCE_ENV] = str(CONFORMANCE)
+atexit.register(shutil.rmtree, CONFORMANCE.parent, ignore_errors=True)
 
 pytest_plugins = ["tests.iam_coverage"]  # the IAM coverage check of the whole run
 REPO = Path(__file__).resolve().parent.parent
@@ -26,6 +38,26 @@ settings.register_profile("dev", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE",
                                      "ci" if os.environ.get("CI") else "dev"))
+
+
+def _conformance_size() -> int:
+    return CONFORMANCE.stat().st_size if CONFORMANCE.exists() else 0
+
+
+@pytest.fixture(autouse=True)
+def emulator_conformance() -> Iterator[None]:
+    """Fail the test if an emulated answer it received does not conform to botocore's model."""
+    start = _conformance_size()
+    yield
+    if _conformance_size() == start:
+        return
+    with CONFORMANCE.open("rb") as f:
+        f.seek(start)
+        lines = f.read().decode("utf-8", "replace").splitlines()
+    found = sorted({json.loads(line)["violation"] for line in lines if line.strip()})
+    pytest.fail("the emulator answered outside botocore's model (fix the emulator, "
+                "reconciler/emulator/conformance.py says what is checked):\n  "
+                + "\n  ".join(found), pytrace=False)
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
+from reconciler.emulator.conformance import ENV as CONFORMANCE_ENV
+
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO / ".github" / "workflows"
 SCRIPTS = REPO / "scripts" / "ci"
@@ -69,6 +71,8 @@ def script_env(**extra: str) -> dict[str, str]:
     """The environment the scripts run with: this interpreter's sagectl, no workflow context."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("GITHUB_", "AWS_", "SAGECTL_")) and k != "RUNNER_TEMP"}
+    if CONFORMANCE_ENV in os.environ:  # emulators served by the scripts report to the test run
+        env[CONFORMANCE_ENV] = os.environ[CONFORMANCE_ENV]
     env.update(SAGECTL=SAGECTL, PYTHON=sys.executable, PYTHONUNBUFFERED="1",
                PYTHONDONTWRITEBYTECODE="1")
     env.update(extra)

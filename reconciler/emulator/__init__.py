@@ -23,7 +23,7 @@ import functools
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -101,10 +101,11 @@ class Emulator:
     def inject(self, error: str = "throttle", service: str | None = None,
                action: str | None = None, times: int | None = 1,
                probability: float | None = None) -> None:
-        """Answer matching calls with ``throttle`` (ThrottlingException), ``5xx`` (500) or
-        ``503``: ``times`` times, or with ``probability`` on every call."""
-        if error not in ("throttle", "5xx", "503"):
-            raise ValueError("error is one of throttle, 5xx, 503")
+        """Answer matching calls with ``throttle`` (ThrottlingException), ``5xx`` (500),
+        ``503`` or ``denied`` (AccessDeniedException: the caller's policy lacks the action):
+        ``times`` times, or with ``probability`` on every call."""
+        if error not in ("throttle", "5xx", "503", "denied"):
+            raise ValueError("error is one of throttle, 5xx, 503, denied")
         self.state.faults.add(CallFault(error, service, action,  # type: ignore[arg-type]
                                         None if probability is not None else times,
                                         probability))
@@ -138,6 +139,16 @@ class Emulator:
         self.state.faults.set_pipeline_fault(pipeline, PipelineFault(
             reason or "Step failed: the pipeline execution failed (injected).", after))
 
+    def before_call(self, service: str, action: str, run: Callable[[], None],
+                    skip: int = 0) -> None:
+        """Run ``run()`` just before the next ``action`` of ``service`` is served (after
+        ``skip`` matching calls), once: AWS changing under a client between its read and its
+        write, e.g. ``emu.before_call("sagemaker", "DeleteEndpoint", lambda:
+        emu.system_update("ep", 600))``. In process only."""
+        from reconciler.emulator.faults import CallHook
+
+        self.state.faults.add_hook(CallHook(service, action, run, skip))
+
     # -- pipelines -------------------------------------------------------------------------
     def pipeline_versions(self, pipeline: str, region: str | None = None,
                           account: str = DEFAULT_ACCOUNT) -> int:
@@ -167,7 +178,9 @@ class Emulator:
     # -- alarms and the autoscaler ------------------------------------------------------------
     def set_alarm_state(self, name: str, state: str, reason: str = "set by the emulator",
                         region: str | None = None, account: str = DEFAULT_ACCOUNT) -> None:
-        """What SetAlarmState does (directly on the backend: works in the server too)."""
+        """Exactly what SetAlarmState does (directly on the backend: works in the server too):
+        the state holds until the alarm's next evaluation (within a minute), then the state its
+        metric data gives applies again."""
         from moto.cloudwatch.models import cloudwatch_backends
 
         backend = cloudwatch_backends[account][region or self.region]
@@ -175,9 +188,22 @@ class Emulator:
             raise KeyError(f"no alarm {name!r}")
         backend.set_alarm_state(name, reason, "{}", state)
 
-    def use_metric_alarms(self, enabled: bool = True) -> None:
-        """Evaluate single-metric alarms from PutMetricData datapoints on the simulated clock."""
-        self.state.metric_alarms = enabled
+    def hold_alarm_state(self, name: str, state: str, region: str | None = None,
+                         account: str = DEFAULT_ACCOUNT) -> None:
+        """A fault, not an AWS behaviour: the alarm's metric behaves so that the alarm is in this
+        state (ALARM: it keeps breaching; INSUFFICIENT_DATA: it stopped reporting; OK: it stays
+        within the threshold) until released. The state applies at once and is announced like
+        any state change, so a rollout watching the alarm reacts at that instant."""
+        from reconciler.emulator.cloudwatch import hold
+
+        hold(account, region or self.region, name, state)
+
+    def release_alarm_state(self, name: str, region: str | None = None,
+                            account: str = DEFAULT_ACCOUNT) -> None:
+        """End ``hold_alarm_state``: from its next evaluation the alarm follows its metric."""
+        from reconciler.emulator.cloudwatch import hold
+
+        hold(account, region or self.region, name, None)
 
     def scale_variant(self, endpoint: str, variant: str, count: int,
                       region: str | None = None, account: str = DEFAULT_ACCOUNT) -> None:
@@ -192,6 +218,27 @@ class Emulator:
         from reconciler.emulator.sagemaker.store import hosting
 
         hosting(account, region or self.region).system_update(endpoint, seconds)
+
+    def set_quota(self, instance_type: str, instances: int | None, region: str | None = None,
+                  account: str = DEFAULT_ACCOUNT) -> None:
+        """The account's quota '<instance_type> for endpoint usage' in the Region (None: no
+        limit, the default). Exceeding it is ResourceLimitExceeded; ListServiceQuotas lists it."""
+        from reconciler.emulator.quotas import quotas
+
+        limits = quotas(account, region or self.region)
+        if instances is None:
+            limits.pop(instance_type, None)
+        else:
+            limits[instance_type] = int(instances)
+
+    def set_rollback_status(self, status: str) -> None:
+        """The status DescribeEndpoint shows while a guardrail rollback runs. AWS documents none
+        (sagemaker-rules.md rule 26), so tests run sagectl under each candidate."""
+        from reconciler.emulator.state import ROLLBACK_STATUSES
+
+        if status not in ROLLBACK_STATUSES:
+            raise ValueError(f"status is one of {', '.join(ROLLBACK_STATUSES)}")
+        self.state.rollback_status = status
 
     # -- bookkeeping -----------------------------------------------------------------------
     @property

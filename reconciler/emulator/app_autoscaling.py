@@ -6,6 +6,11 @@ deregistered, accepts MinCapacity > MaxCapacity and targets of endpoints that do
 rejects the serverless ``sagemaker:variant:DesiredProvisionedConcurrency`` dimension. This module
 replaces it for every namespace; for ``sagemaker`` it also checks the variant exists and can be
 scaled (sagemaker-rules.md item 8: not on burstable ml.t* instances).
+
+Target-tracking policies own two CloudWatch alarms (``target_tracking.py``). Deleting an endpoint
+deregisters its variants' targets (``deregister_endpoint_targets``, called by DeleteEndpoint).
+Lock order: SageMaker's hosting store before this one (DeleteEndpoint and UpdateEndpoint call in
+here holding theirs).
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from typing import Any
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 
+from reconciler.emulator import target_tracking
 from reconciler.emulator.dispatch import AwsError, CallContext, handler, validation
 from reconciler.emulator.paging import page, with_token
 from reconciler.emulator.state import STATE
+from reconciler.emulator.target_tracking import ManagedAlarms
 
 Params = dict[str, Any]
 Key = tuple[str, str, str]  # namespace, resource id, dimension
@@ -50,6 +57,8 @@ class Policy:
     configuration: Params
     arn: str
     created: datetime
+    managed: ManagedAlarms | None = None
+    """The CloudWatch alarms Application Auto Scaling made for it (target tracking only)."""
 
 
 @dataclass
@@ -156,8 +165,10 @@ def register_scalable_target(ctx: CallContext, params: Params) -> Params:
         if low > high:
             raise validation(f"Minimum capacity ({low}) cannot be larger than maximum capacity "
                              f"({high}).")
-        if key[0] == "sagemaker":
-            _check_sagemaker_variant(ctx, key)
+    if key[0] == "sagemaker":
+        _check_sagemaker_variant(ctx, key)  # takes the hosting lock: not under ours
+    with db.lock:
+        existing = db.targets.get(key)
         if existing is not None:
             existing.min_capacity, existing.max_capacity = low, high
             existing.suspended = _suspended(params, existing.suspended)
@@ -174,6 +185,16 @@ def register_scalable_target(ctx: CallContext, params: Params) -> Params:
         return {"ScalableTargetARN": arn}
 
 
+def _deregister(account: str, region: str, db: Store, key: Key) -> None:
+    """Drop a target, "Deregistering a scalable target deletes the scaling policies and the
+    scheduled actions that are associated with it" (API reference), and their alarms."""
+    del db.targets[key]
+    for k in [k for k in db.policies if k[0] == key]:
+        target_tracking.delete(account, region, db.policies.pop(k).managed)
+    for k in [k for k in db.actions if k[0] == key]:
+        del db.actions[k]
+
+
 @handler(AAS, "DeregisterScalableTarget")
 def deregister_scalable_target(ctx: CallContext, params: Params) -> None:
     key = _key(params)
@@ -181,12 +202,25 @@ def deregister_scalable_target(ctx: CallContext, params: Params) -> None:
     with db.lock:
         if key not in db.targets:
             raise _no_target(key)
-        del db.targets[key]
-        # AWS deletes the target's scaling policies and scheduled actions with it.
-        for k in [k for k in db.policies if k[0] == key]:
-            del db.policies[k]
-        for k in [k for k in db.actions if k[0] == key]:
-            del db.actions[k]
+        _deregister(ctx.account, ctx.region, db, key)
+
+
+def deregister_endpoint_targets(account: str, region: str, endpoint: str) -> list[str]:
+    """DeleteEndpoint's side effect: "If you delete an endpoint, Application Auto Scaling checks
+    to see whether any of the models on that endpoint are targets for auto scaling. If any are and
+    you have permission to deregister the model, Application Auto Scaling deregisters those models
+    as scalable targets without notifying you." (SageMaker Developer Guide,
+    https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-delete-with-scaling.html). Every
+    ``sagemaker`` target ``endpoint/<endpoint>/variant/*`` goes, with its policies, scheduled
+    actions and alarms (no IAM here: the permission is always there). Returns the resource ids."""
+    prefix = f"endpoint/{endpoint}/variant/"
+    db = store(account, region)
+    with db.lock:
+        keys = sorted(k for k in db.targets if k[0] == "sagemaker" and k[1].startswith(prefix)
+                      and "/" not in k[1][len(prefix):])
+        for key in keys:
+            _deregister(account, region, db, key)
+    return [k[1] for k in keys]
 
 
 def _matching(params: Params, keys: list[Key], ids_key: str = "ResourceIds") -> list[Key]:
@@ -245,10 +279,17 @@ def put_scaling_policy(ctx: CallContext, params: Params) -> Params:
         arn = previous.arn if previous else (
             f"arn:aws:autoscaling:{ctx.region}:{ctx.account}:scalingPolicy:{uuid.uuid4()}:"
             f"resource/{key[0]}/{key[1]}:policyName/{name}")
+        had = previous.managed if previous else None
+        if policy_type == "TargetTrackingScaling":  # its alarms are made or updated in place
+            managed = target_tracking.put(ctx.account, ctx.region, key[1], arn,
+                                          params[config_key], had)
+        else:  # a step (or predictive) policy has none: a former target tracking's go
+            target_tracking.delete(ctx.account, ctx.region, had)
+            managed = None
         db.policies[(key, name)] = Policy(key, name, policy_type,
                                           {config_key: copy.deepcopy(params[config_key])}, arn,
-                                          STATE.clock.datetime())
-        return {"PolicyARN": arn, "Alarms": []}
+                                          STATE.clock.datetime(), managed)
+        return {"PolicyARN": arn, "Alarms": target_tracking.listed(managed)}
 
 
 @handler(AAS, "DescribeScalingPolicies")
@@ -264,7 +305,8 @@ def describe_scaling_policies(ctx: CallContext, params: Params) -> Params:
         out: Params = {"ScalingPolicies": [
             {"PolicyARN": p.arn, "PolicyName": p.name, "ServiceNamespace": p.key[0],
              "ResourceId": p.key[1], "ScalableDimension": p.key[2], "PolicyType": p.policy_type,
-             **copy.deepcopy(p.configuration), "Alarms": [], "CreationTime": p.created}
+             **copy.deepcopy(p.configuration), "Alarms": target_tracking.listed(p.managed),
+             "CreationTime": p.created}
             for p in chunk]}
     return with_token(out, token)
 
@@ -274,10 +316,12 @@ def delete_scaling_policy(ctx: CallContext, params: Params) -> None:
     key = _key(params)
     db = store(ctx.account, ctx.region)
     with db.lock:
-        if db.policies.pop((key, params.get("PolicyName", "")), None) is None:
+        gone = db.policies.pop((key, params.get("PolicyName", "")), None)
+        if gone is None:
             raise AwsError("ObjectNotFoundException", f"No scaling policy found for "
                                                       f"{_described(key)}, policy name: "
                                                       f"{params.get('PolicyName')}")
+        target_tracking.delete(ctx.account, ctx.region, gone.managed)  # its alarms go with it
 
 
 # -- scheduled actions ------------------------------------------------------------------------

@@ -4,12 +4,19 @@ Durations in the emulator are simulated seconds ("an update takes 600 s"). The c
 real time with a *time factor*: real seconds per simulated second. ``1.0`` is real time (the demo
 may use ``0.05``: a 10-minute update in 30 s); tests use ``0.001`` (600 s in 0.6 s) or freeze the
 clock and ``advance`` it by hand for exact, deterministic timelines.
+
+A thread can *pin* the clock (``with clock.pinned(t):``): its ``now()`` is then ``t`` while every
+other thread still sees simulated time. CloudWatch uses it to replay an alarm's state change at the
+evaluation instant it happened, so the endpoints watching the alarm react at that instant even when
+the evaluation is only computed later (alarms are evaluated lazily, see ``cloudwatch.py``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 
@@ -22,6 +29,7 @@ class Clock:
         self._base_real = time.monotonic()
         self._base_sim = time.time()
         self._frozen = False
+        self._pins = threading.local()
 
     @property
     def time_factor(self) -> float:
@@ -33,9 +41,22 @@ class Clock:
         return self._base_sim + (time.monotonic() - self._base_real) / self._time_factor
 
     def now(self) -> float:
-        """Simulated time, in seconds since the epoch."""
+        """Simulated time, in seconds since the epoch (``t`` in a thread that pinned it)."""
+        pinned = getattr(self._pins, "at", None)
+        if pinned is not None:
+            return float(pinned)
         with self._lock:
             return self._now_unlocked()
+
+    @contextmanager
+    def pinned(self, t: float) -> Iterator[None]:
+        """In this thread only, ``now()`` is ``t`` until the block ends."""
+        previous = getattr(self._pins, "at", None)
+        self._pins.at = t
+        try:
+            yield
+        finally:
+            self._pins.at = previous
 
     def datetime(self) -> datetime:
         return datetime.fromtimestamp(self.now(), tz=UTC)

@@ -6,7 +6,9 @@ moto routes each request to ``BaseResponse.call_action`` (in process and in the 
 1. the call is counted, and any configured latency is added;
 2. an injected fault (throttling, 5xx) is answered before anything changes;
 3. the operations the emulator implements itself (``@handler``) are served by it, the rest by moto;
-4. a mutating call that took effect counts towards the crash point, where its response is held.
+4. a mutating call that took effect counts towards the crash point, where its response is held;
+5. when ``SAGECTL_EMULATOR_CONFORMANCE`` names a file, the answer is checked against botocore's
+   model of the operation and what does not conform is appended there (``conformance.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 
+from reconciler.emulator import conformance
 from reconciler.emulator.faults import is_mutating
 from reconciler.emulator.state import STATE
 
@@ -101,11 +104,32 @@ def _error(response: BaseResponse, error: AwsError) -> Any:
     return (error.status or status), headers, body
 
 
-def _call_action(self: BaseResponse) -> Any:
+def _serve(self: BaseResponse, service: str, action: str) -> Any:
+    """The answer of the emulator's handler for the call, else moto's."""
     assert _ORIGINAL is not None
+    fn = HANDLERS.get((service, action))
+    if fn is None:
+        return _ORIGINAL(self)
+    ctx = CallContext(service, action, self.current_account, self.region)
+    try:
+        raw = self.body or "{}"
+        params = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        payload = fn(ctx, params) or {}
+    except AwsError as err:
+        return _error(self, err)
+    except ServiceException as err:
+        status, headers, body = self.serialized(ActionResult(err))
+        return status, headers, body
+    headers = dict(self.response_headers)
+    headers["Content-Type"] = "application/x-amz-json-1.1"
+    return 200, headers, dumps(payload)
+
+
+def _call_action(self: BaseResponse) -> Any:
     service = service_key(self.service_name)
     action = self._get_action()
     STATE.count(service, action)
+    STATE.faults.run_hooks(service, action)
     delay = STATE.faults.latency_for(service)
     if delay:
         time.sleep(delay)
@@ -113,28 +137,26 @@ def _call_action(self: BaseResponse) -> Any:
     fault = STATE.faults.take(service, action)
     if fault is not None:
         if fault.kind == "throttle":
-            return _error(self, AwsError("ThrottlingException", "Rate exceeded"))
-        status = 503 if fault.kind == "503" else 500
-        code = "ServiceUnavailable" if status == 503 else "InternalFailure"
-        return _error(self, AwsError(code, "injected server error", status))
+            result = _error(self, AwsError("ThrottlingException", "Rate exceeded"))
+        elif fault.kind == "denied":
+            result = _error(self, AwsError(
+                "AccessDeniedException", f"User: arn:aws:sts::{self.current_account}:"
+                "assumed-role/sagectl/session is not authorized to perform: "
+                f"{service}:{action} because no identity-based policy allows the "
+                f"{service}:{action} action"))
+        else:
+            status = 503 if fault.kind == "503" else 500
+            code = "ServiceUnavailable" if status == 503 else "InternalFailure"
+            result = _error(self, AwsError(code, "injected server error", status))
+        conformance.observe(service, action, result, injected=True)
+        return result
 
-    fn = HANDLERS.get((service, action))
-    if fn is None:
-        result = _ORIGINAL(self)
-    else:
-        ctx = CallContext(service, action, self.current_account, self.region)
-        try:
-            raw = self.body or "{}"
-            params = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-            payload = fn(ctx, params) or {}
-        except AwsError as err:
-            return _error(self, err)
-        except ServiceException as err:
-            status, headers, body = self.serialized(ActionResult(err))
-            return status, headers, body
-        headers = dict(self.response_headers)
-        headers["Content-Type"] = "application/x-amz-json-1.1"
-        result = (200, headers, dumps(payload))
+    try:
+        result = _serve(self, service, action)
+    except Exception as err:
+        conformance.crashed(service, action, err)
+        raise
+    conformance.observe(service, action, result)
 
     status = result[0] if isinstance(result, tuple) else 200
     if is_mutating(action) and int(status) < 400:

@@ -7,6 +7,8 @@
   UpdateRollbackFailed, or hangs.
 - Pipeline faults: the next execution of a pipeline (started by anyone, a schedule included) ends
   Failed with a FailureReason.
+- Hooks: something happens in AWS just before the next matching call is served (in process only:
+  the hook is a Python callable), e.g. SageMaker starts maintaining the endpoint.
 - Crash point: after the N-th mutating call has taken effect, its response is held until the test
   releases it, so a test can kill the client at exactly that moment.
 """
@@ -15,10 +17,11 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-CallErrorKind = Literal["throttle", "5xx", "503"]
+CallErrorKind = Literal["throttle", "5xx", "503", "denied"]
 EndpointFaultKind = Literal["fail", "silent_rollback", "rollback_failed", "hang"]
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "Search", "Query", "Scan")
 
@@ -54,6 +57,18 @@ class PipelineFault:
 
 
 @dataclass
+class CallHook:
+    """Something that happens in AWS just before a call is served (once): e.g. SageMaker starts
+    its own maintenance on the endpoint the call is about to change."""
+
+    service: str
+    action: str
+    run: Callable[[], None]
+    skip: int = 0
+    """Matching calls to let through first."""
+
+
+@dataclass
 class CrashPoint:
     at: int | None = None
     reached: threading.Event = field(default_factory=threading.Event)
@@ -72,6 +87,7 @@ class Faults:
         self.pipelines: dict[str, PipelineFault] = {}
         self.crash = CrashPoint()
         self.mutations = 0
+        self.hooks: list[CallHook] = []
 
     # -- call faults ------------------------------------------------------------------------
     def add(self, fault: CallFault) -> None:
@@ -100,6 +116,27 @@ class Faults:
             if key is not None and key.replace("-", "").lower() == service:
                 return seconds
         return self.latency.get(None, 0.0)
+
+    # -- hooks ------------------------------------------------------------------------------
+    def add_hook(self, hook: CallHook) -> None:
+        with self._lock:
+            self.hooks.append(hook)
+
+    def run_hooks(self, service: str, action: str) -> None:
+        if not self.hooks:
+            return
+        due = []
+        with self._lock:
+            for hook in list(self.hooks):
+                if hook.service.replace("-", "").lower() != service or hook.action != action:
+                    continue
+                if hook.skip:
+                    hook.skip -= 1
+                    continue
+                self.hooks.remove(hook)
+                due.append(hook)
+        for hook in due:
+            hook.run()
 
     # -- endpoint faults -------------------------------------------------------------------
     def set_endpoint_fault(self, endpoint: str, operation: str, fault: EndpointFault) -> None:

@@ -24,8 +24,9 @@ CONTROL_PREFIX = "/_sagectl/"
 CONTROLS = ("advance", "freeze", "unfreeze", "set_time_factor", "now", "set_durations", "inject",
             "set_latency", "fail_next_update", "fail_next_create", "fail_next_execution",
             "pipeline_versions", "arm_crash",
-            "wait_for_crash", "release_crash", "mutations", "calls", "use_metric_alarms",
-            "set_alarm_state", "scale_variant", "system_update", "reset")
+            "wait_for_crash", "release_crash", "mutations", "calls", "set_alarm_state",
+            "hold_alarm_state", "release_alarm_state", "scale_variant", "system_update",
+            "set_rollback_status", "set_quota", "reset")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -4,6 +4,7 @@ from reconciler.emulator import (  # noqa: F401
     app_autoscaling,
     cloudwatch,
     metric_evaluation,
+    quotas,
     tagging_api,
     triggers,
 )

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from reconciler.emulator.clock import Clock
 from reconciler.emulator.faults import Faults
 
+ROLLBACK_STATUSES = ("RollingBack", "Updating")
+"""What DescribeEndpoint might show while a guardrail rollback runs: AWS documents neither."""
+ROLLBACK_STATUS = "RollingBack"
+
 
 @dataclass
 class Durations:
@@ -41,8 +45,8 @@ class EmulatorState:
         self.durations = Durations()
         self.faults = Faults()
         self.calls: Counter[tuple[str, str]] = Counter()
-        self.metric_alarms = False
-        """Evaluate alarms from metric data (PutMetricData) instead of only by SetAlarmState."""
+        self.rollback_status = ROLLBACK_STATUS
+        """The status a guardrail rollback shows (undocumented by AWS: see lifecycle.py)."""
         self._lock = threading.Lock()
 
     def count(self, service: str, action: str) -> None:
@@ -54,7 +58,7 @@ class EmulatorState:
         self.durations = Durations()
         self.faults = Faults()
         self.calls = Counter()
-        self.metric_alarms = False
+        self.rollback_status = ROLLBACK_STATUS
 
 
 STATE = EmulatorState()

@@ -10,6 +10,8 @@ Fixes to moto's EventBridge Scheduler:
   anything.
 - UpdateSchedule without State leaves the schedule ENABLED (moto left it without a state).
 - CreationDate and LastModificationDate are on the simulated clock.
+- ListSchedules answers ScheduleSummary members only (moto answered every schedule field), and a
+  duplicate CreateSchedule is ConflictException with HTTP 409, as modeled (moto: 400).
 (Duplicate creates are ConflictException and missing schedules ResourceNotFoundException in moto
 already; GetSchedule returns the target's SageMakerPipelineParameters as sent.)
 
@@ -19,6 +21,7 @@ Fixes to moto's EventBridge rules:
   above; moto accepted ``rate(0 minutes)``, ``rate(5 minute)`` and ``cron(anything)``.
 - PutRule on an existing rule ignores its Tags, as the PutRule reference says (moto applied them);
   tags change through TagResource / UntagResource.
+- ListRules answers the members of the model's Rule (moto added DescribeRule's CreatedBy).
 (PutTargets keeps RoleArn and SageMakerPipelineParameters; ListTargetsByRule returns them.)
 
 Firing: an ENABLED schedule or rule whose expression is ``rate(N unit)`` starts an execution of
@@ -39,6 +42,7 @@ match anything.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import datetime
@@ -46,9 +50,11 @@ from typing import Any
 
 from moto.events.exceptions import ValidationException as EventsValidation
 from moto.events.models import EventsBackend, events_backends
+from moto.events.responses import EventsHandler
 from moto.sagemaker.models import sagemaker_backends
+from moto.scheduler.exceptions import ScheduleExists
 from moto.scheduler.exceptions import ValidationException as SchedulerValidation
-from moto.scheduler.models import EventBridgeSchedulerBackend, scheduler_backends
+from moto.scheduler.models import EventBridgeSchedulerBackend, Schedule, scheduler_backends
 
 from reconciler.emulator.sagemaker import pipelines
 from reconciler.emulator.sagemaker.pipeline_executions import start_execution
@@ -159,6 +165,20 @@ def _update_schedule(self: EventBridgeSchedulerBackend, **kwargs: Any) -> Any:
 EventBridgeSchedulerBackend.create_schedule = _create_schedule  # type: ignore[method-assign]
 EventBridgeSchedulerBackend.update_schedule = _update_schedule  # type: ignore[method-assign]
 
+SCHEDULE_SUMMARY = ("Arn", "Name", "GroupName", "State", "CreationDate", "LastModificationDate",
+                    "Target")
+"""The members of Scheduler's ScheduleSummary (ListSchedules)."""
+_original_schedule_dict = Schedule.to_dict
+
+
+def _schedule_dict(self: Schedule, short: bool = False) -> dict[str, Any]:
+    found = _original_schedule_dict(self, short)
+    return {k: v for k, v in found.items() if k in SCHEDULE_SUMMARY} if short else found
+
+
+Schedule.to_dict = _schedule_dict  # type: ignore[method-assign]
+ScheduleExists.code = 409
+
 
 # -- EventBridge rules ------------------------------------------------------------------------
 
@@ -202,6 +222,19 @@ def _enable_rule(self: EventsBackend, name: str, event_bus_arn: str | None) -> b
 
 EventsBackend.put_rule = _put_rule  # type: ignore[method-assign]
 EventsBackend.enable_rule = _enable_rule  # type: ignore[method-assign]
+
+_original_list_rules = EventsHandler.list_rules
+
+
+def _list_rules(self: EventsHandler) -> tuple[str, dict[str, Any]]:
+    body, headers = _original_list_rules(self)
+    found = json.loads(body)
+    for rule in found.get("Rules") or []:
+        rule.pop("CreatedBy", None)  # DescribeRule's, not in ListRules' Rule
+    return json.dumps(found), headers
+
+
+EventsHandler.list_rules = _list_rules  # type: ignore[method-assign]
 
 
 # -- firing -----------------------------------------------------------------------------------

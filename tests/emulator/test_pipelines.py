@@ -296,6 +296,50 @@ def test_executions_list_newest_first_with_pages(emu: Emulator, sm: Any) -> None
     assert [e["PipelineExecutionStatus"] for e in listed] == ["Succeeded"] * 3
 
 
+def steps(sm: Any, arn: str, **extra: Any) -> list[tuple[str, str]]:
+    listed = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn, **extra)
+    return [(s["StepName"], s["StepStatus"]) for s in listed["PipelineExecutionSteps"]]
+
+
+def test_execution_steps_follow_the_definition_and_the_clock(emu: Emulator, sm: Any) -> None:
+    """The run's duration (300 s) is shared by its 3 steps; a step is listed once started."""
+    create(sm, text=definition("Prepare", "Train", "Register"))
+    arn = start(sm)
+    assert steps(sm, arn) == [("Prepare", "Executing")]
+    emu.advance(150)
+    assert steps(sm, arn) == [("Train", "Executing"), ("Prepare", "Succeeded")]  # newest first
+    emu.advance(150)
+    assert steps(sm, arn, SortOrder="Ascending") == [
+        ("Prepare", "Succeeded"), ("Train", "Succeeded"), ("Register", "Succeeded")]
+    listed = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn, MaxResults=2)
+    (register, train) = listed["PipelineExecutionSteps"]
+    assert (train["EndTime"] - train["StartTime"]).total_seconds() == pytest.approx(100, abs=0.01)
+    assert register["EndTime"] == run(sm, arn)["LastModifiedTime"]
+    rest = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn, NextToken=listed["NextToken"])
+    assert [s["StepName"] for s in rest["PipelineExecutionSteps"]] == ["Prepare"]
+
+
+def test_execution_steps_of_failed_and_stopped_runs(emu: Emulator, sm: Any) -> None:
+    create(sm, text=definition("Prepare", "Train"))
+    emu.fail_next_execution("train", "Step Train failed: OutOfMemory")
+    failed = start(sm)
+    emu.advance(emu.durations.pipeline_execution)
+    train = sm.list_pipeline_execution_steps(PipelineExecutionArn=failed)[
+        "PipelineExecutionSteps"][0]
+    assert (train["StepName"], train["StepStatus"], train["FailureReason"]) == (
+        "Train", "Failed", "Step Train failed: OutOfMemory")
+    assert steps(sm, failed)[1] == ("Prepare", "Succeeded")
+    stopped = start(sm)
+    emu.advance(200)
+    sm.stop_pipeline_execution(PipelineExecutionArn=stopped, ClientRequestToken="s" * 32)
+    assert steps(sm, stopped) == [("Train", "Stopping"), ("Prepare", "Succeeded")]
+    emu.advance(emu.durations.pipeline_stop + emu.durations.pipeline_execution)
+    assert steps(sm, stopped) == [("Train", "Stopped"), ("Prepare", "Succeeded")]
+    with pytest.raises(ClientError) as exc:
+        sm.list_pipeline_execution_steps(PipelineExecutionArn=stopped + "x")
+    assert error_code(exc.value) == "ResourceNotFound"
+
+
 # -- served -----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -79,6 +79,8 @@ def test_schedule_crud_round_trips_a_pipeline_target(emu: Emulator) -> None:
     (listed,) = scheduler.list_schedules(NamePrefix="night")["Schedules"]
     assert (listed["Name"], listed["State"], listed["Target"]) == (
         "nightly", "DISABLED", {"Arn": PIPELINE})
+    assert set(listed) == {"Arn", "Name", "GroupName", "State", "CreationDate",
+                           "LastModificationDate", "Target"}  # a ScheduleSummary, no more
     scheduler.update_schedule(Name="nightly", ScheduleExpression="rate(1 day)",
                               FlexibleTimeWindow={"Mode": "OFF"}, Target=target())
     assert scheduler.get_schedule(Name="nightly")["State"] == "ENABLED"  # the default
@@ -94,6 +96,7 @@ def test_schedule_errors(emu: Emulator) -> None:
     with pytest.raises(ClientError) as exc:
         schedule(scheduler)
     assert error_code(exc.value) == "ConflictException"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
     with pytest.raises(ClientError) as exc:
         schedule(scheduler, name="elsewhere", GroupName="no-such-group")
     assert error_code(exc.value) == "ResourceNotFoundException"
@@ -133,6 +136,8 @@ def test_rule_and_targets_round_trip_with_tags(emu: Emulator) -> None:
     rule = events.describe_rule(Name="nightly")
     assert (rule["ScheduleExpression"], rule["State"], rule["Description"]) == (
         "rate(1 day)", "ENABLED", "Managed by sagectl")
+    (listed,) = events.list_rules()["Rules"]
+    assert "CreatedBy" not in listed  # DescribeRule's member, not ListRules'
     events.tag_resource(ResourceARN=arn, Tags=[{"Key": "env", "Value": "prod"}])
     events.untag_resource(ResourceARN=arn, TagKeys=["team"])
     assert events.list_tags_for_resource(ResourceARN=arn)["Tags"] == [

@@ -72,8 +72,11 @@ def test_served_alarm_rollback(remote: RemoteEmulator) -> None:
     sm.update_endpoint(EndpointName="ep", EndpointConfigName="c2",
                        DeploymentConfig=canary(alarms=["errors"]))
     remote.advance(350)
-    remote.set_alarm_state("errors", "ALARM")
-    assert status(sm) == "RollingBack"
+    remote.hold_alarm_state("errors", "ALARM")  # the canary's errors keep it in ALARM
+    assert status(sm) != "InService"  # rolling back; the status AWS shows is undocumented (rule 26)
+    remote.release_alarm_state("errors")
+    remote.advance(60)  # the next evaluation: no data, TreatMissingData missing
+    assert cw.describe_alarms()["MetricAlarms"][0]["StateValue"] == "INSUFFICIENT_DATA"
 
 
 def test_served_faults_and_counts(remote: RemoteEmulator) -> None:

@@ -8,12 +8,15 @@ updates keep the counts they are not given; duplicate creates fail."""
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from typing import Any
 
-from reconciler.emulator import cloudwatch
+from reconciler.emulator import cloudwatch, quotas
+from reconciler.emulator.app_autoscaling import deregister_endpoint_targets, targets_for_endpoint
+from reconciler.emulator.cloudwatch import alarm_states
 from reconciler.emulator.dispatch import CallContext, handler, validation
 from reconciler.emulator.paging import with_token
-from reconciler.emulator.sagemaker import lifecycle, validate
+from reconciler.emulator.sagemaker import exclusions, lifecycle, validate
 from reconciler.emulator.sagemaker.api import (
     SM,
     get_config,
@@ -22,14 +25,16 @@ from reconciler.emulator.sagemaker.api import (
     sim_now,
     store_of,
 )
-from reconciler.emulator.sagemaker.store import Endpoint, Hosting, VariantState
+from reconciler.emulator.sagemaker.store import Endpoint, Hosting, VariantState, hosting
 from reconciler.emulator.state import STATE
 
 Params = dict[str, Any]
 
-# Endpoints settle just before and just after any alarm changes state (see lifecycle.py).
+# Endpoints settle just before and just after any alarm changes state (see lifecycle.py); that
+# takes the hosting lock, so evaluating alarms takes it first (cloudwatch.LOCKS: one lock order).
 if lifecycle.settle not in cloudwatch.LISTENERS:
     cloudwatch.LISTENERS.append(lifecycle.settle)
+    cloudwatch.LOCKS.append(lambda account, region: hosting(account, region).lock)
 
 
 def _endpoint(store: Hosting, name: Any) -> Endpoint:
@@ -48,12 +53,13 @@ def create_endpoint(ctx: CallContext, params: Params) -> Params:
     name = validate.check_name(params.get("EndpointName"), "endpointName")
     arn = store.arn("endpoint", name)
     with store.lock:
-        existing = store.endpoints.get(name)
-        if existing is not None:
+        # "The name is case-insensitive in CreateEndpoint" (API reference): MyEp and myep collide
+        for existing in [e for e in store.endpoints.values() if e.name.lower() == name.lower()]:
             lifecycle.observe(store, existing)
-        if name in store.endpoints:
+        if any(e.lower() == name.lower() for e in store.endpoints):
             raise validate.already_exists("endpoint", arn)
         cfg = get_config(store, params.get("EndpointConfigName"))
+        quotas.check(store, quotas.fleet(cfg))
         now = sim_now()
         ep = Endpoint(name, arn, cfg.name, "Creating", now, now,
                       lifecycle.variants_from_config(cfg), tags=request_tags(params),
@@ -80,6 +86,8 @@ def _pending(store: Hosting, ep: Endpoint) -> Params | None:
     if op is None or op.kind != "update" or op.new_config is None:
         return None
     step = op.step_at(STATE.clock.now())
+    if step.rollback:
+        return None
     message = (f"{step.traffic}% of traffic on the new fleet" if step.traffic
                else "Provisioning the new fleet")
     variants = []
@@ -141,9 +149,10 @@ def delete_endpoint(ctx: CallContext, params: Params) -> None:
     store = store_of(ctx)
     with store.lock:
         ep = _endpoint(store, params.get("EndpointName"))
-        if ep.status == "Deleting":
-            raise validation(f'Cannot delete endpoint "{ep.arn}" while it is being deleted.')
+        _refuse_busy(ep, updating=False)
         lifecycle.start_delete(ep)
+        # rule 23: Application Auto Scaling deregisters the endpoint's variants silently
+        deregister_endpoint_targets(ctx.account, ctx.region, ep.name)
 
 
 @handler(SM, "ListEndpoints")
@@ -159,21 +168,34 @@ def list_endpoints(ctx: CallContext, params: Params) -> Params:
              "LastModifiedTime": e.modified, "EndpointStatus": e.status} for e in items]}, token)
 
 
-def _require_in_service(ep: Endpoint, verb: str) -> None:
-    if ep.status != "InService":
-        raise validation(f'Cannot {verb} endpoint "{ep.arn}" because its status is '
-                         f"{ep.status}; the endpoint must be InService.")
+IN_PROGRESS = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting",
+                         "OutOfService"})
+
+
+def _refuse_busy(ep: Endpoint, updating: bool = True) -> None:
+    """SageMaker's refusal to change an endpoint that is not settled (sagemaker-rules.md rule
+    19). AWS documents the statuses (DescribeEndpoint: SystemUpdating "cannot be updated or
+    deleted or re-scaled", Failed allows only DeleteEndpoint), not the error: the wording is
+    AWS's as users and AWS's own Kubernetes operator see it for Creating and Updating
+    (aws/amazon-sagemaker-operator-for-k8s, ``DeleteEndpointInProgressMessagePrefix``), the same
+    for UpdateEndpoint, UpdateEndpointWeightsAndCapacities and DeleteEndpoint. The emulator
+    answers it for every in-progress status; that SystemUpdating, RollingBack and Deleting answer
+    exactly this text is an assumption. ``Cannot update failed endpoint`` is seen in public code
+    only as a message fragment. UpdateRollbackFailed accepts an update (rolling deployment
+    guide: "make another call to the UpdateEndpoint API to return your endpoint to a healthy
+    state")."""
+    if ep.status in IN_PROGRESS:
+        raise validation(f'Cannot update in-progress endpoint "{ep.arn}".')
+    if updating and ep.status == "Failed":
+        raise validation(f'Cannot update failed endpoint "{ep.arn}".')
 
 
 @handler(SM, "UpdateEndpoint")
 def update_endpoint(ctx: CallContext, params: Params) -> Params:
-    from reconciler.emulator.app_autoscaling import targets_for_endpoint
-    from reconciler.emulator.cloudwatch import alarm_states
-
     store = store_of(ctx)
     with store.lock:
         ep = _endpoint(store, params.get("EndpointName"))
-        _require_in_service(ep, "update")
+        _refuse_busy(ep)
         new = get_config(store, params.get("EndpointConfigName"))
         old = store.configs.get(ep.config_name)
         was_instance = any(not v.is_serverless for v in ep.variants)
@@ -208,17 +230,27 @@ def update_endpoint(ctx: CallContext, params: Params) -> Params:
             alarms = (deployment.get("AutoRollbackConfiguration") or {}).get("Alarms") or []
             existing = alarm_states(ctx.account, ctx.region, [a["AlarmName"] for a in alarms])
             validate.check_deployment(deployment, counts, serverless, existing.__contains__)
-            shifting = deployment.get("RollingUpdatePolicy") or (
-                deployment.get("BlueGreenUpdatePolicy", {}).get("TrafficRoutingConfiguration",
-                                                                {}).get("Type")
-                in ("CANARY", "LINEAR"))
-            old_names = {v.name for v in ep.variants if not v.shadow}
-            if shifting and old_names != set(counts):
-                raise validation("Deployment guardrails require the same variant names in the "
-                                 "current and the new endpoint configuration.")
+        excluded = exclusions.exclusion(store, [old, new])
+        shifting = deployment is not None and (deployment.get("RollingUpdatePolicy") or (
+            deployment.get("BlueGreenUpdatePolicy", {}).get("TrafficRoutingConfiguration",
+                                                            {}).get("Type")
+            in ("CANARY", "LINEAR")))
+        old_names = {v.name for v in ep.variants if not v.shadow}
+        new_names = {v.name for v in new_variants if not v.shadow}
+        if shifting and not excluded and old_names != new_names:
+            # Documented requirement (deployment-guardrails-exclusions.html); the error AWS
+            # answers is not documented: the emulator refuses, so nothing relies on a guess.
+            raise validation("Deployment guardrails require the same variant names in the "
+                             "current and the new endpoint configuration.")
+        # LastDeploymentConfig echoes the request, also when AWS falls back (undocumented).
         ep.last_deployment_config = copy.deepcopy(deployment)
-        lifecycle.start_update(ep, new, new_variants, deployment,
+        run_as = exclusions.ALL_AT_ONCE if excluded and exclusions.guarded(deployment) \
+            else deployment
+        delta = quotas.rolling_delta(quotas.fleet(new), run_as)
+        quotas.check(store, delta)
+        lifecycle.start_update(ep, new, new_variants, run_as,
                                STATE.faults.take_endpoint_fault(ep.name, "update"))
+        ep.operation.fleet_delta = delta
         ep.modified = sim_now()
         return {"EndpointArn": ep.arn}
 
@@ -228,8 +260,14 @@ def update_weights(ctx: CallContext, params: Params) -> Params:
     store = store_of(ctx)
     with store.lock:
         ep = _endpoint(store, params.get("EndpointName"))
-        _require_in_service(ep, "update")
+        _refuse_busy(ep)
         wanted = params.get("DesiredWeightsAndCapacities") or []
+        counted = [w["VariantName"] for w in wanted if "DesiredInstanceCount" in w]
+        if len(counted) > 1:
+            # "Updates variant weight of one or more variants ..., or capacity of one variant"
+            # (API reference); the error's wording is not documented: the emulator's own.
+            raise validation("UpdateEndpointWeightsAndCapacities can change the capacity of "
+                             f"one variant per request; got {', '.join(counted)}.")
         missing = [w["VariantName"] for w in wanted if ep.variant(w["VariantName"]) is None]
         if missing:
             raise validation(f"The variant(s) \"{missing}\" is/are not present in endpoint "
@@ -252,6 +290,11 @@ def update_weights(ctx: CallContext, params: Params) -> Params:
                     raise validation(f"Variant {v.name} is not serverless.")
                 assert v.serverless is not None
                 v.serverless = {**v.serverless, **update}
+        increase: Counter[str] = Counter()
+        for before, after in zip(ep.variants, new_variants, strict=True):
+            if after.instance_type and (after.desired_count or 0) > (before.desired_count or 0):
+                increase[after.instance_type] += after.desired_count - (before.desired_count or 0)
+        quotas.check(store, increase)
         lifecycle.start_weights(ep, new_variants)
         ep.modified = sim_now()
         return {"EndpointArn": ep.arn}

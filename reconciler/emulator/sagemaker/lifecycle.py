@@ -14,7 +14,11 @@ Deployment timeline (simulated seconds; D = provision, W = wait interval, T = te
   W; LINEAR s%: ceil(100/s) steps of W -> termination wait T -> InService on the new config.
 - rolling: per batch, provision D and bake W.
 - alarms are watched from the first traffic shift to the end of the termination wait; one in
-  ALARM starts RollingBack, which ends InService on the old config with a FailureReason.
+  ALARM starts a rollback, which ends InService on the old config with a FailureReason.
+- a deployment still running at MaximumExecutionTimeoutInSeconds rolls back the same way. AWS
+  documents only "Exceeding this limit causes a timeout" (RollingUpdatePolicy): that a timeout
+  rolls back, and its FailureReason, are the emulator's choice (sagemaker-rules.md rule 21).
+- endpoints that cannot use guardrails run all at once without baking: ``exclusions.py``.
 
 Sources: "each step has a baking period during which your CloudWatch alarms monitor the green
 fleet; if alarms trip during any baking period, all traffic rolls back" — developer guide,
@@ -49,6 +53,8 @@ class Step:
     """Percent of traffic on the new fleet."""
     watch: bool = False
     """Whether the rollback alarms are watched."""
+    rollback: bool = False
+    """Traffic is going back to the old fleet (no PendingDeploymentSummary is shown)."""
 
 
 @dataclass
@@ -62,6 +68,10 @@ class Operation:
     fault: EndpointFault | None = None
     reason: str = ""
     end_status: str = "InService"
+    deadline: float | None = None
+    """MaximumExecutionTimeoutInSeconds after the start: the deployment times out there."""
+    fleet_delta: Any = None
+    """Instances per type being brought up next to the running fleet (quotas.py)."""
 
     @property
     def start(self) -> float:
@@ -195,11 +205,16 @@ def start_update(ep: Endpoint, cfg: EndpointConfig, new_variants: list[VariantSt
         steps = [Step(now, now + d, "Updating", "Creating")]
     else:  # the new fleet fails, SageMaker rolls back (and maybe fails at that too)
         steps = [Step(now, now + d, "Updating", "Creating"),
-                 Step(now + d, now + d + STATE.durations.rollback, "RollingBack", "Deleting")]
+                 Step(now + d, now + d + STATE.durations.rollback, STATE.rollback_status,
+                      "Deleting", rollback=True)]
+    policy = (deployment or {}).get("BlueGreenUpdatePolicy") or \
+        (deployment or {}).get("RollingUpdatePolicy") or {}
+    timeout = policy.get("MaximumExecutionTimeoutInSeconds")
     ep.status = "Updating"
     ep.failure_reason = ""
     ep.operation = Operation("update", steps, now, new_config=cfg.name, new_variants=new_variants,
-                             alarms=alarms, fault=fault)
+                             alarms=alarms, fault=fault,
+                             deadline=now + float(timeout) if timeout else None)
 
 
 # -- observing --------------------------------------------------------------------------------
@@ -221,12 +236,18 @@ def _alarms_firing(hosting: Hosting, names: list[str]) -> list[str]:
     return [n for n in names if states.get(n) == "ALARM"]
 
 
-def _start_rollback(ep: Endpoint, at: float, firing: list[str]) -> None:
-    reason = ("Deployment was rolled back: CloudWatch alarm(s) "
-              f"{', '.join(firing)} went into ALARM during the deployment.")
-    ep.status = "RollingBack"
-    ep.operation = Operation("rollback", [Step(at, at + STATE.durations.rollback, "RollingBack",
-                                               "Deleting")], at, reason=reason)
+def _start_rollback(ep: Endpoint, at: float, reason: str) -> None:
+    """SageMaker shifts all traffic back to the old fleet and ends InService on the old config
+    (documented: "100% of the traffic shifts back to the blue fleet"). Which status the endpoint
+    shows meanwhile, and whether PendingDeploymentSummary stays, AWS does not document
+    (RollingBack is documented only for UpdateEndpointWeightsAndCapacities): the emulator shows
+    ``STATE.rollback_status`` (settable, so tests run sagectl under each candidate) and no
+    PendingDeploymentSummary. The FailureReason wording is the emulator's own (sagemaker-rules.md
+    rule 26)."""
+    status = STATE.rollback_status
+    ep.status = status
+    ep.operation = Operation("rollback", [Step(at, at + STATE.durations.rollback, status,
+                                               "Deleting", rollback=True)], at, reason=reason)
 
 
 def _finish(hosting: Hosting, ep: Endpoint, op: Operation) -> None:
@@ -273,7 +294,7 @@ def observe(hosting: Hosting, ep: Endpoint) -> None:
     while ep.operation is not None:
         op = ep.operation
         if op.kind == "update" and op.alarms and op.fault is None:
-            until = min(now, op.end)
+            until = min(now, op.end, op.deadline or math.inf)
             t = _first_watched(op, op.checked, until)
             if t is not None:
                 firing = _alarms_firing(hosting, op.alarms)
@@ -282,9 +303,17 @@ def observe(hosting: Hosting, ep: Endpoint) -> None:
                     # the settle around that change already acted on this endpoint.
                     continue
                 if firing:
-                    _start_rollback(ep, t, firing)
+                    _start_rollback(ep, t, "Deployment was rolled back: CloudWatch alarm(s) "
+                                    f"{', '.join(firing)} went into ALARM during the deployment.")
                     continue
             op.checked = max(op.checked, until)
+        if op.kind == "update" and op.fault is None and op.deadline is not None and \
+                op.deadline < op.end and now >= op.deadline:
+            timeout = int(op.deadline - op.start)
+            _start_rollback(ep, op.deadline, "Deployment timed out: it did not complete within "
+                            f"MaximumExecutionTimeoutInSeconds ({timeout} s) and was rolled "
+                            "back.")
+            continue
         if now >= op.end:
             _finish(hosting, ep, op)
             continue

@@ -15,11 +15,14 @@ function of its timeline and the simulated time at which it is read. Before exec
 Also served: the same ClientRequestToken returns the same execution (idempotent start);
 ListPipelineExecutions newest first by default, paginated; ListPipelineParametersForExecution
 returns the parameters the run was started with (as given: the definition's defaults are not
-added); DescribePipelineDefinitionForExecution returns the definition of the version it ran.
+added); DescribePipelineDefinitionForExecution returns the definition of the version it ran;
+ListPipelineExecutionSteps (moto lacks it: HTTP 500) lists steps derived from that definition
+and the run's timeline (``execution_steps``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 import string
@@ -222,3 +225,64 @@ def describe_pipeline_definition_for_execution(ctx: CallContext, params: Params)
         pipeline = pipelines.get(backend, e.pipeline)
         version = state_of(pipeline).version(e.version_id) or state_of(pipeline).latest
     return {"PipelineDefinition": version.definition, "CreationTime": when(e.start)}
+
+
+def execution_steps(e: Execution, definition: str, now: float) -> list[Params]:
+    """The steps of ``e`` at simulated time ``now``, oldest first.
+
+    The emulator runs no step, so this is an honest approximation, not a record: the steps of
+    the definition the run used, in definition order (dependencies and Condition branches are
+    not followed: every step runs), share the run's duration equally. A step is listed once it
+    has started, as SageMaker lists them; it is Succeeded once its share is over, Executing
+    during it. A failed run fails in its last step, at the run's end, with the run's
+    FailureReason; a stopped run stops in the step running when it was stopped. No Metadata
+    (there are no jobs behind the steps)."""
+    try:
+        doc = json.loads(definition)
+    except json.JSONDecodeError:
+        doc = None
+    listed = doc.get("Steps") if isinstance(doc, dict) else None
+    steps = [s for s in listed or [] if isinstance(s, dict) and isinstance(s.get("Name"), str)]
+    status, _ = e.status_at(now)
+    halt = e.stopping_at if e.stopping_at is not None else e.end
+    share = (e.end - e.start) / max(len(steps), 1)
+    out: list[Params] = []
+    for i, step in enumerate(steps):
+        begin = e.start + i * share
+        finish = e.end if i == len(steps) - 1 else begin + share
+        if begin > min(now, halt) or (begin == halt and e.stopping_at is not None):
+            break
+        item: Params = {"StepName": step["Name"], "StartTime": when(begin)}
+        if isinstance(step.get("DisplayName"), str):
+            item["StepDisplayName"] = step["DisplayName"]
+        if isinstance(step.get("Description"), str):
+            item["StepDescription"] = step["Description"]
+        if finish <= min(now, halt) and not (status == "Failed" and i == len(steps) - 1):
+            item.update(StepStatus="Succeeded", EndTime=when(finish))
+        elif status == "Failed":
+            item.update(StepStatus="Failed", EndTime=when(e.end), FailureReason=e.failure)
+        elif status in ("Stopping", "Stopped"):
+            item["StepStatus"] = status
+            if status == "Stopped":
+                item["EndTime"] = when(e.stopped_at or now)
+        else:
+            item["StepStatus"] = "Executing"
+        out.append(item)
+    return out
+
+
+@handler(SM, "ListPipelineExecutionSteps")
+def list_pipeline_execution_steps(ctx: CallContext, params: Params) -> Params:
+    """Newest step first unless SortOrder is Ascending (the default is not documented; the
+    other SageMaker list operations default to Descending)."""
+    pipelines.notify_read(ctx.account, ctx.region)
+    backend = backend_of(ctx)
+    with LOCK:
+        e = find_execution(backend, params.get("PipelineExecutionArn"))
+        pipeline = pipelines.get(backend, e.pipeline)
+        version = state_of(pipeline).version(e.version_id) or state_of(pipeline).latest
+        steps = execution_steps(e, version.definition, STATE.clock.now())
+    if params.get("SortOrder", "Descending") == "Descending":
+        steps.reverse()
+    chosen, token = page(steps, params)
+    return with_token({"PipelineExecutionSteps": chosen}, token)

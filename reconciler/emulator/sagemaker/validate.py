@@ -10,6 +10,7 @@ items 8-13). Messages follow the shape AWS uses ("Could not find model \"arn...\
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -19,9 +20,20 @@ from reconciler.emulator.dispatch import AwsError, validation
 Params = dict[str, Any]
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+(-[a-z0-9]+)?\.[a-z0-9]+$")
 WAIT_MAX = 3600
 TIMEOUT_RANGE = (600, 28800)
+
+
+@functools.cache
+def instance_types() -> tuple[str, ...]:
+    """What SageMaker hosting accepts as a variant's InstanceType: the enum
+    ``ProductionVariantInstanceType`` of botocore's service model (sagemaker-rules.md rule 22).
+    SageMaker checks the enum on the server and answers with its whole value set (seen in
+    aws/sagemaker-python-sdk#1623; AWS lists them unsorted, the emulator in model order)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return tuple(model.shape_for("ProductionVariantInstanceType").enum)
 
 
 def check_name(value: Any, field: str) -> str:
@@ -63,10 +75,10 @@ def check_variant(v: Params, field: str, require_model: Any) -> None:
                              "with InstanceType or InitialInstanceCount.")
         return
     itype = v.get("InstanceType")
-    if not isinstance(itype, str) or not INSTANCE_TYPE.match(itype):
+    if itype not in instance_types():
         raise validation(f"1 validation error detected: Value '{itype}' at "
-                         f"'{field}.instanceType' failed to satisfy constraint: Member must be a "
-                         "valid SageMaker instance type.")
+                         f"'{field}.instanceType' failed to satisfy constraint: Member must "
+                         f"satisfy enum value set: [{', '.join(instance_types())}]")
     count = v.get("InitialInstanceCount")
     if not isinstance(count, int) or count < 1:
         raise validation(f"Variant {v['VariantName']} needs InitialInstanceCount of at least 1.")
@@ -81,6 +93,11 @@ def check_config(request: Params, require_model: Any) -> None:
         raise validation("1 validation error detected: Value at 'productionVariants' failed to "
                          "satisfy constraint: Member must have length between 1 and 10")
     shadows = request.get("ShadowProductionVariants") or []
+    if shadows and (len(variants), len(shadows)) != (1, 1):
+        # CreateEndpointConfig: "If you use this field, you can only specify one variant for
+        # ProductionVariants and one variant for ShadowProductionVariants." (wording: ours)
+        raise validation("With ShadowProductionVariants, specify exactly one variant in "
+                         "ProductionVariants and one in ShadowProductionVariants.")
     names = [v.get("VariantName") for v in variants + shadows]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
