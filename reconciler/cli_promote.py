@@ -47,6 +47,7 @@ def registry_versions(aws: Any, account: str | None, groups: list[str],
             # Explicitly newest first: ListModelPackages' default order is ascending.
             found = sm.list_model_packages(
                 ModelPackageGroupName=group, ModelApprovalStatus="Approved",
+                ModelPackageType="Versioned",  # the documented default is Unversioned (rule 16)
                 SortBy="CreationTime", SortOrder="Descending", MaxResults=1,
             )["ModelPackageSummaryList"]
             if not found:

@@ -1,10 +1,12 @@
 """``sagectl demo``: the whole story on an embedded emulator, narrated, in about a minute.
 
 Every step runs sagectl's real commands (``main([...])``) against one emulator served in this
-process (simulated time runs 1000x faster than the wall clock), and what "AWS" does meanwhile
-(a reviewer approving a model version, a guardrail alarm firing, someone editing an endpoint by
-hand) goes through the emulator's own APIs. Each step checks that sagectl behaved as it should;
-the demo exits 0 only if every one did, so it doubles as a smoke test.
+process (simulated time runs 1000x faster than the wall clock), and what the world does meanwhile
+(a reviewer approving a model version, a bad model's 5xx errors reaching CloudWatch, someone
+editing an endpoint by hand) goes through the emulated AWS APIs, and what only AWS does (the
+autoscaler) through the emulator's controls; the guardrail alarms follow their metric data, as
+CloudWatch's do. Each step checks that sagectl behaved as it should; the demo exits 0 only if
+every one did, so it doubles as a smoke test.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -118,15 +121,44 @@ def _summary(plan: dict[str, Any]) -> str:
     return text + (f" ({s['waiting']} waiting)" if s.get("waiting") else "")
 
 
-def _fire_when_updating(story: Story, stop: threading.Event) -> None:
-    """What a bad model does in production: errors while the canary serves, so the guardrail
-    alarm goes to ALARM during the rollout."""
+LOOKAHEAD = 120.0
+"""How far ahead of the clock the canary's error minutes are reported (CloudWatch accepts
+datapoints up to two hours in the future), so the alarm fires even when the reporting thread runs
+late on a busy machine."""
+
+
+def _canary_errors(story: Story, stop: threading.Event) -> None:
+    """What a bad model does in production: while its canary takes traffic, the endpoint answers
+    25 requests a minute with a 5xx error, and CloudWatch receives them as one Invocation5XXErrors
+    datapoint a minute, from the minute the canary started serving (its StartTime) up to
+    ``LOOKAHEAD`` ahead of the clock. Once SageMaker has taken the traffic back, v8 serves nobody
+    and no more errors are reported."""
+    cw = story.aws.client("cloudwatch")
+    since = None  # when the canary started taking traffic
+    sent = 0
     while not stop.is_set():
-        if story.endpoint()["EndpointStatus"] == "Updating":
-            story.emulator.set_alarm_state(ALARM, "ALARM", "5xx errors on the canary",
-                                           region=REGION, account=ACCOUNT)
+        now = story.emulator.now()
+        live = story.endpoint()
+        variants = (live.get("PendingDeploymentSummary") or {}).get("ProductionVariants", [])
+        steps = [s for v in variants for s in v.get("VariantStatus", [])
+                 if s["Status"] in ("ActivatingTraffic", "Baking")]
+        if live["EndpointStatus"] == "Updating" and steps:
+            since = since or min(s["StartTime"].timestamp() for s in steps)
+            while since + 60 * sent <= now + LOOKAHEAD:
+                cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=[{
+                    "MetricName": "Invocation5XXErrors", "Value": 25.0, "Unit": "Count",
+                    "Timestamp": datetime.fromtimestamp(since + 60 * sent, UTC),
+                    "Dimensions": [{"Name": "EndpointName", "Value": ENDPOINT},
+                                   {"Name": "VariantName", "Value": "primary"}]}])
+                sent += 1
+        elif since is not None:
             return
         stop.wait(0.01)
+
+
+def _alarm_state(story: Story) -> str:
+    found = story.aws.client("cloudwatch").describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
+    return str(found[0]["StateValue"]) if found else "missing"
 
 
 STEPS: list[Callable[[Story], None]] = []
@@ -225,15 +257,19 @@ def weights_only(story: Story) -> None:
 @step
 def canary_rolls_back(story: Story) -> None:
     story.step("Deploy model v8 by canary while its errors fire the guardrail alarm")
-    story.emulator.set_alarm_state(ALARM, "OK", "healthy", region=REGION, account=ACCOUNT)
+    story.expect(_alarm_state(story) == "OK", f"{ALARM} should be OK by itself (no errors, "
+                                              f"treatMissingData notBreaching): "
+                                              f"{_alarm_state(story)}")
     before = story.endpoint()["EndpointConfigName"]
     story.edit("endpoints/fraud-scorer.yaml", "fraud-scorer/v7/model.tar.gz",
                "fraud-scorer/v8/model.tar.gz")
     change = _change(story.plan(), f"Endpoint.{ENDPOINT}")
     for line in change["consequences"]["summary"][:4]:
         story.say(f"   plan: {line[:110]}")
+    story.say("   v8 answers 25 requests a minute with a 5xx error on its canary: CloudWatch gets "
+              "them as Invocation5XXErrors datapoints")
     stop = threading.Event()
-    watcher = threading.Thread(target=_fire_when_updating, args=(story, stop), daemon=True)
+    watcher = threading.Thread(target=_canary_errors, args=(story, stop), daemon=True)
     watcher.start()
     try:
         done = story.apply()
@@ -250,7 +286,10 @@ def canary_rolls_back(story: Story) -> None:
                  f"the endpoint should serve its old config {before}: {live['EndpointStatus']} "
                  f"{live['EndpointConfigName']}")
     story.say(f"   {ENDPOINT} still serves {before}")
-    story.emulator.set_alarm_state(ALARM, "OK", "healthy", region=REGION, account=ACCOUNT)
+    story.emulator.advance(600)  # v8 serves nobody: no more errors
+    story.expect(_alarm_state(story) == "OK", f"{ALARM} should be OK again once the errors "
+                                              f"stopped: {_alarm_state(story)}")
+    story.say(f"   ten minutes later: {ALARM} is OK again by itself")
     story.edit("endpoints/fraud-scorer.yaml", "fraud-scorer/v8/model.tar.gz",
                "fraud-scorer/v7/model.tar.gz")
     story.ok("rolled back automatically (exit 4); the team reverts the spec")

@@ -54,11 +54,6 @@ def register_approved_version(emu: Emulator) -> None:
     emu.advance(60)
 
 
-def alarms_ok(emu: Emulator) -> None:
-    for alarm in aws_for(emu).client("cloudwatch").describe_alarms()["MetricAlarms"]:
-        emu.set_alarm_state(alarm["AlarmName"], "OK", region=REGION, account=ACCOUNT)
-
-
 # -- (a) what sagectl really calls is allowed ---------------------------------------------------
 
 def test_every_operation_of_a_full_lifecycle_is_in_the_policies(emu: Emulator,
@@ -82,7 +77,6 @@ def test_every_operation_of_a_full_lifecycle_is_in_the_policies(emu: Emulator,
         assert set(statuses(apply(emu, specs)).values()) == {"applied"}
         with planning:  # a converged estate: configs, scaling, alarms, schedule read
             assert plan(emu, specs).resource_changes == []
-        alarms_ok(emu)
 
         edit(endpoint_spec, "xgboost-inference:1.7-1", "xgboost-inference:1.7-2")
         emu.fail_next_update("fraud-scorer", "silent_rollback")

@@ -302,3 +302,30 @@ def test_an_adoption_cut_short_is_finished_by_importing_again(cli: Cli, emu: Emu
     assert f"adopted endpoint {ENDPOINT} as Endpoint.{ENDPOINT} (dev)" in output
     assert "adopted model" not in output  # their tags were right: nothing to add
     no_changes(cli, specs)
+
+
+def test_rule_24_autoscaling_alarms_are_not_imported_only_referenced(cli: Cli, emu: Emulator,
+                                                                     specs: Path) -> None:
+    """The target-tracking policy's two alarms (Application Auto Scaling made them) are never
+    written as Alarm specs; another endpoint that rolls back on one references it as external."""
+    aws = aws_for(emu)
+    sm, cw = aws.client("sagemaker"), aws.client("cloudwatch")
+    owned = [a["AlarmName"] for a in cw.describe_alarms(
+        AlarmNamePrefix=f"TargetTracking-{RID}-AlarmHigh-")["MetricAlarms"]]
+    high = next(n for n in owned if not n.endswith("-0c1d"))  # the emulator's, not the fake
+    sm.create_endpoint_config(EndpointConfigName="fraud-shadow-config", ProductionVariants=[
+        {"VariantName": "main", "ModelName": CHALLENGER_MODEL, "InstanceType": "ml.m5.large",
+         "InitialInstanceCount": 1, "InitialVariantWeight": 1.0}])
+    sm.create_endpoint(EndpointName="fraud-shadow", EndpointConfigName="fraud-shadow-config",
+                       DeploymentConfig={"AutoRollbackConfiguration": {
+                           "Alarms": [{"AlarmName": high}]}})
+    emu.advance(100_000)
+    aws.close()
+
+    code, out, err = sagectl(cli, "import", ENDPOINT, "fraud-shadow", str(specs), "--env", "dev")
+    assert code == 0, err
+    assert "belongs to Application Auto Scaling" in out + err
+    text = (specs / "imported" / "fraud-shadow.yaml").read_text() + imported(specs).read_text()
+    assert f"kind: Alarm\nmetadata: {{name: {high}" not in text
+    assert "kind: Alarm\nmetadata: {name: TargetTracking-" not in text
+    assert high in text and "external: true" in text

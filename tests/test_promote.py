@@ -117,17 +117,15 @@ apiVersion: sagectl/v1
 kind: Endpoint
 metadata: {name: fraud}
 spec:
+  # SageMaker takes one production variant beside a shadow variant (docs/sagemaker-rules.md 13)
   productionVariants:
-    - variantName: main
-      modelName: image-model
-      instanceType: ml.m5.large
-      initialInstanceCount: 1
-      initialVariantWeight: 90
     - variantName: challenger
       modelName: challenger
       instanceType: ml.m5.large
       initialInstanceCount: 1
       initialVariantWeight: 10
+      # an image model stays as it is: only registry-backed models are pinned
+      # (the endpoint "plain" below runs image-model)
   shadowProductionVariants:
     - variantName: shadow
       modelName: shadow
@@ -420,11 +418,11 @@ def test_nothing_to_promote_is_a_clear_error(cli: Cli, registry: RemoteEmulator,
 
 def test_invalid_specs_are_refused(cli: Cli, registry: RemoteEmulator, tmp_path: Path) -> None:
     original = tree(tmp_path, {**FILES, "endpoints.yaml": ENDPOINTS.replace(
-        "initialInstanceCount: 1\n      initialVariantWeight: 90", "initialInstanceCount: one\n"
-        "      initialVariantWeight: 90")})
+        "initialInstanceCount: 1\n      initialVariantWeight: 10", "initialInstanceCount: one\n"
+        "      initialVariantWeight: 10")})
     code, out, err = cli("promote", "challenger", "--env", "dev", "--version", "2", cwd=tmp_path)
     assert code == 1 and out == ""
-    assert "specs/endpoints.yaml:9:29: error:" in err
+    assert "specs/endpoints.yaml:10:29: error:" in err
     assert err.endswith("sagectl: the specs are invalid; nothing was promoted\n")
     assert snapshot(tmp_path) == original
 

@@ -92,6 +92,56 @@ CASES: list[tuple[str, list[dict[str, Any]], str | None]] = [
      None),
     ("bad instance type", [model(), endpoint(productionVariants=[variant(instanceType="m5.large")])],
      "expected a value matching"),
+    # instance types: botocore's ProductionVariantInstanceType enum (sagemaker-rules.md)
+    ("instance type typo", [model(), endpoint(productionVariants=[
+        variant(instanceType="ml.g5.xlarg")])],
+     "'ml.g5.xlarg' is not a SageMaker instance type for endpoints; did you mean 'ml.g5.xlarge'?"),
+    ("instance type of another service", [model(), endpoint(productionVariants=[
+        variant(instanceType="ml.t3.nano")])],
+     "'ml.t3.nano' is not a SageMaker instance type for endpoints"),
+    # shadow variants (CreateEndpointConfig) and names ignoring case (rule 13)
+    ("one production and one shadow", [model(), endpoint(
+        shadowProductionVariants=[variant("shadow")])], None),
+    ("two production with a shadow", [model(), endpoint(
+        productionVariants=[variant("a"), variant("b")],
+        shadowProductionVariants=[variant("shadow")])],
+     "with shadow variants, SageMaker takes exactly one production variant and one shadow "
+     "variant (got 2 and 1"),
+    ("endpoint names ignore case", [model(), endpoint(), {**endpoint(), "metadata": {"name": "EP"}}],
+     "duplicate Endpoint 'EP': already defined as 'ep' (AWS ignores the case of Endpoint "
+     "names) at "),
+    ("alarm names keep case", [alarm("errors"), alarm("Errors")], None),
+    # deployment guardrail exclusions (rule 18): never promise a guardrail AWS skips
+    ("canary on Inf1", [model(), endpoint(
+        productionVariants=[variant(instanceType="ml.inf1.xlarge")],
+        deploymentConfig=canary("INSTANCE_COUNT", 1)), alarm()],
+     "CANARY traffic shifting cannot run on this endpoint: variant 'main' runs on ml.inf1.xlarge"),
+    ("linear on an Inf1 shadow variant", [model(), endpoint(
+        shadowProductionVariants=[variant("shadow", instanceType="ml.inf1.2xlarge")],
+        deploymentConfig=linear("CAPACITY_PERCENT", 25)), alarm()],
+     "LINEAR traffic shifting cannot run on this endpoint: variant 'shadow' runs on "
+     "ml.inf1.2xlarge"),
+    ("rolling on Inf1", [model(), endpoint(
+        productionVariants=[variant(instanceType="ml.inf1.xlarge")],
+        deploymentConfig=rolling("CAPACITY_PERCENT", 25)), alarm()],
+     "a rolling deployment cannot run on this endpoint"),
+    ("bake waits on Inf1", [model(), endpoint(
+        productionVariants=[variant(instanceType="ml.inf1.xlarge")],
+        deploymentConfig={"blueGreenUpdatePolicy": {"trafficRoutingConfiguration": {
+            "type": "ALL_AT_ONCE", "waitIntervalInSeconds": 0},
+            "terminationWaitInSeconds": 300}})],
+     "a final baking period of 300 s cannot run on this endpoint"),
+    ("all at once on Inf1", [model(), endpoint(
+        productionVariants=[variant(instanceType="ml.inf1.xlarge")],
+        deploymentConfig={"blueGreenUpdatePolicy": {"trafficRoutingConfiguration": {
+            "type": "ALL_AT_ONCE", "waitIntervalInSeconds": 0}}})], None),
+    ("canary on serverless", [model(), endpoint(
+        productionVariants=[serverless()], deploymentConfig=canary("CAPACITY_PERCENT", 10)),
+        alarm()],
+     "CANARY traffic shifting cannot run on this endpoint: variant 'main' is serverless"),
+    ("canary on Inf2", [model(), endpoint(
+        productionVariants=[variant(instanceType="ml.inf2.xlarge")],
+        deploymentConfig=canary("INSTANCE_COUNT", 1)), alarm()], None),
     # serverless (rule 12)
     ("serverless 6144", [model(), endpoint(productionVariants=[serverless(memorySizeInMB=6144)])],
      None),

@@ -97,7 +97,7 @@ def execute(actx: ApplyContext, plan: Plan) -> ApplyResult:
                 change = running.pop(future)
                 outcome = future.result()
                 outcomes[change.address] = outcome
-                if outcome.status == ROLLED_BACK:
+                if outcome.status == ROLLED_BACK or outcome.details.get("undone"):
                     _undo_dependencies(actx, plan, change, outcomes, undo_logs)
         for change in deletions:
             outcomes[change.address] = run(change)
@@ -120,7 +120,8 @@ def _undo_dependencies(actx: ApplyContext, plan: Plan, failed: ResourceChange,
             users.setdefault(dep, []).append(change.address)
     for dep in reversed(failed.depends_on):
         others = [u for u in users.get(dep, []) if u != failed.address
-                  and outcomes.get(u, Outcome(u, APPLIED)).status != ROLLED_BACK]
+                  and outcomes.get(u, Outcome(u, APPLIED)).status != ROLLED_BACK
+                  and not outcomes.get(u, Outcome(u, APPLIED)).details.get("undone")]
         log = logs.get(dep)
         if others or log is None or not log.records:
             continue

@@ -28,6 +28,7 @@ AAS_READ, AAS_TARGETS, AAS_SLR = "aas-read", "aas-targets", "aas-service-linked-
 ALARMS, TAGGING, STATE_TABLE = "cloudwatch-alarms", "tagging", "state-table"
 SCHEDULES, RULES, S3_DEFINITIONS = "scheduler-schedules", "events-rules", "s3-definitions"
 PASS_SAGEMAKER, PASS_SCHEDULER, PASS_EVENTS = "pass-sagemaker", "pass-scheduler", "pass-events"
+QUOTAS = "service-quotas"
 
 SLR_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
 SLR_ROLE = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
@@ -82,6 +83,9 @@ SCOPES: dict[str, Scope] = {
                           _passed_to("scheduler.amazonaws.com")),
     PASS_EVENTS: Scope("PassRoleToEventBridge", ("arn:{p}:iam::{a}:role/*",),
                        _passed_to("events.amazonaws.com")),
+    # ListServiceQuotas takes no resource; optional: without it the plan only skips its quota
+    # warnings (reconciler/kinds/endpoint/quota.py)
+    QUOTAS: Scope("ServiceQuotasRead", ("*",)),
 }
 
 
@@ -102,7 +106,7 @@ def write(*scopes: str, action: str | None = None) -> Op:
     return Op(scopes, True, action)
 
 
-IAM_PREFIX = {"resourcegroupstaggingapi": "tag"}
+IAM_PREFIX = {"resourcegroupstaggingapi": "tag", "service-quotas": "servicequotas"}
 """botocore service name -> IAM service prefix, where they differ."""
 
 NO_PERMISSION = {("sts", "GetCallerIdentity")}
@@ -190,6 +194,9 @@ OPERATIONS: dict[str, dict[str, Op]] = {
     },
     "s3": {
         "PutObject": write(S3_DEFINITIONS),
+    },
+    "service-quotas": {
+        "ListServiceQuotas": read(QUOTAS),
     },
 }
 

@@ -3,8 +3,8 @@ Scaling of their variants, and the CloudWatch alarms they use.
 
 Alarms an endpoint uses are its rollback alarms (``LastDeploymentConfig.AutoRollbackConfiguration``)
 and alarms whose dimensions name it (``EndpointName``, in the alarm or in a metric-math query),
-except the ones Application Auto Scaling makes for target-tracking policies (``TargetTracking-*``:
-AWS owns them and deletes them with their policy).
+except the ones Application Auto Scaling makes for target-tracking policies
+(``reconciler.kinds.alarm.managed``: AWS owns them and deletes them with their policy).
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws import Aws, batches
 from reconciler.kinds._live import not_found
+from reconciler.kinds.alarm.managed import owned_by_autoscaling
 from reconciler.kinds.endpoint.live import Scaling
 from reconciler.kinds.endpoint.requests import resource_id
 from reconciler.plan.context import ADDRESS_TAG, ENV_TAG, MANAGED_BY
-
-MANAGED_ALARM_PREFIX = "TargetTracking-"
-"""Alarms Application Auto Scaling creates (and deletes) for target-tracking policies."""
 
 
 class ImportRefused(Exception):
@@ -186,7 +184,7 @@ def read(aws: Aws, names: list[str]) -> LiveEstate:
                          AlarmTypes=["MetricAlarm"])
     by_name = {a["AlarmName"]: a for a in every}
     for alarm in every:
-        if alarm["AlarmName"].startswith(MANAGED_ALARM_PREFIX):
+        if owned_by_autoscaling(alarm["AlarmName"]):
             continue
         for endpoint in _dimension_endpoints(alarm) & set(names):
             metric_alarms[endpoint].append(alarm["AlarmName"])

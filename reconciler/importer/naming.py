@@ -10,8 +10,9 @@ import, a hand-written spec), be managed by sagectl already, or be nobody's. The
   was created for) is referenced; an unmanaged model becomes a new Model spec named like the model
   (cut to 54 characters, made unique); one managed by sagectl that no spec names is refused;
 - a rollback alarm: an Alarm spec of that name is referenced; an unmanaged alarm becomes an Alarm
-  spec; a composite alarm, or one another environment manages, is referenced as `external: true`;
-  one that does not exist is left out (SageMaker cannot use it either);
+  spec; a composite alarm, one of Application Auto Scaling's (a target-tracking policy's), or one
+  another environment manages, is referenced as `external: true`; one that does not exist is left
+  out (SageMaker cannot use it either);
 - an alarm whose dimensions name the endpoint: imported when nobody manages it, else left out.
 
 A resource this environment already tagged with the very address an import gives it is a previous
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from reconciler.importer.live import ImportRefused, LiveEstate, Tagged
 from reconciler.kinds._base import CONTENT_SUFFIX_LEN
+from reconciler.kinds.alarm.managed import owned_by_autoscaling
 from reconciler.kinds.model.adopt import annotated_name
 from reconciler.spec.resolve import SpecSet
 
@@ -156,6 +158,11 @@ class Naming:
             choice = None
             self.warnings.append(f"rollback alarm {name} does not exist; it is left out of the "
                                  "deployment config")
+        elif owned_by_autoscaling(name):
+            choice = Choice(name, new=False, external=True)
+            self.notes.append(f"rollback alarm {name} belongs to Application Auto Scaling (a "
+                              "target-tracking policy's): referenced with `external: true`; its "
+                              "name changes whenever the policy is made again")
         elif not live.managed or self._mine(live, f"Alarm.{name}"):
             choice = Choice(name, new=True)
         elif rollback and live.env != self.tree.env:

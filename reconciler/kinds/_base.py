@@ -185,6 +185,8 @@ class Kind:
     name_help: ClassVar[str] = SAGEMAKER_NAME_HELP
     name_length_note: ClassVar[str] = ""
     """Why ``name_max_length`` is what it is, when that is not obvious."""
+    name_case_sensitive: ClassVar[bool] = True
+    """False where AWS treats names that differ only in case as the same name."""
 
     @classmethod
     def check(cls, name: str, spec: SpecModel, ctx: CheckContext) -> Iterator[Issue]:

@@ -43,8 +43,7 @@ class OwnedResource:
 
     @property
     def name(self) -> str:
-        tail = self.arn.split(":", 5)[-1]
-        return tail.split("/", 1)[1] if "/" in tail else tail.split(":", 1)[-1]
+        return _resource_part(self.arn)[1]
 
     @property
     def address(self) -> str | None:
@@ -185,11 +184,17 @@ def _relative(file: str, root: Path) -> str:
         return file
 
 
+def _resource_part(arn: str) -> tuple[str, str]:
+    """(type, name) of an ARN's resource: ``type/name``, ``type:name`` or ``name``. The first
+    separator decides: a CloudWatch alarm (``alarm:<name>``) may have ``/`` in its name, as
+    Application Auto Scaling's ``TargetTracking-endpoint/<e>/variant/<v>-AlarmHigh-...`` do."""
+    tail = arn.split(":", 5)[-1]
+    cut = min((i for i in (tail.find("/"), tail.find(":")) if i >= 0), default=-1)
+    return (tail[:cut], tail[cut + 1:]) if cut >= 0 else (tail, tail)
+
+
 def _resource_type(arn: str) -> str:
-    parts = arn.split(":", 5)
-    service, tail = parts[2], parts[5]
-    kind = tail.split("/", 1)[0] if "/" in tail else tail.split(":", 1)[0]
-    return f"{service}:{kind}"
+    return f"{arn.split(':', 5)[2]}:{_resource_part(arn)[0]}"
 
 
 def target_tags(live: dict[str, str], user: dict[str, str], ownership: dict[str, str],

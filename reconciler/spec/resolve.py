@@ -158,6 +158,19 @@ class _Context:
                                format_path(at))
 
 
+def _same_name(ident: tuple[str, str], docs: dict[tuple[str, str], MapNode]
+               ) -> tuple[str, str] | None:
+    """The document ``ident`` duplicates, if any: the same kind and name, or a name that
+    differs only in case where the kind's names ignore case (e.g. SageMaker endpoints)."""
+    if ident in docs:
+        return ident
+    kind = KINDS.get(ident[0])
+    if kind is None or kind.name_case_sensitive:
+        return None
+    return next((k for k in docs if k[0] == ident[0] and k[1].lower() == ident[1].lower()),
+                None)
+
+
 def _envelope(node: Node, report: Report) -> tuple[str, str] | None:
     """(kind, name) if the document's envelope is usable; reports why not otherwise."""
     if not isinstance(node, MapNode):
@@ -225,10 +238,13 @@ def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None
         if ident is None:
             continue
         assert isinstance(node, MapNode)
-        if ident in docs:
-            first = locate(docs[ident], ("metadata", "name"))
+        same = _same_name(ident, docs)
+        if same is not None:
+            first = locate(docs[same], ("metadata", "name"))
+            alike = "" if same == ident else \
+                f" as {same[1]!r} (AWS ignores the case of {ident[0]} names)"
             report.error(locate(node, ("metadata", "name")),
-                         f"duplicate {ident[0]} {ident[1]!r}: already defined at {first}",
+                         f"duplicate {ident[0]} {ident[1]!r}: already defined{alike} at {first}",
                          "metadata.name")
             continue
         docs[ident] = node

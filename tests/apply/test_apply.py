@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,17 @@ from reconciler.apply.context import APPLIED, DEGRADED, ROLLED_BACK, WAITING
 from reconciler.emulator import Emulator
 from tests.apply.helpers import apply, context, statuses
 from tests.plan.helpers import aws_for, plan, write
-from tests.plan.test_plan_changes import ALARM, ENDPOINT, MODEL
+from tests.plan.test_plan_changes import ALARM as ALARM_WITHOUT_TREATMENT
+from tests.plan.test_plan_changes import ENDPOINT, MODEL
 
 ACCOUNT, REGION = "111111111111", "eu-west-1"
 MUTATING_SERVICES = ("sagemaker", "applicationautoscaling", "cloudwatch")
+# A minute without errors is a good minute: the alarm is OK by itself when there is no traffic,
+# so a bake concludes. The plan tests' alarm treats missing data as missing (the default).
+ALARM = ALARM_WITHOUT_TREATMENT + "  treatMissingData: notBreaching\n"
 BASE = {"model.yaml": MODEL, "alarm.yaml": ALARM, "endpoint.yaml": ENDPOINT}
+ROLLOUT = 300 + 300 + 300 + 120
+"""ENDPOINT's canary update (default durations): new fleet, canary, 100%, termination wait."""
 
 
 def describe(emu: Emulator, name: str = "scorer") -> dict[str, Any]:
@@ -32,8 +39,38 @@ def describe(emu: Emulator, name: str = "scorer") -> dict[str, Any]:
         aws.close()
 
 
-def alarm(emu: Emulator, state: str, name: str = "scorer-errors") -> None:
-    emu.set_alarm_state(name, state, region=REGION, account=ACCOUNT)
+def errors(emu: Emulator, start: float, minutes: int = 60) -> None:
+    """The endpoint answers 5xx errors from ``start`` on: a breaching datapoint every minute,
+    put at once (CloudWatch takes timestamps up to two hours ahead), whatever the machine's
+    speed."""
+    aws = aws_for(emu)
+    try:
+        aws.client("cloudwatch").put_metric_data(Namespace="AWS/SageMaker", MetricData=[
+            {"MetricName": "Invocation5XXErrors", "Value": 25.0,
+             "Dimensions": [{"Name": "EndpointName", "Value": "scorer"}],
+             "Timestamp": datetime.fromtimestamp(start + 60 * i, UTC)} for i in range(minutes)])
+    finally:
+        aws.close()
+
+
+def when_updating(emu: Emulator, then: Callable[[float], None]) -> threading.Thread:
+    """Call ``then(update start)`` once the endpoint is Updating (in a thread)."""
+
+    def watch() -> None:
+        aws = aws_for(emu)
+        try:
+            for _ in range(5000):
+                live = aws.client("sagemaker").describe_endpoint(EndpointName="scorer")
+                if live["EndpointStatus"] == "Updating":
+                    then(live["LastModifiedTime"].timestamp())
+                    return
+                threading.Event().wait(0.002)
+        finally:
+            aws.close()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
 
 
 def aws_mutations(emu: Emulator) -> int:
@@ -63,7 +100,6 @@ def estate(emu: Emulator, tmp_path: Path) -> Callable[..., Any]:
     specs = write(tmp_path, BASE)
     run = apply(emu, specs)
     assert set(statuses(run).values()) == {APPLIED}, run.result
-    alarm(emu, "OK")
 
     def edit(changes: dict[str, str] | None = None) -> Path:
         return write(tmp_path, {**BASE, **(changes or {})})
@@ -174,43 +210,30 @@ def test_update_rollback_failed_is_degraded_and_never_retried(emu: Emulator,
 def test_alarm_firing_during_our_bake_rolls_back(emu: Emulator, estate: Any) -> None:
     old = serving(emu)["EndpointConfigName"]
     specs = estate(new_model())
-    new_config: list[str] = []
-
-    def fire_when_deployed() -> None:
-        aws = aws_for(emu)
-        for _ in range(5000):
-            live = aws.client("sagemaker").describe_endpoint(EndpointName="scorer")
-            if live["EndpointStatus"] == "InService" and live["EndpointConfigName"] != old:
-                new_config.append(live["EndpointConfigName"])
-                alarm(emu, "ALARM")
-                return
-            threading.Event().wait(0.002)
-
-    watcher = threading.Thread(target=fire_when_deployed, daemon=True)
-    watcher.start()
+    # the new model errors from the moment SageMaker's rollout ends: too late for SageMaker's
+    # guardrail, the alarm goes to ALARM within a minute, during sagectl's bake
+    watcher = when_updating(emu, lambda start: errors(emu, start + ROLLOUT))
     run = apply(emu, specs)
     watcher.join(10)
     outcome = {o.address: o for o in run.result.outcomes}["Endpoint.scorer"]  # type: ignore[union-attr]
-    assert new_config, "the deploy never reached the new config"
-    assert outcome.status == ROLLED_BACK and "ALARM during the bake" in outcome.reason
+    assert outcome.status == ROLLED_BACK and "ALARM during the bake" in outcome.reason, outcome
     serving(emu, old)
     assert targets(emu) == {"endpoint/scorer/variant/primary": (2, 6)}
 
 
 def test_no_alarm_data_for_the_whole_bake_is_inconclusive(emu: Emulator, estate: Any) -> None:
     old = serving(emu)["EndpointConfigName"]
-    alarm(emu, "INSUFFICIENT_DATA")
-    run = apply(emu, estate(new_model()))
+    run = apply(emu, estate({**new_model(), "alarm.yaml": ALARM_WITHOUT_TREATMENT}))
     outcome = {o.address: o for o in run.result.outcomes}["Endpoint.scorer"]  # type: ignore[union-attr]
     assert outcome.status == ROLLED_BACK and "inconclusive" in outcome.reason
     serving(emu, old)
 
 
 def test_no_alarm_data_allowed_by_the_spec(emu: Emulator, estate: Any) -> None:
-    alarm(emu, "INSUFFICIENT_DATA")
     endpoint = ENDPOINT.replace("bake: {durationInSeconds: 60}",
                                 "bake: {durationInSeconds: 60, allowInsufficientData: true}")
-    run = apply(emu, estate({**new_model(), "endpoint.yaml": endpoint}))
+    run = apply(emu, estate({**new_model(), "endpoint.yaml": endpoint,
+                             "alarm.yaml": ALARM_WITHOUT_TREATMENT}))
     assert statuses(run)["Endpoint.scorer"] == APPLIED
 
 
@@ -228,18 +251,7 @@ def test_concurrent_apply_on_the_same_endpoint_waits(emu: Emulator, estate: Any)
 def test_alarm_firing_during_the_canary_sagemaker_rolls_back(emu: Emulator,
                                                              estate: Any) -> None:
     old = serving(emu)["EndpointConfigName"]
-
-    def fire_while_updating() -> None:
-        aws = aws_for(emu)
-        for _ in range(5000):
-            if aws.client("sagemaker").describe_endpoint(
-                    EndpointName="scorer")["EndpointStatus"] == "Updating":
-                alarm(emu, "ALARM")
-                return
-            threading.Event().wait(0.001)
-
-    watcher = threading.Thread(target=fire_while_updating, daemon=True)
-    watcher.start()
+    watcher = when_updating(emu, lambda start: errors(emu, emu.now()))  # the new model errors
     run = apply(emu, estate(new_model()))
     watcher.join(10)
     outcome = {o.address: o for o in run.result.outcomes}["Endpoint.scorer"]  # type: ignore[union-attr]

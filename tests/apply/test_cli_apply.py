@@ -58,7 +58,6 @@ def test_apply_json_events_history_and_exit_codes(cli: Cli, remote: RemoteEmulat
     assert code == 0 and "No changes." in out, (out, err)
 
     # a rolled-back deploy exits 4 and shows in the history
-    remote.set_alarm_state("scorer-errors", "OK", region=REGION, account=ACCOUNT)
     write(tmp_path, {**BASE, "model.yaml": MODEL.replace(":1\n", ":2\n")})
     remote.fail_next_update("scorer", "silent_rollback")
     code, evs, err = apply_json(cli, specs)

@@ -82,7 +82,6 @@ def seed(remote: RemoteEmulator, tmp_path: Path) -> Path:
     remote.unfreeze()
     specs = write(tmp_path, BASE)
     assert apply_here(remote.endpoint_url or "", specs) == {"applied"}
-    remote.set_alarm_state("scorer-errors", "OK", region=REGION, account=ACCOUNT)
     return write(tmp_path, {**BASE, **CHANGED})
 
 

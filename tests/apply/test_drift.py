@@ -17,7 +17,7 @@ from reconciler.drift.run import drift, drift_and_heal
 from reconciler.emulator import Emulator
 from reconciler.spec.load import load_specs
 from tests.apply.helpers import apply, context
-from tests.apply.test_apply import ACCOUNT, REGION, alarm, describe, estate, new_model
+from tests.apply.test_apply import ACCOUNT, REGION, describe, estate, new_model
 from tests.plan.helpers import aws_for
 
 __all__ = ["estate"]  # the fixture, used by name
@@ -139,7 +139,6 @@ def test_a_rolled_back_deploy_is_a_failed_deployment_and_heal_never_retries_it(
     emu.fail_next_update("scorer", "silent_rollback")
     run = apply(emu, specs)
     assert run.result is not None and run.result.worst == "rolled_back"
-    alarm(emu, "OK")
     report = run_drift(emu, specs)
     assert classes(report)["Endpoint.scorer"] == "failed_deployment"
     assert "quarantined after a rollback" in next(

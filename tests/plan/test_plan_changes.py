@@ -184,7 +184,7 @@ def test_new_model_deploys_a_new_config_by_canary(estate: Any) -> None:
     # the autoscaler owns primary's count: retained; weights and data capture the spec owns
     assert update["RetainAllVariantProperties"] is True
     assert update["ExcludeRetainedVariantProperties"] == [
-        {"VariantPropertyType": "DesiredWeight"}, {"VariantPropertyType": "DataCaptureConfig"}]
+        {"VariantPropertyType": "DesiredWeight"}]  # DataCaptureConfig: not supported (rule 4)
     c = endpoint.consequences
     assert c["fleet_replacement"] is True and c["strategy"] == "blue/green canary"
     assert c["strategy_steps"][1] == ("canary of 1 instance(s) per variant (50% of 2) takes "

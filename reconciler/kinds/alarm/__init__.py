@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from reconciler.kinds._base import ALARM_NAME_PATTERN, Kind
+from reconciler.kinds._base import ALARM_NAME_PATTERN, CheckContext, Issue, Kind, SpecModel
+from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
 from reconciler.kinds.alarm.spec import AlarmSpec
 
 if TYPE_CHECKING:
@@ -24,6 +26,13 @@ class AlarmKind(Kind):
     name_help = "any printable characters, not only spaces"
     resource_types = ("cloudwatch:alarm",)
     plan_order = 30
+
+    @classmethod
+    def check(cls, name: str, spec: SpecModel, ctx: CheckContext) -> Iterator[Issue]:
+        """The spec's own checks, and its name outside Application Auto Scaling's."""
+        if owned_by_autoscaling(name):
+            yield Issue(("metadata", "name"), RESERVED_MESSAGE)
+        yield from super().check(name, spec, ctx)
 
     @classmethod
     def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:
@@ -61,4 +70,4 @@ class AlarmKind(Kind):
                     "alarm as it was before this run")
 
 
-__all__ = ["AlarmKind", "AlarmSpec"]
+__all__ = ["AlarmKind", "AlarmSpec", "owned_by_autoscaling"]

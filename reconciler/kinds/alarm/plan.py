@@ -3,6 +3,10 @@
 PutMetricAlarm replaces an alarm's whole configuration (its state is kept), so any difference is
 one call. Tags given to PutMetricAlarm only apply when it creates the alarm; later tag changes go
 through TagResource / UntagResource.
+
+Application Auto Scaling's own alarms (``managed.py``) are never read, adopted, changed or deleted
+here: validation keeps specs out of their name space, and an orphan among them (an alarm of
+theirs that carries sagectl's tags) is reported, not deleted.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 
 from reconciler.aws import batches
 from reconciler.kinds._live import canonical, dump, from_boto, tag_list
+from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
 from reconciler.kinds.alarm.spec import AlarmSpec
 from reconciler.plan.context import OwnedResource, PlanContext, user_tags
 from reconciler.plan.diff import diff
@@ -85,8 +90,8 @@ def prefetch(ctx: PlanContext, desired: list[Resource]) -> None:
     def read(batch: list[str]) -> list[dict[str, Any]]:
         return cw.describe_alarms(AlarmNames=batch)["MetricAlarms"]  # type: ignore[no-any-return]
 
-    ctx.prefetched["alarm"] = [ctx.aws.submit(read, batch)
-                               for batch in batches([r.name for r in desired], 100)]
+    names = [r.name for r in desired if not owned_by_autoscaling(r.name)]
+    ctx.prefetched["alarm"] = [ctx.aws.submit(read, batch) for batch in batches(names, 100)]
 
 
 def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
@@ -98,6 +103,9 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
         described.update({a["AlarmName"]: a for a in page.result()})
     guardrails = _guardrails(ctx)
     for resource in desired:
+        if owned_by_autoscaling(resource.name):  # refused by validation already
+            result.problems.append(Problem(resource.address, RESERVED_MESSAGE))
+            continue
         spec: AlarmSpec = resource.spec  # type: ignore[assignment]
         arn = alarm_arn(ctx, resource.name)
         live = described.get(resource.name)
@@ -159,6 +167,12 @@ def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
     result = KindPlan()
     for alarm in sorted(orphans, key=lambda r: r.name):
         address = alarm.address or f"Alarm.{alarm.name}"
+        if owned_by_autoscaling(alarm.name):
+            result.problems.append(Problem(
+                address, f"alarm {alarm.name} carries sagectl's tags but belongs to Application "
+                         "Auto Scaling (a target-tracking policy's); it is left alone",
+                "remove its sagectl:* tags", severity="warning"))
+            continue
         if not ctx.prune:
             result.problems.append(Problem(address, f"alarm {alarm.name} is no longer in the "
                                                     "specs; pruning is off, so it is left alone",

@@ -23,6 +23,8 @@ class EndpointKind(Kind):
     name_max_length = 63 - CONTENT_SUFFIX_LEN
     name_length_note = ("leaving room for the content suffix of its endpoint configs "
                         "(-xxxxxxxx)")
+    name_case_sensitive = False
+    """"The name is case-insensitive in CreateEndpoint" (API reference, EndpointName)."""
     resource_types = ("sagemaker:endpoint", "sagemaker:endpoint-config")
     plan_order = 40
 

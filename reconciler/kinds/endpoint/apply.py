@@ -26,12 +26,15 @@ from reconciler.apply.state import LEASE_SECONDS, LeaseHeld
 from reconciler.apply.steps import Undo, UndoLog, already_exists, call
 from reconciler.kinds._live import not_found
 from reconciler.kinds.endpoint import guardrails
-from reconciler.kinds.endpoint.guardrails import Degraded, StillBusy
-from reconciler.kinds.endpoint.rollback import rollback, snapshot
+from reconciler.kinds.endpoint.guardrails import Degraded, QuotaExceeded, StillBusy
+from reconciler.kinds.endpoint.rollback import restore_autoscaling, rollback, snapshot
 from reconciler.plan.model import ResourceChange, Step
 
 UPDATES = ("sagemaker:UpdateEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities",
            "sagemaker:CreateEndpoint")
+BUSY_REFUSED = ("sagemaker:UpdateEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities",
+                "sagemaker:DeleteEndpoint")
+"""What SageMaker refuses while the endpoint is in progress (rule 19): waited out, not failed."""
 DEFAULT_DEADLINE = 3600.0
 
 
@@ -67,9 +70,9 @@ class _Run:
             "address": self.address, "spec_digest": self.digest, "snapshot": self.saved,
             "new_config": self.new_config, "bake": _bake_of(self.change),
             "started": self.actx.clock.now(), "action_reason": self.change.action_reason,
-            "variants": next((s.params.get("DesiredWeightsAndCapacities") for s in
-                              self.change.steps if s.op.endswith("WeightsAndCapacities")),
-                             None), **extra})
+            "variants": [w for s in self.change.steps if s.op.endswith("WeightsAndCapacities")
+                         for w in s.params.get("DesiredWeightsAndCapacities") or []] or None,
+            **extra})
 
     def history(self, outcome: str, reason: str = "") -> None:
         self.actx.state.add_history(self.name, self.actx.run_id, {
@@ -122,10 +125,16 @@ class _Run:
             undo = Undo(Step("sagemaker:DeleteEndpointConfig", step.target,
                              {"EndpointConfigName": step.target}), "config created by this run")
         try:
-            call(actx, step)
+            if step.op in BUSY_REFUSED:
+                guardrails.when_settled(actx, self.name, lambda: call(actx, step),
+                                        _deadline(self.change), self.heartbeat)
+            else:
+                call(actx, step)
         except ClientError as err:
             if step.op.split(":", 1)[1].startswith("Create") and already_exists(err):
                 return
+            if err.response.get("Error", {}).get("Code") == "ResourceLimitExceeded":
+                raise QuotaExceeded(_quota_reason(err, self.change)) from err
             raise
         self.log.push(undo)
         actx.events.emit("step", self.address, op=step.op, target=step.target,
@@ -158,6 +167,8 @@ class _Run:
         actx.events.emit("failed", self.address, message=f"failed: {reason}")
         if isinstance(err, Degraded):
             return self.degraded(reason)
+        if isinstance(err, QuotaExceeded):
+            return self.refused(reason)
         if isinstance(err, StillBusy):
             self.history(FAILED, reason)
             return Outcome(self.address, FAILED, reason + "; SageMaker cannot be interrupted, "
@@ -183,6 +194,22 @@ class _Run:
         actx.events.emit("rolled_back", self.address, message=f"rolled back: {done}")
         return Outcome(self.address, ROLLED_BACK, reason, {"rollback": done})
 
+    def refused(self, reason: str) -> Outcome:
+        """AWS refused the change for a quota before it started: undo what this change did
+        (its new config, autoscaling it deregistered), clear the journal, no quarantine (the
+        spec is not at fault), and fail with what to do."""
+        actx = self.actx
+        failures = self.log.run(actx, self.address)
+        if self.saved is not None:
+            variants = sorted({v["VariantName"] for v in self.saved["variants"]})
+            restore_autoscaling(actx, self.name, self.saved["autoscaling"], variants)
+        actx.state.clear(self.name)
+        self.history(FAILED, reason)
+        undone = ("nothing was changed" if not failures else
+                  f"could not undo everything: {'; '.join(failures)}")
+        return Outcome(self.address, FAILED, f"{reason}; {undone}",
+                       {"undone": not failures, "undo_failures": failures})
+
     def degraded(self, reason: str) -> Outcome:
         self.actx.state.clear(self.name)
         self.actx.state.quarantine(self.name, self.digest, reason)
@@ -200,6 +227,21 @@ def _beat(run: Any) -> None:
     elif now - last >= LEASE_SECONDS / 3:
         run.actx.state.heartbeat(run.name, run.actx.run_id)
         run._last_beat = now
+
+
+def _quota_reason(err: ClientError, change: ResourceChange) -> str:
+    """ResourceLimitExceeded with what the change needs at its peak (from the plan) and what
+    to do about it."""
+    message = err.response.get("Error", {}).get("Message", "")
+    needs = change.consequences.get("instances_by_type") or {}
+    wanted = ", ".join(f"{n['peak']} x {t} ({n['running']} running + {n['new']} new)"
+                       for t, n in needs.items())
+    names = ", ".join(f"'{t} for endpoint usage'" for t in needs) or "the instance quota"
+    return (f"AWS refused {err.operation_name} for an instance quota (ResourceLimitExceeded: "
+            f"{message})" + (f"; at its peak this change needs {wanted}" if wanted else "")
+            + f". Request an increase of {names} in Service Quotas (service sagemaker), or "
+            "deploy with a rollingUpdatePolicy, which needs one batch more instead of a second "
+            "fleet")
 
 
 def _reason(err: Exception) -> str:

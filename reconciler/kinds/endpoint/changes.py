@@ -13,19 +13,22 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from reconciler.kinds._base import boto_request
 from reconciler.kinds._live import sagemaker_tag_steps, tag_list
-from reconciler.kinds.endpoint import redeploy
+from reconciler.kinds.endpoint import quota, redeploy
 from reconciler.kinds.endpoint.autoscaling_steps import deregister_step, register_steps
 from reconciler.kinds.endpoint.estimate import WEIGHTS_SECONDS
+from reconciler.kinds.endpoint.exclusions import Exclusion, exclusion
 from reconciler.kinds.endpoint.live import LiveEndpoint, Scaling, config_arn, live_autoscaling
 from reconciler.kinds.endpoint.requests import (
     DesiredEndpoint,
     all_variants,
     desired_autoscaling,
     resource_id,
+    weights_steps,
 )
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.kinds.endpoint.variants import ProductionVariant
@@ -92,6 +95,16 @@ class EndpointPlanner:
             entries += diff(None, desired_autoscaling(v), f"autoscaling[{v.variant_name}]")
         return entries + diff(None, dict(self.spec.tags), "tags")
 
+    def exclusion(self) -> Exclusion | None:
+        """Why AWS runs no deployment guardrails on this endpoint (None: it does)."""
+        marketplace = {}
+        for v in all_variants(self.spec):
+            resolved = self.ctx.shared.get(f"model:{v.model_name}")
+            product = getattr(resolved, "marketplace", None)
+            if product:
+                marketplace[v.model_name] = product
+        return exclusion(all_variants(self.spec), marketplace)
+
     def counts_after(self) -> dict[str, int]:
         """Instance counts of production variants once deployed."""
         counts = {}
@@ -126,9 +139,13 @@ class EndpointPlanner:
         autoscaled = [v.variant_name for v in all_variants(self.spec) if v.autoscaling]
         if autoscaled:
             summary.append(f"then registers autoscaling for {', '.join(autoscaled)}")
+        counts = {v.variant_name: int(v.initial_instance_count or 0)
+                  for v in self.spec.production_variants}
         return self._change(["create"], "new", self.created_diff(), steps,
                             {"summary": summary, "fleet_replacement": False,
-                             "new_config": self.want.config_name})
+                             "new_config": self.want.config_name,
+                             **quota.consequence(quota.needs(
+                                 Counter(), quota.new_fleet(self.spec, counts)))})
 
     # update --------------------------------------------------------------------------------
     def capacity_diffs(self) -> tuple[list[DiffEntry], list[dict[str, Any]], list[str]]:
@@ -184,6 +201,20 @@ class EndpointPlanner:
                 desired.append(want)
         return entries, desired, notes
 
+    def capacity_increase(self, desired: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+        """Instances per type a capacity change adds (rule 20: quotas count them)."""
+        running: Counter[str] = Counter()
+        added: Counter[str] = Counter()
+        types = {v.variant_name: v.instance_type for v in all_variants(self.spec)}
+        for want in desired:
+            itype = types.get(want["VariantName"])
+            live = self.live.variant(want["VariantName"]) or {}
+            have = int(live.get("CurrentInstanceCount") or 0)
+            if itype and int(want.get("DesiredInstanceCount") or 0) > have:
+                running[itype] += have
+                added[itype] += int(want["DesiredInstanceCount"]) - have
+        return quota.needs(running, added)
+
     def autoscaling_changes(self, deregistered: set[str]) -> tuple[list[DiffEntry], list[Step],
                                                                    list[str]]:
         entries: list[DiffEntry] = []
@@ -238,10 +269,8 @@ class EndpointPlanner:
         summary: list[str] = []
         reason = "settings_only"
         if cap_desired:
-            steps += [Step("sagemaker:UpdateEndpointWeightsAndCapacities", self.name,
-                           {"EndpointName": self.name, "DesiredWeightsAndCapacities": cap_desired}),
-                      Step("sagectl:wait", self.name, {"until": "InService"}),
-                      Step("sagectl:verify", self.name, {"variants": cap_desired})]
+            steps += weights_steps(self.name, cap_desired)
+            steps.append(Step("sagectl:verify", self.name, {"variants": cap_desired}))
             kinds = {k for w in cap_desired for k in w if k != "VariantName"}
             reason = ("serverless_concurrency" if kinds == {"ServerlessUpdateConfig"} else
                       "weights_only" if kinds == {"DesiredWeight"} else
@@ -266,7 +295,8 @@ class EndpointPlanner:
         summary += notes
         entries = cap_entries + scale_entries + tag_entries + self.settings_diff()
         return self._change(["update"], reason, entries, steps,
-                            {"summary": summary, "fleet_replacement": False})
+                            {"summary": summary, "fleet_replacement": False,
+                             **quota.consequence(self.capacity_increase(cap_desired))})
 
     def settings_diff(self) -> list[DiffEntry]:
         """The deployment policy against the one SageMaker used last (informational)."""

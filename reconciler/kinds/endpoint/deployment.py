@@ -139,7 +139,10 @@ def shift_steps(routing: TrafficRoutingConfiguration, variants: list[ProductionV
 
 
 def check_deployment(cfg: DeploymentConfig, bake: Bake, at: Path, bake_at: Path,
-                     variants: list[ProductionVariant], ctx: CheckContext) -> Iterator[Issue]:
+                     variants: list[ProductionVariant], ctx: CheckContext,
+                     excluded: bool = False) -> Iterator[Issue]:
+    """The policy's own limits. ``excluded``: AWS runs no guardrails on this endpoint (the
+    errors for that come from ``exclusions.check``)."""
     bg, rolling = cfg.blue_green_update_policy, cfg.rolling_update_policy
     if bg is not None and rolling is not None:
         yield Issue((*at, "rollingUpdatePolicy"), "set either blueGreenUpdatePolicy or "
@@ -163,13 +166,10 @@ def check_deployment(cfg: DeploymentConfig, bake: Bake, at: Path, bake_at: Path,
                             f"alarm {name!r} is listed twice")
     guarded = rolling is not None or (
         bg is not None and bg.traffic_routing_configuration.type != "ALL_AT_ONCE")
-    if guarded and alarms is None:
+    if guarded and alarms is None and not excluded:
         yield Issue(at, "a canary, linear or rolling deployment without "
                         "autoRollbackConfiguration alarms cannot roll back automatically: "
                         "SageMaker only rolls back when an alarm fires", "warning")
-    if guarded and any((v.instance_type or "").startswith("ml.inf1.") for v in variants):
-        yield Issue(at, "Inf1 instances do not support traffic shifting; SageMaker deploys them "
-                        "all at once", "warning")
     if bake.duration_in_seconds > 0 and alarms is None:
         yield Issue((*bake_at, "durationInSeconds"),
                     "a bake watches the rollback alarms: add "

@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from reconciler.kinds.endpoint import exclusions
 from reconciler.kinds.endpoint.deployment import CapacitySize, DeploymentConfig
+from reconciler.kinds.endpoint.exclusions import Exclusion
 from reconciler.kinds.endpoint.spec import EndpointSpec
 
 PROVISION_SECONDS = 600
@@ -49,11 +51,19 @@ class Rollout:
     provisions: int = 1
 
 
-def rollout(spec: EndpointSpec, counts: dict[str, int]) -> Rollout:
-    """``counts``: the instance count each instance-based production variant will have."""
+def rollout(spec: EndpointSpec, counts: dict[str, int],
+            excluded: Exclusion | None = None) -> Rollout:
+    """``counts``: the instance count each instance-based production variant will have;
+    ``excluded``: AWS runs no guardrails on this endpoint, whatever the policy says."""
     cfg = spec.deployment_config or DeploymentConfig()
     total = sum(counts.values())
     smallest = min(counts.values()) if counts else 0
+    if excluded is not None and spec.deployment_config is not None:
+        fleet = (f"provision a new fleet of {total} instance(s) next to the current one" if total
+                 else "provision the new serverless variant next to the current one")
+        return Rollout(exclusions.strategy(excluded), [fleet, "all traffic on the new fleet",
+                                            "terminate the old fleet (no baking period)"],
+                       0, None, total)
     rolling = cfg.rolling_update_policy
     if rolling is not None:
         batch = _instances(rolling.maximum_batch_size, smallest or 1)
@@ -107,9 +117,9 @@ class Estimate:
     lines: list[str]
 
 
-def update_estimate(spec: EndpointSpec, live_total: int, counts: dict[str, int]) -> tuple[
-        Rollout, Estimate]:
-    plan = rollout(spec, counts)
+def update_estimate(spec: EndpointSpec, live_total: int, counts: dict[str, int],
+                    excluded: Exclusion | None = None) -> tuple[Rollout, Estimate]:
+    plan = rollout(spec, counts, excluded)
     bake = spec.bake.duration_in_seconds
     rollout_seconds = plan.provisions * PROVISION_SECONDS + plan.shift_seconds
     expected = rollout_seconds + bake

@@ -11,19 +11,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from reconciler.apply.context import ApplyContext, StepFailed
 from reconciler.kinds._live import not_found
 
+T = TypeVar("T")
 SETTLED = {"InService", "Failed", "UpdateRollbackFailed", "OutOfService"}
 BROKEN = {"Failed", "UpdateRollbackFailed"}
 
 
 class Degraded(StepFailed):
     """AWS left the endpoint Failed or UpdateRollbackFailed: never retried, a human must act."""
+
+
+class QuotaExceeded(StepFailed):
+    """AWS refused the call for an instance quota (ResourceLimitExceeded, rule 20): nothing
+    started; retrying cannot help until the quota is raised."""
 
 
 class StillBusy(StepFailed):
@@ -72,6 +79,49 @@ def wait(actx: ApplyContext, name: str, deadline_seconds: float, until: str = "I
             heartbeat()
         interval = max(actx.options.poll_seconds, (expected - elapsed) / 3)
         actx.clock.sleep(min(interval, max(1.0, deadline_seconds - elapsed)))
+
+
+def refused_busy(err: ClientError) -> bool:
+    """SageMaker refused to change the endpoint because it is not settled (rule 19): AWS
+    answers ``ValidationException`` ``Cannot update in-progress endpoint "<arn>".`` for
+    UpdateEndpoint, UpdateEndpointWeightsAndCapacities and DeleteEndpoint alike."""
+    info = err.response.get("Error", {})
+    return info.get("Code") == "ValidationException" and \
+        "in-progress endpoint" in str(info.get("Message", ""))
+
+
+def when_settled(actx: ApplyContext, name: str, call: Callable[[], T],
+                 deadline_seconds: float, heartbeat: Any = None) -> T | None:
+    """``call()``, and while SageMaker refuses it because the endpoint is busy (an update
+    someone else started, SageMaker's own maintenance), wait for a settled status and call
+    again, until ``deadline_seconds``. A busy endpoint never fails a change half-way; one that
+    is still busy at the deadline raises ``StillBusy``. None: the endpoint went away meanwhile
+    (a delete someone else finished)."""
+    start = actx.clock.now()
+    while True:
+        try:
+            return call()
+        except ClientError as err:
+            if not refused_busy(err):
+                raise
+        left = deadline_seconds - (actx.clock.now() - start)
+        described = describe(actx, name)
+        if described is None:
+            return None
+        status = described["EndpointStatus"]
+        if left <= 0:
+            raise StillBusy(f"endpoint {name} is still {status} after "
+                            f"{int(deadline_seconds)} s: SageMaker refuses to change it until "
+                            "it settles")
+        actx.events.emit("status", f"Endpoint.{name}", status=status,
+                         message=f"SageMaker refuses changes while the endpoint is {status}: "
+                                 "waiting for it to settle")
+        try:
+            wait(actx, name, left, heartbeat=heartbeat)
+        except StepFailed:
+            if describe(actx, name) is None:
+                return None
+            raise
 
 
 def verify(described: dict[str, Any], config: str | None = None,

@@ -74,7 +74,8 @@ def finish_scaling_read(futures: Any) -> Scaling:
 
 
 def live_autoscaling(scaling: Scaling, rid: str) -> dict[str, Any] | None:
-    """Spec-shaped autoscaling of one variant, as AWS has it."""
+    """Spec-shaped autoscaling of one variant, as AWS has it (what the spec does not own, such
+    as a policy's ``Alarms``, Application Auto Scaling's, is dropped by ``from_boto``)."""
     target = scaling.targets.get(rid)
     if target is None:
         return None

@@ -16,7 +16,9 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws import batches
 from reconciler.kinds._live import not_found
+from reconciler.kinds.endpoint import quota
 from reconciler.kinds.endpoint.changes import EndpointPlanner, endpoint_arn
+from reconciler.kinds.endpoint.exclusions import guarded_fields
 from reconciler.kinds.endpoint.live import (
     LiveEndpoint,
     Scaling,
@@ -101,6 +103,8 @@ class Reads:
     scaling: Scaling
     missing_alarms: dict[str, set[str]]
     gc: dict[str, list[str]] = field(default_factory=dict)
+    quotas: dict[str, float] = field(default_factory=dict)
+    """The account's SageMaker quotas by name, read when a change may add instances."""
 
 
 def start_chains(ctx: PlanContext) -> None:
@@ -136,7 +140,20 @@ def read(ctx: PlanContext, desired: list[Resource]) -> Reads:
         ctx, pair[0], {wants[pair[0].name].config_name, pair[1].config_name or ""}), redeploy)
     for (resource, _), gc in zip(redeploy, found, strict=True):
         reads.gc[resource.name] = gc
+    if redeploy or any(live.described is None or _adds_capacity(r.spec, live)  # type: ignore[arg-type]
+                       for r, live in zip(desired, lives, strict=True)):
+        reads.quotas = quota.read_quotas(ctx)
     return reads
+
+
+def _adds_capacity(spec: EndpointSpec, live: LiveEndpoint) -> bool:
+    """A spec-owned instance count above the live one (quotas may refuse it)."""
+    for v in spec.production_variants:
+        have = live.variant(v.variant_name)
+        if have and v.effective_capacity_owner == "spec" and v.initial_instance_count and \
+                v.initial_instance_count > int(have.get("DesiredInstanceCount") or 0):
+            return True
+    return False
 
 
 def decide(ctx: PlanContext, desired: list[Resource], reads: Reads) -> KindPlan:
@@ -153,6 +170,7 @@ def decide(ctx: PlanContext, desired: list[Resource], reads: Reads) -> KindPlan:
                                   reads.gc.get(resource.name, []))
         if live.described is None:
             result.changes.append(planner.create())
+            result.problems += quota.warnings(result.changes[-1], reads.quotas, ctx.aws.region)
             continue
         owner = ctx.ownership.owner_env(endpoint_arn(ctx, resource.name))
         if owner is None:
@@ -173,6 +191,7 @@ def decide(ctx: PlanContext, desired: list[Resource], reads: Reads) -> KindPlan:
         else:
             result.changes.append(outcome)
             result.problems += _live_checks(planner)
+            result.problems += quota.warnings(outcome, reads.quotas, ctx.aws.region)
     return result
 
 
@@ -181,13 +200,24 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
 
 
 def _live_checks(planner: EndpointPlanner) -> list[Problem]:
-    """Deployment sizes against the live instance counts (rule 9), for new-fleet deploys."""
+    """Deployment sizes against the live instance counts (rule 9) and guardrails AWS will not
+    run (rule 18: known only now for Marketplace containers), for new-fleet deploys."""
     spec: EndpointSpec = planner.spec
     cfg = spec.deployment_config
     if cfg is None or planner.live.structure == planner.want.structure:
         return []
     counts = planner.counts_after()
     problems = []
+    excluded = planner.exclusion()
+    asked = guarded_fields(cfg) if excluded is not None else []
+    if excluded is not None and asked:
+        problems.append(Problem(
+            planner.resource.address,
+            f"deploymentConfig asks for {', '.join(what for _, what in asked)}, but "
+            f"{excluded.why}: AWS runs no deployment guardrails on such an endpoint and would "
+            "deploy all at once with no baking period",
+            f"set deploymentConfig.blueGreenUpdatePolicy to type ALL_AT_ONCE with no waits "
+            f"({excluded.page}); sagectl's bake still watches the alarms after the deploy"))
     bg = cfg.blue_green_update_policy
     routing = bg.traffic_routing_configuration if bg else None
     checks = []

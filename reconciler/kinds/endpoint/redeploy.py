@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds._base import boto_request
+from reconciler.kinds.endpoint import quota
 from reconciler.kinds.endpoint.autoscaling_steps import deregister_step
 from reconciler.kinds.endpoint.estimate import update_estimate
-from reconciler.kinds.endpoint.requests import all_variants, strip_capacity
+from reconciler.kinds.endpoint.requests import all_variants, strip_capacity, weights_steps
 from reconciler.plan.diff import diff
 from reconciler.plan.model import DiffEntry, Problem, ResourceChange, Step, digest
 
@@ -68,9 +69,10 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
                                                   frozenset({"external"}))
     if retain:
         params["RetainAllVariantProperties"] = True
+        # Not DataCaptureConfig: "(Not currently supported.)" (API_VariantProperty); the new
+        # config's data capture applies anyway (sagemaker-rules.md rule 4)
         params["ExcludeRetainedVariantProperties"] = [
-            {"VariantPropertyType": "DesiredWeight"},
-            {"VariantPropertyType": "DataCaptureConfig"}]
+            {"VariantPropertyType": "DesiredWeight"}]
     steps += [Step("sagemaker:UpdateEndpoint", p.name, params, digest(params)),
               Step("sagectl:wait", p.name, {"until": "InService",
                                                "through": ["Updating", "RollingBack",
@@ -86,10 +88,8 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
         fixes = [{k: w[k] for k in w if k in ("VariantName", "DesiredInstanceCount")}
                  for w in cap_desired if "DesiredInstanceCount" in w]
         if fixes:
-            steps += [Step("sagemaker:UpdateEndpointWeightsAndCapacities", p.name,
-                           {"EndpointName": p.name, "DesiredWeightsAndCapacities": fixes},
-                           note="counts the spec owns (retained by the update)"),
-                      Step("sagectl:wait", p.name, {"until": "InService"})]
+            steps += weights_steps(p.name, fixes,
+                                   note="counts the spec owns (retained by the update)")
     _, tag_steps = p.tag_steps(True)
     steps += tag_steps
     if p.spec.bake.duration_in_seconds:
@@ -107,7 +107,7 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
     live_total = sum(int(v.get("CurrentInstanceCount") or 0)
                      for v in (p.live.described or {}).get("ProductionVariants", []))
     counts = p.counts_after()
-    rollout, estimate = update_estimate(p.spec, live_total, counts)
+    rollout, estimate = update_estimate(p.spec, live_total, counts, p.exclusion())
     summary = [f"deploys a new config {p.want.config_name} with UpdateEndpoint "
                f"(replacing {p.live.config_name}): a new fleet", *estimate.lines]
     if p.spec.deployment_config is not None and not same_variants:
@@ -132,7 +132,9 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
         "worst_case_seconds": estimate.worst_case_seconds,
         "peak_instances": estimate.peak_instances, "autoscaling": auto_lines,
         "new_config": p.want.config_name, "old_config": p.live.config_name,
-        "deletes_after": gc, "retain_all_variant_properties": retain})
+        "deletes_after": gc, "retain_all_variant_properties": retain,
+        **quota.consequence(quota.needs(quota.running(p.live),
+                                        quota.new_fleet(p.spec, counts, rollout)))})
 
 def _live_instance_type(p: EndpointPlanner, variant: str) -> str | None:
     if p.live.config is not None:

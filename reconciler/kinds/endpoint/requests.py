@@ -17,7 +17,7 @@ from reconciler.kinds._base import boto_request
 from reconciler.kinds._live import dump
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.kinds.endpoint.variants import ProductionVariant
-from reconciler.plan.model import digest
+from reconciler.plan.model import Step, digest
 
 SAGECTL_FIELDS = frozenset({"capacityOwner", "autoscaling", "deploymentConfig", "bake",
                             "deletionProtection", "allowReplacement", "tags"})
@@ -100,3 +100,38 @@ def desired_autoscaling(variant: ProductionVariant) -> dict[str, Any] | None:
                                    out.get("scalingPolicies", []), strict=True):
         policy["policyType"] = spec_policy.effective_type
     return out
+
+
+def capacity_calls(desired: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """UpdateEndpointWeightsAndCapacities requests for ``desired`` (its DesiredWeightsAndCapacities
+    items). AWS: the operation "Updates variant weight of one or more variants ..., or capacity of
+    one variant" (API reference): every weight and the first count change go in the first call,
+    each further count change in a call of its own (sagemaker-rules.md rule 5)."""
+    calls: list[list[dict[str, Any]]] = [[]]
+    counted = False
+    for want in desired:
+        if "DesiredInstanceCount" not in want:
+            calls[0].append(want)
+            continue
+        if not counted:
+            calls[0].append(want)
+            counted = True
+            continue
+        weight = {k: v for k, v in want.items() if k != "DesiredInstanceCount"}
+        if len(weight) > 1:
+            calls[0].append(weight)
+        calls.append([{"VariantName": want["VariantName"],
+                       "DesiredInstanceCount": want["DesiredInstanceCount"]}])
+    return [c for c in calls if c]
+
+
+def weights_steps(name: str, desired: list[dict[str, Any]], note: str = "") -> list[Step]:
+    """UpdateEndpointWeightsAndCapacities, one count change per call, each waited for (the
+    endpoint is Updating meanwhile, and SageMaker refuses a second call until it settles)."""
+    steps = []
+    for call in capacity_calls(desired):
+        steps += [Step("sagemaker:UpdateEndpointWeightsAndCapacities", name,
+                       {"EndpointName": name, "DesiredWeightsAndCapacities": call}, note=note),
+                  Step("sagectl:wait", name, {"until": "InService"})]
+    return steps
+

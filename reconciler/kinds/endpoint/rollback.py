@@ -15,7 +15,15 @@ from botocore.exceptions import ClientError
 
 from reconciler.apply.context import ApplyContext, StepFailed
 from reconciler.kinds._live import not_found
-from reconciler.kinds.endpoint.guardrails import BROKEN, Degraded, describe, verify, wait
+from reconciler.kinds.endpoint.guardrails import (
+    BROKEN,
+    Degraded,
+    describe,
+    verify,
+    wait,
+    when_settled,
+)
+from reconciler.kinds.endpoint.requests import capacity_calls
 
 AAS = "application-autoscaling"
 ROLLBACK_DEADLINE = 4 * 3600.0
@@ -46,6 +54,8 @@ def autoscaling_snapshot(actx: ApplyContext, name: str, variants: list[str]
         found[rid] = {
             "target": {k: t[k] for k in ("ResourceId", "ScalableDimension", "MinCapacity",
                                          "MaxCapacity")},
+            # what PutScalingPolicy takes back; not ``Alarms``: a target-tracking policy's are
+            # Application Auto Scaling's, made again by the put (kinds/alarm/managed.py)
             "policies": [{k: p[k] for k in p if k in (
                 "PolicyName", "PolicyType", "TargetTrackingScalingPolicyConfiguration",
                 "StepScalingPolicyConfiguration")} for p in policies if p["ResourceId"] == rid],
@@ -115,8 +125,9 @@ def rollback(actx: ApplyContext, name: str, saved: dict[str, Any], new_config: s
             actx.aws.client(AAS).deregister_scalable_target(
                 ServiceNamespace="sagemaker", ResourceId=rid,
                 ScalableDimension=state["target"]["ScalableDimension"])
-        sm.update_endpoint(EndpointName=name, EndpointConfigName=saved["config"],
-                           RetainAllVariantProperties=True)
+        when_settled(actx, name, lambda: sm.update_endpoint(
+            EndpointName=name, EndpointConfigName=saved["config"],
+            RetainAllVariantProperties=True), ROLLBACK_DEADLINE, heartbeat)
         described = wait(actx, name, ROLLBACK_DEADLINE, heartbeat=heartbeat)
         assert described is not None
         verify(described, saved["config"])
@@ -130,9 +141,10 @@ def rollback(actx: ApplyContext, name: str, saved: dict[str, Any], new_config: s
         if have is not None and have != want:
             fixes.append(want)
     if fixes:
-        sm.update_endpoint_weights_and_capacities(EndpointName=name,
-                                                  DesiredWeightsAndCapacities=fixes)
-        described = wait(actx, name, ROLLBACK_DEADLINE, heartbeat=heartbeat)
+        for batch in capacity_calls(fixes):  # one count change per call (rule 5)
+            when_settled(actx, name, lambda b=batch: sm.update_endpoint_weights_and_capacities(
+                EndpointName=name, DesiredWeightsAndCapacities=b), ROLLBACK_DEADLINE, heartbeat)
+            described = wait(actx, name, ROLLBACK_DEADLINE, heartbeat=heartbeat)
         assert described is not None
         verify(described, saved["config"], fixes)
         done.append("weights and counts restored")

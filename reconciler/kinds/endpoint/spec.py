@@ -22,6 +22,7 @@ from reconciler.kinds._base import (
     check_tags,
     duplicates,
 )
+from reconciler.kinds.endpoint import exclusions
 from reconciler.kinds.endpoint.deployment import Bake, DeploymentConfig, check_deployment
 from reconciler.kinds.endpoint.variants import ProductionVariant
 from reconciler.spec.nodes import Path
@@ -116,14 +117,25 @@ class EndpointSpec(SpecModel):
                 yield Issue((*at, field, i, "variantName"), f"duplicate variant name {name!r}")
 
         prod = self.production_variants
+        shadows = self.shadow_production_variants or []
+        if shadows and (len(prod), len(shadows)) != (1, 1):
+            yield Issue((*at, "shadowProductionVariants"),
+                        "with shadow variants, SageMaker takes exactly one production variant "
+                        f"and one shadow variant (got {len(prod)} and {len(shadows)}; "
+                        "CreateEndpointConfig, ShadowProductionVariants)")
         if all(v.initial_variant_weight == 0 for v in prod):
             yield Issue((*at, "productionVariants"), "all production variant weights are 0: "
                                                      "the endpoint would receive no traffic")
         yield from self._check_serverless(at)
         yield from self._check_async(at)
         deployment = self.deployment_config or DeploymentConfig()
+        excluded = exclusions.exclusion(v for _, _, v in everything)
         yield from check_deployment(deployment, self.bake, (*at, "deploymentConfig"),
-                                    (*at, "bake"), prod, ctx)
+                                    (*at, "bake"), prod, ctx, excluded is not None)
+        if excluded is not None:
+            rolling_reported = any(v.is_serverless for v in prod) or len(prod) > 1
+            yield from exclusions.check(deployment, excluded, (*at, "deploymentConfig"),
+                                        rolling_reported)
         yield from check_tags(self.tags, (*at, "tags"))
 
     def _check_serverless(self, at: Path) -> Iterator[Issue]:

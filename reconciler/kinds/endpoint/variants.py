@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from reconciler.kinds._base import CheckContext, Issue, SageMakerName, SpecModel, is_arn, valid_arn
+from reconciler.kinds.endpoint import instance_types
 from reconciler.kinds.endpoint.autoscaling import Autoscaling
 from reconciler.spec.nodes import Path
 
@@ -52,7 +53,8 @@ class ProductionVariant(SpecModel):
     """A `Model` defined in the specs, or the ARN of a model sagectl does not manage."""
     instance_type: Annotated[str, StringConstraints(max_length=64,
                                                     pattern=INSTANCE_TYPE_PATTERN)] | None = None
-    """e.g. `ml.m6i.xlarge`, `ml.g5.2xlarge`, `ml.inf2.xlarge`."""
+    """e.g. `ml.m6i.xlarge`, `ml.g5.2xlarge`, `ml.inf2.xlarge`: one of the values of
+    `ProductionVariantInstanceType` in the installed botocore's SageMaker model."""
     initial_instance_count: Annotated[int, Field(ge=1)] | None = None
     """Instances to start with. With autoscaling, the autoscaler owns the live count."""
     initial_variant_weight: Annotated[float, Field(ge=0)] = 1.0
@@ -103,6 +105,8 @@ class ProductionVariant(SpecModel):
         if self.instance_type is None:
             yield Issue(at, "a variant needs `instanceType` and `initialInstanceCount` "
                             "(instance-based) or `serverlessConfig` (serverless)")
+        elif (wrong := instance_types.problem(self.instance_type)) is not None:
+            yield Issue((*at, "instanceType"), wrong)
         elif self.initial_instance_count is None:
             yield Issue(at, "missing `initialInstanceCount` for an instance-based variant")
 

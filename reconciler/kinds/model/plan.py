@@ -47,6 +47,9 @@ class Resolved:
     packages: list[str]
     """Human lines: which registry versions were resolved."""
     waits: str | None = None
+    marketplace: str | None = None
+    """The Marketplace product a container deploys (its package's ProductId): SageMaker runs
+    no deployment guardrails on endpoints that use it (sagemaker-rules.md rule 18)."""
 
 
 def shared_key(name: str) -> str:
@@ -70,6 +73,7 @@ def pin_key(group: str) -> str:
 def _latest_approved(ctx: PlanContext, group: str) -> str:
     found = ctx.aws.client("sagemaker").list_model_packages(
         ModelPackageGroupName=group, ModelApprovalStatus="Approved",
+        ModelPackageType="Versioned",  # the documented default is Unversioned (rule 16)
         SortBy="CreationTime", SortOrder="Descending", MaxResults=1,
     )["ModelPackageSummaryList"]
     if not found:
@@ -101,14 +105,38 @@ def _resolve_package(ctx: PlanContext, group: str, version: int | str) -> tuple[
         raise
 
 
+def _marketplace_product(ctx: PlanContext, package: str) -> str | None:
+    """The Marketplace ProductId of a model package named directly by a container, read once per
+    plan. AWS defines no "Marketplace container" in the API; a package whose containers carry a
+    ``ProductId`` (ModelPackageContainerDefinition, the API's only Marketplace field) is one. A
+    package that does not exist has none (CreateModel will say so)."""
+    def read() -> str | None:
+        try:
+            described = ctx.aws.client("sagemaker").describe_model_package(
+                ModelPackageName=package)
+        except ClientError as err:
+            if not_found(err):
+                return None
+            raise
+        containers = (described.get("InferenceSpecification") or {}).get("Containers") or []
+        return next((c["ProductId"] for c in containers if c.get("ProductId")), None)
+
+    return ctx.once(f"package-product:{package}", read)
+
+
 def resolve(ctx: PlanContext, resource: Resource) -> Resolved:
     spec: ModelSpec = resource.spec  # type: ignore[assignment]
     request = _boto(spec)
     lines: list[str] = []
     waits = None
+    marketplace = None
     containers = ([request["PrimaryContainer"]] if "PrimaryContainer" in request
                   else request.get("Containers", []))
     for container, source in zip(containers, spec.all_containers(), strict=True):
+        if source.model_package_name is not None:
+            product = _marketplace_product(ctx, source.model_package_name)
+            if product is not None:
+                marketplace = f"product {product} via {source.model_package_name}"
         group = source.model_package_group_name
         if group is None:
             continue
@@ -121,7 +149,7 @@ def resolve(ctx: PlanContext, resource: Resource) -> Resolved:
         container["ModelPackageName"] = arn
         lines.append(line)
     hashed = digest({"env": ctx.env, "request": request})
-    return Resolved(f"{resource.name}-{hashed[:8]}", request, lines, waits)
+    return Resolved(f"{resource.name}-{hashed[:8]}", request, lines, waits, marketplace)
 
 
 def _boto(spec: ModelSpec) -> dict[str, Any]:
