@@ -4,7 +4,8 @@ Over the whole session it records every AWS operation that sagectl makes (throug
 ``reconciler.aws.add_call_observer``) and, when the session finishes, checks them against
 ``sagectl iam-policy --mode apply`` and, for reads (Describe, List, Get, BatchGet, Search, Query,
 Scan), ``--mode plan``. Anything missing is printed and fails the session: add the operation to
-reconciler/iam/tables.py. A run that saw fewer than ``MIN_OPERATIONS`` distinct operations (one
+reconciler/iam/tables.py. Under pytest-xdist each worker records its own calls and the controller
+reports on all of them. A run that saw fewer than ``MIN_OPERATIONS`` distinct operations (one
 test file, ``-k``) is not a claim of coverage: the check is skipped with a note.
 
 Only sagectl's own calls count. The test suite also uses sagectl's ``Aws`` class to set the
@@ -163,17 +164,29 @@ def report(observed: set[tuple[str, str]]) -> tuple[list[str], bool]:
 
 
 _session = Recorder()
+_from_workers: set[tuple[str, str]] = set()
+"""With pytest-xdist, what each worker's session recorded (the controller runs no test)."""
+WORKER_KEY = "sagectl_iam_operations"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     _session.start()
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """A pytest-xdist worker finished: keep what it recorded for the session's report."""
+    _from_workers.update(tuple(op) for op in node.workeroutput.get(WORKER_KEY, []))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _session.stop()
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker: the controller reports
+        session.config.workeroutput[WORKER_KEY] = sorted(_session.operations)  # type: ignore[attr-defined]
+        return
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         return
-    lines, failed = report(_session.operations)
+    lines, failed = report(_session.operations | _from_workers)
     terminal = session.config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
         terminal.write_sep("-", "IAM coverage")
