@@ -47,3 +47,14 @@ def statuses(run: ApplyRun) -> dict[str, str]:
 
 def endpoint(emu: Emulator, name: str) -> dict[str, object]:
     return emu.client("sagemaker", "eu-west-1").describe_endpoint(EndpointName=name)
+
+
+def targets(emu: Emulator, account: str = "111111111111") -> dict[str, tuple[int, int]]:
+    """Scalable targets of the ``sagemaker`` namespace: resource id -> (min, max)."""
+    aws = aws_for(emu, account)
+    try:
+        found = aws.client("application-autoscaling").describe_scalable_targets(
+            ServiceNamespace="sagemaker")["ScalableTargets"]
+        return {t["ResourceId"]: (t["MinCapacity"], t["MaxCapacity"]) for t in found}
+    finally:
+        aws.close()

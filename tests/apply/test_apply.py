@@ -16,7 +16,7 @@ import pytest
 
 from reconciler.apply.context import APPLIED, DEGRADED, ROLLED_BACK, WAITING
 from reconciler.emulator import Emulator
-from tests.apply.helpers import apply, context, statuses
+from tests.apply.helpers import apply, context, statuses, targets
 from tests.plan.helpers import aws_for, plan, write
 from tests.plan.test_plan_changes import ALARM as ALARM_WITHOUT_TREATMENT
 from tests.plan.test_plan_changes import ENDPOINT, MODEL
@@ -78,16 +78,6 @@ def aws_mutations(emu: Emulator) -> int:
 
     return sum(n for (service, action), n in emu.calls.items()
                if service in MUTATING_SERVICES and is_mutating(action))
-
-
-def targets(emu: Emulator) -> dict[str, tuple[int, int]]:
-    aws = aws_for(emu)
-    try:
-        found = aws.client("application-autoscaling").describe_scalable_targets(
-            ServiceNamespace="sagemaker")["ScalableTargets"]
-        return {t["ResourceId"]: (t["MinCapacity"], t["MaxCapacity"]) for t in found}
-    finally:
-        aws.close()
 
 
 def new_model() -> dict[str, str]:

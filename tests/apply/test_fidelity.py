@@ -15,7 +15,7 @@ from reconciler.apply.context import APPLIED, ROLLED_BACK
 from reconciler.apply.run import ApplyRun
 from reconciler.emulator import Emulator
 from reconciler.emulator.state import ROLLBACK_STATUSES
-from tests.apply.helpers import apply, statuses
+from tests.apply.helpers import apply, context, statuses, targets
 from tests.plan.helpers import aws_for, plan, write
 from tests.plan.test_plan_changes import ALARM, ENDPOINT, IMAGE, MODEL, ROLE
 
@@ -240,8 +240,6 @@ def test_rule_18_an_inf1_endpoint_plans_all_at_once_without_baking(emu: Emulator
 # -- rule 20: instance quotas -------------------------------------------------------------------
 
 def _state(emu: Emulator) -> Any:
-    from tests.apply.helpers import context
-
     return context(emu).state
 
 
@@ -252,16 +250,6 @@ def _configs_and_models(emu: Emulator) -> tuple[list[str], list[str]]:
         return (sorted(c["EndpointConfigName"] for c in sm.list_endpoint_configs()[
                     "EndpointConfigs"]),
                 sorted(m["ModelName"] for m in sm.list_models()["Models"]))
-    finally:
-        aws.close()
-
-
-def _targets(emu: Emulator) -> dict[str, tuple[int, int]]:
-    aws = aws_for(emu)
-    try:
-        found = aws.client("application-autoscaling").describe_scalable_targets(
-            ServiceNamespace="sagemaker")["ScalableTargets"]
-        return {t["ResourceId"]: (t["MinCapacity"], t["MaxCapacity"]) for t in found}
     finally:
         aws.close()
 
@@ -305,7 +293,7 @@ def test_rule_20_autoscaling_deregistered_for_the_deploy_comes_back(emu: Emulato
     result = outcome(run)
     assert result.status == "failed" and "2 x ml.m5.xlarge (0 running + 2 new)" in result.reason
     assert emu.calls[("applicationautoscaling", "DeregisterScalableTarget")] == 1
-    assert _targets(emu) == {"endpoint/scorer/variant/primary": (2, 6)}
+    assert targets(emu) == {"endpoint/scorer/variant/primary": (2, 6)}
     aws = aws_for(emu)
     try:
         policies = aws.client("application-autoscaling").describe_scaling_policies(
