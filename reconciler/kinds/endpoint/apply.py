@@ -237,11 +237,12 @@ def _quota_reason(err: ClientError, change: ResourceChange) -> str:
     wanted = ", ".join(f"{n['peak']} x {t} ({n['running']} running + {n['new']} new)"
                        for t, n in needs.items())
     names = ", ".join(f"'{t} for endpoint usage'" for t in needs) or "the instance quota"
+    rolling = any(n["running"] for n in needs.values()) or err.operation_name == "UpdateEndpoint"
     return (f"AWS refused {err.operation_name} for an instance quota (ResourceLimitExceeded: "
             f"{message})" + (f"; at its peak this change needs {wanted}" if wanted else "")
-            + f". Request an increase of {names} in Service Quotas (service sagemaker), or "
-            "deploy with a rollingUpdatePolicy, which needs one batch more instead of a second "
-            "fleet")
+            + f". Request an increase of {names} in Service Quotas (service sagemaker)"
+            + (", or deploy with a rollingUpdatePolicy, which needs one batch more instead of a "
+               "second fleet" if rolling else ""))
 
 
 def _reason(err: Exception) -> str:

@@ -93,8 +93,8 @@ def warnings(change: ResourceChange, quotas: dict[str, float], region: str) -> l
             f"+ {need['new']} new), more than the account's quota '{quota_name(itype)}' of "
             f"{limit:g} in {region}: AWS will refuse it (ResourceLimitExceeded); other "
             "endpoints of the account count towards the quota too",
-            f"request an increase in Service Quotas (service sagemaker, {SERVICE_QUOTAS_PAGE}), "
-            "or deploy with a rollingUpdatePolicy, which needs one batch more instead of a "
-            "second fleet", "warning"))
+            f"request an increase in Service Quotas (service sagemaker, {SERVICE_QUOTAS_PAGE})"
+            + (", or deploy with a rollingUpdatePolicy, which needs one batch more instead of a "
+               "second fleet" if need["running"] else ""), "warning"))
     return found
 
