@@ -95,7 +95,7 @@ def targets_for_endpoint(account: str, region: str, endpoint: str) -> dict[str, 
                 if key[0] == "sagemaker" and key[1].startswith(prefix)}
 
 
-def _key(params: Params) -> Key:
+def target_key(params: Params) -> Key:
     namespace = params.get("ServiceNamespace")
     resource = params.get("ResourceId")
     dimension = params.get("ScalableDimension")
@@ -107,13 +107,13 @@ def _key(params: Params) -> Key:
     return namespace, resource, dimension
 
 
-def _described(key: Key) -> str:
+def described(key: Key) -> str:
     return (f"service namespace: {key[0]}, resource ID: {key[1]}, scalable dimension: {key[2]}")
 
 
-def _no_target(key: Key) -> AwsError:
+def no_target(key: Key) -> AwsError:
     return AwsError("ObjectNotFoundException", f"No scalable target registered for "
-                                               f"{_described(key)}")
+                                               f"{described(key)}")
 
 
 def _check_sagemaker_variant(ctx: CallContext, key: Key) -> None:
@@ -151,7 +151,7 @@ def _suspended(params: Params, previous: Params | None) -> Params:
 
 @handler(AAS, "RegisterScalableTarget")
 def register_scalable_target(ctx: CallContext, params: Params) -> Params:
-    key = _key(params)
+    key = target_key(params)
     db = store(ctx.account, ctx.region)
     with db.lock:
         existing = db.targets.get(key)
@@ -197,11 +197,11 @@ def _deregister(account: str, region: str, db: Store, key: Key) -> None:
 
 @handler(AAS, "DeregisterScalableTarget")
 def deregister_scalable_target(ctx: CallContext, params: Params) -> None:
-    key = _key(params)
+    key = target_key(params)
     db = store(ctx.account, ctx.region)
     with db.lock:
         if key not in db.targets:
-            raise _no_target(key)
+            raise no_target(key)
         _deregister(ctx.account, ctx.region, db, key)
 
 
@@ -223,7 +223,7 @@ def deregister_endpoint_targets(account: str, region: str, endpoint: str) -> lis
     return [k[1] for k in keys]
 
 
-def _matching(params: Params, keys: list[Key], ids_key: str = "ResourceIds") -> list[Key]:
+def matching(params: Params, keys: list[Key], ids_key: str = "ResourceIds") -> list[Key]:
     namespace = params.get("ServiceNamespace")
     if not namespace:
         raise validation("ServiceNamespace is required.")
@@ -241,7 +241,7 @@ def _matching(params: Params, keys: list[Key], ids_key: str = "ResourceIds") -> 
 def describe_scalable_targets(ctx: CallContext, params: Params) -> Params:
     db = store(ctx.account, ctx.region)
     with db.lock:
-        keys = sorted(_matching(params, list(db.targets)))
+        keys = sorted(matching(params, list(db.targets)))
         chunk, token = page(keys, params, 50, 50)
         out: Params = {"ScalableTargets": [_target_view(db.targets[k]) for k in chunk]}
     return with_token(out, token)
@@ -263,7 +263,7 @@ POLICY_CONFIG = {"TargetTrackingScaling": "TargetTrackingScalingPolicyConfigurat
 
 @handler(AAS, "PutScalingPolicy")
 def put_scaling_policy(ctx: CallContext, params: Params) -> Params:
-    key = _key(params)
+    key = target_key(params)
     name = params.get("PolicyName")
     if not name:
         raise validation("PolicyName is required.")
@@ -274,7 +274,7 @@ def put_scaling_policy(ctx: CallContext, params: Params) -> Params:
     db = store(ctx.account, ctx.region)
     with db.lock:
         if key not in db.targets:
-            raise _no_target(key)
+            raise no_target(key)
         previous = db.policies.get((key, name))
         arn = previous.arn if previous else (
             f"arn:aws:autoscaling:{ctx.region}:{ctx.account}:scalingPolicy:{uuid.uuid4()}:"
@@ -297,7 +297,7 @@ def describe_scaling_policies(ctx: CallContext, params: Params) -> Params:
     db = store(ctx.account, ctx.region)
     names = params.get("PolicyNames")
     with db.lock:
-        keys = set(_matching(params, list({k for k, _ in db.policies}), "ResourceId"))
+        keys = set(matching(params, list({k for k, _ in db.policies}), "ResourceId"))
         found = sorted((p for (k, n), p in db.policies.items()
                         if k in keys and (names is None or n in names)),
                        key=lambda p: (p.key, p.name))
@@ -313,71 +313,15 @@ def describe_scaling_policies(ctx: CallContext, params: Params) -> Params:
 
 @handler(AAS, "DeleteScalingPolicy")
 def delete_scaling_policy(ctx: CallContext, params: Params) -> None:
-    key = _key(params)
+    key = target_key(params)
     db = store(ctx.account, ctx.region)
     with db.lock:
         gone = db.policies.pop((key, params.get("PolicyName", "")), None)
         if gone is None:
             raise AwsError("ObjectNotFoundException", f"No scaling policy found for "
-                                                      f"{_described(key)}, policy name: "
+                                                      f"{described(key)}, policy name: "
                                                       f"{params.get('PolicyName')}")
         target_tracking.delete(ctx.account, ctx.region, gone.managed)  # its alarms go with it
-
-
-# -- scheduled actions ------------------------------------------------------------------------
-
-ACTION_FIELDS = ("Schedule", "Timezone", "StartTime", "EndTime", "ScalableTargetAction")
-
-
-@handler(AAS, "PutScheduledAction")
-def put_scheduled_action(ctx: CallContext, params: Params) -> None:
-    key = _key(params)
-    name = params.get("ScheduledActionName")
-    if not name:
-        raise validation("ScheduledActionName is required.")
-    db = store(ctx.account, ctx.region)
-    with db.lock:
-        if key not in db.targets:
-            raise _no_target(key)
-        previous = db.actions.get((key, name))
-        request = dict(previous.request) if previous else {}
-        request.update({f: copy.deepcopy(params[f]) for f in ACTION_FIELDS if f in params})
-        if "Schedule" not in request:
-            raise validation("Schedule is required for a new scheduled action.")
-        arn = previous.arn if previous else (
-            f"arn:aws:autoscaling:{ctx.region}:{ctx.account}:scheduledAction:{uuid.uuid4()}:"
-            f"resource/{key[0]}/{key[1]}:scheduledActionName/{name}")
-        db.actions[(key, name)] = ScheduledAction(key, name, request, arn,
-                                                  previous.created if previous
-                                                  else STATE.clock.datetime())
-
-
-@handler(AAS, "DescribeScheduledActions")
-def describe_scheduled_actions(ctx: CallContext, params: Params) -> Params:
-    db = store(ctx.account, ctx.region)
-    names = params.get("ScheduledActionNames")
-    with db.lock:
-        keys = set(_matching(params, list({k for k, _ in db.actions}), "ResourceId"))
-        found = sorted((a for (k, n), a in db.actions.items()
-                        if k in keys and (names is None or n in names)),
-                       key=lambda a: (a.key, a.name))
-        chunk, token = page(found, params, 50, 50)
-        out: Params = {"ScheduledActions": [
-            {"ScheduledActionName": a.name, "ScheduledActionARN": a.arn,
-             "ServiceNamespace": a.key[0], "ResourceId": a.key[1], "ScalableDimension": a.key[2],
-             **copy.deepcopy(a.request), "CreationTime": a.created} for a in chunk]}
-    return with_token(out, token)
-
-
-@handler(AAS, "DeleteScheduledAction")
-def delete_scheduled_action(ctx: CallContext, params: Params) -> None:
-    key = _key(params)
-    db = store(ctx.account, ctx.region)
-    with db.lock:
-        if db.actions.pop((key, params.get("ScheduledActionName", "")), None) is None:
-            raise AwsError("ObjectNotFoundException", f"No scheduled action found for "
-                                                      f"{_described(key)}, scheduled action "
-                                                      f"name: {params.get('ScheduledActionName')}")
 
 
 # -- tags on scalable targets -----------------------------------------------------------------

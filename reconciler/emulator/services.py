@@ -2,6 +2,7 @@
 
 from reconciler.emulator import (  # noqa: F401
     app_autoscaling,
+    app_autoscaling_scheduled,
     cloudwatch,
     metric_evaluation,
     quotas,
