@@ -14,12 +14,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from reconciler.apply.context import ApplyContext, StepFailed
 from reconciler.kinds._live import not_found
 
 T = TypeVar("T")
+BAKE_READ_GRACE = 600.0
+"""How long after its end a bake keeps trying to read alarms it could not read."""
 SETTLED = {"InService", "Failed", "UpdateRollbackFailed", "OutOfService"}
 BROKEN = {"Failed", "UpdateRollbackFailed"}
 
@@ -36,6 +45,35 @@ class QuotaExceeded(StepFailed):
 class StillBusy(StepFailed):
     """The endpoint did not settle before the deadline. SageMaker cannot be interrupted (no
     update or rollback while Updating): the journal is kept so a later run re-attaches."""
+
+
+TRANSIENT_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+    "TooManyRequestsException", "ServiceUnavailable", "InternalFailure", "InternalError",
+    "InternalServerError", "RequestTimeout", "RequestTimeoutException"})
+"""Errors that say nothing about the endpoint: AWS (or the way to it) is busy."""
+
+
+def transient(err: Exception) -> bool:
+    """A throttling, 5xx or connection error that botocore's own retries did not outlast."""
+    if isinstance(err, ClientError):
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return err.response.get("Error", {}).get("Code") in TRANSIENT_CODES or \
+            int(status) >= 500
+    return isinstance(err, (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError,
+                            ConnectTimeoutError))
+
+
+def _unreadable(actx: ApplyContext, name: str, what: str, err: Exception) -> None:
+    actx.events.emit("status", f"Endpoint.{name}", status="unknown",
+                     message=f"could not read {what} ({_brief(err)}): trying again")
+
+
+def _brief(err: Exception) -> str:
+    if isinstance(err, ClientError):
+        info = err.response.get("Error", {})
+        return f"{info.get('Code')}: {info.get('Message')}"
+    return type(err).__name__
 
 
 def describe(actx: ApplyContext, name: str) -> dict[str, Any] | None:
@@ -56,7 +94,21 @@ def wait(actx: ApplyContext, name: str, deadline_seconds: float, until: str = "I
     start = actx.clock.now()
     last = None
     while True:
-        described = describe(actx, name)
+        try:
+            described = describe(actx, name)
+        except (ClientError, BotoCoreError) as err:
+            if not transient(err):
+                raise
+            _unreadable(actx, name, "its status", err)
+            elapsed = actx.clock.now() - start
+            if elapsed > deadline_seconds:
+                raise StillBusy(f"could not read the status of endpoint {name} before the "
+                                f"deadline ({int(deadline_seconds)} s): {_brief(err)}") from err
+            if heartbeat is not None:
+                heartbeat()
+            actx.clock.sleep(min(actx.options.poll_seconds,
+                                 max(1.0, deadline_seconds - elapsed)))
+            continue
         if until == "deleted":
             if described is None:
                 return None
@@ -168,8 +220,24 @@ def bake(actx: ApplyContext, name: str, seconds: float, alarms: list[str],
         actx.events.emit("bake", address, message=f"baking {int(seconds)} s (no guardrail "
                                                   "alarms: time only)")
     saw_data = False
+    unread_since: float | None = None
     while True:
-        states = alarm_states(actx, alarms) if alarms else {}
+        try:
+            states = alarm_states(actx, alarms) if alarms else {}
+            unread_since = None
+        except (ClientError, BotoCoreError) as err:
+            if not transient(err):
+                raise
+            _unreadable(actx, name, "the guardrail alarms", err)
+            now = actx.clock.now()
+            unread_since = now if unread_since is None else unread_since
+            if now >= end and now - unread_since > BAKE_READ_GRACE:
+                raise StepFailed(f"could not read the guardrail alarms to finish the bake "
+                                 f"({_brief(err)}): unknown is not a pass") from err
+            if heartbeat is not None:
+                heartbeat()
+            actx.clock.sleep(actx.options.poll_seconds)
+            continue
         missing = sorted(set(alarms) - set(states))
         if missing:
             raise StepFailed(f"guardrail alarm(s) {', '.join(missing)} do not exist")
