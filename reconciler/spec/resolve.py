@@ -20,7 +20,7 @@ from reconciler.kinds._base import LoadedFile, SpecModel
 from reconciler.spec.documents import API_VERSION, ENVIRONMENT_KIND, document_model, name_help
 from reconciler.spec.environments import Environment, Substituter, apply_overrides
 from reconciler.spec.errors import describe, translate
-from reconciler.spec.files import SpecTree, display_path, environment_files
+from reconciler.spec.files import SpecTree, display_path, environment_files, real_path
 from reconciler.spec.nodes import MapNode, Node, ScalarNode, format_path, locate, to_python
 from reconciler.spec.nodes import Path as NodePath
 from reconciler.spec.yamlload import parse_file
@@ -132,7 +132,7 @@ class _Context:
         res = self.resource
         pos = locate(res.node, at)
         base = Path(res.file).parent
-        path = (base / relative).resolve()
+        path = real_path(base / relative)  # Path.resolve raises on a symlink loop
         try:
             path.relative_to(self.tree.boundary.resolve())
         except ValueError:
