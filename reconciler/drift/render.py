@@ -3,24 +3,22 @@ JSON is ``DriftReport.to_dict``."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from reconciler.drift.classify import ACTIONABLE, INFORMATIONAL, DriftItem, DriftReport
+from reconciler.plan.model import DiffEntry
+from reconciler.plan.render import pair
 
 MAX_DIFF_LINES = 12
 
 
-def _value(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str)
-    return text if len(text) <= 120 else text[:119] + "…"
+def _diff_line(d: DiffEntry) -> str:
+    live, spec = pair(d.before, d.after)  # long values keep the part that differs
+    return f"{d.path}: live {live}, spec {spec}"
 
 
 def _diff_lines(item: DriftItem) -> list[str]:
     if item.drift_class == "missing":
         return []  # everything would be new: the JSON has the fields
-    lines = [f"{d.path}: live {_value(d.before)}, spec {_value(d.after)}"
-             for d in item.diff[:MAX_DIFF_LINES]]
+    lines = [_diff_line(d) for d in item.diff[:MAX_DIFF_LINES]]
     if len(item.diff) > MAX_DIFF_LINES:
         lines.append(f"... and {len(item.diff) - MAX_DIFF_LINES} more (see --format json)")
     return lines
@@ -30,11 +28,15 @@ def headline(report: DriftReport) -> str:
     counts = report.summary()
     actionable = sum(counts[c] for c in ACTIONABLE)
     info = sum(counts[c] for c in INFORMATIONAL)
-    if not report.items:
-        return "No drift."
+    errors = len(report.problems)
+    said = f"{errors} error{'' if errors == 1 else 's'}"
+    if not report.items:  # never "No drift." while something could not be checked
+        concerns = "it concerns" if errors == 1 else "they concern"
+        return (f"No drift found, but {said}: what {concerns} could not be checked."
+                if errors else "No drift.")
     parts = [f"{counts[c]} {c}" for c in ACTIONABLE + INFORMATIONAL if counts[c]]
     return (f"Drift: {actionable} actionable, {info} informational "
-            f"({', '.join(parts)}).")
+            f"({', '.join(parts)})" + (f"; {said}." if errors else "."))
 
 
 def text(report: DriftReport) -> str:
@@ -69,8 +71,8 @@ def markdown(report: DriftReport) -> str:
         out += [f"<details><summary><code>{item.address}</code>: {item.drift_class}</summary>",
                 "", "```diff"]
         for d in item.diff[:MAX_DIFF_LINES]:
-            out += [f"- {d.path} = {_value(d.before)}  (live)",
-                    f"+ {d.path} = {_value(d.after)}  (spec)"]
+            live, spec = pair(d.before, d.after)
+            out += [f"- {d.path} = {live}  (live)", f"+ {d.path} = {spec}  (spec)"]
         if len(item.diff) > MAX_DIFF_LINES:
             out.append(f"# ... and {len(item.diff) - MAX_DIFF_LINES} more")
         out += ["```", "", "</details>", ""]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, Step
+    from reconciler.plan.model import DiffEntry, KindPlan, Step
     from reconciler.spec.resolve import Resource
 
 
@@ -142,6 +142,76 @@ def _policy(aws: Any, name: str) -> Any:
         return text
 
 
+def policy_diff(have: Any, want: Any, path: str = "resourcePolicy") -> list[DiffEntry]:
+    """An IAM policy compared statement by statement, so a plan says which statement and which
+    field changed (``resourcePolicy.Statement[ProdReads].Principal.AWS``), not one long string.
+
+    Statements are a set (IAM gives their order no meaning; one statement or a list of one are
+    the same): those with a ``Sid`` are matched by it; the others are first matched by equal
+    content (an inserted statement does not shift the rest), then in order, and are named by
+    their position (in the spec; a removed one by its live position). A side that is not a
+    policy document (absent, or text that is not JSON) is compared as it is."""
+    from reconciler.plan.diff import diff
+
+    have_doc = {} if have is None else have
+    want_doc = {} if want is None else want
+    old_statements, new_statements = _statements(have_doc), _statements(want_doc)
+    if old_statements is None or new_statements is None:
+        return diff(have, want, path)
+    out = diff({k: v for k, v in have_doc.items() if k != "Statement"},
+               {k: v for k, v in want_doc.items() if k != "Statement"}, path)
+    for label, old, new in _pair_statements(old_statements, new_statements):
+        here = f"{path}.Statement[{label}]"
+        # a Sid in the path already is not listed as a field of its own
+        out += [e for e in diff(old, new, here)
+                if not (e.path == f"{here}.Sid" and label in (e.before, e.after))]
+    return out
+
+
+def _statements(policy: Any) -> list[Any] | None:
+    """The statements of a policy document as a list (None: not a policy document)."""
+    if not isinstance(policy, dict):
+        return None
+    found = policy.get("Statement")
+    if found is None:
+        return []
+    if isinstance(found, dict):
+        return [found]
+    return found if isinstance(found, list) else None
+
+
+def _sid(statement: Any, side: list[Any]) -> str | None:
+    sid = statement.get("Sid") if isinstance(statement, dict) else None
+    if isinstance(sid, str) and sid and sum(
+            isinstance(s, dict) and s.get("Sid") == sid for s in side) == 1:
+        return sid
+    return None
+
+
+def _pair_statements(have: list[Any], want: list[Any]) -> list[tuple[str, Any, Any]]:
+    """(name, live statement or None, spec statement or None), in spec order then removals."""
+    old_by_sid = {sid: s for s in have if (sid := _sid(s, have))}
+    new_by_sid = {sid: s for s in want if (sid := _sid(s, want))}
+    shared = old_by_sid.keys() & new_by_sid.keys()
+    old_rest = [(i, s) for i, s in enumerate(have) if _sid(s, have) not in shared]
+    new_rest = [(i, s) for i, s in enumerate(want) if _sid(s, want) not in shared]
+    for i, s in list(new_rest):  # the same statement on both sides: unchanged
+        same = next((o for o in old_rest if o[1] == s), None)
+        if same is not None:
+            old_rest.remove(same)
+            new_rest.remove((i, s))
+    pairs: list[tuple[str, Any, Any]] = []
+    for i, s in enumerate(want):
+        sid = _sid(s, want)
+        if sid in shared:
+            pairs.append((sid, old_by_sid[sid], s))
+        elif (i, s) in new_rest:
+            old = old_rest.pop(0)[1] if old_rest else None
+            pairs.append((sid or str(i), old, s))
+    pairs += [(_sid(s, have) or str(i), s, None) for i, s in old_rest]
+    return pairs
+
+
 def _policy_steps(name: str, want: Any, have: Any) -> list[Step]:
     from reconciler.plan.model import Step, digest
 
@@ -178,7 +248,7 @@ def _plan_one(ctx: PlanContext, resource: Resource,
             summary.append("sets its resource policy")
         result.changes.append(ResourceChange(
             resource.address, "ModelPackageGroup", resource.name, ["create"], "new",
-            diff(None, {**content, "resourcePolicy": policy, "tags": spec.tags}),
+            diff(None, content) + policy_diff(None, policy) + diff(None, spec.tags, "tags"),
             [Step("sagemaker:CreateModelPackageGroup", resource.name, params, digest(params)),
              *_policy_steps(resource.name, policy, None)],
             {"summary": summary}, fingerprint=digest(None), spec_path=ctx.spec_path(resource)))
@@ -199,12 +269,12 @@ def _plan_one(ctx: PlanContext, resource: Resource,
         return
     owned = ctx.ownership.get(arn)
     live_tags = owned.tags if owned else {}
-    policy_entries = diff(live_policy, policy, "resourcePolicy")
+    policy_entries = policy_diff(live_policy, policy)
     entries = diff(user_tags(live_tags), spec.tags, "tags")
     if not entries and not policy_entries:
         result.unchanged += 1
         return
-    steps = _policy_steps(resource.name, policy, live_policy)
+    steps = _policy_steps(resource.name, policy, live_policy) if policy_entries else []
     steps += sagemaker_tag_steps(arn, live_tags,
                                  target_tags(live_tags, spec.tags, ownership, False))
     summary = []

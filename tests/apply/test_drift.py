@@ -62,6 +62,34 @@ def test_a_converged_estate_has_no_drift(emu: Emulator, estate: Callable[..., Pa
     assert text(report).endswith("No drift.\n")
 
 
+def foreign_alarm(put: Callable[..., Any], env: str | None = None) -> None:
+    """An alarm named like the specs' one, made by hand (or, with ``env``, by sagectl for another
+    environment): the plan cannot take it (an error)."""
+    tags = [{"Key": "sagectl:managed-by", "Value": "sagectl"},
+            {"Key": "sagectl:env", "Value": env}] if env else []
+    put(AlarmName="scorer-errors", Namespace="AWS/SageMaker", MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": "scorer"}], Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=5.0, ComparisonOperator="GreaterThanThreshold",
+        Tags=tags)
+
+
+def test_a_report_with_errors_never_says_no_drift(emu: Emulator, tmp_path: Path) -> None:
+    """The alarm of the specs exists, managed for another environment: it cannot be checked,
+    and the report says so in its last line, not "No drift."."""
+    from tests.plan.helpers import write
+    from tests.plan.test_plan_changes import ALARM
+
+    aws = aws_for(emu)
+    foreign_alarm(aws.client("cloudwatch").put_metric_alarm, env="prod")
+    aws.close()
+    report = run_drift(emu, write(tmp_path, {"alarm.yaml": ALARM}))
+    assert report.items == [] and len(report.problems) == 1, report.problems
+    assert report.problems[0].startswith("Alarm.scorer-errors: ")
+    last = "No drift found, but 1 error: what it concerns could not be checked."
+    assert text(report).endswith(f"\n{last}\n"), text(report)
+    assert f"**{last}**" in markdown(report)
+
+
 def test_hand_edit_is_out_of_band_and_heal_restores_it(emu: Emulator,
                                                        estate: Callable[..., Path]) -> None:
     specs = estate()

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from reconciler.plan.model import Plan
+from reconciler.plan.render.values import MAX_VALUE, pair, value
 
-MAX_VALUE = 120
+__all__ = ["MAX_VALUE", "header", "notes", "pair", "summary_line", "value"]
+
+PROVISIONAL_NOTE = (
+    "this environment has no digest key yet (the first apply creates it in the state table), "
+    "so the names and digests of resources that hold sensitive values (models with environment "
+    "values, sensitive pipeline parameters) are provisional here: apply plans again with the "
+    "key, and refuses this plan if it was saved")
 
 
-def value(v: Any, limit: int = MAX_VALUE) -> str:
-    """A value as a reviewer reads it: JSON, shortened when long."""
-    text = json.dumps(v, sort_keys=False, default=str, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def notes(plan: Plan) -> list[str]:
+    """What a reader must know about the plan as a whole, before its changes."""
+    from reconciler.plan.digest_key import PROVISIONAL
+
+    return [PROVISIONAL_NOTE] if plan.digest_key == PROVISIONAL else []
 
 
 def summary_line(plan: Plan) -> str:
-    if not plan.resource_changes:
-        return "No changes."
+    """The plan's last word. A plan with errors says how many and that apply will refuse it, so
+    it never reads ``No changes.`` while something is wrong."""
     s = plan.summary()
+    errors = s["errors"]
+    refused = f"{errors} error{'' if errors == 1 else 's'}, nothing can be applied."
+    if not plan.resource_changes:
+        return f"Plan: {refused}" if errors else "No changes."
     line = (f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
-            f"{s['delete']} to delete.")
+            f"{s['delete']} to delete" + (f"; {refused}" if errors else "."))
     if s["waiting"]:
         line += f" ({s['waiting']} waiting: see below)"
     return line

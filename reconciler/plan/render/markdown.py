@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from reconciler.plan.model import Plan, ResourceChange
 from reconciler.plan.order import marker, mermaid
-from reconciler.plan.render import header, summary_line, value
+from reconciler.plan.render import header, pair, summary_line, value
+from reconciler.plan.render import notes as plan_notes
 
 COMMENT_LIMIT = 60_000
 """GitHub's limit is 65,536; leave room for the workflow's own framing."""
@@ -30,8 +31,8 @@ def _details(change: ResourceChange) -> str:
             elif entry.after is None:
                 lines.append(f"- {entry.path} = {value(entry.before)}")
             else:
-                lines.append(f"- {entry.path} = {value(entry.before)}")
-                lines.append(f"+ {entry.path} = {value(entry.after)}")
+                before, after = pair(entry.before, entry.after)
+                lines += [f"- {entry.path} = {before}", f"+ {entry.path} = {after}"]
         lines.append("```")
     if change.steps:
         lines += ["", "Steps:", ""]
@@ -44,6 +45,7 @@ def _details(change: ResourceChange) -> str:
 def render(plan: Plan, limit: int = COMMENT_LIMIT) -> str:
     head = [f"### sagectl plan for `{plan.env or 'default'}`", "", f"**{summary_line(plan)}**", "",
             f"<sub>{header(plan)}</sub>", ""]
+    head += [f"> **Note:** {_escape(n)}\n" for n in plan_notes(plan)]
     if plan.problems:
         head += ["**Problems**", ""]
         head += [f"- **{p.severity}** `{p.address}`: {_escape(p.message)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.plan.model import Plan, ResourceChange
 from reconciler.plan.order import marker
-from reconciler.plan.render import header, summary_line, value
+from reconciler.plan.render import header, notes, pair, summary_line, value
 
 
 def _diff_lines(change: ResourceChange, limit: int) -> list[str]:
@@ -15,8 +15,8 @@ def _diff_lines(change: ResourceChange, limit: int) -> list[str]:
         elif entry.after is None:
             lines.append(f"      - {entry.path} = {value(entry.before)}")
         else:
-            lines.append(f"      ~ {entry.path}: {value(entry.before, 60)} -> "
-                         f"{value(entry.after, 60)}")
+            before, after = pair(entry.before, entry.after, 60)
+            lines.append(f"      ~ {entry.path}: {before} -> {after}")
     if len(change.diff) > limit:
         lines.append(f"      ... and {len(change.diff) - limit} more field(s) (see --format json)")
     return lines
@@ -38,6 +38,7 @@ def render_change(change: ResourceChange, diff_limit: int = 25) -> list[str]:
 
 def render(plan: Plan) -> str:
     out = [f"sagectl plan: {header(plan)}", ""]
+    out += [f"Note: {n}" for n in notes(plan)] + ([""] if notes(plan) else [])
     for change in plan.resource_changes:
         out += render_change(change)
         out.append("")
