@@ -141,7 +141,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     _print_diagnostics(specs.report.warnings, "text")
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
                     concurrency=args.concurrency)
-    options = PlanOptions(prune=args.prune)
+    options = PlanOptions(prune=args.prune, state_table=args.state_table)
     try:
         with open_aws(specs, target) as aws:
             plan = make_plan(specs, aws, Path(args.path).resolve(), options)
@@ -203,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="also save the plan (JSON, with fingerprints) to this file")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 2 when there are changes, 0 when there are none")
+    p.add_argument("--state-table", default="sagectl-state",
+                   help="DynamoDB table holding the environment's digest key, which keys the "
+                        "digests of sensitive values (read only; default sagectl-state)")
     prune = p.add_mutually_exclusive_group()
     prune.add_argument("--prune", dest="prune", action="store_true", default=None,
                        help="plan deletions of owned resources that left the specs")

@@ -329,7 +329,7 @@ CASES: list[tuple[str, list[dict[str, Any]], str | None]] = [
      "`executionRoleArn` is required"),
     ("environment value must be a string", [model(primaryContainer={
         "image": IMAGE, "environment": {"PORT": 8080}})],
-     "expected a string, got the number 8080 (quote it to make it a string)"),
+     "expected a string, got a number (quote it to make it a string); the value is not shown"),
     ("reserved tag", [model(tags={"sagectl:owner": "me"})], "uses a reserved prefix"),
     # alarms
     ("alarm period 10", [alarm(period=10)], None),

@@ -238,7 +238,7 @@ SHAPES: list[tuple[type[BaseModel], str, str, set[str]]] = [
     (MetricDataQuery, "cloudwatch", "MetricDataQuery", set()),
     (PipelineSpec, "sagemaker", "CreatePipelineRequest",
      {"pipelineDefinitionFile", "pipelineDefinitionBuilder", "pipelineDefinitionS3Bucket",
-      "parameters", "schedule", "startOnChange"}),
+      "parameters", "sensitiveParameters", "schedule", "startOnChange"}),
     (PipelineSchedule, "scheduler", "CreateScheduleInput", {"type", "roleArn", "parameters"}),
     (ParallelismConfiguration, "sagemaker", "ParallelismConfiguration", set()),
     (ModelPackageGroupSpec, "sagemaker", "CreateModelPackageGroupInput", {"resourcePolicy"}),

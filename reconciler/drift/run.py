@@ -22,6 +22,7 @@ from reconciler.aws import Aws
 from reconciler.drift.classify import HEALABLE, DriftReport, classify
 from reconciler.kinds._live import not_found
 from reconciler.plan.context import PlanOptions
+from reconciler.plan.digest_key import with_key
 from reconciler.plan.planner import plan_with_context
 from reconciler.spec.resolve import SpecSet
 
@@ -58,6 +59,7 @@ def _quarantine(state: StateTable, names: list[str]) -> dict[str, Any]:
 
 def drift(specs: SpecSet, aws: Aws, state: StateTable, repo_root: Path,
           options: PlanOptions | None = None) -> DriftReport:
+    options = options or PlanOptions(state_table=state.name)  # the digest key is read there
     plan, ctx = plan_with_context(specs, aws, repo_root, options)
     described = _describe_endpoints(aws, specs)
     return classify(plan, ctx, described, _quarantine(state, list(described)))
@@ -76,6 +78,7 @@ def drift_and_heal(actx: ApplyContext, specs: SpecSet, repo_root: Path,
                    ) -> tuple[DriftReport, ApplyResult | None, DriftReport]:
     """(drift before, the heal's result or None if nothing was healable, drift after)."""
     resume(actx, specs)
+    options = with_key(actx.state, specs.env_name, options)  # heals with the environment's key
     before = drift(specs, actx.aws, actx.state, repo_root, options)
     if not any(i.drift_class in HEALABLE for i in before.items):
         return before, None, before

@@ -169,7 +169,7 @@ OPERATIONS: dict[str, dict[str, Op]] = {
         "GetResources": read(TAGGING),
     },
     "dynamodb": {
-        # plan reads nothing here; the read-only commands (history, drift) do
+        # plan and drift read the environment's digest key (GetItem); apply creates it (PutItem)
         "DescribeTable": read(STATE_TABLE),
         "GetItem": read(STATE_TABLE),
         "Query": read(STATE_TABLE),

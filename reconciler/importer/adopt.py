@@ -112,7 +112,7 @@ def _model_taggings(ctx: PlanContext, models: list[Resource], docs: dict[str, Do
                            f"{', '.join(e.path for e in differs)}",
                 "adoption would vouch for content the model does not have; fix the spec"))
         wanted = {**r.spec.tags, **ctx.ownership_tags(  # type: ignore[attr-defined]
-            r, digest(resolved.request))}
+            r, resolved.digest(resolved.request))}
         result.taggings.append(Tagging(r.address, f"model {doc.source.name}", "sagemaker",
                                        doc.source.arn, doc.source.tags, wanted))
 
@@ -147,10 +147,11 @@ def _endpoint_taggings(ctx: PlanContext, endpoints: list[Resource], docs: dict[s
 
 
 def rehearse(specs: SpecSet, aws: Aws, root: Path, account: str | None,
-             documents: list[Document]) -> Rehearsal:
-    """Plan the imported resources as if adopted; the tags adoption puts on them."""
+             documents: list[Document], options: PlanOptions | None = None) -> Rehearsal:
+    """Plan the imported resources as if adopted; the tags adoption puts on them (``options``:
+    with the environment's digest key when adopting, see ``digest_key.with_key``)."""
     result = Rehearsal()
-    ctx = PlanContext(aws, specs, git_commit(root), root, PlanOptions(), account)
+    ctx = PlanContext(aws, specs, git_commit(root), root, options or PlanOptions(), account)
     load_ownership(ctx, [t for k in KIND_ORDER for t in KINDS[k].resource_types])
     docs = {d.address: d for d in documents}
     found = {r.address: r for r in specs.resources if r.address in docs}

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.apply.state import StateTable
 from reconciler.aws import Aws
 from reconciler.diagnostics import Diagnostic
 from reconciler.importer import yamltext
@@ -29,6 +30,7 @@ from reconciler.importer.documents import (
 )
 from reconciler.importer.live import ImportRefused, LiveEndpoint, LiveEstate, read
 from reconciler.importer.naming import Naming, Tree
+from reconciler.plan.digest_key import with_key
 from reconciler.spec.load import load_specs
 from reconciler.spec.resolve import SpecSet
 
@@ -161,7 +163,10 @@ def run_import(options: ImportOptions, specs: SpecSet, aws: Aws, account: str | 
     if not after.ok:
         result.diagnostics = after.report.errors
         return result
-    result.rehearsal = rehearse(after, aws, options.path.resolve(), account, result.documents)
+    # adoption tags digests that may be keyed: with the environment's key, created if missing
+    keyed = with_key(StateTable(aws), after.env_name, None) if options.adopt else None
+    result.rehearsal = rehearse(after, aws, options.path.resolve(), account, result.documents,
+                                keyed)
     if options.adopt and result.rehearsal.clean:
         result.adopted = adopt(aws, result.rehearsal.taggings)
     return result

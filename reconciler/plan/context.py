@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from reconciler.apply.state import DEFAULT_TABLE
 from reconciler.aws import Aws
+from reconciler.plan.digest_key import DigestKey, provisional_key, read_key
+from reconciler.plan.model import digest
 from reconciler.spec.resolve import Resource, SpecSet
 
 T = TypeVar("T")
@@ -31,6 +34,9 @@ STRUCTURE_TAG = "sagectl:structure"
 """On endpoint configs: digest of the config's structure (everything but counts and weights)."""
 OWNERSHIP_TAGS = (MANAGED_BY, ENV_TAG, ADDRESS_TAG, PATH_TAG, DIGEST_TAG, COMMIT_TAG,
                   PROTECTION_TAG, STRUCTURE_TAG)
+
+
+_DIGEST_KEY = "digest-key"
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,11 @@ class PlanOptions:
     """Old endpoint configs (and their models) kept as rollback targets."""
     pins: dict[str, str] = field(default_factory=dict)
     """Values a saved plan resolved (see ``PlanContext.pinned``): used as they are."""
+    state_table: str = DEFAULT_TABLE
+    """The state table, where the environment's digest key is read from."""
+    digest_key: Callable[[], DigestKey] | None = None
+    """How to get the environment's digest key when the plan first needs it, instead of reading
+    it: apply creates it if missing (``digest_key.with_key``)."""
 
 
 class PlanContext:
@@ -122,6 +133,41 @@ class PlanContext:
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
+
+    # -- digests that cover sensitive values (see reconciler/plan/digest_key.py) ----------------
+    def sensitive_digest(self, value: Any) -> str:
+        """A digest of ``value``, which holds sensitive values: keyed with the environment's
+        digest key (read on first use; a provisional one where none exists yet)."""
+        return self._digest_key().digest(value)
+
+    def digest_for(self, sensitive: bool) -> Callable[[Any], str]:
+        """``sensitive_digest`` for what holds sensitive values, the plain ``digest`` for the
+        rest (whose names and tags must not change). Asking for it with ``sensitive`` reads the
+        key now, so the plan records which key its digests use."""
+        if not sensitive:
+            return digest
+        self._digest_key()
+        return self.sensitive_digest
+
+    @property
+    def digest_key(self) -> str | None:
+        """``Plan.digest_key``: which key the plan's sensitive digests use (None: none needed)."""
+        with self._lock:
+            key: DigestKey | None = self._cache.get(_DIGEST_KEY)
+        return None if key is None else key.origin
+
+    def seal(self, plain: str) -> str:
+        """A digest computed over everything (e.g. the specs' digest), keyed when this plan holds
+        sensitive values: a plain digest of the specs would confirm a guess as well."""
+        return plain if self.digest_key is None else self.sensitive_digest(plain)
+
+    def _digest_key(self) -> DigestKey:
+        def load() -> DigestKey:
+            if self.options.digest_key is not None:
+                return self.options.digest_key()
+            return read_key(self.aws, self.options.state_table, self.env) or provisional_key()
+
+        return self.once(_DIGEST_KEY, load)
 
     @property
     def prune(self) -> bool:

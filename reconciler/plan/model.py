@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 FORMAT_VERSION = 1
@@ -75,6 +75,12 @@ def _change_dict(change: ResourceChange) -> dict[str, Any]:
     return data
 
 
+def saved_form(change: ResourceChange) -> dict[str, Any]:
+    """``change`` exactly as a saved plan holds it (JSON types: no tuples, no int for a float),
+    so a fresh plan's change compares with a loaded one field by field."""
+    return json.loads(json.dumps(_change_dict(change), default=str))  # type: ignore[no-any-return]
+
+
 @dataclass
 class Problem:
     address: str
@@ -98,6 +104,9 @@ class Plan:
     pins: dict[str, str] = field(default_factory=dict)
     """What the plan resolved from moving live state, held fixed when a saved plan is applied
     (``registry:<group>:latestApproved`` -> the package ARN)."""
+    digest_key: str | None = None
+    """Which key the digests of sensitive values use: ``environment``, ``provisional`` (none
+    existed yet: apply refuses the saved plan), None (no digest covers a sensitive value)."""
     format_version: int = FORMAT_VERSION
 
     @property
@@ -114,6 +123,7 @@ class Plan:
             elif change.actions[0] in counts:
                 counts[change.actions[0]] += 1
         counts["unchanged"] = self.unchanged
+        counts["errors"] = len(self.errors)  # apply refuses a plan with any
         return counts
 
     @property
@@ -133,6 +143,7 @@ class Plan:
             "problems": [asdict(p) for p in self.problems],
             "reads": dict(sorted(self.reads.items())),
             "pins": dict(sorted(self.pins.items())),
+            "digest_key": self.digest_key,
         }
         return data
 
@@ -140,21 +151,19 @@ class Plan:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str) + "\n"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Plan:
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"unsupported plan format_version {data.get('format_version')!r} "
-                             f"(this sagectl reads {FORMAT_VERSION})")
-        changes = []
-        for c in data["resource_changes"]:
-            changes.append(ResourceChange(
-                **{**c, "diff": [DiffEntry(**d) for d in c["diff"]],
-                   "steps": [Step(**s) for s in c["steps"]]}))
-        return cls(env=data["env"], spec_digest=data["spec_digest"],
-                   git_commit=data["git_commit"], region=data["region"],
-                   account=data["account"], resource_changes=changes,
-                   problems=[Problem(**p) for p in data["problems"]],
-                   unchanged=data["summary"].get("unchanged", 0), reads=data.get("reads", {}),
-                   pins=data.get("pins", {}))
+    def from_dict(cls, data: Any) -> Plan:
+        """A plan from its saved form, checked first: every field a plan saves, with its type
+        (``saved.NotAPlan``, a ValueError, says what is wrong)."""
+        from reconciler.plan.saved import check_plan
+
+        check_plan(data, list(cls(None, "", "", "", None).to_dict()))
+        changes = [ResourceChange(**{**c, "diff": [DiffEntry(**d) for d in c["diff"]],
+                                     "steps": [Step(**s) for s in c["steps"]]})
+                   for c in data["resource_changes"]]
+        plain = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        return cls(**{**plain, "resource_changes": changes,
+                      "problems": [Problem(**p) for p in data["problems"]],
+                      "unchanged": data["summary"].get("unchanged", 0)})
 
 
 @dataclass

@@ -104,8 +104,9 @@ def plan_with_context(specs: SpecSet, aws: Aws, repo_root: Path,
         if orphans:
             deletions.extend(kind.plan_orphans(ctx, orphans))
     changes = apply_order(result.changes) + list(reversed(apply_order(deletions.changes)))
-    plan = Plan(env=specs.env_name, spec_digest=spec_digest(specs), git_commit=ctx.commit,
-                region=aws.region, account=ctx.account, resource_changes=changes,
-                problems=result.problems + deletions.problems, unchanged=result.unchanged,
-                reads=dict(aws.calls), pins=dict(sorted(ctx.pins.items())))
+    plan = Plan(env=specs.env_name, spec_digest=ctx.seal(spec_digest(specs)),
+                git_commit=ctx.commit, region=aws.region, account=ctx.account,
+                resource_changes=changes, problems=result.problems + deletions.problems,
+                unchanged=result.unchanged, reads=dict(aws.calls),
+                pins=dict(sorted(ctx.pins.items())), digest_key=ctx.digest_key)
     return plan, ctx

@@ -4,6 +4,10 @@ pydantic reports ``('spec', 'productionVariants', 0, 'initialInstanceCount')`` a
 "Input should be greater than or equal to 1"; we report
 ``fraud.yaml:14:31: error: spec.productionVariants[0].initialInstanceCount: must be at least 1,
 got 0`` — the position comes from the node tree, the wording from the error type.
+
+Values of fields marked ``SENSITIVE_VALUES`` (container environments, pipeline parameters) are
+never repeated: a message about them says what type was expected and what type was given, so a
+secret never reaches a terminal, a CI log or a pull request annotation.
 """
 
 from __future__ import annotations
@@ -32,6 +36,17 @@ _EXPECTED = {
 }
 
 
+class SensitiveValues:
+    """``Annotated`` metadata of a spec field whose values (everything under it, not the keys of
+    a mapping) are sensitive: validation messages never show them."""
+
+    def __repr__(self) -> str:
+        return "SENSITIVE_VALUES"
+
+
+SENSITIVE_VALUES = SensitiveValues()
+
+
 def number(value: Any) -> str:
     """``0.0`` -> ``0``: bounds read better without a spurious decimal."""
     if isinstance(value, float) and value.is_integer():
@@ -54,6 +69,8 @@ def describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, _Withheld):
+        return value.shown
     return type(value).__name__
 
 
@@ -93,6 +110,87 @@ def model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | 
         if isinstance(cand, type) and issubclass(cand, BaseModel):
             return cand
     return None
+
+
+def _marked(annotation: Any) -> bool:
+    """Whether an annotation carries ``SENSITIVE_VALUES`` (through Optional and Annotated)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        args = typing.get_args(annotation)
+        return any(isinstance(m, SensitiveValues) for m in args[1:]) or _marked(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_marked(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+def sensitive_value(model: type[BaseModel], loc: tuple[Any, ...]) -> bool:
+    """Whether the value at ``loc`` is (under) a field marked ``SENSITIVE_VALUES``. A mapping's
+    key (pydantic's ``[key]`` location) is not sensitive: names show, values never do."""
+    current: Any = model
+    for depth, part in enumerate(loc):
+        nxt, marked = None, False
+        for cand in _unwrap(current):
+            origin = typing.get_origin(cand)
+            if isinstance(part, int) and origin is list:
+                nxt = typing.get_args(cand)[0]
+            elif isinstance(part, str) and origin is dict:
+                nxt = typing.get_args(cand)[1]
+            elif isinstance(part, str) and isinstance(cand, type) and issubclass(cand, BaseModel):
+                for name, field in cand.model_fields.items():
+                    if (field.alias or name) == part:
+                        nxt = field.annotation
+                        marked = _marked(nxt) or any(isinstance(m, SensitiveValues)
+                                                     for m in field.metadata)
+                        break
+            if nxt is not None:
+                break
+        if nxt is None:
+            return False
+        if marked:
+            rest = loc[depth + 1:]
+            return not (rest and rest[-1] == "[key]")
+        current = nxt
+    return False
+
+
+def describe_type(value: Any) -> str:
+    """What kind of YAML value was given, without the value."""
+    if value is None:
+        return "an empty value (null)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return describe(value)  # a mapping, a list: no value in the words
+
+
+class _Withheld:
+    """Stands for a sensitive input while a message is phrased."""
+
+    def __init__(self, value: Any) -> None:
+        self.shown = describe_type(value)
+
+    def __str__(self) -> str:
+        return "(sensitive)"
+
+    __repr__ = __str__
+
+
+def _withheld_message(err: dict[str, Any], root_model: type[BaseModel]) -> str:
+    kind = err["type"]
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind in _EXPECTED:
+        msg = f"expected {_EXPECTED[kind]}, got {describe_type(value)}"
+        if kind == "string_type" and isinstance(value, int | float | bool):
+            msg += " (quote it to make it a string)"
+    elif kind == "string_too_long":
+        msg = f"must be at most {ctx.get('max_length')} characters"
+    else:
+        msg = _message({**err, "input": _Withheld(value)}, root_model)
+    return msg + "; the value is not shown (sensitive)"
 
 
 def field_names(model: type[BaseModel]) -> list[str]:
@@ -169,6 +267,9 @@ def translate(error: ValidationError, node: Node, root_model: type[BaseModel],
         else:
             pos = locate(node, loc, key=key)
         path = format_path(loc)
+        if sensitive_value(root_model, loc):
+            yield Diagnostic(pos, _withheld_message(err, root_model), "error", path)
+            continue
         message = _message(err, root_model)
         if name_help and path in name_help and err["type"].startswith("string_"):
             message = f"expected {name_help[path]}, got {describe(err.get('input'))}"

@@ -134,7 +134,7 @@ def test_json_plan_shape(emu: Emulator, tmp_path: Path) -> None:
     assert list(data)[:6] == ["format_version", "env", "spec_digest", "git_commit", "region",
                               "account"]
     assert data["summary"] == {"create": 4, "update": 0, "replace": 0, "delete": 0,
-                               "waiting": 0, "unchanged": 0}
+                               "waiting": 0, "unchanged": 0, "errors": 0}
     change = data["resource_changes"][0]
     assert set(change) >= {"address", "kind", "name", "actions", "action_reason", "diff",
                            "steps", "consequences", "fingerprint"}
@@ -175,12 +175,15 @@ def test_cli_exit_codes_and_formats(cli: CLI, tmp_path: Path,
         assert code == 2
         remote = RemoteEmulator(url, region="eu-west-1")
         remote.freeze()
+        from reconciler.apply.state import StateTable
+        from reconciler.plan.digest_key import ensure_key
         from reconciler.plan.planner import make_plan
         from reconciler.spec.load import load_specs
         from reconciler.targets import Target, open_aws
 
         loaded = load_specs(specs, "dev")
         with open_aws(loaded, Target()) as aws:
+            ensure_key(StateTable(aws), "dev")  # as apply does: plans then use the same names
             created = make_plan(loaded, aws, tmp_path)
         _converge_remote(remote, created)
         code, stdout, _ = cli("plan", str(specs), "--env", "dev", "--detailed-exitcode")

@@ -23,6 +23,7 @@ from reconciler.kinds.endpoint.autoscaling_steps import deregister_step, registe
 from reconciler.kinds.endpoint.estimate import WEIGHTS_SECONDS
 from reconciler.kinds.endpoint.exclusions import Exclusion, exclusion
 from reconciler.kinds.endpoint.live import LiveEndpoint, Scaling, config_arn, live_autoscaling
+from reconciler.kinds.endpoint.quarantine import QUARANTINE_TAG
 from reconciler.kinds.endpoint.requests import (
     DesiredEndpoint,
     all_variants,
@@ -252,6 +253,8 @@ class EndpointPlanner:
         for key in ("sagectl:git-commit", "sagectl:spec-path"):
             if not digest_changed and key in live_tags:
                 wanted[key] = live_tags[key]
+        if QUARANTINE_TAG in live_tags:  # apply's to set and clear (quarantine.py)
+            wanted[QUARANTINE_TAG] = live_tags[QUARANTINE_TAG]
         return (diff(user_tags(live_tags), self.spec.tags, "tags"),
                 sagemaker_tag_steps(self.arn, live_tags, wanted))
 
@@ -311,6 +314,9 @@ class EndpointPlanner:
                 steps: list[Step], consequences: dict[str, Any]) -> ResourceChange:
         waits = self.waits()
         consequences = {**consequences, "spec_digest": self.want.digest[:32]}
+        quarantined = (self.ctx.ownership.get(self.arn) or _NO_TAGS).tags.get(QUARANTINE_TAG)
+        if quarantined:  # apply does not deploy it again unless forced
+            consequences["quarantined_digest"] = quarantined
         return ResourceChange(self.resource.address, "Endpoint", self.name, actions, reason,
                               entries, steps, consequences, self.fingerprint(),
                               depends_on=self.depends_on(), waits=waits,

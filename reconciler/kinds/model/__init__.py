@@ -24,6 +24,7 @@ class ModelKind(Kind):
     name_length_note = "leaving room for the content suffix sagectl appends (-xxxxxxxx)"
     resource_types = ("sagemaker:model",)
     plan_order = 20
+    pin_prefix = "registry:"
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
@@ -36,6 +37,12 @@ class ModelKind(Kind):
         from reconciler.kinds.model import plan
 
         return plan.plan_orphans(ctx, orphans)
+
+    @classmethod
+    def check_pin(cls, ctx: PlanContext, key: str, value: str) -> str | None:
+        from reconciler.kinds.model import pins
+
+        return pins.check_pin(ctx, key, value)
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:

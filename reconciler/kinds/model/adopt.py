@@ -31,11 +31,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.kinds._live import canonical, dump, from_boto, not_found
-from reconciler.kinds.model.plan import SM_ONLY
+from reconciler.kinds.model.plan import SM_ONLY, model_digest
 from reconciler.kinds.model.spec import ModelSpec
 from reconciler.plan.context import ADDRESS_TAG, DIGEST_TAG, PlanContext
 from reconciler.plan.diff import diff
-from reconciler.plan.model import DiffEntry, Problem, digest
+from reconciler.plan.model import DiffEntry, Problem
 from reconciler.spec.resolve import Resource
 
 AWS_NAME_ANNOTATION = "sagectl.io/aws-name"
@@ -73,17 +73,17 @@ def adoption(ctx: PlanContext, resource: Resource, request: dict[str, Any]) -> A
             "adopt it with `sagectl import ENDPOINT --adopt` (for the endpoint that uses it), or "
             "remove the annotation"))
     if ((owned.env or "") != (ctx.env or "") or owned.tags.get(ADDRESS_TAG) != resource.address
-            or owned.tags.get(DIGEST_TAG) != request_digest(request)):
+            or owned.tags.get(DIGEST_TAG) != request_digest(ctx, request)):
         # another environment's (or spec's) model, or the spec changed since adoption: this
         # environment gets a content-named model, as for any other Model spec
         return Adoption()
     return Adoption(name=name)
 
 
-def request_digest(request: dict[str, Any]) -> str:
+def request_digest(ctx: PlanContext, request: dict[str, Any]) -> str:
     """The ``sagectl:spec-digest`` tag of a model: its CreateModel request (without name and
-    tags), as ``plan.py`` tags the models it creates."""
-    return digest(request)[:32]
+    tags), as ``plan.py`` tags the models it creates (keyed when it holds environment values)."""
+    return model_digest(ctx, request)[:32]
 
 
 def _exists(ctx: PlanContext, name: str) -> bool:

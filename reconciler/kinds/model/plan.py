@@ -5,6 +5,10 @@ Models are immutable: a spec change means a new model. sagectl names each one by
 - an existing model with the desired name *is* the desired model: no describe needed;
 - a changed spec plans a new model; the previous versions stay as rollback targets until an
   endpoint deploy has been verified and garbage-collects them.
+The hash, the ``sagectl:spec-digest`` tag and the CreateModel ``request_digest`` of a model whose
+containers have environment values are keyed with the environment's digest key (``digest_key.py``):
+a plain hash would let anyone who sees a name, a tag or a plan confirm a guessed secret. Models
+without environment values keep plain hashes, so their names do not change.
 A model adopted with ``sagectl import`` keeps its own name while it matches the spec
 (``adopt.py``).
 
@@ -15,6 +19,7 @@ resolved package ARN is pinned in the plan's steps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +51,9 @@ class Resolved:
     """The CreateModel request without ModelName and Tags."""
     packages: list[str]
     """Human lines: which registry versions were resolved."""
+    digest: Callable[[Any], str] = digest
+    """How this model's names, tags and request digests are computed (keyed: it holds
+    environment values)."""
     waits: str | None = None
     marketplace: str | None = None
     """The Marketplace product a container deploys (its package's ProductId): SageMaker runs
@@ -64,6 +72,24 @@ def sensitive_paths(spec: ModelSpec) -> tuple[str, ...]:
     for i in range(len(spec.containers or [])):
         paths += [f"containers[{i}].environment", f"Containers[{i}].Environment"]
     return tuple(paths)
+
+
+def has_environment(request: dict[str, Any]) -> bool:
+    """Whether a CreateModel request holds environment values (sensitive, so keyed digests)."""
+    containers = ([request["PrimaryContainer"]] if "PrimaryContainer" in request
+                  else request.get("Containers", []))
+    return any(c.get("Environment") for c in containers)
+
+
+def model_digest(ctx: PlanContext, request: dict[str, Any]) -> str:
+    """The ``sagectl:spec-digest`` of a model (its CreateModel request without name and tags):
+    keyed when the request holds environment values."""
+    return ctx.digest_for(has_environment(request))(request)
+
+
+def content_name(name: str, env: str | None, request: dict[str, Any],
+                 of: Callable[[Any], str] = digest) -> str:
+    return f"{name}-{of({'env': env, 'request': request})[:8]}"
 
 
 def pin_key(group: str) -> str:
@@ -148,8 +174,9 @@ def resolve(ctx: PlanContext, resource: Resource) -> Resolved:
             arn, line = f"(unresolved: {group})", str(reason)
         container["ModelPackageName"] = arn
         lines.append(line)
-    hashed = digest({"env": ctx.env, "request": request})
-    return Resolved(f"{resource.name}-{hashed[:8]}", request, lines, waits, marketplace)
+    keyed = ctx.digest_for(has_environment(request))
+    return Resolved(content_name(resource.name, ctx.env, request, keyed), request, lines,
+                    keyed, waits, marketplace)
 
 
 def _boto(spec: ModelSpec) -> dict[str, Any]:
@@ -190,7 +217,8 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
     arn = ctx.sagemaker_arn("model", resolved.aws_name)
     secret = sensitive_paths(spec)
     owner = ctx.ownership.owner_env(arn)
-    wanted_tags = {**spec.tags, **ctx.ownership_tags(resource, digest(resolved.request))}
+    wanted_tags = {**spec.tags,
+                   **ctx.ownership_tags(resource, resolved.digest(resolved.request))}
     if owner == (ctx.env or ""):
         live = ctx.ownership.get(arn)
         assert live is not None
@@ -226,10 +254,12 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
         reason = "new_version"
         summary.append(f"a new version (models are immutable); {latest['ModelName']} stays as a "
                        "rollback target until endpoint garbage collection")
+        if _renamed_by_keying(resource, ctx, resolved, described):
+            summary.append(RENAMED)
     summary += resolved.packages
     params = {"ModelName": resolved.aws_name, **resolved.request, "Tags": tag_list(wanted_tags)}
     step = Step("sagemaker:CreateModel", resolved.aws_name, redact(params, secret),
-                digest(params), request=params)
+                resolved.digest(params), request=params)
     change = ResourceChange(
         resource.address, "Model", resource.name, ["create"], reason,
         diff(before, _desired_spec(spec), "", secret) if before is not None
@@ -239,6 +269,20 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
         fingerprint=digest({"exists": False, "previous": sorted(r.arn for r in previous)}),
         waits=resolved.waits, spec_path=ctx.spec_path(resource))
     return change, []
+
+
+RENAMED = ("renamed: digests covering environment values are now keyed (the content is "
+           "unchanged)")
+
+
+def _renamed_by_keying(resource: Resource, ctx: PlanContext, resolved: Resolved,
+                       described: list[dict[str, Any]]) -> bool:
+    """Whether a live version carries the plain-hash name of exactly this request: made by a
+    sagectl that did not key digests, so the new name is the only change."""
+    if not has_environment(resolved.request):
+        return False
+    plain = content_name(resource.name, ctx.env, resolved.request)
+    return any(d["ModelName"] == plain for d in described)
 
 
 def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:

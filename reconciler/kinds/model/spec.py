@@ -18,6 +18,7 @@ from reconciler.kinds._base import (
     check_tags,
     duplicates,
 )
+from reconciler.spec.errors import SENSITIVE_VALUES
 from reconciler.spec.nodes import Path
 
 LATEST_APPROVED = "latestApproved"
@@ -54,9 +55,12 @@ class ContainerDefinition(SpecModel):
     """Inference image URI in ECR, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com/fraud:1.4`."""
     model_data_url: S3Uri | None = None
     """S3 location of the model artifacts (`model.tar.gz`, or a prefix for MultiModel)."""
-    environment: Annotated[dict[EnvKey, EnvValue], Field(max_length=100)] = {}
+    environment: Annotated[dict[EnvKey, EnvValue], Field(max_length=100),
+                           SENSITIVE_VALUES] = {}
     """Environment variables for the container. Values must be strings (quote numbers).
-    Values are treated as sensitive and never shown in plans."""
+    Values are sensitive: never shown in plans, saved plans or validation messages, and the
+    digests that cover them (the model's name, its digest tag) are keyed with the environment's
+    digest key."""
     mode: Literal["SingleModel", "MultiModel"] | None = None
     """Hosting mode: one model, or many models behind one endpoint."""
     model_package_name: PackageName | None = None

@@ -10,12 +10,13 @@ execution after a definition change are steps of the same change.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
-from reconciler.kinds.pipeline import trigger
+from reconciler.kinds.pipeline import secrets, trigger
 from reconciler.kinds.pipeline.spec import PipelineSpec
 from reconciler.kinds.pipeline.validate import step_list
 from reconciler.plan.context import OwnedResource, PlanContext, target_tags, user_tags
@@ -25,6 +26,7 @@ from reconciler.spec.auxiliary import build_for, load_for
 from reconciler.spec.resolve import Resource
 
 S3_PREFIX = "sagectl/pipelines"
+Digest = Callable[[Any], str]
 
 
 def pipeline_arn(ctx: PlanContext, name: str) -> str:
@@ -79,18 +81,18 @@ def definition_text(defn: dict[str, Any]) -> str:
     return json.dumps(defn, sort_keys=True, separators=(",", ":"))
 
 
-def _definition_steps(ctx: PlanContext, spec: PipelineSpec, name: str, fields: dict[str, Any]
-                      ) -> tuple[list[Step], dict[str, Any]]:
+def _definition_steps(ctx: PlanContext, spec: PipelineSpec, name: str, fields: dict[str, Any],
+                      dg: Digest = digest) -> tuple[list[Step], dict[str, Any]]:
     """(the S3 upload when the definition goes through S3, the Create/UpdatePipeline request)."""
     text = definition_text(fields["pipelineDefinition"])
     params: dict[str, Any] = {"PipelineName": name, "RoleArn": fields["roleArn"]}
     steps: list[Step] = []
     bucket = spec.pipeline_definition_s3_bucket
     if bucket:
-        key = f"{S3_PREFIX}/{name}/{digest(fields['pipelineDefinition'])[:16]}.json"
+        key = f"{S3_PREFIX}/{name}/{dg(fields['pipelineDefinition'])[:16]}.json"
         put = {"Bucket": bucket, "Key": key, "Body": text, "ContentType": "application/json"}
         shown = {**put, "Body": f"(the definition: {len(text.encode()):,} bytes)"}
-        steps.append(Step("s3:PutObject", f"s3://{bucket}/{key}", shown, digest(put),
+        steps.append(Step("s3:PutObject", f"s3://{bucket}/{key}", shown, dg(put),
                           request=put))
         params["PipelineDefinitionS3Location"] = {"Bucket": bucket, "ObjectKey": key}
     else:
@@ -154,26 +156,27 @@ def _step_lines(changes: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _start_steps(spec: PipelineSpec, name: str, defn: dict[str, Any], creates: bool
-                 ) -> tuple[list[Step], list[str]]:
+def _start_steps(spec: PipelineSpec, name: str, defn: dict[str, Any], creates: bool,
+                 dg: Digest = digest) -> tuple[list[Step], list[str]]:
     """StartPipelineExecution after a definition change (and the wait for its result)."""
     start = spec.start_on_change
     if start is None:
         return [], []
     params = spec.run_parameters(start)
-    token = digest(["start", name, defn, params])[:40]
+    token = dg(["start", name, defn, params])[:40]
     request: dict[str, Any] = {"PipelineName": name, "ClientRequestToken": token,
                                "PipelineExecutionDescription": "started by sagectl after a "
                                                                "definition change"}
     if params:
         request["PipelineParameters"] = trigger.parameter_list(params)
-    steps = [Step("sagemaker:StartPipelineExecution", name, request, digest(request))]
-    shown = ", ".join(f"{k}={trigger.parameter_text(v)}" for k, v in sorted(params.items()))
+    steps = [Step("sagemaker:StartPipelineExecution", name, request, dg(request))]
+    shown = ", ".join(f"{k}={trigger.parameter_text(v)}" for k, v in
+                      sorted(secrets.shown(params, secrets.names(spec)).items()))
     line = f"starts an execution (parameters: {shown or 'defaults'})"
     if start.wait_for_completion:
         wait = {"PipelineName": name, "ClientRequestToken": token,
                 "TimeoutInSeconds": start.timeout_in_seconds}
-        steps.append(Step("sagectl:wait-pipeline-execution", name, wait, digest(wait)))
+        steps.append(Step("sagectl:wait-pipeline-execution", name, wait, dg(wait)))
         line += (f" and waits up to {start.timeout_in_seconds} s for it to succeed; if it "
                  "does not, the apply fails and " + (
                      "the new pipeline is kept so its execution can be inspected" if creates
@@ -193,6 +196,8 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
 def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
               live_trigger: dict[str, Any] | None, result: KindPlan) -> None:
     spec: PipelineSpec = resource.spec  # type: ignore[assignment]
+    secret = secrets.names(spec)
+    dg = ctx.digest_for(bool(secret))  # keyed: its digests cover sensitive values
     defn = definition(ctx, resource)
     if defn is None:
         result.problems.append(Problem(resource.address, "the pipeline definition cannot be "
@@ -213,7 +218,7 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
     have_trigger = trigger.canonical(live_trigger)
     if live is None:
         _plan_create(ctx, resource, spec, fields, want_trigger, have_trigger, note, depends,
-                     result)
+                     result, dg)
         return
     owner = ctx.ownership.owner_env(arn)
     if owner != (ctx.env or ""):
@@ -224,10 +229,11 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
             "adopt it with `sagectl import`, or rename the spec" if owner is None else ""))
         return
     have = _live_fields(live)
-    entries = diff(have, fields)
+    hidden = secrets.diff_paths(secret)
+    entries = diff(have, fields, "", hidden)
     live_tags = (ctx.ownership.get(arn) or OwnedResource(arn, "", {})).tags
     tag_entries = diff(user_tags(live_tags), spec.tags, "tags")
-    trigger_entries = diff(have_trigger, want_trigger, "schedule")
+    trigger_entries = diff(have_trigger, want_trigger, "schedule", hidden)
     if not entries and not tag_entries and not trigger_entries:
         result.unchanged += 1
         return
@@ -235,21 +241,21 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
     summary: list[str] = []
     consequences: dict[str, Any] = {}
     if entries:
-        uploads, params = _definition_steps(ctx, spec, resource.name, fields)
+        uploads, params = _definition_steps(ctx, spec, resource.name, fields, dg)
         steps += [*uploads, Step("sagemaker:UpdatePipeline", resource.name, params,
-                                 digest(params))]
+                                 dg(params))]
         summary.append("updates the pipeline in place (UpdatePipeline: a new pipeline "
                        "version; running executions are not affected)")
         changes = step_changes(have["pipelineDefinition"], defn)
         consequences["pipeline_steps"] = changes
         summary += _step_lines(changes)
-    ownership = ctx.ownership_tags(resource, digest(fields))
+    ownership = ctx.ownership_tags(resource, dg(fields))
     steps += sagemaker_tag_steps(arn, live_tags, target_tags(live_tags, spec.tags, ownership,
                                                              bool(entries)))
     steps += trigger.steps(resource.name, arn, want_trigger, have_trigger, note)
-    summary += trigger.summary(want_trigger, have_trigger)
+    summary += trigger.summary(want_trigger, have_trigger, secret)
     if entries:
-        start, lines = _start_steps(spec, resource.name, defn, False)
+        start, lines = _start_steps(spec, resource.name, defn, False, dg)
         steps += start
         summary += lines
         consequences["starts_execution"] = bool(start)
@@ -257,34 +263,36 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
               "schedule_changed" if trigger_entries else "tags_only")
     result.changes.append(ResourceChange(
         resource.address, "Pipeline", resource.name, ["update"], reason,
-        entries + trigger_entries + tag_entries, steps,
+        entries + trigger_entries + tag_entries, secrets.seal(ctx, steps, secret),
         {"summary": summary or ["updates the pipeline's tags"], **consequences},
-        fingerprint=digest({"live": have, "tags": live_tags, "schedule": have_trigger}),
+        fingerprint=dg({"live": have, "tags": live_tags, "schedule": have_trigger}),
         depends_on=depends, spec_path=ctx.spec_path(resource)))
 
 
 def _plan_create(ctx: PlanContext, resource: Resource, spec: PipelineSpec,
                  fields: dict[str, Any], want_trigger: dict[str, Any] | None,
                  have_trigger: dict[str, Any] | None, note: str, depends: list[str],
-                 result: KindPlan) -> None:
+                 result: KindPlan, dg: Digest) -> None:
     defn = fields["pipelineDefinition"]
-    wanted_tags = {**spec.tags, **ctx.ownership_tags(resource, digest(fields))}
-    uploads, params = _definition_steps(ctx, spec, resource.name, fields)
+    secret = secrets.names(spec)
+    hidden = secrets.diff_paths(secret)
+    wanted_tags = {**spec.tags, **ctx.ownership_tags(resource, dg(fields))}
+    uploads, params = _definition_steps(ctx, spec, resource.name, fields, dg)
     params = {**params, "Tags": tag_list(wanted_tags),
-              "ClientRequestToken": digest(fields)[:40]}
+              "ClientRequestToken": dg(fields)[:40]}
     arn = pipeline_arn(ctx, resource.name)
-    steps = [*uploads, Step("sagemaker:CreatePipeline", resource.name, params, digest(params))]
+    steps = [*uploads, Step("sagemaker:CreatePipeline", resource.name, params, dg(params))]
     steps += trigger.steps(resource.name, arn, want_trigger, have_trigger, note)
-    start, lines = _start_steps(spec, resource.name, defn, True)
+    start, lines = _start_steps(spec, resource.name, defn, True, dg)
     steps += start
     count = len(list(step_list(defn.get("Steps"), ())))
     summary = [f"creates pipeline {resource.name} with {count} step(s)",
-               *trigger.summary(want_trigger, have_trigger), *lines]
+               *trigger.summary(want_trigger, have_trigger, secret), *lines]
     result.changes.append(ResourceChange(
         resource.address, "Pipeline", resource.name, ["create"], "new",
-        diff(None, fields) + diff(have_trigger, want_trigger, "schedule"), steps,
-        {"summary": summary, "starts_execution": bool(start)},
-        fingerprint=digest({"schedule": have_trigger}), depends_on=depends,
+        diff(None, fields, "", hidden) + diff(have_trigger, want_trigger, "schedule", hidden),
+        secrets.seal(ctx, steps, secret), {"summary": summary, "starts_execution": bool(start)},
+        fingerprint=dg({"schedule": have_trigger}), depends_on=depends,
         spec_path=ctx.spec_path(resource)))
 
 
@@ -326,9 +334,10 @@ def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
         steps.append(Step("sagemaker:DeletePipeline", name,
                           {"PipelineName": name,
                            "ClientRequestToken": digest(["delete", name])[:40]}))
+        schedule = trigger.canonical(live_trigger)
+        # its schedule's parameters may be sensitive (no spec says any more): keyed
+        dg = ctx.digest_for(bool(schedule and schedule.get("parameters")))
         result.changes.append(ResourceChange(
             address, "Pipeline", name, ["delete"], "not_in_spec", [], steps,
-            {"summary": summary},
-            fingerprint=digest({"tags": pipeline.tags,
-                                "schedule": trigger.canonical(live_trigger)})))
+            {"summary": summary}, fingerprint=dg({"tags": pipeline.tags, "schedule": schedule})))
     return result

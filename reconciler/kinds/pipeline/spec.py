@@ -22,9 +22,11 @@ from reconciler.kinds._base import (
     SpecModel,
     Tags,
     check_tags,
+    duplicates,
 )
 from reconciler.kinds.pipeline.validate import check_definition
 from reconciler.spec.builders import BUILDER_PATTERN
+from reconciler.spec.errors import SENSITIVE_VALUES
 from reconciler.spec.nodes import Node, Path, locate
 
 PIPELINE_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$"
@@ -64,7 +66,7 @@ class PipelineSchedule(SpecModel):
     state: Literal["ENABLED", "DISABLED"] = "ENABLED"
     role_arn: RoleArn
     """The role EventBridge assumes to call StartPipelineExecution."""
-    parameters: dict[str, ParameterValue] | None = None
+    parameters: Annotated[dict[str, ParameterValue], SENSITIVE_VALUES] | None = None
     """Pipeline parameters of scheduled runs (default: the spec's `parameters`)."""
 
 
@@ -77,7 +79,7 @@ class StartOnChange(SpecModel):
     previous definition."""
     timeout_in_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 3600
     """How long to wait for the result (with `waitForCompletion`)."""
-    parameters: dict[str, ParameterValue] | None = None
+    parameters: Annotated[dict[str, ParameterValue], SENSITIVE_VALUES] | None = None
     """Pipeline parameters of that execution (default: the spec's `parameters`)."""
 
 
@@ -104,9 +106,14 @@ class PipelineSpec(SpecModel):
         min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.\-]*[a-z0-9]$")] | None = None
     """Upload the definition to this bucket (key `sagectl/pipelines/<name>/<digest>.json`) and
     create/update the pipeline from there. Needed for definitions over 1 MiB."""
-    parameters: dict[str, ParameterValue] = {}
+    parameters: Annotated[dict[str, ParameterValue], SENSITIVE_VALUES] = {}
     """Values for the definition's parameters when sagectl starts an execution. Each name must be
     declared in the definition's `Parameters`."""
+    sensitive_parameters: list[Annotated[str, StringConstraints(min_length=1)]] = []
+    """Names of parameters whose values are sensitive (each declared in the definition's
+    `Parameters`): shown as `(sensitive)` in plans and saved plans (here, under `schedule` and
+    `startOnChange`, and as defaults in the definition), and keyed with the environment's digest
+    key in every digest and client request token that covers them."""
     parallelism_configuration: ParallelismConfiguration | None = None
     schedule: PipelineSchedule | None = None
     start_on_change: StartOnChange | None = None
@@ -123,18 +130,23 @@ class PipelineSpec(SpecModel):
                                                           self.start_on_change)):
             if extra is not None and extra.parameters:
                 params.append((extra.parameters, (*at, name, "parameters")))
+        secret = (self.sensitive_parameters, (*at, "sensitiveParameters"))
+        for name, indexes in duplicates(self.sensitive_parameters).items():
+            for i in indexes:
+                yield Issue((*at, "sensitiveParameters", i),
+                            f"{name!r} is listed twice in `sensitiveParameters`")
         if len(sources) != 1:
             yield Issue(at, "set exactly one of `pipelineDefinition` (inline), "
                             "`pipelineDefinitionFile` and `pipelineDefinitionBuilder`")
         elif self.pipeline_definition is not None:
             yield from check_definition(self.pipeline_definition, (*at, "pipelineDefinition"),
-                                        params, via_s3)
+                                        params, via_s3, secret)
         else:
             field, value = sources[0]
             loaded = (ctx.load_file(value, (*at, field)) if field == "pipelineDefinitionFile"
                       else ctx.build(value, (*at, field)))
             if loaded is not None:
-                for issue in check_definition(loaded.value, (), params, via_s3):
+                for issue in check_definition(loaded.value, (), params, via_s3, secret):
                     yield _in_file(issue, loaded.node)
         if self.schedule is not None and self.schedule.schedule_expression_timezone \
                 and self.schedule.type != "Scheduler":

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.kinds._live import not_found
 from reconciler.kinds.pipeline.spec import PipelineSchedule, PipelineSpec
-from reconciler.plan.model import Step, digest
+from reconciler.plan.model import SENSITIVE, Step, digest
 
 SCHEDULER, RULE = "Scheduler", "EventBridgeRule"
 GROUP = "default"
@@ -159,14 +159,17 @@ def steps(pipeline: str, pipeline_arn: str, want: dict[str, Any] | None,
     return out + _rule_steps(name, want, pipeline_arn, text)
 
 
-def summary(want: dict[str, Any] | None, have: dict[str, Any] | None) -> list[str]:
+def summary(want: dict[str, Any] | None, have: dict[str, Any] | None,
+            secret: frozenset[str] = frozenset()) -> list[str]:
+    """``secret``: names of sensitive parameters, whose values are not shown."""
     if want == have:
         return []
     if want is None:
         return [f"deletes the schedule ({have['type'] if have else '?'})"]
     where = "EventBridge Scheduler" if want["type"] == SCHEDULER else "an EventBridge rule"
     zone = f" {want.get('scheduleExpressionTimezone', 'UTC')}"
-    params = ", ".join(f"{k}={v}" for k, v in want["parameters"].items()) or "defaults"
+    params = ", ".join(f"{k}={SENSITIVE if k in secret else v}"
+                       for k, v in want["parameters"].items()) or "defaults"
     verb = "creates" if have is None or have["type"] != want["type"] else "updates"
     state = "" if want["state"] == "ENABLED" else " (disabled)"
     return [f"{verb} the schedule on {where}: {want['scheduleExpression']}{zone}{state}, "

@@ -59,9 +59,11 @@ def _known(names: set[str]) -> str:
 
 
 def check_definition(defn: Any, at: Path, parameters: list[tuple[dict[str, Any], Path]],
-                     via_s3: bool = False) -> Iterator[Issue]:
+                     via_s3: bool = False,
+                     sensitive: tuple[list[str], Path] | None = None) -> Iterator[Issue]:
     """Structural checks; ``at`` is where the definition starts (``()`` for a file).
-    ``parameters``: the values the spec sets for executions, with where each set is."""
+    ``parameters``: the values the spec sets for executions, with where each set is;
+    ``sensitive``: the names of ``sensitiveParameters``, and where the list is."""
     if not isinstance(defn, dict):
         yield Issue(at, "a pipeline definition is a mapping with `Version` and `Steps`")
         return
@@ -121,6 +123,11 @@ def check_definition(defn: Any, at: Path, parameters: list[tuple[dict[str, Any],
             yield Issue((*params_at, name), f"parameter {name!r} is not declared in the "
                                         f"definition's Parameters (declared: "
                                         f"{_known(declared)})")
+    names, names_at = sensitive or ([], ())
+    for i, name in enumerate(names):
+        if name not in declared:
+            yield Issue((*names_at, i), f"sensitive parameter {name!r} is not declared in the "
+                                        f"definition's Parameters (declared: {_known(declared)})")
     size = definition_size(defn)
     if size > MAX_DEFINITION_BYTES and not via_s3:
         yield Issue(at, f"the definition is {size:,} bytes; SageMaker accepts at most "
