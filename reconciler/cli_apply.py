@@ -4,8 +4,11 @@ Exit codes of apply: 0 everything planned was applied and verified (or nothing t
 (invalid specs, AWS errors, a stale saved plan, a change that failed and could not be undone);
 2 usage; 3 internal error; 4 rolled back (something failed, its endpoint was returned to the last
 known good config and verified); 5 degraded (AWS left an endpoint Failed or UpdateRollbackFailed:
-a human must act); 6 not applied (waiting: an endpoint busy, leased by another run, quarantined
-after a rollback, or a dependency that did not apply).
+a human must act); 6 not applied (waiting: an endpoint busy, a resource leased by another run, a
+spec quarantined after a rollback, or a dependency that did not apply). The code is that of the
+worst outcome, resumed ones included (degraded, failed, rolled back, waiting). With --json the
+events are stdout's only content; when nothing is applied they say why (plan_errors, refused,
+error).
 """
 
 from __future__ import annotations
@@ -26,15 +29,15 @@ EXIT_BY_OUTCOME = {"applied": EXIT_OK, "waiting": EXIT_NOT_APPLIED,
 def _load(path: str, env: str | None, specs_dir: str = "specs",
           nothing: str = "nothing was applied") -> tuple[Any, Any, int]:
     """(specs, saved plan or None, exit code if they cannot be used)."""
-    from reconciler.plan.model import Plan
+    from reconciler.plan.saved import NotAPlan, load_plan
     from reconciler.spec.load import environment_names, load_specs
 
     saved = None
-    if Path(path).is_file() and path.endswith(".json"):
+    if path.lower().endswith(".json"):  # a saved plan, whatever is (or is not) at that path
         try:
-            saved = Plan.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-        except (ValueError, KeyError, TypeError) as err:
-            print(f"sagectl: {path} is not a saved plan: {err}", file=sys.stderr)
+            saved = load_plan(path)
+        except NotAPlan as err:
+            print(f"sagectl: {err.located(path)}", file=sys.stderr)
             return None, None, EXIT_ERROR
         env = env or saved.env
         path = specs_dir
@@ -78,7 +81,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     root = Path(args.path if saved is None else args.specs).resolve()
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
                     concurrency=args.concurrency)
-    events = Events(json_lines=args.json)
+    # --json: the events are the output (stdout), for CI logs; otherwise progress (stderr)
+    events = Events(json_lines=args.json, out=sys.stdout if args.json else sys.stderr)
     try:
         with open_target(specs, target) as (aws, clock):
             state = StateTable(aws, args.state_table, now=clock.now,
@@ -86,41 +90,66 @@ def cmd_apply(args: argparse.Namespace) -> int:
             actx = ApplyContext(aws, state, clock, new_run_id(), run_owner(), git_commit(root),
                                 events, ApplyOptions(concurrency=args.parallel,
                                                      poll_seconds=args.poll_seconds,
-                                                     force=args.force))
+                                                     force=args.force,
+                                                     lease_seconds=args.lease_seconds))
             run = prepare(actx, specs, root, PlanOptions(prune=args.prune), saved)
             for outcome in run.resumed:
                 events.emit("resumed", outcome.address, status=outcome.status,
                             message=f"resumed: {outcome.status} {outcome.reason}".strip())
             if run.moved:
                 for moved in run.moved:
-                    print(f"sagectl: the saved plan is stale: {moved.address}: {moved.why}",
-                          file=sys.stderr)
+                    print(f"sagectl: the saved plan {moved.problem}: {moved.address}: "
+                          f"{moved.why}", file=sys.stderr)
                 print("nothing was applied; plan again", file=sys.stderr)
+                if args.json:
+                    events.emit("refused", "", message="the saved plan cannot be applied; "
+                                "nothing was applied; plan again", exit_code=EXIT_ERROR,
+                                problems=[{"address": m.address, "problem": m.problem,
+                                           "why": m.why} for m in run.moved])
                 return EXIT_ERROR
             if not args.json:
                 sys.stdout.write(text.render(run.plan))
             if run.plan.errors:
-                print("the plan has errors; nothing was applied", file=sys.stderr)
+                errors = run.plan.errors
+                said = (f"the plan has {len(errors)} error{'s' if len(errors) != 1 else ''}; "
+                        "nothing was applied")
+                print(said, file=sys.stderr)
+                if args.json:
+                    events.emit("plan_errors", "", message=said, exit_code=EXIT_ERROR, errors=[
+                        {"address": e.address, "message": e.message, "hint": e.hint}
+                        for e in errors])
                 return EXIT_ERROR
             if not run.plan.has_changes:
-                return max((EXIT_BY_OUTCOME[o.status] for o in run.resumed), default=EXIT_OK)
+                return exit_code([], run.resumed)
             if saved is None and not _confirm(args):
                 print("nothing was applied", file=sys.stderr)
                 return EXIT_ERROR
             apply_plan(actx, run)
     except Exception as err:
         print(f"sagectl: {user_failure(err)}", file=sys.stderr)
+        if args.json:
+            events.emit("error", "", message=user_failure(err), exit_code=EXIT_ERROR)
         return EXIT_ERROR
     assert run.result is not None
     result = run.result
     summary = {status: result.count(status) for status in EXIT_BY_OUTCOME}
+    code = exit_code(result.outcomes, run.resumed)
     if args.json:
-        events.emit("summary", "", **summary, exit_code=EXIT_BY_OUTCOME[result.worst])
+        events.emit("summary", "", **summary, exit_code=code)
     else:
         print("Apply: " + ", ".join(f"{n} {status.replace('_', ' ')}"
                                     for status, n in summary.items() if n) + ".")
-    worst = [EXIT_BY_OUTCOME[result.worst]] + [EXIT_BY_OUTCOME[o.status] for o in run.resumed]
-    return EXIT_DEGRADED if EXIT_DEGRADED in worst else max(worst)
+    return code
+
+
+def exit_code(outcomes: list[Any], resumed: list[Any]) -> int:
+    """The exit code of the worst outcome (``RANK``), the resumed ones included: a rollback this
+    run finished (4) outranks the change that then waits in quarantine (6)."""
+    from reconciler.apply.context import APPLIED, RANK
+
+    worst = max((o.status for o in [*outcomes, *resumed]), key=RANK.__getitem__,
+                default=APPLIED)
+    return EXIT_BY_OUTCOME[worst]
 
 
 def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
@@ -141,18 +170,35 @@ def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
         return EXIT_ERROR, None
 
 
+def lease_key(resource: str) -> str | None:
+    """The lease of ``resource``: an address (``Pipeline.fraud-training``) or, as before every
+    kind was leased, an endpoint's name. None: an address of no known kind."""
+    from reconciler.kinds import KINDS
+
+    kind, dot, name = resource.partition(".")
+    if not dot:
+        return resource
+    found = KINDS.get(kind)
+    return found.lease_key(resource, name) if found is not None and name else None
+
+
 def cmd_unlock(args: argparse.Namespace) -> int:
     from reconciler.apply.state import run_owner
+    from reconciler.kinds import KINDS
 
-    code, removed = _with_state(
-        args, lambda state: state.unlock(args.endpoint, run_owner(), args.reason))
+    key = lease_key(args.resource)
+    if key is None:
+        print(f"sagectl: {args.resource} is neither an endpoint name nor an address "
+              f"(KIND.NAME, KIND one of {', '.join(KINDS)})", file=sys.stderr)
+        return EXIT_USAGE
+    code, removed = _with_state(args, lambda state: state.unlock(key, run_owner(), args.reason))
     if code:
         return code
     if removed is None:
-        print(f"{args.endpoint} was not locked (audit record written)")
+        print(f"{args.resource} was not locked (audit record written)")
     else:
         print(f"removed the lease of {removed.get('owner')} (run {removed.get('run_id')}) on "
-              f"{args.endpoint}; audit record written")
+              f"{args.resource}; audit record written")
     return EXIT_OK
 
 
@@ -177,7 +223,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any, add_aws_options: Any) -> None:
     from reconciler.apply.context import DEFAULT_PARALLEL
-    from reconciler.apply.state import DEFAULT_TABLE
+    from reconciler.apply.state import DEFAULT_TABLE, LEASE_SECONDS
 
     def state_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--env", help="environment (default: the only one, or the saved plan's)")
@@ -201,6 +247,10 @@ def add_parsers(sub: Any, add_aws_options: Any) -> None:
                    help="apply a spec that was quarantined after a rollback")
     p.add_argument("--poll-seconds", type=float, default=15.0,
                    help="how often waits and bakes look at AWS (default 15)")
+    p.add_argument("--lease-seconds", type=float, default=LEASE_SECONDS,
+                   help=f"how long a lease lasts unless its run renews it (default "
+                        f"{LEASE_SECONDS:.0f}): a run that dies blocks its resources this long, "
+                        "unless someone runs sagectl unlock")
     p.add_argument("--no-create-state-table", action="store_true",
                    help="fail instead of creating the state table when it is missing")
     prune = p.add_mutually_exclusive_group()
@@ -211,10 +261,11 @@ def add_parsers(sub: Any, add_aws_options: Any) -> None:
     add_aws_options(p)
     p.set_defaults(func=cmd_apply)
 
-    p = sub.add_parser("unlock", help="remove an endpoint's lease (with an audit record)",
-                       description="Remove the lease a crashed or stuck run holds on an "
-                                   "endpoint. Leases also expire on their own.")
-    p.add_argument("endpoint")
+    p = sub.add_parser("unlock", help="remove a resource's lease (with an audit record)",
+                       description="Remove the lease a crashed or stuck run holds on a "
+                                   "resource. Leases also expire on their own.")
+    p.add_argument("resource", metavar="RESOURCE",
+                   help="an address (ModelPackageGroup.fraud-models), or an endpoint's name")
     p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
     p.add_argument("--reason", default="unlocked by hand", help="recorded in the audit trail")
     state_options(p)

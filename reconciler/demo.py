@@ -42,7 +42,8 @@ class Result:
     err: str
 
     def events(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.err.splitlines() if line.startswith("{")]
+        """``apply --json``'s events (stdout)."""
+        return [json.loads(line) for line in self.out.splitlines() if line.startswith("{")]
 
     def outcomes(self) -> dict[str, str]:
         return {e["address"]: e["status"] for e in self.events() if e["event"] == "outcome"}
@@ -116,8 +117,11 @@ def _change(plan: dict[str, Any], address: str) -> dict[str, Any]:
 
 def _summary(plan: dict[str, Any]) -> str:
     s = plan["summary"]
+    errors = s.get("errors") or 0
     text = (f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to "
-            f"replace, {s['delete']} to delete.")
+            f"replace, {s['delete']} to delete" + (
+                f"; {errors} error{'' if errors == 1 else 's'}, nothing can be applied."
+                if errors else "."))
     return text + (f" ({s['waiting']} waiting)" if s.get("waiting") else "")
 
 

@@ -630,6 +630,11 @@ def fake_sagectl(tmp_path: Path) -> tuple[Path, Path]:
     (5, [{"event": "summary", "address": "", "degraded": 1, "exit_code": 5}],
      "### sagectl apply `dev`: 🚨 degraded (exit 5)"),
     (1, [], "### sagectl apply `dev`: ❌ failed (exit 1)"),
+    (1, [{"event": "plan_errors", "address": "", "exit_code": 1,
+          "message": "the plan has 1 error; nothing was applied",
+          "errors": [{"address": "Model.challenger", "hint": "",
+                      "message": "model package group fraud-models does not exist"}]}],
+     "### sagectl apply `dev`: ❌ failed (exit 1)"),
     (0, [], "### sagectl apply `dev`: ✅ no changes"),
 ])
 def test_apply_script_passes_the_exit_code_through(tmp_path: Path, fake_sagectl: Any, rc: int,
@@ -645,6 +650,9 @@ def test_apply_script_passes_the_exit_code_through(tmp_path: Path, fake_sagectl:
     text = summary.read_text()
     assert text.startswith(heading), text
     assert "sagectl: a plain message" in text
+    if any(e["event"] == "plan_errors" for e in events):  # CI's summary says why
+        assert ("**the plan has 1 error; nothing was applied**\n\n- `Model.challenger`: model "
+                "package group fraud-models does not exist") in text, text
     if rc == 4:
         assert "rolled back: scorer-1234 InService" in text
         assert "| ↩️ | `Endpoint.scorer` | rolled_back | alarm scorer-errors fired |" in text

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from reconciler.apply.clock import Clock
-from reconciler.apply.state import StateTable
+from reconciler.apply.state import LEASE_SECONDS, StateTable
 from reconciler.aws import Aws
 
 # Outcomes, from best to worst; the exit code follows the worst one.
@@ -57,6 +57,8 @@ class ApplyOptions:
     automatic: bool = False
     """A scheduled run (drift --heal): quarantined digests are never re-applied."""
     keep_configs: int = 3
+    lease_seconds: float = LEASE_SECONDS
+    """How long a lease lasts without renewal (renewed every third of it while held)."""
 
 
 class Events:

@@ -2,8 +2,10 @@
 the steps of one change in order; deletions last, in reverse dependency order.
 
 A change runs when everything it depends on was applied; if a dependency did not apply, the
-change waits (it is reported, not attempted). Each kind runs its own changes
-(``Kind.apply_change``): the endpoint kind with leases, journal, verification, bake and rollback;
+change waits (it is reported, not attempted). Every change is leased first (``leases.py``): a
+resource another live run holds is not touched (the change waits, naming the holder), and a
+change's lease is kept until the changes that depend on it have finished. Each kind runs its own
+changes (``Kind.apply_change``): the endpoint kind with journal, verification, bake and rollback;
 simple kinds step by step with an undo log. When an endpoint change rolls back, the changes made
 in this apply only for it (its new models) are undone too, newest first, so what stays is
 consistent. Knows no SageMaker.
@@ -24,6 +26,8 @@ from reconciler.apply.context import (
     ApplyContext,
     Outcome,
 )
+from reconciler.apply.leases import RunLeases
+from reconciler.apply.state import LeaseHeld, StateError
 from reconciler.apply.steps import UndoLog
 from reconciler.kinds import KINDS
 from reconciler.plan.model import Plan, ResourceChange
@@ -46,33 +50,66 @@ def _is_deletion(change: ResourceChange) -> bool:
 
 
 def execute(actx: ApplyContext, plan: Plan) -> ApplyResult:
+    leases = RunLeases(actx)
+    try:
+        return _execute(actx, plan, leases)
+    finally:
+        leases.close()
+
+
+def _execute(actx: ApplyContext, plan: Plan, leases: RunLeases) -> ApplyResult:
     result = ApplyResult()
     lock = threading.Lock()
     undo_logs: dict[str, UndoLog] = {}
     outcomes: dict[str, Outcome] = {}
+    held: dict[str, str] = {}
+    """Address -> lease key of the changes this run holds a lease for."""
 
     def run(change: ResourceChange) -> Outcome:
         kind = KINDS[change.kind]
         if change.waits:
             return Outcome(change.address, WAITING, change.waits)
-        log = UndoLog()
+        key = kind.lease_key(change.address, change.name)
+        try:
+            leases.acquire(key, change.address)
+        except LeaseHeld as busy:
+            return Outcome(change.address, WAITING, f"leased by another run: {busy}")
+        except StateError as lost:  # e.g. live state disappeared: nothing can be leased
+            return Outcome(change.address, FAILED, str(lost))
+        log = UndoLog(key)
         with lock:
             undo_logs[change.address] = log
+            held[change.address] = key
         actx.events.emit("start", change.address, action=change.action_reason,
                          message=f"{'/'.join(change.actions)} ({change.action_reason})")
         try:
             outcome = kind.apply_change(actx, change, log)
         except Exception as err:  # an unexpected error must not lose the other changes
             undone = log.run(actx, change.address)
-            outcome = Outcome(change.address, FAILED, f"{type(err).__name__}: {err}",
-                              {"undo_failures": undone})
+            said = str(err) if isinstance(err, StateError) else f"{type(err).__name__}: {err}"
+            outcome = Outcome(change.address, FAILED, said, {"undo_failures": undone})
         return outcome
 
     forward = [c for c in plan.resource_changes if not _is_deletion(c)]
     deletions = [c for c in plan.resource_changes if _is_deletion(c)]
     addresses = {c.address for c in forward}
+    users = _users(forward)
     pending = {c.address: c for c in forward}
     running: dict[Future[Outcome], ResourceChange] = {}
+    for address, outcome in _blocked(actx, forward, users).items():
+        outcomes[address] = outcome
+        del pending[address]
+
+    def release_finished() -> None:
+        """Release the leases nothing can undo any more: the change and every change that
+        depends on it have finished."""
+        with lock:
+            done = [(a, k) for a, k in held.items()
+                    if a in outcomes and all(u in outcomes for u in users.get(a, ()))]
+            for address, _ in done:
+                del held[address]
+        for _, key in done:
+            leases.release(key)
 
     with ThreadPoolExecutor(max_workers=max(1, actx.options.concurrency),
                             thread_name_prefix="sagectl-apply") as pool:
@@ -90,6 +127,7 @@ def execute(actx: ApplyContext, plan: Plan) -> ApplyResult:
                                                             for d in blocked))
                     continue
                 running[pool.submit(run, change)] = change
+            release_finished()
             if not running:
                 continue
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -99,8 +137,10 @@ def execute(actx: ApplyContext, plan: Plan) -> ApplyResult:
                 outcomes[change.address] = outcome
                 if outcome.status == ROLLED_BACK or outcome.details.get("undone"):
                     _undo_dependencies(actx, plan, change, outcomes, undo_logs)
+            release_finished()
         for change in deletions:
             outcomes[change.address] = run(change)
+            release_finished()
 
     for change in plan.resource_changes:
         outcome = outcomes[change.address]
@@ -109,6 +149,50 @@ def execute(actx: ApplyContext, plan: Plan) -> ApplyResult:
                                                         if outcome.reason else ""))
         result.outcomes.append(outcome)
     return result
+
+
+def _users(changes: list[ResourceChange]) -> dict[str, list[str]]:
+    """Address -> the changes of ``changes`` that depend on it."""
+    addresses = {c.address for c in changes}
+    users: dict[str, list[str]] = {}
+    for change in changes:
+        for dep in change.depends_on:
+            if dep in addresses:
+                users.setdefault(dep, []).append(change.address)
+    return users
+
+
+def _blocked(actx: ApplyContext, changes: list[ResourceChange],
+             users: dict[str, list[str]]) -> dict[str, Outcome]:
+    """The changes that must not start in this run (``Kind.blocked``: a quarantined endpoint),
+    and the resources the plan creates only for them, which are not created either (they would
+    be recreated, unused, run after run). A change that waits in the plan (an endpoint AWS is
+    updating, a version waiting for approval) is not one of them: it goes ahead as soon as the
+    wait is over, with what was made for it."""
+    found: dict[str, Outcome] = {}
+    for change in changes:
+        if change.waits:
+            continue
+        try:
+            refused = KINDS[change.kind].blocked(actx, change)
+        except Exception:  # the change's own run checks again, and reports it
+            refused = None
+        if refused is not None:
+            found[change.address] = refused
+    grew = True
+    while grew:
+        grew = False
+        for change in changes:
+            mine = users.get(change.address) or []
+            if change.address in found or "create" not in change.actions or not mine or \
+                    not all(u in found for u in mine):
+                continue
+            found[change.address] = Outcome(change.address, WAITING, (
+                f"not created: only {', '.join(mine)} use{'s' if len(mine) == 1 else ''} it, "
+                f"and {'it waits' if len(mine) == 1 else 'they wait'} "
+                f"({found[mine[0]].reason})"))
+            grew = True
+    return found
 
 
 def _undo_dependencies(actx: ApplyContext, plan: Plan, failed: ResourceChange,

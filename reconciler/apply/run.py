@@ -9,10 +9,11 @@ from pathlib import Path
 from reconciler.apply.context import ApplyContext, Outcome
 from reconciler.apply.executor import ApplyResult, execute
 from reconciler.kinds import KINDS
-from reconciler.plan.context import PlanOptions
+from reconciler.plan.context import PlanContext, PlanOptions
+from reconciler.plan.digest_key import provisional_refusal, with_key
 from reconciler.plan.model import Plan
-from reconciler.plan.planner import make_plan
-from reconciler.plan.stale import Moved, stale
+from reconciler.plan.planner import plan_with_context
+from reconciler.plan.stale import PIN, Moved, stale
 from reconciler.spec.resolve import SpecSet
 
 
@@ -35,21 +36,34 @@ def resume(actx: ApplyContext, specs: SpecSet) -> list[Outcome]:
 
 def prepare(actx: ApplyContext, specs: SpecSet, repo_root: Path,
             plan_options: PlanOptions | None = None, saved: Plan | None = None) -> ApplyRun:
-    """Resume, then plan; with a saved plan, what moved since it was made. The fresh plan keeps
-    the saved plan's pins (e.g. the registry version it resolved), so what was reviewed is what
-    is deployed."""
+    """Resume, then plan. With a saved plan, the fresh plan keeps its pins (e.g. the registry
+    version it resolved), so what was reviewed is what is deployed, and ``run.moved`` lists every
+    reason not to apply it: what moved since it was made, what differs from the fresh plan
+    (an edit), and pins their kind no longer accepts. The saved plan is never executed itself:
+    the fresh plan is, once nothing separates the two."""
     resumed = resume(actx, specs)
+    plan_options = with_key(actx.state, specs.env_name, plan_options)  # created if missing
     if saved is not None:
-        plan_options = replace(plan_options or PlanOptions(), pins=dict(saved.pins))
-    plan = make_plan(specs, actx.aws, repo_root, plan_options)
+        plan_options = replace(plan_options, pins=dict(saved.pins))
+    plan, ctx = plan_with_context(specs, actx.aws, repo_root, plan_options)
     run = ApplyRun(plan, resumed)
     if saved is not None:
-        run.moved = stale(saved, plan)
-        if not run.moved:
-            for old, new in zip(saved.resource_changes, plan.resource_changes, strict=True):
-                if [s.request_digest for s in old.steps] != [s.request_digest for s in new.steps]:
-                    run.moved.append(Moved(new.address, "its requests differ from the plan's"))
+        refused = provisional_refusal(saved)
+        run.moved = ([Moved("(digest key)", refused)] if refused
+                     else stale(saved, plan) + check_pins(ctx, saved.pins))
     return run
+
+
+def check_pins(ctx: PlanContext, pins: dict[str, str]) -> list[Moved]:
+    """Each pin of a saved plan, asked of the kind that makes it (``Kind.check_pin``)."""
+    moved = []
+    for key, value in sorted(pins.items()):
+        kinds = [k for k in KINDS.values() if k.pin_prefix and key.startswith(k.pin_prefix)]
+        why = (kinds[0].check_pin(ctx, key, value) if kinds
+               else "no resource kind makes a pin like this")
+        if why:
+            moved.append(Moved(f"pin {key}", why, PIN))
+    return moved
 
 
 def apply_plan(actx: ApplyContext, run: ApplyRun) -> ApplyRun:

@@ -2,18 +2,28 @@
 per-endpoint history, quarantined spec digests and the unlock audit trail.
 
 AWS stays the state of the resources; this table only holds what AWS cannot tell us: who is
-working on an endpoint right now, what a run that died had started, and what happened before.
+working on a resource right now, what a run that died had started, and what happened before.
 
 Items (``pk``, ``sk``):
 
-- ``lease#<endpoint>``, ``lease``: owner, run id, started, heartbeat, expires (epoch seconds).
-  Taken with a conditional put (absent, expired, or already ours), so two applies never interleave
-  on one endpoint while applies on different endpoints proceed.
+- ``lease#<key>``, ``lease``: owner, run id, address, started, heartbeat, expires (epoch
+  seconds). Every change of every kind is leased: the key is the resource address
+  (``ModelPackageGroup.fraud-models``, ``Pipeline.fraud-training``), except an endpoint's, which
+  keeps the key it had when only endpoints were leased, its name (``lease#fraud-scorer``), so
+  runs of older versions and this one still exclude each other. Taken with a conditional put
+  (absent, expired, or already ours), so two applies never act on one resource at once while
+  applies on different resources proceed. A run keeps the lease of a change whose undo may
+  still be needed (a change that depends on it has not finished) and renews all it holds.
 - ``journal#<endpoint>``, ``current``: the operation in flight (phase, old and new config, the
   autoscaling to restore, the bake deadline): a run killed at any point re-attaches from it.
 - ``history#<endpoint>``, ``<time>#<run>``: one record per apply of the endpoint.
-- ``quarantine#<endpoint>``, ``current``: the spec digest that was rolled back.
-- ``audit#<endpoint>``, ``<time>#unlock``: forced unlocks.
+- ``quarantine#<endpoint>``, ``current``: the spec digest that was rolled back (``spec_digest``,
+  ``reason``, ``time``). The endpoint carries the same digest in its ``sagectl:quarantined-digest``
+  tag, so a quarantine outlives this table. When the table had to be created while managed
+  endpoints existed, each of them gets a record with ``unknown`` (why its status is unknown) and
+  the digest of its tag, if any (``source: "tag"``): automatic runs do not deploy to it until an
+  apply by hand succeeds, which deletes the record.
+- ``audit#<key>``, ``<time>#unlock``: forced unlocks (the lease key: endpoint name or address).
 """
 
 from __future__ import annotations
@@ -44,12 +54,47 @@ class StateError(Exception):
     user_error = True
 
 
+def disappeared(table: str) -> str:
+    return (f"live state disappeared: the state table {table} no longer exists, though this run "
+            "used it (it was deleted, or the account's state was reset, as when an emulator "
+            "restarts); this run's leases and journal went with it, so it changes nothing "
+            "more: run sagectl plan to see what AWS holds now")
+
+
+class _Guarded:
+    """The table resource, whose calls say "live state disappeared" (``StateError``) when the
+    table that was there is gone, instead of a bare ResourceNotFoundException."""
+
+    def __init__(self, resource: Any, name: str) -> None:
+        self._resource, self._name = resource, name
+
+    def __getattr__(self, attr: str) -> Any:
+        found = getattr(self._resource, attr)
+        if not callable(found):
+            return found
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return found(*args, **kwargs)
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                    raise StateError(disappeared(self._name)) from err
+                raise
+
+        return call
+
+
 class LeaseHeld(Exception):
-    def __init__(self, endpoint: str, holder: dict[str, Any]) -> None:
-        super().__init__(f"endpoint {endpoint} is being changed by {holder.get('owner')} "
-                         f"(run {holder.get('run_id')}, since {iso(holder.get('started'))}, "
-                         f"lease expires {iso(holder.get('expires'))})")
-        self.endpoint = endpoint
+    """Another run holds the lease (``holder`` is its item; empty when the lease is gone)."""
+
+    def __init__(self, key: str, holder: dict[str, Any]) -> None:
+        what = holder.get("address") or key
+        super().__init__(
+            f"{what} is being changed by {holder.get('owner')} (run {holder.get('run_id')}, "
+            f"since {iso(holder.get('started'))}, lease expires {iso(holder.get('expires'))})"
+            if holder else f"the lease on {what} is no longer held by this run (it expired or "
+                           "was unlocked)")
+        self.key = key
         self.holder = holder
 
 
@@ -94,12 +139,14 @@ class StateTable:
     def __post_init__(self) -> None:
         self._ready = False
         self._resource = None
+        self.created = False
+        """The table did not exist when this process first used it (created now)."""
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
     def table(self) -> Any:
         if self._resource is None:
-            self._resource = self.aws.resource("dynamodb").Table(self.name)
+            self._resource = _Guarded(self.aws.resource("dynamodb").Table(self.name), self.name)
         if not self._ready:
             self._ensure()
         return self._resource
@@ -111,6 +158,7 @@ class StateTable:
         except ClientError as err:
             if err.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise StateError(f"cannot read the state table {self.name}: {err}") from err
+            self.created = True
             if not self.create:
                 raise StateError(f"the state table {self.name} does not exist; create it (pk, sk "
                                  "strings) or allow sagectl to (--create-state-table)") from err
@@ -136,11 +184,15 @@ class StateTable:
         return _from_item(item) if item else None
 
     # -- leases --------------------------------------------------------------------------------
-    def acquire(self, endpoint: str, run_id: str, owner: str,
-                seconds: float = LEASE_SECONDS) -> None:
+    def acquire(self, key: str, run_id: str, owner: str, seconds: float = LEASE_SECONDS,
+                address: str | None = None) -> None:
+        """Take the lease ``key`` (an endpoint name or a resource address), or raise
+        ``LeaseHeld`` naming the live run that holds it."""
         now = self.now()
-        item = {"pk": f"lease#{endpoint}", "sk": "lease", "owner": owner, "run_id": run_id,
+        item = {"pk": f"lease#{key}", "sk": "lease", "owner": owner, "run_id": run_id,
                 "started": now, "heartbeat": now, "expires": now + seconds}
+        if address:
+            item["address"] = address
         try:
             self.table.put_item(
                 Item=_to_item(item),
@@ -149,13 +201,15 @@ class StateTable:
         except ClientError as err:
             if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            raise LeaseHeld(endpoint, self._get(f"lease#{endpoint}", "lease") or {}) from None
+            raise LeaseHeld(key, self._get(f"lease#{key}", "lease") or {}) from None
 
-    def heartbeat(self, endpoint: str, run_id: str, seconds: float = LEASE_SECONDS) -> None:
+    def heartbeat(self, key: str, run_id: str, seconds: float = LEASE_SECONDS) -> None:
+        """Renew our lease; ``LeaseHeld`` when it is not ours any more (then nothing this run
+        did to the resource may be undone: someone else may have acted on it since)."""
         now = self.now()
         try:
             self.table.update_item(
-                Key={"pk": f"lease#{endpoint}", "sk": "lease"},
+                Key={"pk": f"lease#{key}", "sk": "lease"},
                 UpdateExpression="SET heartbeat = :now, expires = :exp",
                 ConditionExpression="run_id = :run",
                 ExpressionAttributeValues={":now": Decimal(str(now)),
@@ -163,27 +217,28 @@ class StateTable:
         except ClientError as err:
             if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            raise LeaseHeld(endpoint, self._get(f"lease#{endpoint}", "lease") or {}) from None
+            held = self._get(f"lease#{key}", "lease") or {}
+            raise LeaseHeld(key, held if held.get("run_id") != run_id else {}) from None
 
-    def release(self, endpoint: str, run_id: str) -> None:
+    def release(self, key: str, run_id: str) -> None:
         try:
-            self.table.delete_item(Key={"pk": f"lease#{endpoint}", "sk": "lease"},
+            self.table.delete_item(Key={"pk": f"lease#{key}", "sk": "lease"},
                                    ConditionExpression="run_id = :run",
                                    ExpressionAttributeValues={":run": run_id})
         except ClientError as err:
             if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
 
-    def lease(self, endpoint: str) -> dict[str, Any] | None:
-        return self._get(f"lease#{endpoint}", "lease")
+    def lease(self, key: str) -> dict[str, Any] | None:
+        return self._get(f"lease#{key}", "lease")
 
-    def unlock(self, endpoint: str, who: str, reason: str) -> dict[str, Any] | None:
+    def unlock(self, key: str, who: str, reason: str) -> dict[str, Any] | None:
         """Remove a lease whoever holds it, with an audit record. Returns the removed lease."""
-        held = self.lease(endpoint)
-        self.table.delete_item(Key={"pk": f"lease#{endpoint}", "sk": "lease"})
+        held = self.lease(key)
+        self.table.delete_item(Key={"pk": f"lease#{key}", "sk": "lease"})
         now = self.now()
         self.table.put_item(Item=_to_item({
-            "pk": f"audit#{endpoint}", "sk": f"{now:017.6f}#unlock", "time": now, "who": who,
+            "pk": f"audit#{key}", "sk": f"{now:017.6f}#unlock", "time": now, "who": who,
             "reason": reason, "removed": held}))
         return held
 
@@ -213,10 +268,15 @@ class StateTable:
                                  ConsistentRead=True).get("Items", [])
         return [_from_item(i) for i in items]
 
-    def quarantine(self, endpoint: str, spec_digest: str, reason: str) -> None:
-        self.table.put_item(Item=_to_item({"pk": f"quarantine#{endpoint}", "sk": "current",
-                                           "spec_digest": spec_digest, "reason": reason,
-                                           "time": self.now()}))
+    def quarantine(self, endpoint: str, spec_digest: str | None, reason: str,
+                   **extra: Any) -> None:
+        """Record the rolled-back ``spec_digest`` (None with ``unknown=True``: a record that was
+        lost with the table, see the module docstring)."""
+        item = {"pk": f"quarantine#{endpoint}", "sk": "current", "reason": reason,
+                "time": self.now(), **extra}
+        if spec_digest is not None:
+            item["spec_digest"] = spec_digest
+        self.table.put_item(Item=_to_item(item))
 
     def quarantined(self, endpoint: str) -> dict[str, Any] | None:
         return self._get(f"quarantine#{endpoint}", "current")

@@ -4,6 +4,11 @@ A step is ``service:Operation`` with its request; the request comes from the pla
 process (a saved plan's redacted values are never sent: apply re-plans and checks fingerprints).
 Kinds tell the engine how to undo their steps (``Kind.undo_step``) and run their own
 ``sagectl:*`` steps; this module knows no SageMaker.
+
+An undo only takes back what this run did to a resource it still holds the lease of: a Create
+that answered "already exists" records no undo (someone else made it), and an undo log whose
+lease was lost (expired, unlocked, taken by another run) is not run at all, since another run may
+have acted on the resource since.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.apply.context import ApplyContext
+from reconciler.apply.state import LeaseHeld, StateError
 from reconciler.plan.model import Step
 
 
@@ -34,7 +40,8 @@ def already_exists(err: ClientError) -> bool:
     code = err.response.get("Error", {}).get("Code", "")
     message = err.response.get("Error", {}).get("Message", "")
     return code in ("ResourceInUse", "ResourceInUseException", "AlreadyExistsException") or (
-        code == "ValidationException" and "already exist" in message.lower())
+        code in ("ValidationException", "ConflictException")  # Scheduler: ConflictException
+        and "already exist" in message.lower())
 
 
 @dataclass
@@ -46,10 +53,12 @@ class Undo:
 
 
 class UndoLog:
-    """Undo records of one change group, executed newest first on failure."""
+    """Undo records of one change group, executed newest first on failure, under the lease
+    ``lease`` (its key) when the change was leased."""
 
-    def __init__(self) -> None:
+    def __init__(self, lease: str | None = None) -> None:
         self.records: list[Undo] = []
+        self.lease = lease
 
     def push(self, undo: Undo | None) -> None:
         if undo is not None:
@@ -57,6 +66,14 @@ class UndoLog:
 
     def run(self, actx: ApplyContext, address: str) -> list[str]:
         """Undo everything recorded, newest first; returns the failures (empty: all undone)."""
+        if self.records and self.lease is not None:
+            try:  # still ours: nobody else can have acted on it since this run did
+                actx.state.heartbeat(self.lease, actx.run_id, actx.options.lease_seconds)
+            except (LeaseHeld, StateError) as lost:  # not ours, or cannot be known
+                kept = [f"{u.step.op} {u.step.target}" for u in reversed(self.records)]
+                self.records.clear()
+                actx.events.emit("undo", address, message=f"not undone: {lost}")
+                return [f"not undone ({', '.join(kept)}): {lost}"]
         failures = []
         while self.records:
             undo = self.records.pop()

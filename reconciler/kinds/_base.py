@@ -226,6 +226,14 @@ class Kind:
         """Resources this environment owns that left the specs (deleted only when pruning)."""
         raise NotImplementedError
 
+    pin_prefix: ClassVar[str | None] = None
+    """The prefix of the pins (``PlanContext.pinned`` keys) this kind makes, if it makes any."""
+
+    @classmethod
+    def check_pin(cls, ctx: PlanContext, key: str, value: str) -> str | None:
+        """Why a saved plan's pin ``key`` -> ``value`` must not be applied (None: it may)."""
+        return None
+
     # -- applying ----------------------------------------------------------------------------
     @classmethod
     def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
@@ -234,6 +242,18 @@ class Kind:
         from reconciler.apply.runner import run_steps
 
         return run_steps(actx, change, log, cls.undo_step)
+
+    @classmethod
+    def blocked(cls, actx: ApplyContext, change: ResourceChange) -> Outcome | None:
+        """Why ``change`` must not start in this run (None: it may), asked of every change
+        before the apply starts and without side effects, so that what the plan makes only for
+        a blocked change (a quarantined endpoint's new models) waits with it."""
+        return None
+
+    @classmethod
+    def lease_key(cls, address: str, name: str) -> str:
+        """The state table lease of this resource (every change is leased while it runs)."""
+        return address
 
     @classmethod
     def recover(cls, actx: ApplyContext, names: list[str]) -> list[Outcome]:

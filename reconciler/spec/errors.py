@@ -84,28 +84,29 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
+def _child(current: Any, part: Any) -> tuple[Any, Any]:
+    """One step down a pydantic location: the annotation at ``part`` under ``current`` and the
+    model field it is (None for a list item or a mapping value); (None, None) if there is none."""
+    for cand in _unwrap(current):
+        origin = typing.get_origin(cand)
+        if isinstance(part, int) and origin is list:
+            return typing.get_args(cand)[0], None
+        if isinstance(part, str) and origin is dict:
+            return typing.get_args(cand)[1], None
+        if isinstance(part, str) and isinstance(cand, type) and issubclass(cand, BaseModel):
+            for name, field in cand.model_fields.items():
+                if (field.alias or name) == part:
+                    return field.annotation, field
+    return None, None
+
+
 def model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The pydantic model that validates the mapping at ``loc`` (aliases), if any."""
     current: Any = model
     for part in loc:
-        candidates = _unwrap(current)
-        nxt = None
-        for cand in candidates:
-            origin = typing.get_origin(cand)
-            if isinstance(part, int) and origin is list:
-                nxt = typing.get_args(cand)[0]
-            elif isinstance(part, str) and origin is dict:
-                nxt = typing.get_args(cand)[1]
-            elif isinstance(part, str) and isinstance(cand, type) and issubclass(cand, BaseModel):
-                for name, field in cand.model_fields.items():
-                    if (field.alias or name) == part:
-                        nxt = field.annotation
-                        break
-            if nxt is not None:
-                break
-        if nxt is None:
+        current, _ = _child(current, part)
+        if current is None:
             return None
-        current = nxt
     for cand in _unwrap(current):
         if isinstance(cand, type) and issubclass(cand, BaseModel):
             return cand
@@ -128,28 +129,13 @@ def sensitive_value(model: type[BaseModel], loc: tuple[Any, ...]) -> bool:
     key (pydantic's ``[key]`` location) is not sensitive: names show, values never do."""
     current: Any = model
     for depth, part in enumerate(loc):
-        nxt, marked = None, False
-        for cand in _unwrap(current):
-            origin = typing.get_origin(cand)
-            if isinstance(part, int) and origin is list:
-                nxt = typing.get_args(cand)[0]
-            elif isinstance(part, str) and origin is dict:
-                nxt = typing.get_args(cand)[1]
-            elif isinstance(part, str) and isinstance(cand, type) and issubclass(cand, BaseModel):
-                for name, field in cand.model_fields.items():
-                    if (field.alias or name) == part:
-                        nxt = field.annotation
-                        marked = _marked(nxt) or any(isinstance(m, SensitiveValues)
-                                                     for m in field.metadata)
-                        break
-            if nxt is not None:
-                break
-        if nxt is None:
+        current, field = _child(current, part)
+        if current is None:
             return False
-        if marked:
+        if field is not None and (_marked(current) or any(
+                isinstance(m, SensitiveValues) for m in field.metadata)):
             rest = loc[depth + 1:]
             return not (rest and rest[-1] == "[key]")
-        current = nxt
     return False
 
 

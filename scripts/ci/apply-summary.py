@@ -4,7 +4,8 @@
     apply-summary.py --env dev --rc N apply-dev.log > summary.md
 
 The log holds one JSON event a line (``start``, ``step``, ``status``, ``outcome``,
-``rolled_back``, ``failed``, ``summary``, ...) mixed with plain messages (errors, warnings). The
+``rolled_back``, ``failed``, ``summary``; ``plan_errors``, ``refused`` or ``error`` when nothing was
+applied, ...) mixed with plain messages (errors, warnings). The
 summary says how the apply ended (from the exit code), counts the outcomes, lists every resource's
 outcome, the rollbacks and failures, the plain messages, and what to do next.
 """
@@ -95,6 +96,20 @@ def render(env: str, rc: int, log: str, run_url: str = "", sha: str = "") -> str
         if len(outcomes) > MAX_ROWS:
             lines.append(f"| | … {len(outcomes) - MAX_ROWS} more | | |")
         lines.append("")
+    for e in events:  # why nothing was applied: the plan's errors, a refused saved plan
+        if e["event"] == "plan_errors":
+            lines += [f"**{_esc(e.get('message'))}**", ""]
+            lines += [f"- `{_esc(x.get('address'))}`: {_esc(x.get('message'))}"
+                      + (f" ({_esc(x.get('hint'))})" if x.get("hint") else "")
+                      for x in (e.get("errors") or [])[:MAX_ROWS]]
+            lines.append("")
+        elif e["event"] == "refused":
+            lines += [f"**{_esc(e.get('message'))}**", ""]
+            lines += [f"- `{_esc(x.get('address'))}`: {_esc(x.get('why'))}"
+                      for x in (e.get("problems") or [])[:MAX_ROWS]]
+            lines.append("")
+        elif e["event"] == "error":
+            lines += [f"**{_esc(e.get('message'))}**", ""]
     trouble = [e for e in events if e["event"] in ("rolled_back", "failed", "rollback", "undo")]
     if trouble:
         lines += ["**Rollbacks and failures**", ""]

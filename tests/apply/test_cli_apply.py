@@ -39,9 +39,17 @@ def events(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
+def json_output(out: str, err: str) -> list[dict[str, Any]]:
+    """``apply --json``'s events: stdout holds them and nothing else (README "Output and exit
+    codes"); stderr has the plain messages only."""
+    assert not events(err), err
+    assert all(line.startswith("{") for line in out.splitlines()), out
+    return events(out)
+
+
 def apply_json(cli: Cli, specs: Path, *extra: str) -> tuple[int, list[dict[str, Any]], str]:
-    code, _out, err = cli("apply", str(specs), "--env", "dev", "--auto-approve", "--json", *extra)
-    return code, events(err), err
+    code, out, err = cli("apply", str(specs), "--env", "dev", "--auto-approve", "--json", *extra)
+    return code, json_output(out, err), out + err
 
 
 def test_apply_json_events_history_and_exit_codes(cli: Cli, remote: RemoteEmulator,
@@ -73,6 +81,27 @@ def test_apply_json_events_history_and_exit_codes(cli: Cli, remote: RemoteEmulat
     assert code == 6 and "quarantined" in err, err
     code, evs, err = apply_json(cli, specs, "--force")
     assert code == 0, err
+
+
+def test_apply_json_says_why_nothing_was_applied(cli: Cli, remote: RemoteEmulator,
+                                                 tmp_path: Path) -> None:
+    """A plan with errors: CI's log (the JSON events) carries the errors, not only the exit."""
+    from tests.apply.test_crash import aws
+    from tests.apply.test_drift import foreign_alarm
+
+    served = aws(remote.endpoint_url or "")
+    foreign_alarm(served.client("cloudwatch").put_metric_alarm)  # the specs' alarm, by hand
+    served.close()
+    specs = write(tmp_path, BASE)
+    code, evs, err = apply_json(cli, specs)
+    assert code == 1, err
+    (refused,) = [e for e in evs if e["event"] == "plan_errors"]
+    assert refused["message"] == "the plan has 1 error; nothing was applied", refused
+    (error,) = refused["errors"]
+    assert error["address"] == "Alarm.scorer-errors" and "not managed by sagectl" in \
+        error["message"], error
+    assert not any(e["event"] == "start" for e in evs)
+    assert remote.client("sagemaker").list_models()["Models"] == []
 
 
 def test_lease_held_then_unlock(cli: Cli, remote: RemoteEmulator, tmp_path: Path) -> None:
@@ -146,9 +175,9 @@ def test_applying_the_example_estate_on_the_embedded_emulator(
     assert "sagectl apply specs/ --env dev --emulator --auto-approve" in (
         REPO / "README.md").read_text()
     monkeypatch.delenv("SAGECTL_EMULATOR_URL", raising=False)
-    code, _out, err = cli("apply", "specs/", "--env", "dev", "--emulator", "--auto-approve",
-                          "--json", cwd=REPO)
-    evs = events(err)
+    code, out, err = cli("apply", "specs/", "--env", "dev", "--emulator", "--auto-approve",
+                         "--json", cwd=REPO)
+    evs = json_output(out, err)
     outcomes = {e["address"]: e["status"] for e in evs if e["event"] == "outcome"}
     assert code == 6, err
     assert outcomes["ModelPackageGroup.fraud-models"] == "applied"

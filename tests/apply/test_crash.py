@@ -30,10 +30,14 @@ from reconciler.emulator.server import EmulatorServer, RemoteEmulator
 from reconciler.plan.planner import make_plan
 from reconciler.spec.load import load_specs
 from tests.apply.test_apply import BASE, ENDPOINT, MODEL
-from tests.plan.helpers import write
+from tests.plan.helpers import store_test_key, write
 
 ACCOUNT, REGION = "111111111111", "eu-west-1"
 REPO = Path(__file__).resolve().parents[2]
+LEASE = 10**6
+"""Seconds: so long that no lease is renewed during a run, so every run makes the same
+mutating calls whatever the machine's speed (renewals follow the clock), and each crash point
+is the same call in every run."""
 # A change with every kind of step: a new model, the instance type of the autoscaled variant
 # (deregister -> update -> register again), canary, bake, garbage collection.
 CHANGED = {"model.yaml": MODEL.replace(":1\n", ":2\n"),
@@ -73,13 +77,17 @@ def sagectl_apply(url: str, specs: Path) -> subprocess.Popen[str]:
            "AWS_SECRET_ACCESS_KEY": "testing", "PYTHONPATH": str(REPO)}
     return subprocess.Popen(
         [sys.executable, "-m", "reconciler", "apply", str(specs), "--env", "dev",
-         "--auto-approve", "--json"], env=env, stdout=subprocess.PIPE,
+         "--auto-approve", "--json", "--lease-seconds", str(LEASE)], env=env,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
 
 
 def seed(remote: RemoteEmulator, tmp_path: Path) -> Path:
     remote.reset()
     remote.unfreeze()
+    client = aws(remote.endpoint_url or "")
+    store_test_key(client, "dev")  # the same digest key (so the same names) after every reset
+    client.close()
     specs = write(tmp_path, BASE)
     assert apply_here(remote.endpoint_url or "", specs) == {"applied"}
     return write(tmp_path, {**BASE, **CHANGED})
@@ -145,7 +153,7 @@ def test_killed_after_every_mutating_call_then_rerun_converges(server: str,
         child.communicate(timeout=60)
         remote.release_crash()
         crashed_at.append(action)
-        remote.advance(1000)  # the dead run's lease expires (15 minutes)
+        remote.advance(LEASE + 1)  # the dead run's leases expire
         rerun = sagectl_apply(server, specs)
         out, err = rerun.communicate(timeout=300)
         assert rerun.returncode == 0, (n, action, out[-3000:], err[-2000:])

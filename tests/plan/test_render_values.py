@@ -16,15 +16,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.drift.classify import DriftReport
 from reconciler.drift.render import markdown as drift_markdown
 from reconciler.drift.render import text as drift_text
-from reconciler.drift.run import drift
 from reconciler.emulator import Emulator
 from reconciler.plan.model import Plan
 from reconciler.plan.render import markdown, pair, text
-from reconciler.spec.load import load_specs
-from tests.apply.helpers import apply, context
+from tests.apply.helpers import apply
+from tests.apply.test_drift import run_drift
 from tests.plan.helpers import aws_for, converge, one, plan, write
 from tests.plan.test_plan_outputs import check_golden
 
@@ -241,14 +239,6 @@ def test_golden_files_for_long_values(emu: Emulator, tmp_path: Path) -> None:
 
 
 # -- drift shows live and spec values the same way -------------------------------------------------
-
-def run_drift(emu: Emulator, specs: Path) -> DriftReport:
-    actx = context(emu)
-    try:
-        return drift(load_specs(specs, "dev"), actx.aws, actx.state, specs.parent)
-    finally:
-        actx.aws.close()
-
 
 def test_drift_shows_the_part_of_a_long_value_that_differs(emu: Emulator,
                                                            tmp_path: Path) -> None:

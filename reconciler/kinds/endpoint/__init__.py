@@ -60,10 +60,23 @@ class EndpointKind(Kind):
         return apply.apply_change(actx, change, log)
 
     @classmethod
-    def recover(cls, actx: ApplyContext, names: list[str]) -> list[Outcome]:
-        from reconciler.kinds.endpoint import apply
+    def blocked(cls, actx: ApplyContext, change: ResourceChange) -> Outcome | None:
+        from reconciler.kinds.endpoint import quarantine
 
-        return [o for o in (apply.recover(actx, n) for n in names) if o is not None]
+        known = quarantine.Quarantine.read(actx, change)
+        return known.refusal(actx, change, str(change.consequences.get("spec_digest", "")))
+
+    @classmethod
+    def lease_key(cls, address: str, name: str) -> str:
+        return name  # the lease item endpoints had before every kind was leased
+
+    @classmethod
+    def recover(cls, actx: ApplyContext, names: list[str]) -> list[Outcome]:
+        from reconciler.kinds.endpoint import quarantine, resume
+
+        outcomes = [o for o in (resume.recover(actx, n) for n in names) if o is not None]
+        quarantine.after_table_loss(actx, names)
+        return outcomes
 
 
 __all__ = ["EndpointKind", "EndpointSpec"]

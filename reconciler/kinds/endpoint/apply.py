@@ -1,9 +1,11 @@
-"""Applying one endpoint change: lease, quarantine check, snapshot, journal, the planned steps with
-waits, verification and bake, then history; on any failure, rollback to the snapshot.
+"""Applying one endpoint change (the executor holds its lease): quarantine check, snapshot,
+journal, the planned steps with waits, verification and bake, then history; on any failure,
+rollback to the snapshot and quarantine of the spec (``quarantine.py``).
 
 The journal (``reconciler/apply/state.py``) is written before every step that starts something
-long in AWS, so a run killed at any point is resumed by ``recover``: it re-attaches to the update
-in flight instead of starting another, finishes verification and bake, or rolls back.
+long in AWS, and before a rollback, so a run killed at any point is resumed by
+``resume.recover``: it re-attaches to the update in flight instead of starting another, finishes
+verification and bake, rolls back, or finishes the rollback that was under way.
 """
 
 from __future__ import annotations
@@ -17,15 +19,13 @@ from reconciler.apply.context import (
     DEGRADED,
     FAILED,
     ROLLED_BACK,
-    WAITING,
     ApplyContext,
     Outcome,
     StepFailed,
 )
-from reconciler.apply.state import LEASE_SECONDS, LeaseHeld
 from reconciler.apply.steps import Undo, UndoLog, already_exists, call
 from reconciler.kinds._live import not_found
-from reconciler.kinds.endpoint import guardrails
+from reconciler.kinds.endpoint import guardrails, quarantine
 from reconciler.kinds.endpoint.guardrails import Degraded, QuotaExceeded, StillBusy
 from reconciler.kinds.endpoint.rollback import restore_autoscaling, rollback, snapshot
 from reconciler.plan.model import ResourceChange, Step
@@ -60,9 +60,12 @@ class _Run:
         self.new_config = change.consequences.get("new_config")
         self.touched = False
         """True once a step changed the endpoint itself (an update or create was called)."""
+        self.warnings: list[str] = []
+        """What did not go as planned after the deploy was verified (never a reason to roll
+        back a healthy endpoint): e.g. an old config AWS refused to delete."""
 
     def heartbeat(self) -> None:
-        _beat(self)
+        beat(self)
 
     def journal(self, phase: str, **extra: Any) -> None:
         self.actx.state.record(self.name, {
@@ -113,7 +116,7 @@ class _Run:
             return
         if step.op == "sagectl:gc":
             self.journal("gc", delete=list(step.params.get("delete") or []))
-            collect(actx, self.name, list(step.params.get("delete") or []))
+            self.warnings += collect(actx, self.name, list(step.params.get("delete") or []))
             return
         if step.op.startswith("sagectl:"):
             return
@@ -134,7 +137,7 @@ class _Run:
             if step.op.split(":", 1)[1].startswith("Create") and already_exists(err):
                 return
             if err.response.get("Error", {}).get("Code") == "ResourceLimitExceeded":
-                raise QuotaExceeded(_quota_reason(err, self.change)) from err
+                raise QuotaExceeded(_quotareason_of(err, self.change)) from err
             raise
         self.log.push(undo)
         actx.events.emit("step", self.address, op=step.op, target=step.target,
@@ -143,13 +146,10 @@ class _Run:
     # -- the whole change ----------------------------------------------------------------------
     def run(self) -> Outcome:
         actx = self.actx
-        quarantined = actx.state.quarantined(self.name)
-        if quarantined and quarantined.get("spec_digest") == self.digest:
-            if not actx.options.force or actx.options.automatic:
-                return Outcome(self.address, WAITING, "quarantined: this spec was rolled back ("
-                               f"{quarantined.get('reason')}); change the spec, or apply with "
-                               "--force to try it again")
-            actx.state.lift_quarantine(self.name)
+        known = quarantine.Quarantine.read(actx, self.change)
+        refused = known.gate(actx, self.change, self.digest)
+        if refused is not None:
+            return refused
         self.saved = snapshot(actx, self.name)
         self.journal("started")
         try:
@@ -158,12 +158,13 @@ class _Run:
         except (StepFailed, ClientError) as err:
             return self.fail(err)
         actx.state.clear(self.name)
-        self.history(APPLIED)
-        return Outcome(self.address, APPLIED, "", {"config": self.new_config})
+        known.clear(actx, self.name)  # a different spec now runs: its quarantine is over
+        self.history(APPLIED, "; ".join(self.warnings))
+        return applied(self.address, self.warnings, {"config": self.new_config})
 
     def fail(self, err: Exception) -> Outcome:
         actx = self.actx
-        reason = _reason(err)
+        reason = reason_of(err)
         actx.events.emit("failed", self.address, message=f"failed: {reason}")
         if isinstance(err, Degraded):
             return self.degraded(reason)
@@ -179,17 +180,18 @@ class _Run:
             actx.state.clear(self.name)
             self.history(FAILED, reason)
             return Outcome(self.address, FAILED, reason, {"undo_failures": undone})
+        self.journal("rolling_back", reason=reason)  # a run that dies now is finished by the next
         try:
             done = rollback(actx, self.name, self.saved, self.new_config, self.heartbeat)
         except Degraded as broken:
-            return self.degraded(f"{reason}; then {_reason(broken)}")
+            return self.degraded(f"{reason}; then {reason_of(broken)}")
         except (StepFailed, ClientError) as err2:
             actx.state.clear(self.name)
-            self.history(FAILED, f"{reason}; rollback failed: {_reason(err2)}")
-            return Outcome(self.address, FAILED, f"{reason}; rollback failed: {_reason(err2)}")
+            self.history(FAILED, f"{reason}; rollback failed: {reason_of(err2)}")
+            return Outcome(self.address, FAILED, f"{reason}; rollback failed: {reason_of(err2)}")
         self.log.records.clear()  # the rollback deleted the new config
         actx.state.clear(self.name)
-        actx.state.quarantine(self.name, self.digest, reason)
+        quarantine.record(actx, self.name, self.digest, reason)
         self.history(ROLLED_BACK, reason)
         actx.events.emit("rolled_back", self.address, message=f"rolled back: {done}")
         return Outcome(self.address, ROLLED_BACK, reason, {"rollback": done})
@@ -212,24 +214,25 @@ class _Run:
 
     def degraded(self, reason: str) -> Outcome:
         self.actx.state.clear(self.name)
-        self.actx.state.quarantine(self.name, self.digest, reason)
+        quarantine.record(self.actx, self.name, self.digest, reason)
         self.history(DEGRADED, reason)
         return Outcome(self.address, DEGRADED, reason + " (not retried: fix it in AWS, e.g. "
                        "delete a Failed endpoint so sagectl can create it again)")
 
 
-def _beat(run: Any) -> None:
+def beat(run: Any) -> None:
     """Renew the lease when a third of it has passed (not on every poll: each is a write)."""
     now = run.actx.clock.now()
     last = getattr(run, "_last_beat", None)
+    seconds = run.actx.options.lease_seconds
     if last is None:
         run._last_beat = now
-    elif now - last >= LEASE_SECONDS / 3:
-        run.actx.state.heartbeat(run.name, run.actx.run_id)
+    elif now - last >= seconds / 3:
+        run.actx.state.heartbeat(run.name, run.actx.run_id, seconds)
         run._last_beat = now
 
 
-def _quota_reason(err: ClientError, change: ResourceChange) -> str:
+def _quotareason_of(err: ClientError, change: ResourceChange) -> str:
     """ResourceLimitExceeded with what the change needs at its peak (from the plan) and what
     to do about it."""
     message = err.response.get("Error", {}).get("Message", "")
@@ -245,16 +248,25 @@ def _quota_reason(err: ClientError, change: ResourceChange) -> str:
                "second fleet" if rolling else ""))
 
 
-def _reason(err: Exception) -> str:
+def reason_of(err: Exception) -> str:
     if isinstance(err, ClientError):
         info = err.response.get("Error", {})
         return f"{err.operation_name}: {info.get('Code')}: {info.get('Message')}"
     return str(err)
 
 
-def collect(actx: ApplyContext, name: str, configs: list[str]) -> None:
-    """Delete old configs, never the one the endpoint runs."""
-    described = guardrails.describe(actx, name)
+def collect(actx: ApplyContext, name: str, configs: list[str]) -> list[str]:
+    """Delete old configs, never the one the endpoint runs. Runs after the deploy was verified
+    and baked, so a delete AWS refuses (denied, throttled past the retries) is returned as a
+    warning, never raised: the endpoint is healthy on its new config, and the config left
+    behind is deleted by the endpoint's next deploy (``plan.gc`` lists every owned config
+    beyond the newest kept)."""
+    warnings: list[str] = []
+    try:
+        described = guardrails.describe(actx, name)
+    except ClientError as err:
+        return [f"could not read endpoint {name} to delete its old configs "
+                f"({', '.join(configs)}): {reason_of(err)}"]
     current = (described or {}).get("EndpointConfigName")
     sm = actx.aws.client("sagemaker")
     for config in configs:
@@ -264,115 +276,21 @@ def collect(actx: ApplyContext, name: str, configs: list[str]) -> None:
             sm.delete_endpoint_config(EndpointConfigName=config)
         except ClientError as err:
             if not not_found(err):
-                raise
+                warnings.append(f"could not delete the old endpoint config {config}: "
+                                f"{err.response.get('Error', {}).get('Code')}")
+    for warning in warnings:
+        actx.events.emit("warning", f"Endpoint.{name}", message=warning + " (left in place: "
+                         "the endpoint's next deploy deletes it)")
+    return warnings
+
+
+def applied(address: str, warnings: list[str], details: dict[str, Any] | None = None
+            ) -> Outcome:
+    """An applied outcome; its warnings (if any) in the reason and the details."""
+    return Outcome(address, APPLIED, "; ".join(warnings),
+                   {**(details or {}), **({"warnings": warnings} if warnings else {})})
 
 
 def apply_change(actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
-    try:
-        actx.state.acquire(change.name, actx.run_id, actx.owner)
-    except LeaseHeld as held:
-        return Outcome(change.address, WAITING, str(held))
-    try:
-        return _Run(actx, change, log).run()
-    finally:
-        actx.state.release(change.name, actx.run_id)
-
-
-# -- resuming a run that died ------------------------------------------------------------------
-
-def recover(actx: ApplyContext, name: str) -> Outcome | None:
-    """Finish or undo what a killed run left in flight on ``name`` (None: nothing to do)."""
-    entry = actx.state.journal(name)
-    if entry is None:
-        return None
-    address = entry.get("address") or f"Endpoint.{name}"
-    try:
-        actx.state.acquire(name, actx.run_id, actx.owner)
-    except LeaseHeld as held:
-        return Outcome(address, WAITING, f"a run is still working on it: {held}")
-    try:
-        return _Resume(actx, name, entry).run()
-    finally:
-        actx.state.release(name, actx.run_id)
-
-
-class _Resume:
-    def __init__(self, actx: ApplyContext, name: str, entry: dict[str, Any]) -> None:
-        self.actx, self.name, self.entry = actx, name, entry
-        self.address = entry.get("address") or f"Endpoint.{name}"
-        self.saved = entry.get("snapshot")
-        self.new_config = entry.get("new_config")
-
-    def heartbeat(self) -> None:
-        _beat(self)
-
-    def history(self, outcome: str, reason: str = "") -> None:
-        self.actx.state.add_history(self.name, self.actx.run_id, {
-            "outcome": outcome, "reason": reason, "git_commit": self.actx.commit,
-            "spec_digest": self.entry.get("spec_digest"), "resumed_run": self.entry.get("run_id"),
-            "old_config": (self.saved or {}).get("config"), "new_config": self.new_config,
-            "action_reason": self.entry.get("action_reason"), "owner": self.actx.owner})
-
-    def run(self) -> Outcome:
-        actx, phase = self.actx, self.entry.get("phase")
-        actx.events.emit("resume", self.address, phase=phase,
-                         message=f"resuming run {self.entry.get('run_id')} (it stopped while "
-                                 f"{phase})")
-        try:
-            if phase in ("updating", "baking"):
-                self.finish_update()
-            elif phase == "gc":
-                collect(actx, self.name, list(self.entry.get("delete") or []))
-        except (StepFailed, ClientError) as err:
-            return self.fail(err)
-        actx.state.clear(self.name)
-        if phase in ("updating", "baking", "gc"):
-            self.history(APPLIED, "resumed")
-            return Outcome(self.address, APPLIED, "resumed the interrupted run")
-        return Outcome(self.address, APPLIED, "nothing was in flight")
-
-    def finish_update(self) -> None:
-        actx = self.actx
-        described = guardrails.wait(actx, self.name, 4 * 3600.0, heartbeat=self.heartbeat)
-        if described is None:
-            raise StepFailed(f"endpoint {self.name} is gone")
-        expected = self.new_config or described.get("EndpointConfigName")
-        if self.entry.get("phase") == "updating" and self.saved is not None and \
-                described.get("EndpointConfigName") == self.saved.get("config") and \
-                expected != self.saved.get("config") and not self._modified_since_start(described):
-            return  # the killed run never got its UpdateEndpoint through: re-planning redoes it
-        guardrails.verify(described, expected if self.saved is not None else None,
-                          self.entry.get("variants"))
-        bake = self.entry.get("bake")
-        if bake and float(bake.get("seconds") or 0) > 0:
-            until = self.entry.get("bake_until") or actx.clock.now() + float(bake["seconds"])
-            actx.state.record(self.name, {**self.entry, "phase": "baking", "bake_until": until})
-            guardrails.bake(actx, self.name, float(bake["seconds"]),
-                            list(bake.get("alarms") or []),
-                            bool(bake.get("allowInsufficientData")), self.heartbeat,
-                            max(float(until), actx.clock.now()))
-
-    def _modified_since_start(self, described: dict[str, Any]) -> bool:
-        modified = described.get("LastModifiedTime")
-        started = float(self.entry.get("started") or 0)
-        return modified is not None and modified.timestamp() >= started - 5
-
-    def fail(self, err: Exception) -> Outcome:
-        reason = _reason(err)
-        actx = self.actx
-        if isinstance(err, Degraded) or self.saved is None:
-            actx.state.clear(self.name)
-            actx.state.quarantine(self.name, str(self.entry.get("spec_digest")), reason)
-            status = DEGRADED if isinstance(err, Degraded) else FAILED
-            self.history(status, reason)
-            return Outcome(self.address, status, reason)
-        try:
-            done = rollback(actx, self.name, self.saved, self.new_config, self.heartbeat)
-        except (StepFailed, ClientError) as err2:
-            actx.state.clear(self.name)
-            self.history(FAILED, f"{reason}; rollback failed: {_reason(err2)}")
-            return Outcome(self.address, FAILED, f"{reason}; rollback failed: {_reason(err2)}")
-        actx.state.clear(self.name)
-        actx.state.quarantine(self.name, str(self.entry.get("spec_digest")), reason)
-        self.history(ROLLED_BACK, reason)
-        return Outcome(self.address, ROLLED_BACK, f"{reason} ({done})")
+    """Run ``change``; the executor holds its lease (``EndpointKind.lease_key``: the name)."""
+    return _Run(actx, change, log).run()
