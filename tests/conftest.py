@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from reconciler.cli import main
 from reconciler.emulator import Emulator, in_process
 from reconciler.emulator.conformance import ENV as CONFORMANCE_ENV
+from reconciler.emulator.server import EmulatorServer
 
 # Set at import time, so the emulators the tests start in other processes (`sagectl emulator
 # serve`, the demo) report to the same file.
@@ -96,6 +97,14 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """A served emulator (as ``sagectl emulator serve`` runs it) shared by one test module: its
+    URL. Simulated time runs 1000x faster."""
+    with EmulatorServer(port=0, time_factor=0.001) as url:
+        yield url
 
 
 @pytest.fixture

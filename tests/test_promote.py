@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from reconciler.emulator.server import EmulatorServer, RemoteEmulator
+from reconciler.emulator.server import RemoteEmulator
 
 REGION, ACCOUNT = "eu-west-1", "111111111111"
 Cli = Callable[..., tuple[int, str, str]]
@@ -158,12 +158,6 @@ spec:
 """
 FILES = {"environments/dev.yaml": DEV, "environments/prod.yaml": PROD,
          "models.yaml": MODELS, "endpoints.yaml": ENDPOINTS, "serial.yaml": SERIAL}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with EmulatorServer(port=0, time_factor=0.001) as url:
-        yield url
 
 
 @pytest.fixture

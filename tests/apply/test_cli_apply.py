@@ -10,18 +10,12 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator.server import EmulatorServer, RemoteEmulator
+from reconciler.emulator.server import RemoteEmulator
 from tests.apply.test_apply import BASE, ENDPOINT, MODEL
 from tests.plan.helpers import write
 
 REGION, ACCOUNT = "eu-west-1", "111111111111"
 Cli = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with EmulatorServer(port=0, time_factor=0.001) as url:
-        yield url
 
 
 @pytest.fixture

@@ -14,19 +14,17 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 
 from reconciler.apply.clock import EmulatorClock
 from reconciler.apply.context import ApplyContext, ApplyOptions, Events
 from reconciler.apply.run import apply_plan, prepare
 from reconciler.apply.state import StateTable, new_run_id
 from reconciler.aws import Aws, AwsSettings
-from reconciler.emulator.server import EmulatorServer, RemoteEmulator
+from reconciler.emulator.server import RemoteEmulator
 from reconciler.plan.planner import make_plan
 from reconciler.spec.load import load_specs
 from tests.apply.test_apply import BASE, ENDPOINT, MODEL
@@ -43,12 +41,6 @@ is the same call in every run."""
 CHANGED = {"model.yaml": MODEL.replace(":1\n", ":2\n"),
            "endpoint.yaml": ENDPOINT.replace("instanceType: ml.m5.large\n      initialInstanceCount: 2\n      initialVariantWeight: 90",
                                              "instanceType: ml.m5.xlarge\n      initialInstanceCount: 2\n      initialVariantWeight: 90")}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with EmulatorServer(port=0, time_factor=0.001) as url:
-        yield url
 
 
 def aws(url: str) -> Aws:

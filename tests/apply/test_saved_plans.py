@@ -34,7 +34,7 @@ from tests.plan.test_plan_changes import MODEL
 
 REGION, ACCOUNT = "eu-west-1", "111111111111"
 PIN = "registry:fraud-models:latestApproved"
-server, remote = test_cli_apply.server, test_cli_apply.remote  # fixtures: a served emulator
+remote = test_cli_apply.remote  # a fixture: the served emulator, reset
 Cli = Callable[..., tuple[int, str, str]]
 Edit = Callable[[dict[str, Any]], None]
 

@@ -4,14 +4,13 @@ executions on the simulated clock (injected failures, stop, idempotent start, pa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from reconciler.emulator import Emulator
-from reconciler.emulator.server import EmulatorServer, RemoteEmulator
+from reconciler.emulator.server import RemoteEmulator
 from tests.emulator.helpers import error_code
 
 ROLE = "arn:aws:iam::123456789012:role/pipelines"
@@ -341,12 +340,6 @@ def test_execution_steps_of_failed_and_stopped_runs(emu: Emulator, sm: Any) -> N
 
 
 # -- served -----------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with EmulatorServer(port=0, time_factor=0.001) as url:
-        yield url
-
 
 def test_served_controls_fail_an_execution_and_count_versions(server: str) -> None:
     remote = RemoteEmulator(server)

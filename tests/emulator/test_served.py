@@ -17,14 +17,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from reconciler.emulator.server import EmulatorServer, RemoteEmulator
+from reconciler.emulator.server import RemoteEmulator
 from tests.emulator.helpers import alarm, canary, config, endpoint, model, status, variant
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with EmulatorServer(port=0, time_factor=0.001) as url:
-        yield url
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from reconciler.emulator import Emulator
-from reconciler.emulator.server import EmulatorServer, RemoteEmulator
+from reconciler.emulator.server import RemoteEmulator
 from reconciler.plan.model import SENSITIVE, Plan, digest
 from reconciler.plan.planner import spec_digest
 from reconciler.plan.render import markdown, text
@@ -34,12 +34,6 @@ Cli = Callable[..., tuple[int, str, str]]
 @pytest.fixture(autouse=True)
 def fixed_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAGECTL_GIT_COMMIT", "0123456789abcdef0123456789abcdef01234567")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with EmulatorServer(port=0, time_factor=0.001) as url:
-        yield url
 
 
 @pytest.fixture
