@@ -26,8 +26,8 @@ from reconciler.apply.clock import EmulatorClock
 from reconciler.apply.context import DEFAULT_PARALLEL, ApplyContext, ApplyOptions, Events
 from reconciler.apply.run import apply_plan, prepare
 from reconciler.apply.state import StateTable, new_run_id
-from reconciler.emulator import Emulator, in_process
 from reconciler.spec.load import load_specs
+from sagemaker_emulator import Emulator, in_process
 
 
 def endpoint_specs(i: int, image: str, wait: int, bake: int) -> str:

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.emulator import Emulator, in_process
-from reconciler.emulator.server import EmulatorServer, RemoteEmulator
+from sagemaker_emulator import Emulator, in_process
+from sagemaker_emulator.server import EmulatorServer, RemoteEmulator
 
 ROLE = "arn:aws:iam::123456789012:role/inference"
 

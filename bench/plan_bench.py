@@ -35,8 +35,6 @@ from fleet import ACCOUNT, REGION, bench_aws, model_and_alarm, spec_dir
 
 from reconciler.apply.steps import method_name
 from reconciler.aws import Aws
-from reconciler.emulator import FAKE_CREDENTIALS, Emulator, in_process
-from reconciler.emulator.server import RemoteEmulator
 from reconciler.kinds.endpoint import plan as endpoint_plan
 from reconciler.kinds.model import plan as model_plan
 from reconciler.plan.context import PlanContext
@@ -44,6 +42,8 @@ from reconciler.plan.model import Plan
 from reconciler.plan.planner import load_ownership, make_plan
 from reconciler.plan.render import text
 from reconciler.spec.load import load_specs
+from sagemaker_emulator import FAKE_CREDENTIALS, Emulator, in_process
+from sagemaker_emulator.server import RemoteEmulator
 
 
 def endpoint_specs(i: int, weight: int = 50, image: str = "1") -> str:

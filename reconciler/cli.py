@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from reconciler import __version__
+from sagemaker_emulator.cli import SERVE_DESCRIPTION, add_serve_arguments
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -80,38 +81,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_emulator_serve(args: argparse.Namespace) -> int:
-    try:
-        from reconciler.emulator.server import EmulatorServer
-    except ImportError as err:  # the emulator's dependencies are an extra
-        print(f"sagectl: the emulator needs its extra: pip install 'sagemaker-gitops[emulator]' "
-              f"({err})", file=sys.stderr)
-        return EXIT_USAGE
-    if args.time_factor <= 0:
-        print("sagectl: --time-factor must be positive", file=sys.stderr)
-        return EXIT_USAGE
-    server = EmulatorServer(args.host, args.port, args.time_factor, quiet=not args.verbose)
-    try:
-        url = server.start()
-    except OSError as err:
-        print(f"sagectl: cannot listen on {args.host}:{args.port}: {err.strerror}", file=sys.stderr)
-        return EXIT_INVALID
-    print(f"sagectl emulator listening on {url} (time factor {args.time_factor:g}: one simulated "
-          f"second takes {args.time_factor:g} s)\n"
-          f"  export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing "
-          "AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1\n"
-          "Press Ctrl-C to stop.", flush=True)
-    import signal
+    from sagemaker_emulator.cli import serve
 
-    def _stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)  # a supervisor's stop is as clean as Ctrl-C
-    signal.signal(signal.SIGINT, _stop)   # even when started with SIGINT ignored (background)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        print("stopped", flush=True)
-    return EXIT_OK
+    return serve(args, prog="sagectl emulator")
 
 
 def _print_diagnostics(diags: list, fmt: str) -> None:
@@ -260,14 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "behaviour and fault injection).")
     emu = p.add_subparsers(dest="emulator_command", metavar="COMMAND", required=True)
     s = emu.add_parser("serve", help="serve the emulator on 127.0.0.1",
-                       description="Serve every emulated AWS service on one port. Point boto3 "
-                                   "or the AWS CLI at it with AWS_ENDPOINT_URL.")
-    s.add_argument("--port", type=int, default=5055, help="port (default 5055; 0 picks one)")
-    s.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    s.add_argument("--time-factor", type=float, default=1.0,
-                   help="real seconds per simulated second (default 1.0: real time; 0.01 makes "
-                        "a 10-minute update take 6 s)")
-    s.add_argument("--verbose", action="store_true", help="log every request")
+                       description=SERVE_DESCRIPTION)
+    add_serve_arguments(s)
     s.set_defaults(func=_cmd_emulator_serve)
     return parser
 

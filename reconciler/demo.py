@@ -338,10 +338,10 @@ def heal(story: Story) -> None:
 
 def run(specs: Path, out: IO[str] | None = None, keep: Path | None = None) -> int:
     """Run every step; 0 only if all behaved as expected."""
-    from reconciler.emulator import Emulator
-    from reconciler.emulator.server import EmulatorServer
-    from reconciler.emulator.state import STATE
     from reconciler.targets import EMULATOR_URL_VARIABLE, _emulator_aws
+    from sagemaker_emulator import Emulator
+    from sagemaker_emulator.server import EmulatorServer
+    from sagemaker_emulator.state import STATE
 
     out = out or sys.stdout
     work = Path(tempfile.mkdtemp(prefix="sagectl-demo-")) if keep is None else keep

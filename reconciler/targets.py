@@ -53,7 +53,7 @@ def open_target(specs: SpecSet, target: Target) -> Iterator[tuple[Aws, Any]]:
     account = env.spec.account_id if env else None
     served = os.environ.get(EMULATOR_URL_VARIABLE)
     if served and not target.emulator:
-        from reconciler.emulator.server import RemoteEmulator
+        from sagemaker_emulator.server import RemoteEmulator
 
         aws = _emulator_aws(served, region, account, target.concurrency)
         try:
@@ -69,9 +69,9 @@ def open_target(specs: SpecSet, target: Target) -> Iterator[tuple[Aws, Any]]:
         finally:
             aws.close()
         return
-    from reconciler.emulator import Emulator
-    from reconciler.emulator.server import EmulatorServer
-    from reconciler.emulator.state import STATE
+    from sagemaker_emulator import Emulator
+    from sagemaker_emulator.server import EmulatorServer
+    from sagemaker_emulator.state import STATE
 
     with EmulatorServer(port=0, time_factor=target.time_factor) as url:
         aws = _emulator_aws(url, region, account, target.concurrency)

@@ -1,6 +1,6 @@
 """Shared test helpers: hypothesis profiles, spec trees in temporary directories, the CLI, and the
 emulator's conformance check (every emulated answer against botocore's model; see
-reconciler/emulator/conformance.py)."""
+sagemaker_emulator/conformance.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from reconciler.cli import main
-from reconciler.emulator import Emulator, in_process
-from reconciler.emulator.conformance import ENV as CONFORMANCE_ENV
-from reconciler.emulator.server import EmulatorServer
+from sagemaker_emulator import Emulator, in_process
+from sagemaker_emulator.conformance import ENV as CONFORMANCE_ENV
+from sagemaker_emulator.server import EmulatorServer
 
 # Set at import time, so the emulators the tests start in other processes (`sagectl emulator
 # serve`, the demo) report to the same file.
@@ -65,7 +65,7 @@ def emulator_conformance() -> Iterator[None]:
         lines = f.read().decode("utf-8", "replace").splitlines()
     found = sorted({json.loads(line)["violation"] for line in lines if line.strip()})
     pytest.fail("the emulator answered outside botocore's model (fix the emulator, "
-                "reconciler/emulator/conformance.py says what is checked):\n  "
+                "sagemaker_emulator/conformance.py says what is checked):\n  "
                 + "\n  ".join(found), pytrace=False)
 
 

@@ -12,7 +12,7 @@ Only sagectl's own calls count. The test suite also uses sagectl's ``Aws`` class
 world up and look at it (create a model package, list schedules...); those calls are not
 sagectl's and must not widen the policy. A call is sagectl's when the nearest caller outside
 botocore, boto3 and reconciler/aws.py is code in reconciler/ (but not ``NOT_SAGECTL``: the
-emulator, the demo's stand-ins for AWS and people), or one of ``APPLY_STAND_INS`` (test helpers
+demo's stand-ins for AWS and for people), or one of ``APPLY_STAND_INS`` (test helpers
 that run a plan's steps exactly as apply does). A call with no such caller is counted: better
 a policy too wide by one action than a gap.
 """
@@ -45,8 +45,9 @@ _SAGECTL = str(Path(reconciler.__file__).resolve().parent) + os.sep
 _LIBRARIES = (str(Path(botocore.__file__).resolve().parent) + os.sep,
               str(Path(boto3.__file__).resolve().parent) + os.sep)
 _AWS_MODULE = str(Path(reconciler.aws.__file__).resolve())
-NOT_SAGECTL = (_SAGECTL + "emulator" + os.sep, _SAGECTL + "demo.py")
-"""Code under reconciler/ that plays AWS or the people around it, not sagectl."""
+NOT_SAGECTL = (_SAGECTL + "demo.py",)
+"""Code under reconciler/ that plays AWS or the people around it, not sagectl (the emulator, which
+plays AWS, is a package of its own: sagemaker_emulator/)."""
 APPLY_STAND_INS = {("tests/plan/helpers.py", "converge")}
 """(file, function) of test helpers that run a plan's AWS steps as written, as apply does."""
 _POOL = (os.sep + "concurrent" + os.sep, os.sep + "threading.py")

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import Emulator
 from reconciler.iam import (
     IMPLIED,
     OPERATIONS,
@@ -24,6 +23,7 @@ from reconciler.iam import (
     is_read,
     policy_actions,
 )
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses
 from tests.conftest import EXAMPLES, REPO
 from tests.iam_coverage import MIN_OPERATIONS, Recorder, check, report, sagectl_policy

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from reconciler.apply.context import APPLIED
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
 from tests.plan.helpers import IMAGE, ROLE, aws_for, one, ops, plan, write
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from reconciler.emulator.server import RemoteEmulator
+from sagemaker_emulator.server import RemoteEmulator
 
 REGION, ACCOUNT = "eu-west-1", "111111111111"
 Cli = Callable[..., tuple[int, str, str]]

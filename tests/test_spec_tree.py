@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.emulator import Emulator
 from reconciler.spec.load import load_specs
+from sagemaker_emulator import Emulator
 from tests.conftest import REPO
 from tests.plan.helpers import converge, plan, write
 from tests.plan.test_plan_changes import ALARM, ENDPOINT, MODEL, SERVERLESS

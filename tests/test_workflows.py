@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
-from reconciler.emulator.conformance import ENV as CONFORMANCE_ENV
+from sagemaker_emulator.conformance import ENV as CONFORMANCE_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO / ".github" / "workflows"

@@ -9,10 +9,10 @@ from reconciler.apply.clock import EmulatorClock
 from reconciler.apply.context import ApplyContext, ApplyOptions, Events
 from reconciler.apply.run import ApplyRun, apply_plan, prepare
 from reconciler.apply.state import StateTable, new_run_id
-from reconciler.emulator import Emulator
 from reconciler.plan.context import PlanOptions
 from reconciler.plan.model import Plan
 from reconciler.spec.load import load_specs
+from sagemaker_emulator import Emulator
 from tests.plan.helpers import aws_for
 
 

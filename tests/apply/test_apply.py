@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from reconciler.apply.context import APPLIED, DEGRADED, ROLLED_BACK, WAITING
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses, targets
 from tests.plan.helpers import aws_for, plan, write
 from tests.plan.test_plan_changes import ALARM as ALARM_WITHOUT_TREATMENT
@@ -74,7 +74,7 @@ def when_updating(emu: Emulator, then: Callable[[float], None]) -> threading.Thr
 
 
 def aws_mutations(emu: Emulator) -> int:
-    from reconciler.emulator.faults import is_mutating
+    from sagemaker_emulator.faults import is_mutating
 
     return sum(n for (service, action), n in emu.calls.items()
                if service in MUTATING_SERVICES and is_mutating(action))

@@ -14,9 +14,9 @@ from typing import Any
 
 from reconciler.apply.context import APPLIED
 from reconciler.drift.run import drift
-from reconciler.emulator import Emulator
 from reconciler.kinds.endpoint.rollback import autoscaling_snapshot, restore_autoscaling
 from reconciler.spec.load import load_specs
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses
 from tests.apply.test_apply import ACCOUNT, REGION, estate
 from tests.plan.helpers import aws_for, one, ops, plan, write

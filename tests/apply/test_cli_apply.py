@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator.server import RemoteEmulator
+from sagemaker_emulator.server import RemoteEmulator
 from tests.apply.test_apply import BASE, ENDPOINT, MODEL
 from tests.plan.helpers import write
 

@@ -24,9 +24,9 @@ from reconciler.apply.context import ApplyContext, ApplyOptions, Events
 from reconciler.apply.run import apply_plan, prepare
 from reconciler.apply.state import StateTable, new_run_id
 from reconciler.aws import Aws, AwsSettings
-from reconciler.emulator.server import RemoteEmulator
 from reconciler.plan.planner import make_plan
 from reconciler.spec.load import load_specs
+from sagemaker_emulator.server import RemoteEmulator
 from tests.apply.test_apply import BASE, ENDPOINT, MODEL
 from tests.plan.helpers import store_test_key, write
 

@@ -14,8 +14,8 @@ from typing import Any
 from reconciler.drift.classify import DriftReport
 from reconciler.drift.render import markdown, text
 from reconciler.drift.run import drift, drift_and_heal
-from reconciler.emulator import Emulator
 from reconciler.spec.load import load_specs
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context
 from tests.apply.test_apply import ACCOUNT, REGION, describe, estate, new_model
 from tests.plan.helpers import aws_for

@@ -16,7 +16,7 @@ import pytest
 
 from reconciler.apply.context import APPLIED, FAILED, ROLLED_BACK, WAITING, Outcome
 from reconciler.apply.run import ApplyRun
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
 from tests.apply.test_apply import ACCOUNT, BASE, MODEL, REGION, new_model, serving
 from tests.plan.helpers import aws_for, write

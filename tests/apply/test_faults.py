@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.apply.context import APPLIED
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
 from tests.plan.helpers import aws_for, write
 from tests.plan.test_plan_changes import ALARM, ENDPOINT, MODEL

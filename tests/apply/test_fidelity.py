@@ -13,8 +13,8 @@ import pytest
 
 from reconciler.apply.context import APPLIED, ROLLED_BACK
 from reconciler.apply.run import ApplyRun
-from reconciler.emulator import Emulator
-from reconciler.emulator.state import ROLLBACK_STATUSES
+from sagemaker_emulator import Emulator
+from sagemaker_emulator.state import ROLLBACK_STATUSES
 from tests.apply.helpers import apply, context, statuses, targets
 from tests.plan.helpers import aws_for, plan, write
 from tests.plan.test_plan_changes import ALARM, ENDPOINT, IMAGE, MODEL, ROLE

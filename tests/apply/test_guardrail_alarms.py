@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from reconciler.apply.context import APPLIED
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
 from tests.plan.helpers import aws_for
 

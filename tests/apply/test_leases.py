@@ -21,9 +21,9 @@ from reconciler.apply.context import APPLIED, FAILED, ROLLED_BACK, WAITING, Outc
 from reconciler.apply.leases import RunLeases
 from reconciler.apply.run import ApplyRun, apply_plan, prepare
 from reconciler.cli_apply import lease_key
-from reconciler.emulator import Emulator
 from reconciler.plan.context import PlanOptions
 from reconciler.spec.load import load_specs
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses
 from tests.plan.helpers import aws_for, plan
 

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reconciler.emulator import Emulator
 from reconciler.plan.model import Plan
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
 from tests.plan.helpers import aws_for, one, plan, write
 from tests.plan.test_pipelines import DEFINITION, GROUP, PIPELINE, SCHEDULE, files

@@ -18,10 +18,10 @@ import pytest
 from reconciler.apply.context import APPLIED, ROLLED_BACK, WAITING, Outcome
 from reconciler.apply.run import ApplyRun, apply_plan, prepare
 from reconciler.drift.run import drift_and_heal
-from reconciler.emulator import Emulator
 from reconciler.kinds.endpoint.quarantine import QUARANTINE_TAG
 from reconciler.plan.context import PlanOptions
 from reconciler.spec.load import load_specs
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses
 from tests.apply.test_apply import ACCOUNT, BASE, ENDPOINT, REGION, describe, serving
 from tests.plan.helpers import aws_for, one, plan, write

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from reconciler.emulator import Emulator
-from reconciler.emulator.server import RemoteEmulator
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import NotAPlan
 from reconciler.plan.stale import stale
+from sagemaker_emulator import Emulator
+from sagemaker_emulator.server import RemoteEmulator
 from tests.apply import test_cli_apply
 from tests.apply.helpers import apply, statuses
 from tests.apply.test_apply import BASE

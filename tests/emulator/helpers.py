@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 
 ROLE = "arn:aws:iam::123456789012:role/inference"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.emulator.helpers import canary, config, endpoint, model, status, variant
 
 DIMS = [{"Name": "EndpointName", "Value": "ep"}]

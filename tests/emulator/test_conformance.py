@@ -1,4 +1,4 @@
-"""The conformance check (reconciler/emulator/conformance.py) catches each kind of violation, in
+"""The conformance check (sagemaker_emulator/conformance.py) catches each kind of violation, in
 each protocol, on synthetic answers, and passes conforming ones; it is wired into the emulator."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import Emulator, conformance
-from reconciler.emulator.conformance import check
-from reconciler.emulator.dispatch import HANDLERS, service_key
+from sagemaker_emulator import Emulator, conformance
+from sagemaker_emulator.conformance import check
+from sagemaker_emulator.dispatch import HANDLERS, service_key
 
 T = 1_700_000_000.5
 ISO = "2023-11-14T22:13:20.500Z"

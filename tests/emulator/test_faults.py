@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.emulator.helpers import error_code, model
 
 
@@ -103,7 +103,7 @@ def test_crash_point_holds_the_response_after_the_call_took_effect(emu: Emulator
 
 
 def test_nothing_leaks_from_one_emulator_to_the_next() -> None:
-    from reconciler.emulator import in_process
+    from sagemaker_emulator import in_process
 
     with in_process() as first:
         sm = first.client("sagemaker")

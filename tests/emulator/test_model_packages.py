@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.emulator.helpers import error_code
 
 PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/"

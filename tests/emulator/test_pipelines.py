@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from reconciler.emulator import Emulator
-from reconciler.emulator.server import RemoteEmulator
+from sagemaker_emulator import Emulator
+from sagemaker_emulator.server import RemoteEmulator
 from tests.emulator.helpers import error_code
 
 ROLE = "arn:aws:iam::123456789012:role/pipelines"

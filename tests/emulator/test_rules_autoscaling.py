@@ -3,7 +3,7 @@
 Rule 23: deleting an endpoint deregisters its scalable targets (with their policies, scheduled
 actions and alarms). Rule 24: a target-tracking policy owns two CloudWatch alarms, made by
 PutScalingPolicy and deleted with the policy or its target. What AWS documents and what rests on
-real-world evidence is in ``reconciler/emulator/target_tracking.py``.
+real-world evidence is in ``sagemaker_emulator/target_tracking.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.emulator.helpers import config, endpoint, model, variant
 
 ACCOUNT, REGION = "123456789012", "us-east-1"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from reconciler.emulator import Emulator
-from reconciler.emulator.state import ROLLBACK_STATUSES
+from sagemaker_emulator import Emulator
+from sagemaker_emulator.state import ROLLBACK_STATUSES
 from tests.emulator.helpers import (
     ROLE,
     alarm,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.emulator.helpers import ROLE, config, endpoint, error_code, model, status, variant
 
 

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from reconciler.emulator.server import RemoteEmulator
+from sagemaker_emulator.server import RemoteEmulator
 from tests.emulator.helpers import alarm, canary, config, endpoint, model, status, variant
 
 
@@ -120,17 +120,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+COMMANDS = {  # the emulator's own command, and sagectl's: the same server
+    "sagemaker-emulator": ([sys.executable, "-m", "sagemaker_emulator"], "sagemaker-emulator"),
+    "sagectl": ([sys.executable, "-m", "reconciler", "emulator"], "sagectl emulator"),
+}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_sagectl_emulator_serve_starts_and_stops_cleanly(stop: signal.Signals) -> None:
+def test_emulator_serve_starts_and_stops_cleanly(stop: signal.Signals, command: str) -> None:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "emulator", "serve", "--port",
-                             str(port), "--time-factor", "0.01"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
+    argv, name = COMMANDS[command]
+    proc = subprocess.Popen([*argv, "serve", "--port", str(port), "--time-factor", "0.01"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
-        assert banner.startswith(f"sagectl emulator listening on http://127.0.0.1:{port}")
+        assert banner.startswith(f"{name} listening on http://127.0.0.1:{port}"), banner
         emu = RemoteEmulator(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + 10
         while not emu.health():

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.emulator.helpers import variant
 
 OWNED = [{"Key": "sagectl:managed-by", "Value": "sagectl"}]

@@ -16,12 +16,12 @@ import boto3
 from reconciler.apply.state import DEFAULT_TABLE
 from reconciler.apply.steps import method_name
 from reconciler.aws import Aws, AwsSettings
-from reconciler.emulator import Emulator
 from reconciler.plan.context import PlanOptions
 from reconciler.plan.digest_key import KEY_PK, DigestKey, read_key
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import make_plan
 from reconciler.spec.load import load_specs
+from sagemaker_emulator import Emulator
 
 ROLE = "arn:aws:iam::111111111111:role/inference"
 IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/scorer"

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import Emulator
 from reconciler.plan.render import markdown, text
 from reconciler.spec.load import load_specs
+from sagemaker_emulator import Emulator
 from tests.plan.helpers import aws_for, converge, one, ops, plan, write
 from tests.plan.test_plan_outputs import check_golden
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.plan.helpers import IMAGE, ROLE, converge, one, ops, plan, write
 
 MODEL = f"""

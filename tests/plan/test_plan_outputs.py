@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.emulator import Emulator
-from reconciler.emulator.server import EmulatorServer, RemoteEmulator
 from reconciler.plan.model import Plan
 from reconciler.plan.render import markdown, text
 from reconciler.plan.stale import stale
+from sagemaker_emulator import Emulator
+from sagemaker_emulator.server import EmulatorServer, RemoteEmulator
 from tests.plan.helpers import IMAGE, aws_for, converge, plan, write
 from tests.plan.test_plan_changes import BASE, ENDPOINT, MODEL
 

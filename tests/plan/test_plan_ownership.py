@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.plan.helpers import IMAGE, ROLE, aws_for, converge, one, ops, plan, write
 from tests.plan.test_plan_changes import ALARM, BASE, ENDPOINT, MODEL
 

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from reconciler.drift.render import markdown as drift_markdown
 from reconciler.drift.render import text as drift_text
-from reconciler.emulator import Emulator
 from reconciler.plan.model import Plan
 from reconciler.plan.render import markdown, pair, text
+from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply
 from tests.apply.test_drift import run_drift
 from tests.plan.helpers import aws_for, converge, one, plan, write

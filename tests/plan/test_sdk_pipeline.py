@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.emulator import Emulator
+from sagemaker_emulator import Emulator
 from tests.conftest import FIXTURES, REPO
 from tests.plan import helpers
 from tests.plan.helpers import converge, one, ops, plan, write

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import Emulator
-from reconciler.emulator.server import RemoteEmulator
 from reconciler.plan.model import SENSITIVE, Plan, digest
 from reconciler.plan.planner import spec_digest
 from reconciler.plan.render import markdown, text
 from reconciler.spec.load import load_specs
+from sagemaker_emulator import Emulator
+from sagemaker_emulator.server import RemoteEmulator
 from tests.apply.test_crash import aws as served_aws
 from tests.plan.helpers import ROLE, aws_for, one, plan, write
 from tests.plan.test_plan_changes import MODEL

@@ -11,13 +11,13 @@ import copy
 from collections import Counter
 from typing import Any
 
-from reconciler.emulator import cloudwatch, quotas
-from reconciler.emulator.app_autoscaling import deregister_endpoint_targets, targets_for_endpoint
-from reconciler.emulator.cloudwatch import alarm_states
-from reconciler.emulator.dispatch import CallContext, handler, validation
-from reconciler.emulator.paging import with_token
-from reconciler.emulator.sagemaker import exclusions, lifecycle, validate
-from reconciler.emulator.sagemaker.api import (
+from sagemaker_emulator import cloudwatch, quotas
+from sagemaker_emulator.app_autoscaling import deregister_endpoint_targets, targets_for_endpoint
+from sagemaker_emulator.cloudwatch import alarm_states
+from sagemaker_emulator.dispatch import CallContext, handler, validation
+from sagemaker_emulator.paging import with_token
+from sagemaker_emulator.sagemaker import exclusions, lifecycle, validate
+from sagemaker_emulator.sagemaker.api import (
     SM,
     get_config,
     listing,
@@ -25,8 +25,8 @@ from reconciler.emulator.sagemaker.api import (
     sim_now,
     store_of,
 )
-from reconciler.emulator.sagemaker.store import Endpoint, Hosting, VariantState, hosting
-from reconciler.emulator.state import STATE
+from sagemaker_emulator.sagemaker.store import Endpoint, Hosting, VariantState, hosting
+from sagemaker_emulator.state import STATE
 
 Params = dict[str, Any]
 

@@ -32,12 +32,12 @@ from typing import Any
 
 from moto.sagemaker.models import FakePipeline, SageMakerModelBackend
 
-from reconciler.emulator.dispatch import AwsError, CallContext, handler, validation
-from reconciler.emulator.faults import PipelineFault
-from reconciler.emulator.paging import page, with_token
-from reconciler.emulator.sagemaker import pipelines
-from reconciler.emulator.sagemaker.pipelines import LOCK, PIPELINE_ARN, backend_of, state_of
-from reconciler.emulator.state import STATE
+from sagemaker_emulator.dispatch import AwsError, CallContext, handler, validation
+from sagemaker_emulator.faults import PipelineFault
+from sagemaker_emulator.paging import page, with_token
+from sagemaker_emulator.sagemaker import pipelines
+from sagemaker_emulator.sagemaker.pipelines import LOCK, PIPELINE_ARN, backend_of, state_of
+from sagemaker_emulator.state import STATE
 
 Params = dict[str, Any]
 SM = "sagemaker"

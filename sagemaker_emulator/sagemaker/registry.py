@@ -23,7 +23,7 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import ModelPackage, SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.utils import arn_formatter
 
-from reconciler.emulator.dispatch import CallContext, handler, json_object, validation
+from sagemaker_emulator.dispatch import CallContext, handler, json_object, validation
 
 Params = dict[str, Any]
 _original_create_group = SageMakerModelBackend.create_model_package_group

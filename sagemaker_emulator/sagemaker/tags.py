@@ -12,9 +12,9 @@ from typing import Any
 
 from moto.sagemaker.models import sagemaker_backends
 
-from reconciler.emulator.dispatch import CallContext, handler, validation
-from reconciler.emulator.paging import page, with_token
-from reconciler.emulator.sagemaker.store import hosting
+from sagemaker_emulator.dispatch import CallContext, handler, validation
+from sagemaker_emulator.paging import page, with_token
+from sagemaker_emulator.sagemaker.store import hosting
 
 Params = dict[str, Any]
 ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
@@ -65,7 +65,7 @@ def resolve(ctx: CallContext, arn: Any) -> Tags:
             raise missing
         return _OurTags(found)
     if kind == "pipeline":  # pipeline ARNs carry the name in lower case (pipelines.py)
-        from reconciler.emulator.sagemaker.pipelines import find
+        from sagemaker_emulator.sagemaker.pipelines import find
 
         pipeline = find(sagemaker_backends[ctx.account][ctx.region], name)
         if pipeline is None:

@@ -1,6 +1,6 @@
 """Importing this module registers every emulated service's handlers and patches."""
 
-from reconciler.emulator import (  # noqa: F401
+from sagemaker_emulator import (  # noqa: F401
     app_autoscaling,
     app_autoscaling_scheduled,
     cloudwatch,
@@ -9,7 +9,7 @@ from reconciler.emulator import (  # noqa: F401
     tagging_api,
     triggers,
 )
-from reconciler.emulator.sagemaker import (  # noqa: F401
+from sagemaker_emulator.sagemaker import (  # noqa: F401
     api,
     endpoints,
     pipeline_executions,

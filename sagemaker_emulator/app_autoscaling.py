@@ -24,11 +24,11 @@ from typing import Any
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 
-from reconciler.emulator import target_tracking
-from reconciler.emulator.dispatch import AwsError, CallContext, handler, validation
-from reconciler.emulator.paging import page, with_token
-from reconciler.emulator.state import STATE
-from reconciler.emulator.target_tracking import ManagedAlarms
+from sagemaker_emulator import target_tracking
+from sagemaker_emulator.dispatch import AwsError, CallContext, handler, validation
+from sagemaker_emulator.paging import page, with_token
+from sagemaker_emulator.state import STATE
+from sagemaker_emulator.target_tracking import ManagedAlarms
 
 Params = dict[str, Any]
 Key = tuple[str, str, str]  # namespace, resource id, dimension
@@ -117,7 +117,7 @@ def no_target(key: Key) -> AwsError:
 
 
 def _check_sagemaker_variant(ctx: CallContext, key: Key) -> None:
-    from reconciler.emulator.sagemaker.store import hosting
+    from sagemaker_emulator.sagemaker.store import hosting
 
     parts = key[1].split("/")
     if len(parts) != 4 or parts[0] != "endpoint" or parts[2] != "variant":

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.emulator.faults import EndpointFault
-from reconciler.emulator.sagemaker.store import Endpoint, EndpointConfig, Hosting, VariantState
-from reconciler.emulator.state import STATE
+from sagemaker_emulator.faults import EndpointFault
+from sagemaker_emulator.sagemaker.store import Endpoint, EndpointConfig, Hosting, VariantState
+from sagemaker_emulator.state import STATE
 
 Params = dict[str, Any]
 
@@ -230,7 +230,7 @@ def _first_watched(op: Operation, after: float, until: float) -> float | None:
 
 
 def _alarms_firing(hosting: Hosting, names: list[str]) -> list[str]:
-    from reconciler.emulator.cloudwatch import alarm_states
+    from sagemaker_emulator.cloudwatch import alarm_states
 
     states = alarm_states(hosting.account, hosting.region, names)
     return [n for n in names if states.get(n) == "ALARM"]
@@ -323,7 +323,7 @@ def observe(hosting: Hosting, ep: Endpoint) -> None:
 
 def settle(account: str, region: str) -> None:
     """Observe every endpoint of an account and region (called around alarm changes)."""
-    from reconciler.emulator.sagemaker.store import hosting as get
+    from sagemaker_emulator.sagemaker.store import hosting as get
 
     store = get(account, region)
     with store.lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.emulator.dispatch import validation
+from sagemaker_emulator.dispatch import validation
 
 
 def page(items: list[Any], params: dict[str, Any], default: int = 10, maximum: int = 100,

@@ -19,10 +19,10 @@ from moto.core.resource_tagging import TaggedResource
 from moto.resourcegroupstaggingapi.models import resourcegroupstaggingapi_backends
 from moto.sagemaker.models import SageMakerModelBackend
 
-from reconciler.emulator.dispatch import AwsError, CallContext, handler
-from reconciler.emulator.sagemaker import tags as sagemaker_tags
-from reconciler.emulator.sagemaker.store import hosting
-from reconciler.emulator.state import STATE
+from sagemaker_emulator.dispatch import AwsError, CallContext, handler
+from sagemaker_emulator.sagemaker import tags as sagemaker_tags
+from sagemaker_emulator.sagemaker.store import hosting
+from sagemaker_emulator.state import STATE
 
 _original_iter = SageMakerModelBackend.iter_tagged_resources
 

@@ -56,9 +56,9 @@ from moto.scheduler.exceptions import ScheduleExists
 from moto.scheduler.exceptions import ValidationException as SchedulerValidation
 from moto.scheduler.models import EventBridgeSchedulerBackend, Schedule, scheduler_backends
 
-from reconciler.emulator.sagemaker import pipelines
-from reconciler.emulator.sagemaker.pipeline_executions import start_execution
-from reconciler.emulator.state import STATE
+from sagemaker_emulator.sagemaker import pipelines
+from sagemaker_emulator.sagemaker.pipeline_executions import start_execution
+from sagemaker_emulator.state import STATE
 
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 AT = re.compile(r"^at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)$")

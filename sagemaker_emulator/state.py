@@ -11,8 +11,8 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 
-from reconciler.emulator.clock import Clock
-from reconciler.emulator.faults import Faults
+from sagemaker_emulator.clock import Clock
+from sagemaker_emulator.faults import Faults
 
 ROLLBACK_STATUSES = ("RollingBack", "Updating")
 """What DescribeEndpoint might show while a guardrail rollback runs: AWS documents neither."""

@@ -24,9 +24,9 @@ from typing import Any
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 
-from reconciler.emulator import conformance
-from reconciler.emulator.faults import is_mutating
-from reconciler.emulator.state import STATE
+from sagemaker_emulator import conformance
+from sagemaker_emulator.faults import is_mutating
+from sagemaker_emulator.state import STATE
 
 Params = dict[str, Any]
 
@@ -174,4 +174,4 @@ def install() -> None:
         _ORIGINAL = BaseResponse.call_action
         BaseResponse.call_action = _call_action  # type: ignore[method-assign]
     # Importing the service modules registers their handlers and patches.
-    from reconciler.emulator import services  # noqa: F401
+    from sagemaker_emulator import services  # noqa: F401

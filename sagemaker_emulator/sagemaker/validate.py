@@ -15,7 +15,7 @@ import math
 import re
 from typing import Any
 
-from reconciler.emulator.dispatch import AwsError, validation
+from sagemaker_emulator.dispatch import AwsError, validation
 
 Params = dict[str, Any]
 

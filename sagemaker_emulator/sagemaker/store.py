@@ -102,7 +102,7 @@ class Hosting:
 
     def find_variant(self, endpoint: str, variant: str) -> VariantState | None:
         """The live variant ``variant`` of ``endpoint`` (used by Application Auto Scaling)."""
-        from reconciler.emulator.sagemaker.lifecycle import observe
+        from sagemaker_emulator.sagemaker.lifecycle import observe
 
         with self.lock:
             ep = self.endpoints.get(endpoint)
@@ -127,7 +127,7 @@ class Hosting:
 
     def system_update(self, endpoint: str, seconds: float) -> None:
         """SageMaker's own activity: the endpoint is SystemUpdating for ``seconds``."""
-        from reconciler.emulator.sagemaker.lifecycle import observe, start_system_update
+        from sagemaker_emulator.sagemaker.lifecycle import observe, start_system_update
 
         with self.lock:
             ep = self.endpoints.get(endpoint)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.emulator.sagemaker.store import EndpointConfig, Hosting
+from sagemaker_emulator.sagemaker.store import EndpointConfig, Hosting
 
 Params = dict[str, Any]
 ALL_AT_ONCE = {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {

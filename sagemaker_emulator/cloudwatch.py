@@ -45,9 +45,9 @@ from typing import Any
 from moto.cloudwatch.models import Alarm, CloudWatchBackend, cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
 
-from reconciler.emulator import metric_evaluation
-from reconciler.emulator.metric_evaluation import Verdict
-from reconciler.emulator.state import STATE
+from sagemaker_emulator import metric_evaluation
+from sagemaker_emulator.metric_evaluation import Verdict
+from sagemaker_emulator.state import STATE
 
 AlarmListener = Callable[[str, str], None]
 """Called with (account, region) just before and just after an alarm changes state."""

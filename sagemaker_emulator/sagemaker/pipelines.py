@@ -32,10 +32,10 @@ from typing import Any
 
 from moto.sagemaker.models import FakePipeline, SageMakerModelBackend, sagemaker_backends
 
-from reconciler.emulator.dispatch import AwsError, CallContext, handler, validation
-from reconciler.emulator.paging import page, with_token
-from reconciler.emulator.sagemaker.pipeline_definitions import definition_of
-from reconciler.emulator.state import STATE
+from sagemaker_emulator.dispatch import AwsError, CallContext, handler, validation
+from sagemaker_emulator.paging import page, with_token
+from sagemaker_emulator.sagemaker.pipeline_definitions import definition_of
+from sagemaker_emulator.state import STATE
 
 Params = dict[str, Any]
 SM = "sagemaker"

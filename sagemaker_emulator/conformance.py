@@ -49,7 +49,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.emulator.shape_check import check_value, check_xml, missing
+from sagemaker_emulator.shape_check import check_value, check_xml, missing
 
 ENV = "SAGECTL_EMULATOR_CONFORMANCE"
 

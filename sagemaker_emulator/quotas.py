@@ -29,9 +29,9 @@ from typing import Any
 
 from moto.servicequotas.models import servicequotas_backends
 
-from reconciler.emulator.dispatch import AwsError, CallContext, handler
-from reconciler.emulator.paging import page, with_token
-from reconciler.emulator.sagemaker.store import Endpoint, EndpointConfig, Hosting
+from sagemaker_emulator.dispatch import AwsError, CallContext, handler
+from sagemaker_emulator.paging import page, with_token
+from sagemaker_emulator.sagemaker.store import Endpoint, EndpointConfig, Hosting
 
 Params = dict[str, Any]
 

@@ -10,7 +10,7 @@ import copy
 import uuid
 from typing import Any
 
-from reconciler.emulator.app_autoscaling import (
+from sagemaker_emulator.app_autoscaling import (
     AAS,
     ScheduledAction,
     described,
@@ -19,9 +19,9 @@ from reconciler.emulator.app_autoscaling import (
     store,
     target_key,
 )
-from reconciler.emulator.dispatch import AwsError, CallContext, handler, validation
-from reconciler.emulator.paging import page, with_token
-from reconciler.emulator.state import STATE
+from sagemaker_emulator.dispatch import AwsError, CallContext, handler, validation
+from sagemaker_emulator.paging import page, with_token
+from sagemaker_emulator.state import STATE
 
 Params = dict[str, Any]
 

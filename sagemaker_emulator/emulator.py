@@ -1,21 +1,5 @@
-"""The local SageMaker: moto, plus the SageMaker behaviour sagectl relies on, plus fault injection.
-
-In process (tests)::
-
-    with in_process(time_factor=0.001) as emu:
-        sm = emu.client("sagemaker")
-        ...
-        emu.fail_next_update("fraud-scorer", "silent_rollback")
-        emu.fail_next_execution("train", "Training step failed")  # the next run ends Failed
-        emu.advance(emu.durations.pipeline_execution)  # pipelines run on the simulated clock
-
-As a server (demo, other tools): ``sagectl emulator serve --port 5055``, then point any boto3
-program at it with ``AWS_ENDPOINT_URL=http://127.0.0.1:5055``; ``RemoteEmulator`` gives the same
-controls over HTTP. What the emulator adds to moto is listed in the README; pipelines and their
-triggers in ``sagemaker/pipelines.py``, ``sagemaker/pipeline_executions.py`` and ``triggers.py``
-(``rate(...)`` schedules and rules start pipeline runs on the simulated clock; ``cron(...)`` ones
-never fire).
-"""
+"""``Emulator``: one emulated AWS (moto plus what sagectl relies on), in process or behind a
+server, with its controls (simulated clock, faults, hooks); ``in_process`` starts one."""
 
 from __future__ import annotations
 
@@ -27,9 +11,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from reconciler.emulator.dispatch import install
-from reconciler.emulator.faults import CallFault, EndpointFault, PipelineFault
-from reconciler.emulator.state import STATE, Durations, EmulatorState
+from sagemaker_emulator.dispatch import install
+from sagemaker_emulator.faults import CallFault, EndpointFault, PipelineFault
+from sagemaker_emulator.state import STATE, Durations, EmulatorState
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -145,7 +129,7 @@ class Emulator:
         ``skip`` matching calls), once: AWS changing under a client between its read and its
         write, e.g. ``emu.before_call("sagemaker", "DeleteEndpoint", lambda:
         emu.system_update("ep", 600))``. In process only."""
-        from reconciler.emulator.faults import CallHook
+        from sagemaker_emulator.faults import CallHook
 
         self.state.faults.add_hook(CallHook(service, action, run, skip))
 
@@ -153,7 +137,7 @@ class Emulator:
     def pipeline_versions(self, pipeline: str, region: str | None = None,
                           account: str = DEFAULT_ACCOUNT) -> int:
         """Versions of ``pipeline``: 1 + the UpdatePipeline calls that took effect."""
-        from reconciler.emulator.sagemaker.pipelines import version_count
+        from sagemaker_emulator.sagemaker.pipelines import version_count
 
         return version_count(account, region or self.region, pipeline)
 
@@ -194,28 +178,28 @@ class Emulator:
         state (ALARM: it keeps breaching; INSUFFICIENT_DATA: it stopped reporting; OK: it stays
         within the threshold) until released. The state applies at once and is announced like
         any state change, so a rollout watching the alarm reacts at that instant."""
-        from reconciler.emulator.cloudwatch import hold
+        from sagemaker_emulator.cloudwatch import hold
 
         hold(account, region or self.region, name, state)
 
     def release_alarm_state(self, name: str, region: str | None = None,
                             account: str = DEFAULT_ACCOUNT) -> None:
         """End ``hold_alarm_state``: from its next evaluation the alarm follows its metric."""
-        from reconciler.emulator.cloudwatch import hold
+        from sagemaker_emulator.cloudwatch import hold
 
         hold(account, region or self.region, name, None)
 
     def scale_variant(self, endpoint: str, variant: str, count: int,
                       region: str | None = None, account: str = DEFAULT_ACCOUNT) -> None:
         """What the autoscaler does: move a variant's instance count without UpdateEndpoint."""
-        from reconciler.emulator.sagemaker.store import hosting
+        from sagemaker_emulator.sagemaker.store import hosting
 
         hosting(account, region or self.region).scale_variant(endpoint, variant, count)
 
     def system_update(self, endpoint: str, seconds: float = 600.0, region: str | None = None,
                       account: str = DEFAULT_ACCOUNT) -> None:
         """SageMaker's own maintenance: ``endpoint`` is SystemUpdating for ``seconds``."""
-        from reconciler.emulator.sagemaker.store import hosting
+        from sagemaker_emulator.sagemaker.store import hosting
 
         hosting(account, region or self.region).system_update(endpoint, seconds)
 
@@ -223,7 +207,7 @@ class Emulator:
                   account: str = DEFAULT_ACCOUNT) -> None:
         """The account's quota '<instance_type> for endpoint usage' in the Region (None: no
         limit, the default). Exceeding it is ResourceLimitExceeded; ListServiceQuotas lists it."""
-        from reconciler.emulator.quotas import quotas
+        from sagemaker_emulator.quotas import quotas
 
         limits = quotas(account, region or self.region)
         if instances is None:
@@ -234,7 +218,7 @@ class Emulator:
     def set_rollback_status(self, status: str) -> None:
         """The status DescribeEndpoint shows while a guardrail rollback runs. AWS documents none
         (sagemaker-rules.md rule 26), so tests run sagectl under each candidate."""
-        from reconciler.emulator.state import ROLLBACK_STATUSES
+        from sagemaker_emulator.state import ROLLBACK_STATUSES
 
         if status not in ROLLBACK_STATUSES:
             raise ValueError(f"status is one of {', '.join(ROLLBACK_STATUSES)}")

@@ -17,8 +17,8 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from reconciler.emulator import FAKE_CREDENTIALS, Emulator, install
-from reconciler.emulator.state import STATE
+from sagemaker_emulator import FAKE_CREDENTIALS, Emulator, install
+from sagemaker_emulator.state import STATE
 
 CONTROL_PREFIX = "/_sagectl/"
 CONTROLS = ("advance", "freeze", "unfreeze", "set_time_factor", "now", "set_durations", "inject",

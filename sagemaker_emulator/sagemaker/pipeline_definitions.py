@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.emulator.dispatch import CallContext, json_object, validation
+from sagemaker_emulator.dispatch import CallContext, json_object, validation
 
 Params = dict[str, Any]
 MAX_INLINE = 1_048_576

@@ -11,16 +11,16 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.emulator.dispatch import CallContext, handler, validation
-from reconciler.emulator.paging import page, with_token
-from reconciler.emulator.sagemaker import validate
-from reconciler.emulator.sagemaker.store import (
+from sagemaker_emulator.dispatch import CallContext, handler, validation
+from sagemaker_emulator.paging import page, with_token
+from sagemaker_emulator.sagemaker import validate
+from sagemaker_emulator.sagemaker.store import (
     EndpointConfig,
     Hosting,
     Model,
     hosting,
 )
-from reconciler.emulator.state import STATE
+from sagemaker_emulator.state import STATE
 
 Params = dict[str, Any]
 SM = "sagemaker"
