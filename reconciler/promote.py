@@ -14,7 +14,7 @@ Where the value lives decides what is edited:
 - ``insert``: the key is absent (``latestApproved`` by default): one line is added after
   ``modelPackageGroupName``, at its indentation.
 
-Nothing here talks to AWS, parses arguments or writes files: the command (``cli_promote.py``)
+Nothing here talks to AWS, parses arguments or writes files: the command (``cli/promote.py``)
 resolves the versions, calls ``find_pins``, ``plan_edits`` and ``apply_edits``, and writes.
 """
 

@@ -5,7 +5,7 @@ live AWS --read (live.py)--> what the endpoints use --naming.py / documents.py--
 
 The written specs plan as ``No changes.`` once their resources carry sagectl's ownership tags;
 ``adopt.py`` checks that with the kinds' own planning code before it tags anything. ``run.py``
-strings the stages together for the command (``reconciler/cli_import.py``).
+strings the stages together for the command (``reconciler/cli/imports.py``).
 """
 
 from __future__ import annotations

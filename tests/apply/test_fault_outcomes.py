@@ -129,7 +129,7 @@ def test_the_exit_code_follows_the_worst_outcome_resumed_ones_included() -> None
     from reconciler.apply.context import RANK
 
     assert RANK[ROLLED_BACK] > RANK[WAITING]
-    from reconciler.cli_apply import exit_code
+    from reconciler.cli.apply import exit_code
 
     assert exit_code([Outcome("a", WAITING)], [Outcome("b", ROLLED_BACK)]) == 4
     assert exit_code([Outcome("a", FAILED)], [Outcome("b", ROLLED_BACK)]) == 1

@@ -20,7 +20,7 @@ import pytest
 from reconciler.apply.context import APPLIED, FAILED, ROLLED_BACK, WAITING, Outcome
 from reconciler.apply.leases import RunLeases
 from reconciler.apply.run import ApplyRun, apply_plan, prepare
-from reconciler.cli_apply import lease_key
+from reconciler.cli.apply import lease_key
 from reconciler.plan.context import PlanOptions
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator

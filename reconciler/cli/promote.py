@@ -18,7 +18,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+from reconciler.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_aws_options,
+    environment_missing,
+    print_diagnostics,
+)
 
 
 class RegistryError(Exception):
@@ -93,9 +100,7 @@ def _resolve_versions(args: argparse.Namespace, specs: Any, groups: list[str]
 
 
 def _invalid(diagnostics: list[Any], why: str) -> int:
-    from reconciler.cli import _print_diagnostics
-
-    _print_diagnostics(diagnostics, "text")
+    print_diagnostics(diagnostics, "text")
     print(f"sagectl: {why}", file=sys.stderr)
     return EXIT_ERROR
 
@@ -106,9 +111,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
     from reconciler.spec.load import environment_names, load_specs, validate
     from reconciler.spec.spans import SpanError
 
-    envs = environment_names(args.path)
-    if args.env is None and envs:
-        print(f"sagectl: choose an environment with --env ({', '.join(envs)})", file=sys.stderr)
+    if environment_missing(args.path, args.env):
         return EXIT_USAGE
     before = validate(args.path)  # every environment: an edit may be shared by several
     if before.errors:
@@ -121,7 +124,8 @@ def cmd_promote(args: argparse.Namespace) -> int:
         versions, warnings = _resolve_versions(args, specs, [p.group for p in pins])
         for warning in warnings:
             print(f"sagectl: warning: {warning}", file=sys.stderr)
-        others = {e: load_specs(args.path, e) for e in envs if e != args.env}
+        others = {e: load_specs(args.path, e) for e in environment_names(args.path)
+                  if e != args.env}
         promotion, sources = plan_edits(specs, pins, versions, others, args.path)
         new_texts = apply_edits(sources, promotion.edits)
     except Exception as err:
@@ -222,7 +226,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def add_parser(sub: Any, add_aws_options: Any) -> None:
+def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "promote", help="pin a model's registry version in the specs (for a pull request)",
         description="Pin the model package version of a Model, or of every registry-backed "

@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_ERROR = 0, 1
+from reconciler.cli.common import EXIT_ERROR, EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:

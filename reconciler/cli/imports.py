@@ -12,13 +12,19 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reconciler.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_aws_options,
+    environment_missing,
+    print_diagnostics,
+)
 from reconciler.kinds._base import SAGEMAKER_NAME_PATTERN
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 _NAME = re.compile(SAGEMAKER_NAME_PATTERN)
 
 
@@ -89,10 +95,9 @@ def _env_flag(args: argparse.Namespace) -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from reconciler.aws import AwsConfigError, failure_message
-    from reconciler.cli import _print_diagnostics
     from reconciler.importer import ImportOptions, run_import
     from reconciler.plan.planner import caller_account
-    from reconciler.spec.load import environment_names, load_specs
+    from reconciler.spec.load import load_specs
     from reconciler.targets import Target, open_target
 
     names, path = _split(args.names)
@@ -107,16 +112,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not out.resolve().is_relative_to(root.resolve()):
         return _usage(f"--out {out} is outside the spec tree {path}: plan would not see the "
                       "files there")
-    envs = environment_names(root)
-    if args.env is None and envs:
-        return _usage(f"choose an environment with --env ({', '.join(envs)})")
+    if environment_missing(root, args.env):
+        return EXIT_USAGE
     # Errors in files the import rewrites do not matter, nor the tree's own (e.g. no spec files
     # yet: the import adds them).
     ignored = {(out / f"{n}.yaml").resolve() for n in names} | {root.resolve()}
     specs = load_specs(root, args.env)
     errors = [d for d in specs.report.errors if Path(d.pos.file).resolve() not in ignored]
     if errors or (args.env is not None and specs.environment is None):
-        _print_diagnostics(errors or specs.report.errors, "text")
+        print_diagnostics(errors or specs.report.errors, "text")
         print("sagectl: the specs are invalid; nothing was imported", file=sys.stderr)
         return EXIT_ERROR
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
@@ -143,7 +147,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
 
-def add_parser(sub: Any, add_aws_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "import", help="write specs for live endpoints, and adopt them",
         usage="sagectl import ENDPOINT... [PATH] [--env ENV] [--out DIR] [--adopt] [--force] "

@@ -1,4 +1,4 @@
-"""``sagectl apply``, ``sagectl unlock`` and ``sagectl history``: commands only.
+"""``sagectl apply``, ``sagectl unlock`` and ``sagectl history``.
 
 Exit codes of apply: 0 everything planned was applied and verified (or nothing to do); 1 error
 (invalid specs, AWS errors, a stale saved plan, a change that failed and could not be undone);
@@ -19,8 +19,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
-EXIT_ROLLED_BACK, EXIT_DEGRADED, EXIT_NOT_APPLIED = 4, 5, 6
+from reconciler.cli.common import (
+    EXIT_DEGRADED,
+    EXIT_ERROR,
+    EXIT_NOT_APPLIED,
+    EXIT_OK,
+    EXIT_ROLLED_BACK,
+    EXIT_USAGE,
+    add_aws_options,
+    add_prune_options,
+    environment_missing,
+    print_diagnostics,
+)
+
 EXIT_BY_OUTCOME = {"applied": EXIT_OK, "waiting": EXIT_NOT_APPLIED,
                    "rolled_back": EXIT_ROLLED_BACK, "failed": EXIT_ERROR,
                    "degraded": EXIT_DEGRADED}
@@ -30,7 +41,7 @@ def _load(path: str, env: str | None, specs_dir: str = "specs",
           nothing: str = "nothing was applied") -> tuple[Any, Any, int]:
     """(specs, saved plan or None, exit code if they cannot be used)."""
     from reconciler.plan.saved import NotAPlan, load_plan
-    from reconciler.spec.load import environment_names, load_specs
+    from reconciler.spec.load import load_specs
 
     saved = None
     if path.lower().endswith(".json"):  # a saved plan, whatever is (or is not) at that path
@@ -41,15 +52,11 @@ def _load(path: str, env: str | None, specs_dir: str = "specs",
             return None, None, EXIT_ERROR
         env = env or saved.env
         path = specs_dir
-    envs = environment_names(path)
-    if env is None and envs:
-        print(f"sagectl: choose an environment with --env ({', '.join(envs)})", file=sys.stderr)
+    if environment_missing(path, env):
         return None, None, EXIT_USAGE
     specs = load_specs(path, env)
     if not specs.ok:
-        from reconciler.cli import _print_diagnostics
-
-        _print_diagnostics(specs.report.sorted(), "text")
+        print_diagnostics(specs.report.sorted(), "text")
         print(f"the specs are invalid; {nothing}", file=sys.stderr)
         return None, None, EXIT_ERROR
     return specs, saved, EXIT_OK
@@ -221,7 +228,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_parsers(sub: Any, add_aws_options: Any) -> None:
+def add_parser(sub: Any) -> None:
     from reconciler.apply.context import DEFAULT_PARALLEL
     from reconciler.apply.state import DEFAULT_TABLE, LEASE_SECONDS
 
@@ -253,11 +260,7 @@ def add_parsers(sub: Any, add_aws_options: Any) -> None:
                         "unless someone runs sagectl unlock")
     p.add_argument("--no-create-state-table", action="store_true",
                    help="fail instead of creating the state table when it is missing")
-    prune = p.add_mutually_exclusive_group()
-    prune.add_argument("--prune", dest="prune", action="store_true", default=None,
-                       help="delete owned resources that left the specs")
-    prune.add_argument("--no-prune", dest="prune", action="store_false",
-                       help="never delete (default: the environment's prune setting)")
+    add_prune_options(p, planning=False)
     add_aws_options(p)
     p.set_defaults(func=cmd_apply)
 

@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
+from reconciler.cli.common import EXIT_DRIFT, EXIT_ERROR, EXIT_OK, add_aws_options
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
     from reconciler.apply.context import ApplyContext, ApplyOptions, Events
     from reconciler.apply.state import StateTable, new_run_id, run_owner
     from reconciler.aws import user_failure
-    from reconciler.cli_apply import EXIT_BY_OUTCOME, _load
+    from reconciler.cli.apply import EXIT_BY_OUTCOME, _load
     from reconciler.drift import render
     from reconciler.drift.run import drift, drift_and_heal
     from reconciler.plan.context import git_commit
@@ -76,7 +76,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_parser(sub: Any, add_aws_options: Any) -> None:
+def add_parser(sub: Any) -> None:
     from reconciler.apply.context import DEFAULT_PARALLEL
     from reconciler.apply.state import DEFAULT_TABLE
 

@@ -1,0 +1,78 @@
+"""``sagectl plan``: read live AWS, compare it with one environment's specs, show the plan."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from reconciler.cli.common import (
+    EXIT_CHANGES,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_aws_options,
+    add_prune_options,
+    environment_missing,
+    print_diagnostics,
+)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from reconciler.aws import user_failure
+    from reconciler.plan.context import PlanOptions
+    from reconciler.plan.planner import make_plan
+    from reconciler.plan.render import markdown, text
+    from reconciler.spec.load import load_specs
+    from reconciler.targets import Target, open_aws
+
+    if environment_missing(args.path, args.env):
+        return EXIT_USAGE
+    specs = load_specs(args.path, args.env)
+    if not specs.ok:
+        print_diagnostics(specs.report.sorted(), "text")
+        print("the specs are invalid; nothing was planned", file=sys.stderr)
+        return EXIT_INVALID
+    print_diagnostics(specs.report.warnings, "text")
+    target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
+                    concurrency=args.concurrency)
+    options = PlanOptions(prune=args.prune, state_table=args.state_table)
+    try:
+        with open_aws(specs, target) as aws:
+            plan = make_plan(specs, aws, Path(args.path).resolve(), options)
+    except Exception as err:
+        print(f"sagectl: {user_failure(err)}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.out:
+        Path(args.out).write_text(plan.to_json(), encoding="utf-8")
+    rendered = {"json": plan.to_json, "markdown": lambda: markdown.render(plan),
+                "text": lambda: text.render(plan)}[args.format]()
+    sys.stdout.write(rendered)
+    if plan.errors:
+        return EXIT_INVALID
+    if args.detailed_exitcode:
+        return EXIT_CHANGES if plan.has_changes else EXIT_OK
+    return EXIT_OK
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("plan", help="show what would change in AWS",
+                       description="Read live AWS, compare it with the specs of one environment "
+                                   "and show what apply would do. Exit codes: 0 success, 1 "
+                                   "error; with --detailed-exitcode 0 no changes, 1 error, "
+                                   "2 changes.")
+    p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
+    p.add_argument("--env", help="environment to plan (required when the specs define some)")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="text (default), json (the plan as data), or markdown (a PR comment)")
+    p.add_argument("--out", help="also save the plan (JSON, with fingerprints) to this file")
+    p.add_argument("--detailed-exitcode", action="store_true",
+                   help="exit 2 when there are changes, 0 when there are none")
+    p.add_argument("--state-table", default="sagectl-state",
+                   help="DynamoDB table holding the environment's digest key, which keys the "
+                        "digests of sensitive values (read only; default sagectl-state)")
+    add_prune_options(p, planning=True)
+    add_aws_options(p)
+    p.set_defaults(func=cmd_plan)
