@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 EXIT_OK, EXIT_LISTEN, EXIT_USAGE = 0, 1, 2
 EXTRA = "pip install 'sagemaker-gitops[emulator]'"
@@ -65,14 +65,21 @@ def serve(args: argparse.Namespace, prog: str = "sagemaker-emulator") -> int:
     return EXIT_OK
 
 
+def add_serve_command(sub: argparse._SubParsersAction, run: Callable[[argparse.Namespace], int]
+                      ) -> None:
+    """The ``serve`` command under ``sub`` (this command line's, or ``sagectl emulator``'s)."""
+    p = sub.add_parser("serve", help="serve the emulator on 127.0.0.1",
+                       description=SERVE_DESCRIPTION)
+    add_serve_arguments(p)
+    p.set_defaults(func=run)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="sagemaker-emulator",
         description="A local SageMaker (with Application Auto Scaling, CloudWatch, DynamoDB, "
                     "EventBridge and more): moto plus SageMaker's behaviour and fault injection.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    p = sub.add_parser("serve", help="serve the emulator on 127.0.0.1",
-                       description=SERVE_DESCRIPTION)
-    add_serve_arguments(p)
+    add_serve_command(sub, serve)
     args = parser.parse_args(argv)
-    return serve(args)
+    return int(args.func(args))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sagemaker_emulator.cli import SERVE_DESCRIPTION, add_serve_arguments
+from sagemaker_emulator.cli import add_serve_command
 
 
 def cmd_emulator_serve(args: argparse.Namespace) -> int:
@@ -19,7 +19,4 @@ def add_parser(sub: Any) -> None:
                        description="Run the local SageMaker emulator (moto plus SageMaker "
                                    "behaviour and fault injection).")
     emu = p.add_subparsers(dest="emulator_command", metavar="COMMAND", required=True)
-    s = emu.add_parser("serve", help="serve the emulator on 127.0.0.1",
-                       description=SERVE_DESCRIPTION)
-    add_serve_arguments(s)
-    s.set_defaults(func=cmd_emulator_serve)
+    add_serve_command(emu, cmd_emulator_serve)
