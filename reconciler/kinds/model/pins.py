@@ -38,7 +38,7 @@ def check_pin(ctx: PlanContext, key: str, value: str) -> str | None:
         return f"{value} is in region {arn['region']}, not the environment's {ctx.aws.region}"
     if ctx.account and arn["account"] != ctx.account:
         return f"{value} is in account {arn['account']}, not the environment's {ctx.account}"
-    if arn["group"] != group.lower():  # SageMaker ARNs carry names in lower case
+    if arn["group"].lower() != group.lower():  # without case: SageMaker may lower-case ARNs
         return f"{value} is a version of group {arn['group']}, not {group}"
     try:
         package = ctx.aws.client("sagemaker").describe_model_package(ModelPackageName=value)
