@@ -26,6 +26,7 @@ from reconciler.apply.clock import EmulatorClock
 from reconciler.apply.context import DEFAULT_PARALLEL, ApplyContext, ApplyOptions, Events
 from reconciler.apply.run import apply_plan, prepare
 from reconciler.apply.state import StateTable, new_run_id
+from reconciler.cli.registry import KINDS
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator, in_process
 
@@ -72,7 +73,7 @@ def run_apply(emu: Emulator, specs: Path, parallel: int) -> tuple[float, int, di
                         "0" * 40, Events(out=io.StringIO()),
                         ApplyOptions(concurrency=parallel, poll_seconds=15))
     try:
-        prepared = prepare(actx, load_specs(specs, "bench"), specs.parent)
+        prepared = prepare(actx, load_specs(specs, KINDS, "bench"), specs.parent)
         aws.calls.clear()
         start = clock.now()
         result = apply_plan(actx, prepared).result

@@ -35,6 +35,7 @@ from fleet import ACCOUNT, REGION, bench_aws, model_and_alarm, spec_dir
 
 from reconciler.apply.steps import method_name
 from reconciler.aws import Aws
+from reconciler.cli.registry import KINDS
 from reconciler.kinds.endpoint import plan as endpoint_plan
 from reconciler.kinds.model import plan as model_plan
 from reconciler.plan.context import PlanContext
@@ -135,7 +136,7 @@ LAST_PLAN: dict[str, Any] = {}
 
 
 def timed_plan(specs: Path, root: Path, concurrency: int) -> tuple[Plan, float, int]:
-    loaded = load_specs(specs, "bench")
+    loaded = load_specs(specs, KINDS, "bench")
     client = aws(concurrency)
     cpu = time.process_time()
     start = time.perf_counter()
@@ -173,7 +174,7 @@ def sequential_reader(sample: int) -> tuple[int, float]:
 
 def cpu_per_endpoint(specs: Path, root: Path, n: int) -> float:
     """Seconds per endpoint of the pure part: desired forms, classification, diff, render."""
-    loaded = load_specs(specs, "bench")
+    loaded = load_specs(specs, KINDS, "bench")
     client = aws(16)
     ctx = PlanContext(client, loaded, "bench", root, account=ACCOUNT)
     load_ownership(ctx, ["sagemaker:model", "sagemaker:endpoint", "sagemaker:endpoint-config",

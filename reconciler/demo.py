@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from reconciler.targets import EMULATOR_URL_VARIABLE, _emulator_aws
+
 ENV, ACCOUNT, REGION = "dev", "111111111111", "eu-west-1"
 ENDPOINT = "fraud-scorer"
 ALARM = "fraud-scorer-5xx-errors"
@@ -54,16 +56,16 @@ class Story:
     specs: Path
     emulator: Any
     out: IO[str]
+    cli: Callable[[list[str]], int]
+    """``sagectl``'s entry point (``reconciler.cli.main.main``), handed in by the command."""
     aws: Any = None
     passed: list[str] = field(default_factory=list)
 
     # -- running sagectl ------------------------------------------------------------------------
     def sagectl(self, *args: str) -> Result:
-        from reconciler.cli import main
-
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
+            code = self.cli(list(args))
         return Result(code, out.getvalue(), err.getvalue())
 
     def plan(self) -> dict[str, Any]:
@@ -336,9 +338,10 @@ def heal(story: Story) -> None:
     story.ok("healed; no actionable drift left, the autoscaler's count kept")
 
 
-def run(specs: Path, out: IO[str] | None = None, keep: Path | None = None) -> int:
-    """Run every step; 0 only if all behaved as expected."""
-    from reconciler.targets import EMULATOR_URL_VARIABLE, _emulator_aws
+def run(specs: Path, cli: Callable[[list[str]], int], out: IO[str] | None = None,
+        keep: Path | None = None) -> int:
+    """Run every step through ``cli`` (sagectl's entry point); 0 only if all behaved as
+    expected. The emulator is imported here: it is an optional extra."""
     from sagemaker_emulator import Emulator
     from sagemaker_emulator.server import EmulatorServer
     from sagemaker_emulator.state import STATE
@@ -354,7 +357,7 @@ def run(specs: Path, out: IO[str] | None = None, keep: Path | None = None) -> in
     try:
         with EmulatorServer(port=0, time_factor=0.001) as url:
             os.environ[EMULATOR_URL_VARIABLE] = url
-            story = Story(work / "specs", Emulator(STATE), out,
+            story = Story(work / "specs", Emulator(STATE), out, cli,
                           _emulator_aws(url, REGION, ACCOUNT, 4))
             try:
                 for fn in STEPS:

@@ -33,7 +33,7 @@ from reconciler.spec.environments import Environment
 from reconciler.spec.files import read_tree
 from reconciler.spec.nodes import MapNode, Node, ScalarNode, child, walk_scalars
 from reconciler.spec.nodes import Path as NodePath
-from reconciler.spec.resolve import Resource, SpecSet
+from reconciler.spec.resources import Resource, SpecSet
 from reconciler.spec.spans import Sources, SpanError
 
 VERSION_KEY = "modelPackageVersion"
@@ -194,9 +194,9 @@ def _insert(sources: Sources, key_pos: Pos, pin: Pin, version: int) -> Edit:
     return Edit(key_pos.file, eol + 1, eol + 1, line + newline, pin, old, version, "insert")
 
 
-def _variable_uses(root: str | Path, env: Environment, name: str) -> list[str]:
+def _variable_uses(specs: SpecSet, root: str | Path, env: Environment, name: str) -> list[str]:
     ref = f"${{{name}}}"
-    nodes = [d.node for d in read_tree(Path(root)).documents] + [env.node]
+    nodes = [d.node for d in read_tree(Path(root), specs.kinds).documents] + [env.node]
     return [str(n.pos) for root_node in nodes for _, n in walk_scalars(root_node)
             if isinstance(n.value, str) and ref in n.value.replace("$${", "")]
 
@@ -259,7 +259,8 @@ def plan_edits(specs: SpecSet, pins: list[Pin], versions: dict[str, int],
                     raise PromoteError(f"{value.pos}: variable {ref.group(1)} is not set in "
                                        f"{env.file}")
                 edit = _replace(sources, var.pos, pin, version, "variable", ref.group(1))
-                uses = [u for u in _variable_uses(root, env, ref.group(1)) if u != str(value.pos)]
+                uses = [u for u in _variable_uses(specs, root, env, ref.group(1))
+                        if u != str(value.pos)]
                 if uses:
                     result.notes.append(f"variable {ref.group(1)} ({env.file}) is also used at "
                                         f"{', '.join(uses)}; those values change too")

@@ -12,8 +12,9 @@ from typing import Any
 
 import boto3
 
+from reconciler.apply.clock import EmulatorClock, WallClock
 from reconciler.aws import DEFAULT_CONCURRENCY, Aws, AwsSettings
-from reconciler.spec.resolve import SpecSet
+from reconciler.spec.resources import SpecSet
 
 
 @dataclass
@@ -46,8 +47,6 @@ def _emulator_aws(url: str, region: str | None, account: str | None,
 @contextmanager
 def open_target(specs: SpecSet, target: Target) -> Iterator[tuple[Aws, Any]]:
     """AWS clients and the clock that goes with them (wall clock, or the emulator's)."""
-    from reconciler.apply.clock import EmulatorClock, WallClock
-
     env = specs.environment
     region = target.region or (env.spec.region if env else None)
     account = env.spec.account_id if env else None

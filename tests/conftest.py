@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 from sagemaker_emulator import Emulator, in_process
 from sagemaker_emulator.conformance import ENV as CONFORMANCE_ENV
 from sagemaker_emulator.server import EmulatorServer

@@ -121,7 +121,7 @@ class Recorder:
 
 def sagectl_policy(*args: str) -> dict[str, Any]:
     """``sagectl iam-policy ARGS``, run in process, parsed."""
-    from reconciler.cli import main
+    from reconciler.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

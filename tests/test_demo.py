@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import EXAMPLES, REPO
 
-DEMO = "from reconciler.cli import main; raise SystemExit(main(['demo', *sys.argv[1:]]))"
+DEMO = "from reconciler.cli.main import main; raise SystemExit(main(['demo', *sys.argv[1:]]))"
 
 
 def run_demo(*args: str) -> subprocess.CompletedProcess[str]:

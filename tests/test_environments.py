@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from reconciler.cli.registry import KINDS
 from reconciler.spec.load import load_specs, validate
 
 MODEL = """
@@ -94,7 +95,7 @@ def tree(spec_tree: Tree, **extra: str) -> Path:
 
 
 def test_whole_reference_keeps_the_variables_type(spec_tree: Tree) -> None:
-    result = load_specs(tree(spec_tree), "dev")
+    result = load_specs(tree(spec_tree), KINDS, "dev")
     assert result.ok, [d.text() for d in result.report.items]
     endpoint = result.get("Endpoint", "scorer")
     assert endpoint is not None
@@ -103,7 +104,7 @@ def test_whole_reference_keeps_the_variables_type(spec_tree: Tree) -> None:
 
 
 def test_interpolation_escapes_and_builtins(spec_tree: Tree) -> None:
-    result = load_specs(tree(spec_tree), "dev")
+    result = load_specs(tree(spec_tree), KINDS, "dev")
     model = result.get("Model", "scorer")
     assert model is not None
     env = model.spec.primary_container.environment
@@ -113,7 +114,7 @@ def test_interpolation_escapes_and_builtins(spec_tree: Tree) -> None:
 
 
 def test_overrides_merge_named_lists_and_null_deletes(spec_tree: Tree) -> None:
-    result = load_specs(tree(spec_tree), "prod")
+    result = load_specs(tree(spec_tree), KINDS, "prod")
     assert result.ok, [d.text() for d in result.report.items]
     endpoint = result.get("Endpoint", "scorer")
     assert endpoint is not None
@@ -131,7 +132,7 @@ def test_overrides_merge_named_lists_and_null_deletes(spec_tree: Tree) -> None:
 
 def test_errors_in_patched_values_point_at_the_environment_file(spec_tree: Tree) -> None:
     bad = PROD.replace("initialVariantWeight: 80", "initialVariantWeight: -80")
-    result = load_specs(tree(spec_tree, **{"environments/prod.yaml": bad}), "prod")
+    result = load_specs(tree(spec_tree, **{"environments/prod.yaml": bad}), KINDS, "prod")
     errors = result.report.errors
     assert len(errors) == 1
     assert errors[0].pos.file.endswith("environments/prod.yaml")
@@ -143,13 +144,13 @@ def test_errors_in_patched_values_point_at_the_environment_file(spec_tree: Tree)
 def test_omit_removes_a_resource_from_one_environment(spec_tree: Tree) -> None:
     dev = DEV + "  overrides:\n    - {kind: Endpoint, name: scorer, omit: true}\n"
     root = tree(spec_tree, **{"environments/dev.yaml": dev})
-    assert load_specs(root, "dev").get("Endpoint", "scorer") is None
-    assert load_specs(root, "prod").get("Endpoint", "scorer") is not None
+    assert load_specs(root, KINDS, "dev").get("Endpoint", "scorer") is None
+    assert load_specs(root, KINDS, "prod").get("Endpoint", "scorer") is not None
 
 
 def test_undefined_variable_names_file_line_and_suggests(spec_tree: Tree) -> None:
     root = tree(spec_tree, **{"endpoint.yaml": ENDPOINT.replace("${count}", "${cuont}", 1)})
-    result = load_specs(root, "dev")
+    result = load_specs(root, KINDS, "dev")
     errors = result.report.errors
     assert len(errors) == 1, [e.text() for e in errors]
     message = errors[0].message
@@ -162,23 +163,23 @@ def test_undefined_variable_names_file_line_and_suggests(spec_tree: Tree) -> Non
 
 def test_malformed_references(spec_tree: Tree) -> None:
     root = tree(spec_tree, **{"model.yaml": MODEL.replace("STAGE: ${env}", "STAGE: ${env")})
-    errors = load_specs(root, "dev").report.errors
+    errors = load_specs(root, KINDS, "dev").report.errors
     assert any("unclosed variable reference" in e.message for e in errors)
     root = tree(spec_tree, **{"model.yaml": MODEL.replace("STAGE: ${env}", "STAGE: ${e-nv}")})
-    errors = load_specs(root, "dev").report.errors
+    errors = load_specs(root, KINDS, "dev").report.errors
     assert any("malformed variable reference ${e-nv}" in e.message for e in errors)
 
 
 def test_no_environment_selected_makes_references_errors(spec_tree: Tree) -> None:
     root = spec_tree({"model.yaml": MODEL})
-    errors = load_specs(root).report.errors
+    errors = load_specs(root, KINDS).report.errors
     assert errors and all("no environment is selected (use --env NAME)" in e.message
                           for e in errors)
 
 
 def test_unknown_environment_lists_the_defined_ones_with_positions(spec_tree: Tree) -> None:
     root = tree(spec_tree)
-    result = load_specs(root, "qa")
+    result = load_specs(root, KINDS, "qa")
     assert not result.ok
     message = result.report.errors[0].message
     assert message.startswith("unknown environment 'qa'; defined: dev (")
@@ -187,21 +188,21 @@ def test_unknown_environment_lists_the_defined_ones_with_positions(spec_tree: Tr
 
 def test_environment_name_must_match_its_file(spec_tree: Tree) -> None:
     root = tree(spec_tree, **{"environments/staging.yaml": DEV})
-    result = validate(root)
+    result = validate(root, KINDS)
     assert any("environment 'dev' must be in a file named dev.yaml (this file is staging.yaml)"
                in d.message for d in result.diagnostics)
 
 
 def test_builtin_variables_cannot_be_redefined(spec_tree: Tree) -> None:
     dev = DEV.replace("count: 2}", "count: 2, env: x}")
-    result = validate(tree(spec_tree, **{"environments/dev.yaml": dev}))
+    result = validate(tree(spec_tree, **{"environments/dev.yaml": dev}), KINDS)
     assert any("variable 'env' is built in" in d.message for d in result.errors)
 
 
 def test_override_of_unknown_kind_or_conflicting_omit(spec_tree: Tree) -> None:
     dev = DEV + ("  overrides:\n    - {kind: Endpont, name: scorer, spec: {}}\n"
                  "    - {kind: Endpoint, name: scorer, omit: true, spec: {}}\n")
-    errors = load_specs(tree(spec_tree, **{"environments/dev.yaml": dev}), "dev").report.errors
+    errors = load_specs(tree(spec_tree, **{"environments/dev.yaml": dev}), KINDS, "dev").report.errors
     messages = [e.message for e in errors]
     assert "override for unknown kind 'Endpont'; did you mean Endpoint?" in messages
     assert "`omit: true` and `spec` contradict each other" in messages
@@ -211,7 +212,7 @@ def test_validate_without_env_checks_every_environment_and_says_where(spec_tree:
     # An error only prod sees (its override) is marked with the environment; shared errors not.
     bad = PROD.replace("initialVariantWeight: 80", "initialVariantWeight: -80")
     model = MODEL.replace("image:", "image: x\n    imagee:")
-    result = validate(tree(spec_tree, **{"environments/prod.yaml": bad, "model.yaml": model}))
+    result = validate(tree(spec_tree, **{"environments/prod.yaml": bad, "model.yaml": model}), KINDS)
     assert result.environments == ["dev", "prod"]
     by_msg = {d.message: d for d in result.errors}
     assert by_msg["must be at least 0, got -80"].context == "Endpoint scorer; environment prod"
@@ -222,6 +223,6 @@ def test_validate_without_env_checks_every_environment_and_says_where(spec_tree:
 
 def test_environment_documents_are_not_resources(spec_tree: Tree) -> None:
     root = tree(spec_tree, **{"misplaced.yaml": DEV})
-    errors = load_specs(root, "dev").report.errors
+    errors = load_specs(root, KINDS, "dev").report.errors
     assert any("Environment documents belong in the environments/ directory" in e.message
                for e in errors)

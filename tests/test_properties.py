@@ -16,9 +16,10 @@ import yaml
 from hypothesis import given, note
 from hypothesis import strategies as st
 
+from reconciler.cli.registry import KINDS
 from reconciler.diagnostics import Diagnostic
 from reconciler.spec.load import load_specs, validate
-from reconciler.spec.resolve import SpecSet
+from reconciler.spec.resources import SpecSet
 from tests.conftest import EXAMPLES
 
 
@@ -60,7 +61,7 @@ def run_text(root: Path, text: str | bytes) -> SpecSet:
         path.write_text(text, encoding="utf-8")
     else:
         path.write_bytes(text)
-    result = load_specs(target)
+    result = load_specs(target, KINDS)
     check_diagnostics(result, target)
     return result
 
@@ -163,10 +164,10 @@ def test_structural_mutations_of_examples(examples: Path, rel: Path, data: st.Da
         path.write_text(yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True))
         env = data.draw(st.sampled_from(["dev", "prod", None]))
         if env is None:
-            for result in validate(examples).results:
+            for result in validate(examples, KINDS).results:
                 check_diagnostics(result, examples)
         else:
-            check_diagnostics(load_specs(examples, env), examples)
+            check_diagnostics(load_specs(examples, KINDS, env), examples)
     finally:
         path.write_text(original)
 
@@ -192,13 +193,13 @@ def test_byte_mutations_of_examples(examples: Path, rel: Path, data: st.DataObje
     note(f"{rel}: {bytes(mutated)[:200]!r}")
     try:
         path.write_bytes(bytes(mutated))
-        check_diagnostics(load_specs(examples, data.draw(st.sampled_from(["dev", "prod"]))),
+        check_diagnostics(load_specs(examples, KINDS, data.draw(st.sampled_from(["dev", "prod"]))),
                           examples)
     finally:
         path.write_bytes(original)
 
 
 def test_examples_are_deterministic(examples: Path) -> None:
-    first = load_specs(examples, "prod")
-    second = load_specs(examples, "prod")
+    first = load_specs(examples, KINDS, "prod")
+    second = load_specs(examples, KINDS, "prod")
     assert [r.document for r in first.resources] == [r.document for r in second.resources]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.cli import build_parser
+from reconciler.cli.main import build_parser
+from reconciler.cli.registry import KINDS
 from reconciler.spec.load import validate
 from tests.conftest import REPO
 
@@ -51,7 +52,7 @@ def test_yaml_examples_in_the_readme_are_valid(spec_tree: Callable[[dict[str, st
                 resources.append(text)
     assert len(resources) >= 3 and files
     files["readme.yaml"] = "---\n".join(resources)
-    result = validate(spec_tree(files))
+    result = validate(spec_tree(files), KINDS)
     assert [d.text() for d in result.diagnostics] == []
     assert result.environments == ["prod"]
 

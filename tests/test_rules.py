@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from reconciler.cli.registry import KINDS
 from reconciler.spec.load import load_specs
 
 ROLE = "arn:aws:iam::123456789012:role/inference"
@@ -388,7 +389,7 @@ def run(tmp_path: Path, docs: list[dict[str, Any]]) -> list[str]:
     root.mkdir()
     (tmp_path / ".git").mkdir()  # the repository boundary for referenced files
     (root / "all.yaml").write_text(yaml.safe_dump_all(copy.deepcopy(docs), sort_keys=False))
-    result = load_specs(root)
+    result = load_specs(root, KINDS)
     return [d.message for d in result.report.errors]
 
 @pytest.mark.parametrize(("docs", "expected"), [(c[1], c[2]) for c in CASES],
@@ -407,7 +408,7 @@ def test_guarded_rollout_without_alarms_warns(tmp_path: Path) -> None:
     root = tmp_path / "specs"
     root.mkdir()
     (root / "all.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
-    result = load_specs(root)
+    result = load_specs(root, KINDS)
     assert result.ok  # a warning does not fail validation...
     warnings = [d.message for d in result.report.warnings]
     assert any("cannot roll back automatically" in w for w in warnings)  # ...but is reported

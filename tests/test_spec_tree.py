@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.cli.registry import KINDS
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
 from tests.conftest import REPO
@@ -62,7 +63,7 @@ def relink(specs: Path, directory: str, target: Path) -> None:
 
 
 def names(specs: Path) -> list[str]:
-    loaded = load_specs(specs, "dev")
+    loaded = load_specs(specs, KINDS, "dev")
     assert loaded.ok, [d.text() for d in loaded.report.items]
     return sorted(f"{r.kind}.{r.name} {r.file}" for r in loaded.resources)
 
@@ -212,7 +213,7 @@ def test_a_symlink_out_of_the_repository_is_a_located_error(
     (tmp_path / "elsewhere" / "extra.yaml").write_text(MODEL.replace("scorer-model", "x"))
     (specs / "extra.yaml").symlink_to("../../elsewhere/extra.yaml")
     monkeypatch.chdir(tmp_path / "repo")
-    loaded = load_specs("specs", "dev")
+    loaded = load_specs("specs", KINDS, "dev")
     errors = [d.text() for d in loaded.report.errors]
     assert errors[:2] == [
         f"specs/endpoints:1:1: error: symlink to {tmp_path}/elsewhere/endpoints, which is "

@@ -27,9 +27,10 @@ from reconciler.apply.context import (
     Outcome,
 )
 from reconciler.apply.leases import RunLeases
+from reconciler.apply.runner import run_steps
 from reconciler.apply.state import LeaseHeld, StateError
 from reconciler.apply.steps import UndoLog
-from reconciler.kinds import KINDS
+from reconciler.contract import Registry
 from reconciler.plan.model import Plan, ResourceChange
 
 
@@ -49,15 +50,17 @@ def _is_deletion(change: ResourceChange) -> bool:
     return change.actions == ["delete"]
 
 
-def execute(actx: ApplyContext, plan: Plan) -> ApplyResult:
+def execute(actx: ApplyContext, plan: Plan, kinds: Registry) -> ApplyResult:
+    """Apply ``plan``, each change run by its kind in ``kinds``."""
     leases = RunLeases(actx)
     try:
-        return _execute(actx, plan, leases)
+        return _execute(actx, plan, kinds, leases)
     finally:
         leases.close()
 
 
-def _execute(actx: ApplyContext, plan: Plan, leases: RunLeases) -> ApplyResult:
+def _execute(actx: ApplyContext, plan: Plan, kinds: Registry, leases: RunLeases
+             ) -> ApplyResult:
     result = ApplyResult()
     lock = threading.Lock()
     undo_logs: dict[str, UndoLog] = {}
@@ -66,7 +69,7 @@ def _execute(actx: ApplyContext, plan: Plan, leases: RunLeases) -> ApplyResult:
     """Address -> lease key of the changes this run holds a lease for."""
 
     def run(change: ResourceChange) -> Outcome:
-        kind = KINDS[change.kind]
+        kind = kinds[change.kind]
         if change.waits:
             return Outcome(change.address, WAITING, change.waits)
         key = kind.lease_key(change.address, change.name)
@@ -83,7 +86,8 @@ def _execute(actx: ApplyContext, plan: Plan, leases: RunLeases) -> ApplyResult:
         actx.events.emit("start", change.address, action=change.action_reason,
                          message=f"{'/'.join(change.actions)} ({change.action_reason})")
         try:
-            outcome = kind.apply_change(actx, change, log)
+            outcome = (kind.apply_change(actx, change, log)
+                       or run_steps(actx, change, log, kind.undo_step))
         except Exception as err:  # an unexpected error must not lose the other changes
             undone = log.run(actx, change.address)
             said = str(err) if isinstance(err, StateError) else f"{type(err).__name__}: {err}"
@@ -96,7 +100,7 @@ def _execute(actx: ApplyContext, plan: Plan, leases: RunLeases) -> ApplyResult:
     users = _users(forward)
     pending = {c.address: c for c in forward}
     running: dict[Future[Outcome], ResourceChange] = {}
-    for address, outcome in _blocked(actx, forward, users).items():
+    for address, outcome in _blocked(actx, kinds, forward, users).items():
         outcomes[address] = outcome
         del pending[address]
 
@@ -162,7 +166,7 @@ def _users(changes: list[ResourceChange]) -> dict[str, list[str]]:
     return users
 
 
-def _blocked(actx: ApplyContext, changes: list[ResourceChange],
+def _blocked(actx: ApplyContext, kinds: Registry, changes: list[ResourceChange],
              users: dict[str, list[str]]) -> dict[str, Outcome]:
     """The changes that must not start in this run (``Kind.blocked``: a quarantined endpoint),
     and the resources the plan creates only for them, which are not created either (they would
@@ -174,7 +178,7 @@ def _blocked(actx: ApplyContext, changes: list[ResourceChange],
         if change.waits:
             continue
         try:
-            refused = KINDS[change.kind].blocked(actx, change)
+            refused = kinds[change.kind].blocked(actx, change)
         except Exception:  # the change's own run checks again, and reports it
             refused = None
         if refused is not None:

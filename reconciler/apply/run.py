@@ -8,18 +8,19 @@ from pathlib import Path
 
 from reconciler.apply.context import ApplyContext, Outcome
 from reconciler.apply.executor import ApplyResult, execute
-from reconciler.kinds import KINDS
-from reconciler.plan.context import PlanContext, PlanOptions
-from reconciler.plan.digest_key import provisional_refusal, with_key
+from reconciler.contract import Registry
+from reconciler.plan.context import PlanContext, PlanOptions, with_key
+from reconciler.plan.digest_key import provisional_refusal
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import plan_with_context
 from reconciler.plan.stale import PIN, Moved, stale
-from reconciler.spec.resolve import SpecSet
+from reconciler.spec.resources import SpecSet
 
 
 @dataclass
 class ApplyRun:
     plan: Plan
+    kinds: Registry
     resumed: list[Outcome] = field(default_factory=list)
     moved: list[Moved] = field(default_factory=list)
     result: ApplyResult | None = None
@@ -27,7 +28,7 @@ class ApplyRun:
 
 def resume(actx: ApplyContext, specs: SpecSet) -> list[Outcome]:
     outcomes: list[Outcome] = []
-    for kind in KINDS.values():
+    for kind in specs.kinds.values():
         names = [r.name for r in specs.resources if r.kind == kind.kind]
         if names:
             outcomes += kind.recover(actx, names)
@@ -46,20 +47,20 @@ def prepare(actx: ApplyContext, specs: SpecSet, repo_root: Path,
     if saved is not None:
         plan_options = replace(plan_options, pins=dict(saved.pins))
     plan, ctx = plan_with_context(specs, actx.aws, repo_root, plan_options)
-    run = ApplyRun(plan, resumed)
+    run = ApplyRun(plan, specs.kinds, resumed)
     if saved is not None:
         refused = provisional_refusal(saved)
         run.moved = ([Moved("(digest key)", refused)] if refused
-                     else stale(saved, plan) + check_pins(ctx, saved.pins))
+                     else stale(saved, plan) + check_pins(specs.kinds, ctx, saved.pins))
     return run
 
 
-def check_pins(ctx: PlanContext, pins: dict[str, str]) -> list[Moved]:
+def check_pins(kinds: Registry, ctx: PlanContext, pins: dict[str, str]) -> list[Moved]:
     """Each pin of a saved plan, asked of the kind that makes it (``Kind.check_pin``)."""
     moved = []
     for key, value in sorted(pins.items()):
-        kinds = [k for k in KINDS.values() if k.pin_prefix and key.startswith(k.pin_prefix)]
-        why = (kinds[0].check_pin(ctx, key, value) if kinds
+        makers = [k for k in kinds.values() if k.pin_prefix and key.startswith(k.pin_prefix)]
+        why = (makers[0].check_pin(ctx, key, value) if makers
                else "no resource kind makes a pin like this")
         if why:
             moved.append(Moved(f"pin {key}", why, PIN))
@@ -67,5 +68,5 @@ def check_pins(ctx: PlanContext, pins: dict[str, str]) -> list[Moved]:
 
 
 def apply_plan(actx: ApplyContext, run: ApplyRun) -> ApplyRun:
-    run.result = execute(actx, run.plan)
+    run.result = execute(actx, run.plan, run.kinds)
     return run

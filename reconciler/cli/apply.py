@@ -31,6 +31,7 @@ from reconciler.cli.common import (
     environment_missing,
     print_diagnostics,
 )
+from reconciler.cli.registry import KINDS
 
 EXIT_BY_OUTCOME = {"applied": EXIT_OK, "waiting": EXIT_NOT_APPLIED,
                    "rolled_back": EXIT_ROLLED_BACK, "failed": EXIT_ERROR,
@@ -52,9 +53,9 @@ def _load(path: str, env: str | None, specs_dir: str = "specs",
             return None, None, EXIT_ERROR
         env = env or saved.env
         path = specs_dir
-    if environment_missing(path, env):
+    specs = load_specs(path, KINDS, env)
+    if environment_missing(specs, env):
         return None, None, EXIT_USAGE
-    specs = load_specs(path, env)
     if not specs.ok:
         print_diagnostics(specs.report.sorted(), "text")
         print(f"the specs are invalid; {nothing}", file=sys.stderr)
@@ -180,7 +181,6 @@ def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
 def lease_key(resource: str) -> str | None:
     """The lease of ``resource``: an address (``Pipeline.fraud-training``) or, as before every
     kind was leased, an endpoint's name. None: an address of no known kind."""
-    from reconciler.kinds import KINDS
 
     kind, dot, name = resource.partition(".")
     if not dot:
@@ -191,7 +191,6 @@ def lease_key(resource: str) -> str | None:
 
 def cmd_unlock(args: argparse.Namespace) -> int:
     from reconciler.apply.state import run_owner
-    from reconciler.kinds import KINDS
 
     key = lease_key(args.resource)
     if key is None:

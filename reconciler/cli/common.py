@@ -7,6 +7,8 @@ import argparse
 import sys
 from typing import Any
 
+from reconciler.spec.resources import SpecSet
+
 EXIT_OK = 0
 """Success (plan, drift: nothing to report unless --detailed-exitcode says otherwise)."""
 EXIT_ERROR = 1
@@ -36,14 +38,12 @@ def print_diagnostics(diags: list[Any], fmt: str = "text") -> None:
         print(diag.github() if fmt == "github" else diag.text(), file=sys.stderr)
 
 
-def environment_missing(path: str | Any, env: str | None) -> bool:
-    """True (and said on stderr) when the specs at ``path`` define environments and none was
-    chosen with ``--env``: the caller exits ``EXIT_USAGE``."""
-    from reconciler.spec.load import environment_names
-
-    envs = environment_names(path)
-    if env is None and envs:
-        print(f"sagectl: choose an environment with --env ({', '.join(envs)})", file=sys.stderr)
+def environment_missing(specs: SpecSet, env: str | None) -> bool:
+    """True (and said on stderr) when the specs (as loaded, for ``env``) define environments and
+    none was chosen with ``--env``: the caller exits ``EXIT_USAGE``."""
+    if env is None and specs.environments:
+        print(f"sagectl: choose an environment with --env ({', '.join(specs.environments)})",
+              file=sys.stderr)
         return True
     return False
 

@@ -23,7 +23,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"sagectl: the demo needs the emulator extra: pip install "
               f"'sagemaker-gitops[emulator]' ({err})", file=sys.stderr)
         return EXIT_USAGE
-    return run(specs, keep=Path(args.keep) if args.keep else None)
+    return run(specs, args.main, keep=Path(args.keep) if args.keep else None)
 
 
 def add_parser(sub: Any) -> None:

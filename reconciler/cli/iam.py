@@ -11,13 +11,14 @@ import sys
 from typing import Any
 
 from reconciler.cli.common import EXIT_ERROR, EXIT_OK
+from reconciler.cli.registry import KINDS
 
 
 def _run(args: argparse.Namespace) -> int:
     from reconciler.iam import IamPolicyError, build_policy, policy_context
 
     try:
-        ctx = policy_context(args.path, args.env, args.state_table)
+        ctx = policy_context(KINDS, args.path, args.env, args.state_table)
     except IamPolicyError as err:
         for diag in err.diagnostics:
             print(diag.text(), file=sys.stderr)

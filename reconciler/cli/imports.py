@@ -23,7 +23,8 @@ from reconciler.cli.common import (
     environment_missing,
     print_diagnostics,
 )
-from reconciler.kinds._base import SAGEMAKER_NAME_PATTERN
+from reconciler.cli.registry import KINDS
+from reconciler.kinds._aws import SAGEMAKER_NAME_PATTERN
 
 _NAME = re.compile(SAGEMAKER_NAME_PATTERN)
 
@@ -112,12 +113,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not out.resolve().is_relative_to(root.resolve()):
         return _usage(f"--out {out} is outside the spec tree {path}: plan would not see the "
                       "files there")
-    if environment_missing(root, args.env):
+    specs = load_specs(root, KINDS, args.env)
+    if environment_missing(specs, args.env):
         return EXIT_USAGE
     # Errors in files the import rewrites do not matter, nor the tree's own (e.g. no spec files
     # yet: the import adds them).
     ignored = {(out / f"{n}.yaml").resolve() for n in names} | {root.resolve()}
-    specs = load_specs(root, args.env)
     errors = [d for d in specs.report.errors if Path(d.pos.file).resolve() not in ignored]
     if errors or (args.env is not None and specs.environment is None):
         print_diagnostics(errors or specs.report.errors, "text")

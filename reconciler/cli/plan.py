@@ -16,6 +16,7 @@ from reconciler.cli.common import (
     environment_missing,
     print_diagnostics,
 )
+from reconciler.cli.registry import KINDS
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -28,9 +29,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from reconciler.spec.load import load_specs
     from reconciler.targets import Target, open_aws
 
-    if environment_missing(args.path, args.env):
+    specs = load_specs(args.path, KINDS, args.env)
+    if environment_missing(specs, args.env):
         return EXIT_USAGE
-    specs = load_specs(args.path, args.env)
     if not specs.ok:
         print_diagnostics(specs.report.sorted(), "text")
         print("the specs are invalid; nothing was planned", file=sys.stderr)

@@ -26,6 +26,7 @@ from reconciler.cli.common import (
     environment_missing,
     print_diagnostics,
 )
+from reconciler.cli.registry import KINDS
 
 
 class RegistryError(Exception):
@@ -108,15 +109,15 @@ def _invalid(diagnostics: list[Any], why: str) -> int:
 def cmd_promote(args: argparse.Namespace) -> int:
     from reconciler.aws import failure_message
     from reconciler.promote import apply_edits, find_pins, plan_edits, unified_diff
-    from reconciler.spec.load import environment_names, load_specs, validate
+    from reconciler.spec.load import load_specs, validate
     from reconciler.spec.spans import SpanError
 
-    if environment_missing(args.path, args.env):
+    specs = load_specs(args.path, KINDS, args.env)
+    if environment_missing(specs, args.env):
         return EXIT_USAGE
-    before = validate(args.path)  # every environment: an edit may be shared by several
+    before = validate(args.path, KINDS)  # every environment: an edit may be shared by several
     if before.errors:
         return _invalid(before.diagnostics, "the specs are invalid; nothing was promoted")
-    specs = load_specs(args.path, args.env)
     if not specs.ok:
         return _invalid(specs.report.sorted(), "the specs are invalid; nothing was promoted")
     try:
@@ -124,7 +125,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
         versions, warnings = _resolve_versions(args, specs, [p.group for p in pins])
         for warning in warnings:
             print(f"sagectl: warning: {warning}", file=sys.stderr)
-        others = {e: load_specs(args.path, e) for e in environment_names(args.path)
+        others = {e: load_specs(args.path, KINDS, e) for e in specs.environments
                   if e != args.env}
         promotion, sources = plan_edits(specs, pins, versions, others, args.path)
         new_texts = apply_edits(sources, promotion.edits)
@@ -158,9 +159,9 @@ def _write(args: argparse.Namespace, env: str | None, promotion: Any, sources: A
         for file, text in new_texts.items():
             write_atomically(file, sources[file].encode(text))
             written.append(file)
-        after = validate(args.path)
+        after = validate(args.path, KINDS)
         problem = "the edited specs do not validate" if after.errors else ""
-        loaded = load_specs(args.path, env)
+        loaded = load_specs(args.path, KINDS, env)
         for edit in [] if problem else promotion.edits:
             res = loaded.get("Model", edit.pin.model)
             got = _version_at(res, edit.pin.path) if res else None

@@ -7,20 +7,20 @@ import sys
 from typing import Any
 
 from reconciler.cli.common import EXIT_INVALID, EXIT_OK
+from reconciler.cli.registry import KINDS
+from reconciler.spec.schema import check_outputs, write_outputs
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from reconciler.spec.schema import check_outputs, write_outputs
-
     if args.check:
-        stale = check_outputs(args.out, args.docs)
+        stale = check_outputs(KINDS, args.out, args.docs)
         for path, why in stale:
             print(f"{path}: {why}; run `sagectl schema` and commit the result", file=sys.stderr)
         if stale:
             return EXIT_INVALID
         print(f"{args.out} and {args.docs} are up to date")
         return EXIT_OK
-    for path in write_outputs(args.out, args.docs):
+    for path in write_outputs(KINDS, args.out, args.docs):
         print(f"wrote {path}")
     return EXIT_OK
 

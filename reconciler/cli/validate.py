@@ -8,12 +8,13 @@ import sys
 from typing import Any
 
 from reconciler.cli.common import EXIT_INVALID, EXIT_OK
+from reconciler.cli.registry import KINDS
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from reconciler.spec.load import validate
 
-    result = validate(args.path, args.env)
+    result = validate(args.path, KINDS, args.env)
     diags = result.diagnostics
     errors = [d for d in diags if d.severity == "error"]
     if args.format == "json":

@@ -19,12 +19,12 @@ from reconciler.apply.executor import ApplyResult, execute
 from reconciler.apply.run import resume
 from reconciler.apply.state import StateError, StateTable
 from reconciler.aws import Aws
+from reconciler.contract import Registry
 from reconciler.drift.classify import HEALABLE, DriftReport, classify
 from reconciler.kinds._live import not_found
-from reconciler.plan.context import PlanOptions
-from reconciler.plan.digest_key import with_key
+from reconciler.plan.context import PlanOptions, with_key
 from reconciler.plan.planner import plan_with_context
-from reconciler.spec.resolve import SpecSet
+from reconciler.spec.resources import SpecSet
 
 
 def _describe_endpoints(aws: Aws, specs: SpecSet) -> dict[str, Any]:
@@ -65,12 +65,12 @@ def drift(specs: SpecSet, aws: Aws, state: StateTable, repo_root: Path,
     return classify(plan, ctx, described, _quarantine(state, list(described)))
 
 
-def heal(actx: ApplyContext, report: DriftReport) -> ApplyResult:
+def heal(actx: ApplyContext, kinds: Registry, report: DriftReport) -> ApplyResult:
     """Apply the healable changes of ``report`` (an automatic run)."""
     healable = {i.address for i in report.items if i.drift_class in HEALABLE}
     changes = [c for c in report.plan.resource_changes if c.address in healable]
     actx.options = replace(actx.options, automatic=True, force=False)
-    return execute(actx, replace(report.plan, resource_changes=changes))
+    return execute(actx, replace(report.plan, resource_changes=changes), kinds)
 
 
 def drift_and_heal(actx: ApplyContext, specs: SpecSet, repo_root: Path,
@@ -82,6 +82,6 @@ def drift_and_heal(actx: ApplyContext, specs: SpecSet, repo_root: Path,
     before = drift(specs, actx.aws, actx.state, repo_root, options)
     if not any(i.drift_class in HEALABLE for i in before.items):
         return before, None, before
-    result = heal(actx, before)
+    result = heal(actx, specs.kinds, before)
     after = drift(specs, actx.aws, actx.state, repo_root, options)
     return before, result, after

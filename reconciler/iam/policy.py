@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply.state import DEFAULT_TABLE
-from reconciler.diagnostics import Diagnostic
+from reconciler.contract import Registry
+from reconciler.diagnostics import Diagnostic, Report
 from reconciler.iam.tables import (
     DEFINITIONS_PREFIX,
     IMPLIED,
@@ -23,6 +24,9 @@ from reconciler.iam.tables import (
     SCOPES,
     iam_action,
 )
+from reconciler.spec.files import read_tree
+from reconciler.spec.load import environment_names, load_specs
+from reconciler.spec.resolve import load_environments
 
 MODES = ("plan", "apply")
 """``plan``: read-only (plan, drift without heal, history, promote's look-ups); ``apply``: plus
@@ -133,17 +137,13 @@ def _from_specs(resources: list[Any]) -> tuple[tuple[str, ...], dict[str, tuple[
     return tuple(sorted(buckets)), {k: tuple(sorted(v)) for k, v in roles.items()}
 
 
-def _environment(path: str, env: str) -> tuple[str | None, str | None]:
+def _environment(kinds: Registry, path: str, env: str) -> tuple[str | None, str | None]:
     """(region, account) of ``env`` in the tree at ``path`` (resources are not read)."""
-    from reconciler.diagnostics import Report
-    from reconciler.spec.files import read_tree
-    from reconciler.spec.resolve import load_environments
-
     if not Path(path).is_dir():
         raise IamPolicyError(f"--env without PATH reads the environment from {path}/, which "
                              "does not exist; give the spec directory")
     report = Report()
-    envs = load_environments(read_tree(Path(path)), report)
+    envs = load_environments(read_tree(Path(path), kinds), report)
     if report.errors:
         raise IamPolicyError(f"cannot read the environments of {path}", report.sorted())
     if env not in envs:
@@ -152,32 +152,30 @@ def _environment(path: str, env: str) -> tuple[str | None, str | None]:
     return envs[env].spec.region, envs[env].spec.account_id
 
 
-def policy_context(path: str | None, env: str | None,
+def policy_context(kinds: Registry, path: str | None, env: str | None,
                    state_table: str = DEFAULT_STATE_TABLE) -> PolicyContext:
     """The context for ``sagectl iam-policy [PATH] [--env ENV]``.
 
     With PATH: the specs of the environment (they must be valid) give the roles and buckets,
     the environment its account and region. Without PATH: roles and buckets are patterns, and
     ``--env`` reads only the environment file from the default spec directory."""
-    from reconciler.spec.load import environment_names, load_specs
-
     if not _TABLE_NAME.match(state_table):
         raise IamPolicyError(f"--state-table {state_table!r} is not a DynamoDB table name "
                              "(3-255 letters, digits, _ . -)")
     if path is None:
         if env is None:
             return PolicyContext(state_table=state_table)
-        region, account = _environment(DEFAULT_SPEC_DIR, env)
+        region, account = _environment(kinds, DEFAULT_SPEC_DIR, env)
         return PolicyContext(region or "*", account or "*", state_table)
     if not Path(path).exists():
         raise IamPolicyError(f"{path}: no such file or directory")
-    names = environment_names(path)
+    names = environment_names(path, kinds)
     if env is None and names:
         raise IamPolicyError(f"choose an environment with --env ({', '.join(names)})")
     if env is not None and names and env not in names:
         raise IamPolicyError(f"unknown environment {env!r} in {path} (defined: "
                              f"{', '.join(names)})")
-    specs = load_specs(path, env)
+    specs = load_specs(path, kinds, env)
     if not specs.ok:
         raise IamPolicyError("the specs are invalid; no policy was made", specs.report.sorted())
     spec = specs.environment.spec if specs.environment else None

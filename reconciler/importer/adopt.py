@@ -25,14 +25,14 @@ from pathlib import Path
 
 from reconciler.aws import Aws
 from reconciler.importer.documents import Document
-from reconciler.kinds import KINDS
 from reconciler.kinds._live import tag_list
 from reconciler.kinds.alarm.plan import request as alarm_request
 from reconciler.kinds.endpoint.changes import EndpointPlanner
 from reconciler.kinds.endpoint.live import LiveEndpoint, Scaling
 from reconciler.kinds.endpoint.requests import build
 from reconciler.kinds.model.adopt import content_diff
-from reconciler.kinds.model.plan import resolve, sensitive_paths
+from reconciler.kinds.model.content import sensitive_paths
+from reconciler.kinds.model.plan import resolve
 from reconciler.plan.context import (
     OwnedResource,
     Ownership,
@@ -43,7 +43,7 @@ from reconciler.plan.context import (
 )
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, digest
 from reconciler.plan.planner import load_ownership
-from reconciler.spec.resolve import Resource, SpecSet
+from reconciler.spec.resources import Resource, SpecSet
 
 KIND_ORDER = ("Model", "Alarm", "Endpoint")
 
@@ -149,10 +149,10 @@ def _endpoint_taggings(ctx: PlanContext, endpoints: list[Resource], docs: dict[s
 def rehearse(specs: SpecSet, aws: Aws, root: Path, account: str | None,
              documents: list[Document], options: PlanOptions | None = None) -> Rehearsal:
     """Plan the imported resources as if adopted; the tags adoption puts on them (``options``:
-    with the environment's digest key when adopting, see ``digest_key.with_key``)."""
+    with the environment's digest key when adopting, see ``plan.context.with_key``)."""
     result = Rehearsal()
     ctx = PlanContext(aws, specs, git_commit(root), root, options or PlanOptions(), account)
-    load_ownership(ctx, [t for k in KIND_ORDER for t in KINDS[k].resource_types])
+    load_ownership(ctx, [t for k in KIND_ORDER for t in specs.kinds[k].resource_types])
     docs = {d.address: d for d in documents}
     found = {r.address: r for r in specs.resources if r.address in docs}
     for address in docs:
@@ -167,13 +167,13 @@ def rehearse(specs: SpecSet, aws: Aws, root: Path, account: str | None,
     _overlay(ctx, result.taggings)
     addresses = set(found)
     models = {r.address: r for r in of_kind["Model"] + _used_models(specs, of_kind["Endpoint"])}
-    _collect(result, KINDS["Model"].plan(ctx, list(models.values())), addresses)
+    _collect(result, specs.kinds["Model"].plan(ctx, list(models.values())), addresses)
     configs, endpoints = _endpoint_taggings(ctx, of_kind["Endpoint"], docs)
     _overlay(ctx, endpoints)  # not the configs: the plan then checks their structure itself
     if of_kind["Alarm"]:
-        _collect(result, KINDS["Alarm"].plan(ctx, of_kind["Alarm"]), addresses)
+        _collect(result, specs.kinds["Alarm"].plan(ctx, of_kind["Alarm"]), addresses)
     if of_kind["Endpoint"]:
-        _collect(result, KINDS["Endpoint"].plan(ctx, of_kind["Endpoint"]), addresses)
+        _collect(result, specs.kinds["Endpoint"].plan(ctx, of_kind["Endpoint"]), addresses)
     result.taggings += configs + endpoints
     return result
 

@@ -30,7 +30,7 @@ from reconciler.kinds.endpoint.live import live_autoscaling
 from reconciler.kinds.endpoint.requests import SAGECTL_FIELDS, resource_id
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.kinds.model.adopt import AWS_NAME_ANNOTATION, live_spec
-from reconciler.kinds.model.plan import SM_ONLY as MODEL_ONLY
+from reconciler.kinds.model.content import SM_ONLY as MODEL_ONLY
 from reconciler.kinds.model.spec import ModelSpec
 from reconciler.spec.documents import API_VERSION
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from reconciler.kinds._base import to_pascal
+from reconciler.kinds._aws import to_pascal
 from reconciler.kinds._live import unwrap_annotation
 
 RESERVED_PREFIXES = ("sagectl:", "aws:")

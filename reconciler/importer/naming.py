@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.importer.live import ImportRefused, LiveEstate, Tagged
-from reconciler.kinds._base import CONTENT_SUFFIX_LEN
+from reconciler.kinds._aws import CONTENT_SUFFIX_LEN
 from reconciler.kinds.alarm.managed import owned_by_autoscaling
 from reconciler.kinds.model.adopt import annotated_name
-from reconciler.spec.resolve import SpecSet
+from reconciler.spec.resources import SpecSet
 
 MAX_NAME = 63 - CONTENT_SUFFIX_LEN
 

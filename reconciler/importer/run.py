@@ -30,9 +30,9 @@ from reconciler.importer.documents import (
 )
 from reconciler.importer.live import ImportRefused, LiveEndpoint, LiveEstate, read
 from reconciler.importer.naming import Naming, Tree
-from reconciler.plan.digest_key import with_key
+from reconciler.plan.context import with_key
 from reconciler.spec.load import load_specs
-from reconciler.spec.resolve import SpecSet
+from reconciler.spec.resources import SpecSet
 
 
 @dataclass
@@ -159,7 +159,7 @@ def run_import(options: ImportOptions, specs: SpecSet, aws: Aws, account: str | 
         if f.written:
             _write(f.path, f.text)
     result.files, result.warnings, result.notes = files, naming.warnings, naming.notes
-    after = load_specs(options.path, options.env)
+    after = load_specs(options.path, specs.kinds, options.env)
     if not after.ok:
         result.diagnostics = after.report.errors
         return result

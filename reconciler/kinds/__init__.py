@@ -1,22 +1,4 @@
-"""Resource kinds. Each kind keeps all of its AWS knowledge in its own module or package; this
-registry is the only place that lists them."""
-
-from __future__ import annotations
-
-from reconciler.kinds._base import Kind
-from reconciler.kinds.alarm import AlarmKind
-from reconciler.kinds.endpoint import EndpointKind
-from reconciler.kinds.model import ModelKind
-from reconciler.kinds.model_package_group import ModelPackageGroupKind
-from reconciler.kinds.pipeline import PipelineKind
-
-KINDS: dict[str, type[Kind]] = {
-    k.kind: k for k in (ModelPackageGroupKind, ModelKind, AlarmKind, EndpointKind, PipelineKind)
-}
-
-
-def get_kind(name: str) -> type[Kind] | None:
-    return KINDS.get(name)
-
-
-__all__ = ["KINDS", "Kind", "get_kind"]
+"""Resource kinds: one package (or module) per kind, each holding all of that kind's AWS
+knowledge behind the contract in ``reconciler/contract.py``. Nothing here lists them: the command
+line assembles the registry (``reconciler/cli/registry.py``) and hands it to the core.
+``_aws.py`` is what the SageMaker kinds share; ``_live.py`` the read side they share."""

@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
-from reconciler.kinds._base import to_pascal
+from reconciler.kinds._aws import to_pascal
 from reconciler.plan.model import Step
 
 NOT_FOUND_CODES = {"ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity",

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import StringConstraints
 
-from reconciler.kinds._base import Issue, Kind, SpecModel, Tags, check_tags
+from reconciler.apply.steps import Undo
+from reconciler.contract import Issue, SpecModel
+from reconciler.kinds._aws import SageMakerKind, Tags, check_tags
+from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
+from reconciler.plan.context import target_tags, user_tags
+from reconciler.plan.diff import diff
+from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
 from reconciler.spec.nodes import Path
 
 if TYPE_CHECKING:
@@ -22,7 +28,7 @@ if TYPE_CHECKING:
     from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import DiffEntry, KindPlan, Step
-    from reconciler.spec.resolve import Resource
+    from reconciler.spec.resources import Resource
 
 
 class ModelPackageGroupSpec(SpecModel):
@@ -47,7 +53,7 @@ class ModelPackageGroupSpec(SpecModel):
         yield from check_tags(self.tags, (*at, "tags"))
 
 
-class ModelPackageGroupKind(Kind):
+class ModelPackageGroupKind(SageMakerKind):
     kind = "ModelPackageGroup"
     spec_model = ModelPackageGroupSpec
     description = "A model registry group whose approved versions endpoints can deploy."
@@ -56,8 +62,6 @@ class ModelPackageGroupKind(Kind):
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
-        from reconciler.plan.model import KindPlan
-
         result = KindPlan()
         for resource, live in zip(desired, ctx.aws.map(lambda r: _describe(ctx, r.name),
                                                        desired), strict=True):
@@ -66,8 +70,6 @@ class ModelPackageGroupKind(Kind):
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-        from reconciler.apply.steps import Undo
-        from reconciler.plan.model import Step
 
         name = step.target
         if step.op == "sagemaker:CreateModelPackageGroup":
@@ -86,8 +88,6 @@ class ModelPackageGroupKind(Kind):
 
     @classmethod
     def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
-
         result = KindPlan()
         for group in sorted(orphans, key=lambda r: r.name):
             address = group.address or f"ModelPackageGroup.{group.name}"
@@ -111,7 +111,6 @@ def _describe(ctx: PlanContext, name: str) -> tuple[dict[str, Any] | None, Any]:
     """(the group, its policy or None) (None, None): no such group."""
     from botocore.exceptions import ClientError
 
-    from reconciler.kinds._live import not_found
 
     try:
         group = ctx.aws.client("sagemaker").describe_model_package_group(
@@ -127,7 +126,6 @@ def _policy(aws: Any, name: str) -> Any:
     """The group's resource policy, parsed (None: it has none)."""
     from botocore.exceptions import ClientError
 
-    from reconciler.kinds._live import not_found
 
     try:
         text = aws.client("sagemaker").get_model_package_group_policy(
@@ -151,8 +149,6 @@ def policy_diff(have: Any, want: Any, path: str = "resourcePolicy") -> list[Diff
     content (an inserted statement does not shift the rest), then in order, and are named by
     their position (in the spec; a removed one by its live position). A side that is not a
     policy document (absent, or text that is not JSON) is compared as it is."""
-    from reconciler.plan.diff import diff
-
     have_doc = {} if have is None else have
     want_doc = {} if want is None else want
     old_statements, new_statements = _statements(have_doc), _statements(want_doc)
@@ -213,8 +209,6 @@ def _pair_statements(have: list[Any], want: list[Any]) -> list[tuple[str, Any, A
 
 
 def _policy_steps(name: str, want: Any, have: Any) -> list[Step]:
-    from reconciler.plan.model import Step, digest
-
     if want == have:
         return []
     if want is None:
@@ -227,10 +221,6 @@ def _policy_steps(name: str, want: Any, have: Any) -> list[Step]:
 
 def _plan_one(ctx: PlanContext, resource: Resource,
               live_pair: tuple[dict[str, Any] | None, Any], result: KindPlan) -> None:
-    from reconciler.kinds._live import sagemaker_tag_steps, tag_list
-    from reconciler.plan.context import target_tags, user_tags
-    from reconciler.plan.diff import diff
-    from reconciler.plan.model import Problem, ResourceChange, Step, digest
 
     spec: ModelPackageGroupSpec = resource.spec  # type: ignore[assignment]
     live, live_policy = live_pair

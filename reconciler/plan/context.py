@@ -11,15 +11,15 @@ import os
 import subprocess
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from reconciler.apply.state import DEFAULT_TABLE
+from reconciler.apply.state import DEFAULT_TABLE, StateTable
 from reconciler.aws import Aws
-from reconciler.plan.digest_key import DigestKey, provisional_key, read_key
+from reconciler.plan.digest_key import DigestKey, ensure_key, provisional_key, read_key
 from reconciler.plan.model import digest
-from reconciler.spec.resolve import Resource, SpecSet
+from reconciler.spec.resources import Resource, SpecSet
 
 T = TypeVar("T")
 
@@ -107,7 +107,15 @@ class PlanOptions:
     """The state table, where the environment's digest key is read from."""
     digest_key: Callable[[], DigestKey] | None = None
     """How to get the environment's digest key when the plan first needs it, instead of reading
-    it: apply creates it if missing (``digest_key.with_key``)."""
+    it: apply creates it if missing (``with_key``)."""
+
+
+def with_key(state: StateTable, env: str | None, options: PlanOptions | None) -> PlanOptions:
+    """``options`` for a plan that will be applied: the environment's key is created if missing
+    when the plan first needs one (a plan without sensitive values touches no table)."""
+    return replace(options or PlanOptions(), state_table=state.name,
+                   digest_key=lambda: ensure_key(state, env))
+
 
 
 class PlanContext:
@@ -203,10 +211,6 @@ class PlanContext:
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.aws.region}:{self.account or '000000000000'}:{resource}"
-
-    def sagemaker_arn(self, kind: str, name: str) -> str:
-        """SageMaker ARNs carry names in lower case."""
-        return self.arn("sagemaker", f"{kind}/{name.lower()}")
 
     def spec_path(self, resource: Resource) -> str:
         return self.once(f"spec_path:{resource.file}", lambda: _relative(resource.file,

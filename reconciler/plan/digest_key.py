@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -33,7 +33,6 @@ from botocore.exceptions import ClientError
 if TYPE_CHECKING:
     from reconciler.apply.state import StateTable
     from reconciler.aws import Aws
-    from reconciler.plan.context import PlanOptions
     from reconciler.plan.model import Plan
 
 KEY_PK = "key#digest"
@@ -126,15 +125,6 @@ def ensure_key(state: StateTable, env: str | None, secret: bytes | None = None) 
         raise DigestKeyError(f"the digest key of environment {env or NO_ENV} vanished from the "
                              f"state table {state.name}")
     return found
-
-
-def with_key(state: StateTable, env: str | None, options: PlanOptions | None) -> PlanOptions:
-    """``options`` for a plan that will be applied: the environment's key is created if missing
-    when the plan first needs one (a plan without sensitive values touches no table)."""
-    from reconciler.plan.context import PlanOptions
-
-    return replace(options or PlanOptions(), state_table=state.name,
-                   digest_key=lambda: ensure_key(state, env))
 
 
 def provisional_refusal(saved: Plan) -> str | None:

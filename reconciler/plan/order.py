@@ -1,20 +1,19 @@
 """The order changes are applied in: dependencies first (a model before the endpoint that uses
-it, a guardrail alarm before the endpoint it protects), then by address, so plans are stable."""
+it, a guardrail alarm before the endpoint it protects), then by kind (the planning order of the
+kinds the planner was handed), then by address, so plans are stable."""
 
 from __future__ import annotations
 
 from reconciler.plan.model import ResourceChange
 
-KIND_ORDER = ("ModelPackageGroup", "Model", "Alarm", "Endpoint", "Pipeline")
 
+def apply_order(changes: list[ResourceChange], kinds: list[str]) -> list[ResourceChange]:
+    """Topological order over ``depends_on`` (among the changes themselves), stable by rank:
+    the position of the change's kind in ``kinds``, then its address."""
+    def _rank(change: ResourceChange) -> tuple[int, str]:
+        kind = kinds.index(change.kind) if change.kind in kinds else len(kinds)
+        return kind, change.address
 
-def _rank(change: ResourceChange) -> tuple[int, str]:
-    kind = KIND_ORDER.index(change.kind) if change.kind in KIND_ORDER else len(KIND_ORDER)
-    return kind, change.address
-
-
-def apply_order(changes: list[ResourceChange]) -> list[ResourceChange]:
-    """Topological order over ``depends_on`` (among the changes themselves), stable by rank."""
     by_address = {c.address: c for c in changes}
     pending = {c.address: {d for d in c.depends_on if d in by_address and d != c.address}
                for c in changes}

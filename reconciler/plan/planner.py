@@ -14,7 +14,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.aws import Aws, AwsConfigError
-from reconciler.kinds import KINDS
 from reconciler.plan.context import (
     MANAGED_BY,
     OwnedResource,
@@ -26,7 +25,7 @@ from reconciler.plan.context import (
 )
 from reconciler.plan.model import KindPlan, Plan, digest
 from reconciler.plan.order import apply_order
-from reconciler.spec.resolve import SpecSet
+from reconciler.spec.resources import SpecSet
 
 
 def caller_account(aws: Aws) -> str | None:
@@ -79,7 +78,7 @@ def plan_with_context(specs: SpecSet, aws: Aws, repo_root: Path,
                              "refusing to plan against the wrong account")
     ctx = PlanContext(aws, specs, git_commit(repo_root), repo_root, options,
                       account or (env.spec.account_id if env else None))
-    kinds = sorted(KINDS.values(), key=lambda k: k.plan_order)
+    kinds = specs.kinds.ordered()  # the kinds the specs were validated against
     wanted = {k.kind: [r for r in specs.resources if r.kind == k.kind] for k in kinds}
     # Everything that can start now does, so waits overlap. The pool runs in submission order:
     # long serial chains first (they bound the wall time), then the ownership chains every kind
@@ -103,7 +102,9 @@ def plan_with_context(specs: SpecSet, aws: Aws, repo_root: Path,
                    (o.address or "").startswith(f"{kind.kind}.")]
         if orphans:
             deletions.extend(kind.plan_orphans(ctx, orphans))
-    changes = apply_order(result.changes) + list(reversed(apply_order(deletions.changes)))
+    names = [k.kind for k in kinds]
+    changes = (apply_order(result.changes, names)
+               + list(reversed(apply_order(deletions.changes, names))))
     plan = Plan(env=specs.env_name, spec_digest=ctx.seal(spec_digest(specs)),
                 git_commit=ctx.commit, region=aws.region, account=ctx.account,
                 resource_changes=changes, problems=result.problems + deletions.problems,

@@ -19,10 +19,9 @@ import types
 import typing
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from reconciler.plan.model import Plan
+from reconciler.plan.model import FORMAT_VERSION, Plan
 
 MAX_BYTES = 64 * 2**20
 """Far above any real plan (about 10 KB per change): a bound on what is read into memory."""
@@ -49,8 +48,6 @@ class NotAPlan(ValueError):
 
 def load_plan(path: str | Path) -> Plan:
     """The ``Plan`` saved at ``path`` (``sagectl plan --out``); ``NotAPlan`` if it is not one."""
-    from reconciler.plan.model import Plan
-
     file = Path(path)
     try:
         if file.is_dir():
@@ -79,7 +76,14 @@ def load_plan(path: str | Path) -> Plan:
         raise NotAPlan(f"nested more than {MAX_DEPTH} levels deep") from None
     except ValueError as err:  # from the three parsers below
         raise NotAPlan(f"invalid JSON: {err}") from None
-    return Plan.from_dict(data)
+    return plan_from_dict(data)
+
+
+def plan_from_dict(data: Any) -> Plan:
+    """A plan from its saved form, checked first: every field a plan saves, with its type
+    (``NotAPlan``, a ValueError, says what is wrong)."""
+    check_plan(data, Plan.saved_keys())
+    return Plan.from_checked_dict(data)
 
 
 def _no_constant(name: str) -> None:
@@ -102,8 +106,6 @@ def _float(text: str) -> float:
 def check_plan(data: Any, saved_keys: list[str]) -> None:
     """Raise ``NotAPlan`` unless ``data`` has the shape of a saved plan: the keys a plan saves
     (``saved_keys``, in order) with the types of ``Plan``'s fields (``summary``: counts)."""
-    from reconciler.plan.model import FORMAT_VERSION, Plan
-
     if not isinstance(data, dict):
         raise NotAPlan(f"a JSON object was expected, not {_json_type(data)}")
     if not _shallower_than(data, MAX_DEPTH):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.contract import LoadedFile
 from reconciler.diagnostics import Pos, Report
-from reconciler.kinds._base import LoadedFile
+from reconciler.spec.builders import BuilderError, run_builder, to_nodes
 from reconciler.spec.environments import Substituter
-from reconciler.spec.files import display_path
+from reconciler.spec.files import display_path, repo_root
 from reconciler.spec.nodes import to_python
-from reconciler.spec.resolve import Resource, SpecSet
+from reconciler.spec.resources import Resource, SpecSet
 from reconciler.spec.yamlload import parse_file
 
 
@@ -47,8 +48,6 @@ def build_auxiliary(reference: str, pos: Pos, spec_dir: Path, repo_root: Path,
                     ) -> LoadedFile | None:
     """Run the builder ``reference`` (see ``reconciler.spec.builders``) for the substituter's
     environment; its data is positioned at ``pos`` and ``${var}``-substituted."""
-    from reconciler.spec.builders import BuilderError, run_builder, to_nodes
-
     variables = substituter.variables
     context = {"environment": substituter.env, "region": variables.get("region"),
                "accountId": variables.get("accountId"), "variables": dict(variables)}
@@ -64,8 +63,6 @@ def build_auxiliary(reference: str, pos: Pos, spec_dir: Path, repo_root: Path,
 def build_for(specs: SpecSet, resource: Resource, reference: str) -> LoadedFile | None:
     """The builder's data for ``resource`` in ``specs``' environment (None if it fails: validation
     reported why)."""
-    from reconciler.spec.files import repo_root
-
     report = Report()
     substituter = _substituter(specs, report)
     spec_dir = Path(resource.file).parent

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.diagnostics import Pos
+from reconciler.spec.nodes import Entry, MapNode, ScalarNode, SeqNode
 
 BUILDER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
 _BUILDER_RE = re.compile(BUILDER_PATTERN)
@@ -134,8 +135,6 @@ def run_builder(reference: str, search: list[Path], context: dict[str, Any]) -> 
 def to_nodes(value: Any, pos: Pos) -> Any:
     """A node tree for built data, every node at ``pos`` (the spec field that named the
     builder). Strings are quoted scalars: ``${var}`` inside them is replaced as text."""
-    from reconciler.spec.nodes import Entry, MapNode, ScalarNode, SeqNode
-
     if isinstance(value, dict):
         return MapNode(pos, {str(k): Entry(pos, to_nodes(v, pos)) for k, v in value.items()})
     if isinstance(value, list):

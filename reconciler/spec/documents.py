@@ -11,8 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, create_model
 
-from reconciler.kinds import KINDS
-from reconciler.kinds._base import Kind, SpecModel
+from reconciler.contract import Kind, Registry, SpecModel
 from reconciler.spec.environments import EnvironmentSpec
 
 API_VERSION = "sagectl/v1"
@@ -54,25 +53,31 @@ def _document_model(kind: str, metadata: type[Metadata], spec: type[SpecModel],
     )
 
 
+ENVIRONMENT_NAME_HELP = "lower-case letters, digits and hyphens"
+
+
 @cache
-def document_model(kind: str) -> type[SpecModel]:
-    if kind == ENVIRONMENT_KIND:
-        meta = _metadata_model(kind, r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", 63,
-                               "lower-case letters, digits and hyphens, like the file name")
-        return _document_model(kind, meta, EnvironmentSpec,
-                               "An environment: variables and per-resource overrides.")
-    k: type[Kind] = KINDS[kind]
-    meta = _metadata_model(kind, k.name_pattern, k.name_max_length, name_help(kind))
-    return _document_model(kind, meta, k.spec_model, k.description)
+def environment_model() -> type[SpecModel]:
+    meta = _metadata_model(ENVIRONMENT_KIND, r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", 63,
+                           f"{ENVIRONMENT_NAME_HELP}, like the file name")
+    return _document_model(ENVIRONMENT_KIND, meta, EnvironmentSpec,
+                           "An environment: variables and per-resource overrides.")
 
 
-def name_help(kind: str) -> str:
-    if kind == ENVIRONMENT_KIND:
-        return "lower-case letters, digits and hyphens"
-    k = KINDS[kind]
-    note = f", {k.name_length_note}" if k.name_length_note else ""
-    return f"{k.name_help}; at most {k.name_max_length} characters{note}"
+@cache
+def document_model(kind: type[Kind]) -> type[SpecModel]:
+    meta = _metadata_model(kind.kind, kind.name_pattern, kind.name_max_length,
+                           name_help(kind))
+    return _document_model(kind.kind, meta, kind.spec_model, kind.description)
 
 
-def all_document_models() -> dict[str, type[BaseModel]]:
-    return {kind: document_model(kind) for kind in [*KINDS, ENVIRONMENT_KIND]}
+def name_help(kind: type[Kind]) -> str:
+    note = f", {kind.name_length_note}" if kind.name_length_note else ""
+    return f"{kind.name_help}; at most {kind.name_max_length} characters{note}"
+
+
+def all_document_models(kinds: Registry) -> dict[str, type[BaseModel]]:
+    """Every document model of ``kinds``, and the environment's."""
+    models: dict[str, type[BaseModel]] = {k: document_model(kinds[k]) for k in kinds}
+    models[ENVIRONMENT_KIND] = environment_model()
+    return models

@@ -37,8 +37,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 
+from reconciler.contract import SpecModel
 from reconciler.diagnostics import Pos, Report
-from reconciler.kinds._base import SpecModel
 from reconciler.spec.nodes import Entry, MapNode, Node, ScalarNode, SeqNode
 
 IDENTITY_KEYS = ("variantName", "policyName", "scheduledActionName", "alarmName", "id", "name")

@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from reconciler.contract import pattern_help
 from reconciler.diagnostics import Diagnostic
-from reconciler.kinds._base import pattern_help
 from reconciler.spec.nodes import MapNode, Node, format_path, locate
 
 _EXPECTED = {

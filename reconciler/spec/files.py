@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from reconciler.contract import Registry
 from reconciler.diagnostics import Pos, Report
-from reconciler.kinds import KINDS
 from reconciler.spec.nodes import MapNode, Node, ScalarNode, to_python
 from reconciler.spec.yamlload import ParsedFile, parse_file
 
@@ -62,6 +62,8 @@ class RawDocument:
 
 @dataclass
 class SpecTree:
+    kinds: Registry
+    """The kinds the documents may be (handed to ``read_tree`` by the command line)."""
     root: Path
     """The directory specs are read from (for a single file: its directory)."""
     boundary: Path
@@ -232,7 +234,7 @@ def _env_files(env_dir: Path, boundary: Path | None, report: Report) -> list[Pat
     return files
 
 
-def _auxiliary(doc: RawDocument) -> list[Path]:
+def _auxiliary(doc: RawDocument, kinds: Registry) -> list[Path]:
     node = doc.node
     if not isinstance(node, MapNode):
         return []
@@ -240,7 +242,7 @@ def _auxiliary(doc: RawDocument) -> list[Path]:
     spec = node.get("spec")
     if not isinstance(kind, ScalarNode) or not isinstance(kind.value, str) or spec is None:
         return []
-    kind_cls = KINDS.get(kind.value)
+    kind_cls = kinds.get(kind.value)
     if kind_cls is None:
         return []
     return [real_path(doc.path.parent / rel) for rel in kind_cls.auxiliary_files(to_python(spec))]
@@ -255,17 +257,17 @@ def _missing(path: Path, tree: SpecTree) -> SpecTree:
     return tree
 
 
-def read_tree(path: Path) -> SpecTree:
+def read_tree(path: Path, kinds: Registry) -> SpecTree:
     path = Path(path)
     if not path.exists():
-        return _missing(path, SpecTree(path, path, None))
+        return _missing(path, SpecTree(kinds, path, path, None))
     root = path if path.is_dir() else path.parent
     env_dir = _locate_env_dir(root)
     repo = repo_root(real_path(root))
     if not path.is_dir() and env_dir is not None:
         root = Path(display_path(env_dir.parent))
     boundary = repo or real_path(root)
-    tree = SpecTree(root, boundary, env_dir, focus=None if path.is_dir() else path)
+    tree = SpecTree(kinds, root, boundary, env_dir, focus=None if path.is_dir() else path)
     if env_dir is not None:
         _env_files(env_dir, boundary, tree.report)
     files = (_spec_files(root, env_dir, boundary, tree.report) if path.is_dir() or env_dir
@@ -282,7 +284,7 @@ def read_tree(path: Path) -> SpecTree:
         parsed.append(parse_file(file, display_path(file)))
         for i, node in enumerate(parsed[-1].documents):
             tree.documents.append(RawDocument(parsed[-1].filename, file, i, node))
-    auxiliary = {aux for doc in tree.documents for aux in _auxiliary(doc)}
+    auxiliary = {aux for doc in tree.documents for aux in _auxiliary(doc, kinds)}
     tree.documents = [d for d in tree.documents if real_path(d.path) not in auxiliary]
     for file, result in zip(files, parsed, strict=True):
         if real_path(file) in auxiliary:

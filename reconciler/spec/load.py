@@ -7,10 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.contract import Registry
 from reconciler.diagnostics import Diagnostic, Pos, Report
 from reconciler.spec.environments import Environment
 from reconciler.spec.files import ENV_DIR_NAME, SpecTree, display_path, read_tree
-from reconciler.spec.resolve import SpecSet, load_environments, resolve
+from reconciler.spec.resolve import load_environments, resolve
+from reconciler.spec.resources import SpecSet
 
 
 def _unknown_env(tree: SpecTree, name: str, envs: dict[str, Environment], report: Report) -> None:
@@ -40,29 +42,32 @@ def _focus(tree: SpecTree, result: SpecSet) -> SpecSet:
 
     kept = [r for r in result.resources if f"{r.kind} {r.name}" in mine]
     diags = [d for d in result.report.items if concerns_focus(d)]
-    return SpecSet(result.env_name, result.environment, kept, Report(diags))
+    return SpecSet(result.kinds, result.env_name, result.environment, kept, Report(diags))
 
 
-def environment_names(path: str | Path) -> list[str]:
+def environment_names(path: str | Path, kinds: Registry) -> list[str]:
     """The environments a spec tree defines (those that load without errors)."""
-    tree = read_tree(Path(path))
+    tree = read_tree(Path(path), kinds)
     return sorted(load_environments(tree, Report()))
 
 
-def load_specs(path: str | Path, env: str | None = None) -> SpecSet:
-    """The desired state of one environment. Check ``.ok`` before acting on it."""
-    tree = read_tree(Path(path))
+def load_specs(path: str | Path, kinds: Registry, env: str | None = None) -> SpecSet:
+    """The desired state of one environment, validated against ``kinds``. Check ``.ok`` before
+    acting on it."""
+    tree = read_tree(Path(path), kinds)
     env_report = Report()
     envs = load_environments(tree, env_report)
     if env is not None and env not in envs:
-        result = SpecSet(env, None)
+        result = SpecSet(kinds, env, None)
         result.report.extend(tree.report.items + env_report.items)
         if not env_report.errors:
             _unknown_env(tree, env, envs, result.report)
-        return result
-    result = resolve(tree, envs.get(env) if env else None, env)
-    result.report.items[:0] = tree.report.items + env_report.items
-    return _focus(tree, result)
+    else:
+        result = resolve(tree, envs.get(env) if env else None, env)
+        result.report.items[:0] = tree.report.items + env_report.items
+        result = _focus(tree, result)
+    result.environments = sorted(envs)
+    return result
 
 
 @dataclass
@@ -104,9 +109,9 @@ class Validation:
         return out
 
 
-def validate(path: str | Path, env: str | None = None) -> Validation:
+def validate(path: str | Path, kinds: Registry, env: str | None = None) -> Validation:
     """Validate for ``env``, or for every environment of the tree when ``env`` is None."""
-    tree = read_tree(Path(path))
+    tree = read_tree(Path(path), kinds)
     shared = Report([d for d in tree.report.items if not tree.outside_focus(d.pos.file)])
     envs = load_environments(tree, shared)
     names: Iterable[str | None]

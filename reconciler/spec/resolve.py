@@ -9,63 +9,28 @@ resource is in ``resources`` only if it is fully valid.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from reconciler.contract import LoadedFile, Registry, SpecModel
 from reconciler.diagnostics import Pos, Report
-from reconciler.kinds import KINDS
-from reconciler.kinds._base import LoadedFile, SpecModel
-from reconciler.spec.documents import API_VERSION, ENVIRONMENT_KIND, document_model, name_help
+from reconciler.spec.auxiliary import build_auxiliary, load_auxiliary
+from reconciler.spec.documents import (
+    API_VERSION,
+    ENVIRONMENT_KIND,
+    ENVIRONMENT_NAME_HELP,
+    document_model,
+    environment_model,
+    name_help,
+)
 from reconciler.spec.environments import Environment, Substituter, apply_overrides
 from reconciler.spec.errors import describe, translate
 from reconciler.spec.files import SpecTree, display_path, environment_files, real_path
 from reconciler.spec.nodes import MapNode, Node, ScalarNode, format_path, locate, to_python
 from reconciler.spec.nodes import Path as NodePath
+from reconciler.spec.resources import Resource, SpecSet
 from reconciler.spec.yamlload import parse_file
-
-
-@dataclass
-class Resource:
-    """One validated resource of the desired state."""
-
-    kind: str
-    name: str
-    file: str
-    node: MapNode
-    document: SpecModel
-
-    @property
-    def spec(self) -> SpecModel:
-        return self.document.spec  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def address(self) -> str:
-        return f"{self.kind}.{self.name}"
-
-
-@dataclass
-class SpecSet:
-    """The desired state for one environment (or for none, when the tree has no environments)."""
-
-    env_name: str | None
-    environment: Environment | None
-    resources: list[Resource] = field(default_factory=list)
-    report: Report = field(default_factory=Report)
-    _index: tuple[tuple[int, int], dict[tuple[str, str], Resource]] | None = field(
-        default=None, repr=False, compare=False)
-
-    def get(self, kind: str, name: str) -> Resource | None:
-        key = (len(self.resources), id(self.resources))
-        if self._index is None or self._index[0] != key:
-            self._index = (key, {(r.kind, r.name): r for r in reversed(self.resources)})
-        return self._index[1].get((kind, name))
-
-    @property
-    def ok(self) -> bool:
-        return not self.report.errors
-
 
 # -- environments -----------------------------------------------------------------------------
 
@@ -83,12 +48,12 @@ def load_environments(tree: SpecTree, report: Report) -> dict[str, Environment]:
                                      f"document, found {len(docs)}")
             continue
         node = docs[0]
-        model = document_model(ENVIRONMENT_KIND)
+        model = environment_model()
         try:
             doc = model.model_validate(to_python(node))
         except ValidationError as err:
             report.extend(translate(err, node, model,
-                                    {"metadata.name": name_help(ENVIRONMENT_KIND)}))
+                                    {"metadata.name": ENVIRONMENT_NAME_HELP}))
             continue
         assert isinstance(node, MapNode)
         name = doc.metadata.name  # type: ignore[attr-defined]
@@ -144,34 +109,30 @@ class _Context:
             self.report.error(pos, f"file {relative!r} not found (looked for "
                                    f"{display_path(path)})", format_path(at))
             return None
-        from reconciler.spec.auxiliary import load_auxiliary
-
         return load_auxiliary(path, self.substituter, self.report)
 
     def build(self, reference: str, at: NodePath) -> LoadedFile | None:
         assert self.resource is not None
-        from reconciler.spec.auxiliary import build_auxiliary
-
         pos = locate(self.resource.node, at)
         return build_auxiliary(reference, pos, Path(self.resource.file).parent,
                                self.tree.boundary, self.substituter, self.report,
                                format_path(at))
 
 
-def _same_name(ident: tuple[str, str], docs: dict[tuple[str, str], MapNode]
+def _same_name(ident: tuple[str, str], docs: dict[tuple[str, str], MapNode], kinds: Registry
                ) -> tuple[str, str] | None:
     """The document ``ident`` duplicates, if any: the same kind and name, or a name that
     differs only in case where the kind's names ignore case (e.g. SageMaker endpoints)."""
     if ident in docs:
         return ident
-    kind = KINDS.get(ident[0])
+    kind = kinds.get(ident[0])
     if kind is None or kind.name_case_sensitive:
         return None
     return next((k for k in docs if k[0] == ident[0] and k[1].lower() == ident[1].lower()),
                 None)
 
 
-def _envelope(node: Node, report: Report) -> tuple[str, str] | None:
+def _envelope(node: Node, report: Report, registry: Registry) -> tuple[str, str] | None:
     """(kind, name) if the document's envelope is usable; reports why not otherwise."""
     if not isinstance(node, MapNode):
         report.error(node.pos, "a sagectl document is a mapping with apiVersion, kind, metadata "
@@ -187,7 +148,7 @@ def _envelope(node: Node, report: Report) -> tuple[str, str] | None:
                               f"{describe(to_python(api))}", "apiVersion")
         ok = False
     kind_node = node.get("kind")
-    kinds = list(KINDS)
+    kinds = list(registry)
     kind: str | None = None
     if kind_node is None:
         report.error(node.pos, f"missing `kind` (one of {', '.join(kinds)})", "kind")
@@ -197,7 +158,7 @@ def _envelope(node: Node, report: Report) -> tuple[str, str] | None:
     elif kind_node.value == ENVIRONMENT_KIND:
         report.error(kind_node.pos, "Environment documents belong in the environments/ "
                                     "directory, not among the resource specs", "kind")
-    elif kind_node.value not in KINDS:
+    elif kind_node.value not in registry:
         close = difflib.get_close_matches(kind_node.value, kinds, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         report.error(kind_node.pos, f"unknown kind {kind_node.value!r}: expected one of "
@@ -222,7 +183,7 @@ def _envelope(node: Node, report: Report) -> tuple[str, str] | None:
 def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None) -> SpecSet:
     """Validate the tree's documents for one environment. ``env_name`` without ``env`` means the
     environment was asked for but does not exist (the caller reports that)."""
-    result = SpecSet(env.name if env else env_name, env)
+    result = SpecSet(tree.kinds, env.name if env else env_name, env)
     report = result.report
     variables = env.variables() if env else {}
     substituter = Substituter(variables, env.name if env else None,
@@ -234,11 +195,11 @@ def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None
         if isinstance(raw.node, ScalarNode) and raw.node.value is None:
             continue  # an empty document (e.g. a trailing ---)
         node = substituter.node(raw.node)
-        ident = _envelope(node, report)
+        ident = _envelope(node, report, tree.kinds)
         if ident is None:
             continue
         assert isinstance(node, MapNode)
-        same = _same_name(ident, docs)
+        same = _same_name(ident, docs, tree.kinds)
         if same is not None:
             first = locate(docs[same], ("metadata", "name"))
             alike = "" if same == ident else \
@@ -251,17 +212,17 @@ def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None
         files[ident] = raw.file
 
     if env is not None:
-        docs = apply_overrides(env, docs, substituter.node, report, list(KINDS))
+        docs = apply_overrides(env, docs, substituter.node, report, list(tree.kinds))
 
     index: dict[tuple[str, str], Resource | None] = {}
     for ident, node in docs.items():
         kind, name = ident
-        model = document_model(kind)
+        model = document_model(tree.kinds[kind])
         index[ident] = None
         try:
             document = model.model_validate(to_python(node))
         except ValidationError as err:
-            for diag in translate(err, node, model, {"metadata.name": name_help(kind)}):
+            for diag in translate(err, node, model, {"metadata.name": name_help(tree.kinds[kind])}):
                 if diag.pos in substituter.failed:
                     continue
                 context = f"{kind} {name}" if diag.pos.file != files[ident] else ""
@@ -274,7 +235,7 @@ def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None
     ctx = _Context(result.env_name, index, tree, substituter, report)
     for resource in result.resources:
         ctx.resource = resource
-        for issue in KINDS[resource.kind].check(resource.name, resource.spec, ctx):
+        for issue in tree.kinds[resource.kind].check(resource.name, resource.spec, ctx):
             pos = issue.pos or locate(resource.node, issue.path)
             context = f"{resource.kind} {resource.name}" if pos.file != resource.file else ""
             diag_path = format_path(issue.path)  # in the referenced file when issue.pos

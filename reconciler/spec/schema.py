@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from reconciler.contract import Registry
 from reconciler.spec.documents import API_VERSION, all_document_models
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -53,8 +54,8 @@ def _close_maps(node: Any) -> Any:
     return out
 
 
-def strict_schema(kind: str) -> dict[str, Any]:
-    model = all_document_models()[kind]
+def strict_schema(kinds: Registry, kind: str) -> dict[str, Any]:
+    model = all_document_models(kinds)[kind]
     schema = _close_maps(_strip_titles(model.model_json_schema(by_alias=True,
                                                                 mode="validation")))
     return {"$schema": JSON_SCHEMA_DIALECT, "title": f"sagectl {kind}", **schema}
@@ -94,16 +95,17 @@ def _prefix_refs(node: Any, prefix: str) -> Any:
     return node
 
 
-def editor_schema(kind: str) -> dict[str, Any]:
-    return _relax(strict_schema(kind))
+def editor_schema(kinds: Registry, kind: str) -> dict[str, Any]:
+    return _relax(strict_schema(kinds, kind))
 
 
-def umbrella_schema(editor: bool = True) -> dict[str, Any]:
-    kinds = list(all_document_models())
+def umbrella_schema(registry: Registry, editor: bool = True) -> dict[str, Any]:
+    kinds = list(all_document_models(registry))
     defs: dict[str, Any] = {}
     branches = []
     for kind in kinds:
-        schema = editor_schema(kind) if editor else strict_schema(kind)
+        schema = (editor_schema(registry, kind) if editor
+                  else strict_schema(registry, kind))
         schema = _prefix_refs(copy.deepcopy(schema), kind)
         for name, sub in schema.pop("$defs", {}).items():
             defs[f"{kind}.{name}"] = sub
@@ -127,9 +129,10 @@ def _dump(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def schema_files() -> dict[str, str]:
-    files = {file_name(kind): _dump(editor_schema(kind)) for kind in all_document_models()}
-    files[UMBRELLA] = _dump(umbrella_schema())
+def schema_files(kinds: Registry) -> dict[str, str]:
+    files = {file_name(kind): _dump(editor_schema(kinds, kind))
+             for kind in all_document_models(kinds)}
+    files[UMBRELLA] = _dump(umbrella_schema(kinds))
     return files
 
 
@@ -220,7 +223,7 @@ def _rows(schema: dict[str, Any], node: dict[str, Any], prefix: str,
     return rows
 
 
-def reference_markdown() -> str:
+def reference_markdown(kinds: Registry) -> str:
     lines = [
         "# sagectl spec reference",
         "",
@@ -233,8 +236,8 @@ def reference_markdown() -> str:
         "against instance counts) are checked by `sagectl validate` and listed in the README.",
         "",
     ]
-    for kind in all_document_models():
-        schema = strict_schema(kind)
+    for kind in all_document_models(kinds):
+        schema = strict_schema(kinds, kind)
         lines += [f"## {kind}", "", _describe(schema.get("description", "")), "",
                   "| Field | Type | Required | Description |", "| --- | --- | --- | --- |"]
         lines += _rows(schema, schema, "")
@@ -244,15 +247,15 @@ def reference_markdown() -> str:
 
 # -- writing and checking ---------------------------------------------------------------------
 
-def outputs(out_dir: str | Path, docs: str | Path) -> dict[Path, str]:
-    files = {Path(out_dir) / name: text for name, text in schema_files().items()}
-    files[Path(docs)] = reference_markdown()
+def outputs(kinds: Registry, out_dir: str | Path, docs: str | Path) -> dict[Path, str]:
+    files = {Path(out_dir) / name: text for name, text in schema_files(kinds).items()}
+    files[Path(docs)] = reference_markdown(kinds)
     return files
 
 
-def write_outputs(out_dir: str | Path, docs: str | Path) -> list[Path]:
+def write_outputs(kinds: Registry, out_dir: str | Path, docs: str | Path) -> list[Path]:
     written = []
-    for path, text in outputs(out_dir, docs).items():
+    for path, text in outputs(kinds, out_dir, docs).items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
@@ -260,10 +263,11 @@ def write_outputs(out_dir: str | Path, docs: str | Path) -> list[Path]:
     return written
 
 
-def check_outputs(out_dir: str | Path, docs: str | Path) -> list[tuple[Path, str]]:
+def check_outputs(kinds: Registry, out_dir: str | Path, docs: str | Path
+                  ) -> list[tuple[Path, str]]:
     """Files that differ from what would be generated, with the reason."""
     stale: list[tuple[Path, str]] = []
-    expected = outputs(out_dir, docs)
+    expected = outputs(kinds, out_dir, docs)
     for path, text in expected.items():
         if not path.exists():
             stale.append((path, "missing"))

@@ -9,6 +9,7 @@ from reconciler.apply.clock import EmulatorClock
 from reconciler.apply.context import ApplyContext, ApplyOptions, Events
 from reconciler.apply.run import ApplyRun, apply_plan, prepare
 from reconciler.apply.state import StateTable, new_run_id
+from reconciler.cli.registry import KINDS
 from reconciler.plan.context import PlanOptions
 from reconciler.plan.model import Plan
 from reconciler.spec.load import load_specs
@@ -27,7 +28,7 @@ def context(emu: Emulator, max_attempts: int = 2, **options: object) -> ApplyCon
 
 def apply(emu: Emulator, specs: Path, saved: Plan | None = None, env: str = "dev",
           prune: bool | None = None, max_attempts: int = 2, **options: object) -> ApplyRun:
-    loaded = load_specs(specs, env)
+    loaded = load_specs(specs, KINDS, env)
     assert loaded.ok, [d.text() for d in loaded.report.errors]
     actx = context(emu, max_attempts, **options)
     try:

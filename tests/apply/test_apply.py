@@ -6,7 +6,6 @@ Every test asserts the final AWS state and the outcome, and that the endpoint ke
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 
 from reconciler.apply.context import APPLIED, DEGRADED, ROLLED_BACK, WAITING
+from reconciler.plan.saved import plan_from_dict
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses, targets
 from tests.plan.helpers import aws_for, plan, write
@@ -53,24 +53,15 @@ def errors(emu: Emulator, start: float, minutes: int = 60) -> None:
         aws.close()
 
 
-def when_updating(emu: Emulator, then: Callable[[float], None]) -> threading.Thread:
-    """Call ``then(update start)`` once the endpoint is Updating (in a thread)."""
+def when_updating(emu: Emulator, then: Callable[[float], None]) -> None:
+    """Call ``then(update start)`` once the endpoint's update has started: at the first
+    DescribeEndpoint after UpdateEndpoint (emulator hooks, so no thread races the rollout,
+    whatever the machine's speed), with the update's LastModifiedTime."""
+    def started() -> None:
+        then(describe(emu)["LastModifiedTime"].timestamp())
 
-    def watch() -> None:
-        aws = aws_for(emu)
-        try:
-            for _ in range(5000):
-                live = aws.client("sagemaker").describe_endpoint(EndpointName="scorer")
-                if live["EndpointStatus"] == "Updating":
-                    then(live["LastModifiedTime"].timestamp())
-                    return
-                threading.Event().wait(0.002)
-        finally:
-            aws.close()
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    return watcher
+    emu.before_call("sagemaker", "UpdateEndpoint",
+                    lambda: emu.before_call("sagemaker", "DescribeEndpoint", started))
 
 
 def aws_mutations(emu: Emulator) -> int:
@@ -202,9 +193,8 @@ def test_alarm_firing_during_our_bake_rolls_back(emu: Emulator, estate: Any) -> 
     specs = estate(new_model())
     # the new model errors from the moment SageMaker's rollout ends: too late for SageMaker's
     # guardrail, the alarm goes to ALARM within a minute, during sagectl's bake
-    watcher = when_updating(emu, lambda start: errors(emu, start + ROLLOUT))
+    when_updating(emu, lambda start: errors(emu, start + ROLLOUT + 1))
     run = apply(emu, specs)
-    watcher.join(10)
     outcome = {o.address: o for o in run.result.outcomes}["Endpoint.scorer"]  # type: ignore[union-attr]
     assert outcome.status == ROLLED_BACK and "ALARM during the bake" in outcome.reason, outcome
     serving(emu, old)
@@ -241,9 +231,9 @@ def test_concurrent_apply_on_the_same_endpoint_waits(emu: Emulator, estate: Any)
 def test_alarm_firing_during_the_canary_sagemaker_rolls_back(emu: Emulator,
                                                              estate: Any) -> None:
     old = serving(emu)["EndpointConfigName"]
-    watcher = when_updating(emu, lambda start: errors(emu, emu.now()))  # the new model errors
+    # the new model errors from the start: data from just before UpdateEndpoint is served on
+    emu.before_call("sagemaker", "UpdateEndpoint", lambda: errors(emu, emu.now()))
     run = apply(emu, estate(new_model()))
-    watcher.join(10)
     outcome = {o.address: o for o in run.result.outcomes}["Endpoint.scorer"]  # type: ignore[union-attr]
     assert outcome.status == ROLLED_BACK, outcome
     assert "rolled the update back" in outcome.reason
@@ -361,9 +351,8 @@ def test_stale_saved_plan_and_out_of_band_change_are_refused(emu: Emulator,
                                                              "DesiredWeight": 50}])
     emu.advance(100)
     aws.close()
-    from reconciler.plan.model import Plan
 
-    run = apply(emu, specs, saved=Plan.from_dict(saved.to_dict()))
+    run = apply(emu, specs, saved=plan_from_dict(saved.to_dict()))
     assert run.result is None
     assert [m.address for m in run.moved] == ["Endpoint.scorer"]
     assert "changed since the plan" in run.moved[0].why

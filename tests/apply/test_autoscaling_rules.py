@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply.context import APPLIED
+from reconciler.cli.registry import KINDS
 from reconciler.drift.run import drift
 from reconciler.kinds.endpoint.rollback import autoscaling_snapshot, restore_autoscaling
 from reconciler.spec.load import load_specs
@@ -59,7 +60,7 @@ def scaling(emu: Emulator) -> tuple[list[str], list[str], list[str]]:
 def drift_classes(emu: Emulator, specs: Path) -> tuple[dict[str, str], list[str]]:
     actx = context(emu)
     try:
-        report = drift(load_specs(specs, "dev"), actx.aws, actx.state, specs.parent)
+        report = drift(load_specs(specs, KINDS, "dev"), actx.aws, actx.state, specs.parent)
     finally:
         actx.aws.close()
     return {i.address: i.drift_class for i in report.items}, report.problems
@@ -101,7 +102,7 @@ def test_rule_24_an_alarm_spec_cannot_take_an_autoscaling_alarm_name(tmp_path: P
           threshold: 70
           comparisonOperator: GreaterThanThreshold
         """})
-    loaded = load_specs(specs, "dev")
+    loaded = load_specs(specs, KINDS, "dev")
     assert not loaded.ok
     (error,) = loaded.report.errors
     assert "belong to Application Auto Scaling" in error.text()

@@ -24,6 +24,7 @@ from reconciler.apply.context import ApplyContext, ApplyOptions, Events
 from reconciler.apply.run import apply_plan, prepare
 from reconciler.apply.state import StateTable, new_run_id
 from reconciler.aws import Aws, AwsSettings
+from reconciler.cli.registry import KINDS
 from reconciler.plan.planner import make_plan
 from reconciler.spec.load import load_specs
 from sagemaker_emulator.server import RemoteEmulator
@@ -57,7 +58,7 @@ def apply_here(url: str, specs: Path) -> set[str]:
     actx = ApplyContext(client, StateTable(client, now=clock.now), clock, new_run_id(), "test",
                         "0" * 40, Events(out=io.StringIO()), ApplyOptions())
     try:
-        run = apply_plan(actx, prepare(actx, load_specs(specs, "dev"), specs.parent))
+        run = apply_plan(actx, prepare(actx, load_specs(specs, KINDS, "dev"), specs.parent))
         assert run.result is not None
         return {o.status for o in run.result.outcomes}
     finally:
@@ -90,7 +91,7 @@ def converged(url: str, specs: Path) -> dict[str, Any]:
     try:
         live = client.client("sagemaker").describe_endpoint(EndpointName="scorer")
         assert live["EndpointStatus"] == "InService", live
-        plan = make_plan(load_specs(specs, "dev"), client, specs.parent)
+        plan = make_plan(load_specs(specs, KINDS, "dev"), client, specs.parent)
         assert not plan.resource_changes, [(c.address, c.action_reason, c.waits)
                                            for c in plan.resource_changes]
         targets = client.client("application-autoscaling").describe_scalable_targets(

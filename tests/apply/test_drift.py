@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reconciler.cli.registry import KINDS
 from reconciler.drift.classify import DriftReport
 from reconciler.drift.render import markdown, text
 from reconciler.drift.run import drift, drift_and_heal
@@ -26,7 +27,7 @@ __all__ = ["estate"]  # the fixture, used by name
 def run_drift(emu: Emulator, specs: Path) -> DriftReport:
     actx = context(emu)
     try:
-        return drift(load_specs(specs, "dev"), actx.aws, actx.state, specs.parent)
+        return drift(load_specs(specs, KINDS, "dev"), actx.aws, actx.state, specs.parent)
     finally:
         actx.aws.close()
 
@@ -34,7 +35,7 @@ def run_drift(emu: Emulator, specs: Path) -> DriftReport:
 def heal(emu: Emulator, specs: Path) -> tuple[DriftReport, Any, DriftReport]:
     actx = context(emu)
     try:
-        return drift_and_heal(actx, load_specs(specs, "dev"), specs.parent)
+        return drift_and_heal(actx, load_specs(specs, KINDS, "dev"), specs.parent)
     finally:
         actx.aws.close()
 

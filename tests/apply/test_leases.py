@@ -21,6 +21,7 @@ from reconciler.apply.context import APPLIED, FAILED, ROLLED_BACK, WAITING, Outc
 from reconciler.apply.leases import RunLeases
 from reconciler.apply.run import ApplyRun, apply_plan, prepare
 from reconciler.cli.apply import lease_key
+from reconciler.cli.registry import KINDS
 from reconciler.plan.context import PlanOptions
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
@@ -39,7 +40,7 @@ class Run:
 
     def __init__(self, emu: Emulator, specs: Path, prune: bool | None = None) -> None:
         self.actx = context(emu, lease_seconds=LONG_LEASE)
-        self.specs = load_specs(specs, "dev")
+        self.specs = load_specs(specs, KINDS, "dev")
         assert self.specs.ok, [d.text() for d in self.specs.report.errors]
         self.root, self.prune = specs.parent, prune
         self.run: ApplyRun | None = None

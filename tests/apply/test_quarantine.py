@@ -17,6 +17,7 @@ import pytest
 
 from reconciler.apply.context import APPLIED, ROLLED_BACK, WAITING, Outcome
 from reconciler.apply.run import ApplyRun, apply_plan, prepare
+from reconciler.cli.registry import KINDS
 from reconciler.drift.run import drift_and_heal
 from reconciler.kinds.endpoint.quarantine import QUARANTINE_TAG
 from reconciler.plan.context import PlanOptions
@@ -57,7 +58,7 @@ def run(emu: Emulator, specs: Path, **options: Any) -> tuple[ApplyRun, list[str]
     """Apply as ``apply`` does; also the run's messages."""
     actx = context(emu, **options)
     try:
-        loaded = load_specs(specs, "dev")
+        loaded = load_specs(specs, KINDS, "dev")
         done = apply_plan(actx, prepare(actx, loaded, specs.parent, PlanOptions()))
     finally:
         actx.aws.close()
@@ -122,7 +123,7 @@ def test_a_quarantine_survives_losing_the_state_table(emu: Emulator, estate: Any
     updates = emu.calls[("sagemaker", "UpdateEndpoint")]
     actx = context(emu)  # drift --heal: an automatic run
     try:
-        before, _, _ = drift_and_heal(actx, load_specs(specs, "dev"), specs.parent)
+        before, _, _ = drift_and_heal(actx, load_specs(specs, KINDS, "dev"), specs.parent)
     finally:
         actx.aws.close()
     messages = [str(e.get("message")) for e in actx.events.emitted]

@@ -19,8 +19,7 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from reconciler.plan.model import Plan
-from reconciler.plan.saved import NotAPlan
+from reconciler.plan.saved import NotAPlan, plan_from_dict
 from reconciler.plan.stale import stale
 from sagemaker_emulator import Emulator
 from sagemaker_emulator.server import RemoteEmulator
@@ -165,7 +164,7 @@ def test_any_edit_is_refused_or_loaded_never_a_crash(emu: Emulator, tmp_path: Pa
     says NotAPlan, or the plan loads and comparing it with a fresh plan runs; an edit to what
     apply does (a change's steps, actions, depends_on) is always refused."""
     original = json.loads(plan(emu, write(tmp_path, BASE)).to_json())
-    fresh = Plan.from_dict(copy.deepcopy(original))
+    fresh = plan_from_dict(copy.deepcopy(original))
     paths = [p for p in _paths(original) if p]
 
     @given(st.sampled_from(paths), st.booleans(), JSON)
@@ -180,7 +179,7 @@ def test_any_edit_is_refused_or_loaded_never_a_crash(emu: Emulator, tmp_path: Pa
             parent[path[-1]] = value
         note(f"{path} {'deleted' if delete else f'= {value!r}'}")
         try:
-            saved = Plan.from_dict(data)
+            saved = plan_from_dict(data)
         except NotAPlan:
             return
         moved = stale(saved, fresh)
@@ -230,7 +229,7 @@ def test_an_edited_step_is_refused_naming_resource_and_field(emu: Emulator, tmp_
     data = json.loads(plan(emu, specs).to_json())
     edit, address, field = ENDPOINT_EDITS[case]
     edit(change(data, "Endpoint.scorer"))
-    run = apply(emu, specs, saved=Plan.from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data))
     assert run.result is None, "an edited plan was applied"
     assert [(m.address, m.problem) for m in run.moved] == [
         (address, "does not match a fresh plan")], run.moved
@@ -255,7 +254,7 @@ def test_edits_anywhere_are_refused(emu: Emulator, tmp_path: Path) -> None:
     for edit, address, why in edits:
         data = copy.deepcopy(fresh)
         edit(data)
-        run = apply(emu, specs, saved=Plan.from_dict(data))
+        run = apply(emu, specs, saved=plan_from_dict(data))
         assert run.result is None
         assert any(m.address == address and why in m.why for m in run.moved), run.moved
     assert nothing_created(emu)
@@ -269,14 +268,14 @@ def test_secrets_stay_redacted_on_both_sides(emu: Emulator, tmp_path: Path) -> N
     edited = copy.deepcopy(data)
     edited["resource_changes"][0]["steps"][0]["params"]["PrimaryContainer"]["Environment"][
         "API_KEY"] = "guess"
-    run = apply(emu, specs, saved=Plan.from_dict(edited))
+    run = apply(emu, specs, saved=plan_from_dict(edited))
     assert run.result is None
     (moved,) = run.moved
     assert moved.why == ('steps[0].params.PrimaryContainer.Environment.API_KEY: saved "guess", '
                          'fresh plan "(sensitive)"')
     assert "s3cr3t-value" not in moved.why
     # the plan as saved (redacted) applies, and the model gets the real value
-    run = apply(emu, specs, saved=Plan.from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data))
     assert run.moved == [] and statuses(run) == {"Model.scorer-model": "applied"}
     (model,) = sm(emu).list_models()["Models"]
     described = sm(emu).describe_model(ModelName=model["ModelName"])
@@ -317,13 +316,13 @@ def test_a_version_rejected_after_the_plan_is_not_deployed(emu: Emulator,
                                                            tmp_path: Path) -> None:
     specs, first, data = registry_plan(emu, tmp_path)
     sm(emu).update_model_package(ModelPackageArn=first, ModelApprovalStatus="Rejected")
-    run = apply(emu, specs, saved=Plan.from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data))
     assert run.result is None, "a rejected model package was deployed"
     assert [(m.address, m.why) for m in run.moved] == [
         (f"pin {PIN}", f"model package {first} is Rejected, not Approved")]
     assert sm(emu).list_models()["Models"] == []
     sm(emu).update_model_package(ModelPackageArn=first, ModelApprovalStatus="Approved")
-    run = apply(emu, specs, saved=Plan.from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data))
     assert run.moved == [] and statuses(run) == {"Model.challenger": "applied"}
 
 
@@ -364,11 +363,11 @@ def test_a_pin_that_cannot_be_deployed_is_refused(emu: Emulator, tmp_path: Path,
     pinned = value(emu)
     data["pins"][PIN] = pinned
     # even with the step edited to match (its digest too), the pin itself is checked
-    saved = Plan.from_dict(data)
+    saved = plan_from_dict(data)
     fresh = apply(emu, specs, saved=saved).plan
     data["resource_changes"][0]["steps"] = json.loads(fresh.to_json())[
         "resource_changes"][0]["steps"]
-    run = apply(emu, specs, saved=Plan.from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data))
     assert run.result is None
     assert [m.address for m in run.moved] == [f"pin {PIN}"], run.moved
     assert why in run.moved[0].why and run.moved[0].problem == "pins what cannot be deployed"
@@ -378,7 +377,7 @@ def test_a_pin_that_cannot_be_deployed_is_refused(emu: Emulator, tmp_path: Path,
 def test_a_pin_no_kind_makes_is_refused(emu: Emulator, tmp_path: Path) -> None:
     specs, _, data = registry_plan(emu, tmp_path)
     data["pins"]["registry:fraud-models:latest"] = PACKAGE + "1"
-    run = apply(emu, specs, saved=Plan.from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data))
     assert run.result is None
     assert ("pin registry:fraud-models:latest",
             "not a pin sagectl makes (registry:<group>:latestApproved)") in [

@@ -16,6 +16,7 @@ import boto3
 from reconciler.apply.state import DEFAULT_TABLE
 from reconciler.apply.steps import method_name
 from reconciler.aws import Aws, AwsSettings
+from reconciler.cli.registry import KINDS
 from reconciler.plan.context import PlanOptions
 from reconciler.plan.digest_key import KEY_PK, DigestKey, read_key
 from reconciler.plan.model import Plan
@@ -61,7 +62,7 @@ def aws_for(emu: Emulator, account: str = "111111111111", region: str = "eu-west
 def plan(emu: Emulator, specs: Path, env: str = "dev", prune: bool | None = None) -> Plan:
     """A plan as `sagectl plan` makes it once an apply created the environment's digest key
     (``TEST_DIGEST_KEY`` unless one exists: plans are reproducible)."""
-    loaded = load_specs(specs, env)
+    loaded = load_specs(specs, KINDS, env)
     assert loaded.ok, [d.text() for d in loaded.report.errors]
     aws = aws_for(emu)
     try:

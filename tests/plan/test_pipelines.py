@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.cli.registry import KINDS
 from reconciler.plan.render import markdown, text
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
@@ -154,7 +155,7 @@ def test_dangling_references_are_rejected_at_their_line(
     defn = copy.deepcopy(DEFINITION)
     mutate(defn)
     specs = write(tmp_path, files(defn))
-    loaded = load_specs(specs, "dev")
+    loaded = load_specs(specs, KINDS, "dev")
     errors = [d for d in loaded.report.errors if message in d.message]
     assert errors, [d.text() for d in loaded.report.errors]
     text_lines = (specs / "training.json").read_text().splitlines()
@@ -169,7 +170,7 @@ def test_dangling_references_are_rejected_at_their_line(
 
 def test_spec_parameters_must_be_declared(tmp_path: Path) -> None:
     spec = PIPELINE + "    Unknown: 1\n"
-    loaded = load_specs(write(tmp_path, files(spec=spec)), "dev")
+    loaded = load_specs(write(tmp_path, files(spec=spec)), KINDS, "dev")
     (error,) = loaded.report.errors
     assert "parameter 'Unknown' is not declared" in error.message
     assert error.pos.file.endswith("pipeline.yaml") and error.pos.line == 10
@@ -218,16 +219,16 @@ def test_builder_definition_is_built_per_environment_and_substituted(
 def test_builder_failures_are_diagnostics_at_the_spec_field(tmp_path: Path) -> None:
     specs = write(tmp_path, {"pipeline.yaml": builder_spec("broken:build")})
     (specs / "broken.py").write_text("def build(context):\n    x = {}\n    return x['Steps']\n")
-    loaded = load_specs(specs, "dev")
+    loaded = load_specs(specs, KINDS, "dev")
     (error,) = loaded.report.errors
     assert error.pos.file.endswith("pipeline.yaml") and error.pos.line == 7
     assert error.message == "broken:build failed: KeyError: 'Steps' (at broken.py:3)"
     specs = write(tmp_path, {"pipeline.yaml": builder_spec("missing.module:build")})
-    (error,) = load_specs(specs, "dev").report.errors
+    (error,) = load_specs(specs, KINDS, "dev").report.errors
     assert error.message.startswith("module 'missing.module' not found")
     write(tmp_path, {"pipeline.yaml": builder_spec("odd:build")})
     (specs / "odd.py").write_text("def build():\n    return 42\n")
-    (error,) = load_specs(specs, "dev").report.errors
+    (error,) = load_specs(specs, KINDS, "dev").report.errors
     assert "must return a mapping, a JSON string or an object with .definition()" in \
         error.message
 
@@ -241,7 +242,7 @@ def big_definition() -> dict[str, Any]:
 def test_a_definition_over_1_mib_goes_through_s3(emu: Emulator, tmp_path: Path) -> None:
     emu.freeze()
     specs = write(tmp_path, files(big_definition()))
-    (error,) = load_specs(specs, "dev").report.errors
+    (error,) = load_specs(specs, KINDS, "dev").report.errors
     assert "SageMaker accepts at most 1,048,576 inline: set `pipelineDefinitionS3Bucket`" in \
         error.message
     spec = PIPELINE + "  pipelineDefinitionS3Bucket: dev-pipelines\n"

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.cli.registry import KINDS
 from reconciler.plan.model import Plan
 from reconciler.plan.render import markdown, text
+from reconciler.plan.saved import plan_from_dict
 from reconciler.plan.stale import stale
 from sagemaker_emulator import Emulator
 from sagemaker_emulator.server import EmulatorServer, RemoteEmulator
@@ -94,7 +96,7 @@ def test_saved_plans_round_trip_and_go_stale(emu: Emulator, tmp_path: Path) -> N
     converge(emu, plan(emu, specs))
     write(tmp_path, {**BASE, "endpoint.yaml": ENDPOINT.replace("initialVariantWeight: 10",
                                                                "initialVariantWeight: 30")})
-    saved = Plan.from_dict(json.loads(plan(emu, specs).to_json()))
+    saved = plan_from_dict(json.loads(plan(emu, specs).to_json()))
     assert saved.to_json() == plan(emu, specs).to_json()
     assert stale(saved, plan(emu, specs)) == []
     # someone changes the endpoint by hand between plan and apply
@@ -114,7 +116,7 @@ def test_saved_plans_refuse_other_format_versions(emu: Emulator, tmp_path: Path)
     data = json.loads(plan(emu, write(tmp_path, BASE)).to_json())
     data["format_version"] = 99
     with pytest.raises(ValueError, match="unsupported plan format_version 99"):
-        Plan.from_dict(data)
+        plan_from_dict(data)
 
 
 def test_markdown_stays_within_a_comment_and_says_what_was_cut(emu: Emulator,
@@ -181,7 +183,7 @@ def test_cli_exit_codes_and_formats(cli: CLI, tmp_path: Path,
         from reconciler.spec.load import load_specs
         from reconciler.targets import Target, open_aws
 
-        loaded = load_specs(specs, "dev")
+        loaded = load_specs(specs, KINDS, "dev")
         with open_aws(loaded, Target()) as aws:
             ensure_key(StateTable(aws), "dev")  # as apply does: plans then use the same names
             created = make_plan(loaded, aws, tmp_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.cli.registry import KINDS
 from sagemaker_emulator import Emulator
 from tests.plan.helpers import IMAGE, ROLE, aws_for, converge, one, ops, plan, write
 from tests.plan.test_plan_changes import ALARM, BASE, ENDPOINT, MODEL
@@ -158,6 +159,6 @@ def test_wrong_account_is_refused(emu: Emulator, tmp_path: Path) -> None:
     specs = write(tmp_path, BASE)
     aws = aws_for(emu, account="999999999999")
     with pytest.raises(AwsConfigError) as exc:
-        make_plan(load_specs(specs, "dev"), aws, tmp_path)
+        make_plan(load_specs(specs, KINDS, "dev"), aws, tmp_path)
     assert "credentials are for account 999999999999, but environment 'dev' is account " \
            "111111111111" in str(exc.value)

@@ -67,7 +67,7 @@ def test_an_sdk_pipeline_is_built_offline_and_planned(emu: Emulator, tmp_path: P
 def test_the_core_never_imports_the_sdk(tmp_path: Path) -> None:
     """Planning the example estate (every kind) leaves `sagemaker` unimported."""
     code = ("import sys\n"
-            "from reconciler.cli import main\n"
+            "from reconciler.cli.main import main\n"
             "code = main(['plan', 'specs/', '--env', 'prod', '--emulator'])\n"
             "assert code == 0, code\n"
             "loaded = sorted(m for m in sys.modules if m == 'sagemaker' "

@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
+from reconciler.cli.registry import KINDS
 from reconciler.plan.model import SENSITIVE, Plan, digest
 from reconciler.plan.planner import spec_digest
 from reconciler.plan.render import markdown, text
+from reconciler.plan.saved import plan_from_dict
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
 from sagemaker_emulator.server import RemoteEmulator
@@ -56,7 +58,7 @@ def _guessed(value: Any) -> Any:
 def candidates(artifact: dict[str, Any], specs: Path) -> set[str]:
     """Every digest sagectl computed with plain sha256 over the secret, recomputed with the
     guess from what the artifact shows (and the specs, which hold all but the secret)."""
-    found = {spec_digest(load_specs(specs, "dev"))}  # the guess is right: these are the specs
+    found = {spec_digest(load_specs(specs, KINDS, "dev"))}  # the guess is right: these are the specs
     for change in artifact["resource_changes"]:
         for step in change["steps"]:
             if step["op"] != "sagemaker:CreateModel":
@@ -134,7 +136,7 @@ def test_saved_plans_need_the_environments_key(cli: Cli, remote: str, tmp_path: 
     assert code == 0 and json.loads(shown)["digest_key"] == "environment", err
     code, _, err = cli("apply", str(saved), "--specs", str(specs))
     assert code == 0, err
-    planned = one(Plan.from_dict(json.loads(saved.read_text())), "Model.scorer-model")
+    planned = one(plan_from_dict(json.loads(saved.read_text())), "Model.scorer-model")
     assert live_names_and_tags(remote)[0] == [planned.consequences["aws_name"]]
     assert cli("plan", str(specs), "--env", "dev")[1].strip().endswith("No changes.")
 
@@ -162,7 +164,7 @@ def test_without_a_key_plans_are_provisional_and_read_only(emu: Emulator, tmp_pa
     specs = write(tmp_path, {"model.yaml": SECRET_MODEL})
     aws = aws_for(emu)
     try:
-        plans = [make_plan(load_specs(specs, "dev"), aws, tmp_path) for _ in range(2)]
+        plans = [make_plan(load_specs(specs, KINDS, "dev"), aws, tmp_path) for _ in range(2)]
         assert aws.client("dynamodb").list_tables()["TableNames"] == []  # plan creates nothing
     finally:
         aws.close()
@@ -171,7 +173,7 @@ def test_without_a_key_plans_are_provisional_and_read_only(emu: Emulator, tmp_pa
     assert first != second  # a random key each time: such a plan can never be applied as saved
     kept = plan(emu, specs)  # the environment's key exists now
     assert kept.digest_key == "environment" and kept.reads["dynamodb:GetItem"] == 1
-    assert Plan.from_dict(json.loads(kept.to_json())).digest_key == "environment"
+    assert plan_from_dict(json.loads(kept.to_json())).digest_key == "environment"
     assert plan(emu, specs).to_json() == kept.to_json()
 
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from reconciler.kinds._base import ALARM_NAME_PATTERN, CheckContext, Issue, Kind, SpecModel
+from reconciler.apply.steps import Undo
+from reconciler.contract import CheckContext, Issue, Kind, SpecModel
+from reconciler.kinds._aws import ALARM_NAME_PATTERN
+from reconciler.kinds.alarm import plan
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
+from reconciler.kinds.alarm.plan import restore_request
 from reconciler.kinds.alarm.spec import AlarmSpec
+from reconciler.plan.model import Step
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, Step
-    from reconciler.spec.resolve import Resource
+    from reconciler.spec.resources import Resource
 
 
 class AlarmKind(Kind):
@@ -36,28 +41,19 @@ class AlarmKind(Kind):
 
     @classmethod
     def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:
-        from reconciler.kinds.alarm import plan
-
         plan.prefetch(ctx, desired)
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
-        from reconciler.kinds.alarm import plan
-
         return plan.plan(ctx, desired)
 
     @classmethod
     def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        from reconciler.kinds.alarm import plan
-
         return plan.plan_orphans(ctx, orphans)
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
         """A new alarm is deleted again; an updated one is put back as it was."""
-        from reconciler.apply.steps import Undo
-        from reconciler.kinds.alarm.plan import restore_request
-        from reconciler.plan.model import Step
 
         if step.op != "cloudwatch:PutMetricAlarm":
             return None

@@ -14,13 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.aws import batches
+from reconciler.kinds._aws import boto_request
 from reconciler.kinds._live import canonical, dump, from_boto, tag_list
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
 from reconciler.kinds.alarm.spec import AlarmSpec
 from reconciler.plan.context import OwnedResource, PlanContext, user_tags
 from reconciler.plan.diff import diff
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
-from reconciler.spec.resolve import Resource
+from reconciler.spec.resources import Resource
 
 SAGECTL_ONLY = frozenset({"tags"})
 DEFAULTS = {"treatMissingData": "missing"}
@@ -48,8 +49,6 @@ def live_view(described: dict[str, Any]) -> dict[str, Any]:
 
 
 def request(resource: Resource) -> dict[str, Any]:
-    from reconciler.kinds._base import boto_request
-
     return {"AlarmName": resource.name, **boto_request(resource.spec, SAGECTL_ONLY)}
 
 

@@ -8,13 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from reconciler.kinds._base import (
-    Issue,
-    SpecModel,
-    Tags,
-    check_tags,
-    duplicates,
-)
+from reconciler.contract import Issue, SpecModel, duplicates
+from reconciler.kinds._aws import Tags, check_tags
 from reconciler.spec.nodes import Path
 
 Name255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]

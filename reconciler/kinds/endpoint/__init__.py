@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.kinds._base import CONTENT_SUFFIX_LEN, Kind
+from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
+from reconciler.kinds.endpoint import apply, plan, quarantine, resume
 from reconciler.kinds.endpoint.spec import EndpointSpec
 
 if TYPE_CHECKING:
@@ -12,10 +13,10 @@ if TYPE_CHECKING:
     from reconciler.apply.steps import UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange
-    from reconciler.spec.resolve import Resource
+    from reconciler.spec.resources import Resource
 
 
-class EndpointKind(Kind):
+class EndpointKind(SageMakerKind):
     kind = "Endpoint"
     spec_model = EndpointSpec
     description = ("A SageMaker real-time, serverless or asynchronous endpoint with its variants, "
@@ -30,39 +31,27 @@ class EndpointKind(Kind):
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
-        from reconciler.kinds.endpoint import plan
-
         plan.start_chains(ctx)
 
     @classmethod
     def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:
-        from reconciler.kinds.endpoint import plan
-
         plan.prefetch(ctx, desired)
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
-        from reconciler.kinds.endpoint import plan
-
         return plan.plan(ctx, desired)
 
     @classmethod
     def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        from reconciler.kinds.endpoint import plan
-
         return plan.plan_orphans(ctx, [o for o in orphans
                                        if o.resource_type == "sagemaker:endpoint"])
 
     @classmethod
     def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
-        from reconciler.kinds.endpoint import apply
-
         return apply.apply_change(actx, change, log)
 
     @classmethod
     def blocked(cls, actx: ApplyContext, change: ResourceChange) -> Outcome | None:
-        from reconciler.kinds.endpoint import quarantine
-
         known = quarantine.Quarantine.read(actx, change)
         return known.refusal(actx, change, str(change.consequences.get("spec_digest", "")))
 
@@ -72,8 +61,6 @@ class EndpointKind(Kind):
 
     @classmethod
     def recover(cls, actx: ApplyContext, names: list[str]) -> list[Outcome]:
-        from reconciler.kinds.endpoint import quarantine, resume
-
         outcomes = [o for o in (resume.recover(actx, n) for n in names) if o is not None]
         quarantine.after_table_loss(actx, names)
         return outcomes

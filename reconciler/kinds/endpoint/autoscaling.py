@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from reconciler.kinds._base import Issue, SpecModel, duplicates
+from reconciler.contract import Issue, SpecModel, duplicates
 from reconciler.spec.nodes import Path
 
 INSTANCE_METRICS = (

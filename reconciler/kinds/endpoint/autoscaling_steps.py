@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.kinds._base import boto_request
+from reconciler.kinds._aws import boto_request
 from reconciler.kinds.endpoint.requests import desired_autoscaling, dimension, resource_id
 from reconciler.kinds.endpoint.variants import ProductionVariant
 from reconciler.plan.model import Step

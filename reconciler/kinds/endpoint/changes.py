@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from reconciler.kinds._base import boto_request
+from reconciler.kinds._aws import boto_request, sagemaker_arn
 from reconciler.kinds._live import sagemaker_tag_steps, tag_list
 from reconciler.kinds.endpoint import quota, redeploy
 from reconciler.kinds.endpoint.autoscaling_steps import deregister_step, register_steps
@@ -42,11 +42,11 @@ from reconciler.plan.context import (
 )
 from reconciler.plan.diff import diff
 from reconciler.plan.model import DiffEntry, Problem, ResourceChange, Step, digest
-from reconciler.spec.resolve import Resource
+from reconciler.spec.resources import Resource
 
 
 def endpoint_arn(ctx: PlanContext, name: str) -> str:
-    return ctx.sagemaker_arn("endpoint", name)
+    return sagemaker_arn(ctx, "endpoint", name)
 
 
 # -- the classification -----------------------------------------------------------------------

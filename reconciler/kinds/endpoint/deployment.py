@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from reconciler.kinds._base import ALARM_NAME_PATTERN, CheckContext, Issue, SpecModel
+from reconciler.contract import CheckContext, Issue, SpecModel
+from reconciler.kinds._aws import ALARM_NAME_PATTERN
 from reconciler.kinds.endpoint.variants import ProductionVariant
 from reconciler.spec.nodes import Path
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from reconciler.kinds._base import Issue
+from reconciler.contract import Issue
 from reconciler.kinds.endpoint.deployment import DeploymentConfig
 from reconciler.kinds.endpoint.instance_types import is_inf1
 from reconciler.kinds.endpoint.variants import ProductionVariant

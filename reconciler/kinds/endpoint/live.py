@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.kinds._aws import sagemaker_arn
 from reconciler.kinds._live import canonical, from_boto, not_found
 from reconciler.kinds.endpoint.autoscaling import Autoscaling, ScalingPolicy, ScheduledAction
 from reconciler.kinds.endpoint.requests import SAGECTL_FIELDS
@@ -129,7 +130,7 @@ def describe_endpoint(ctx: PlanContext, name: str) -> dict[str, Any] | None:
 
 
 def config_arn(ctx: PlanContext, name: str) -> str:
-    return ctx.sagemaker_arn("endpoint-config", name)
+    return sagemaker_arn(ctx, "endpoint-config", name)
 
 
 def known_structure(ctx: PlanContext, config_name: str) -> str | None:

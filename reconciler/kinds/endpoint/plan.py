@@ -32,7 +32,7 @@ from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, structure
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.plan.context import ADDRESS_TAG, PROTECTION_TAG, OwnedResource, PlanContext
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
-from reconciler.spec.resolve import Resource
+from reconciler.spec.resources import Resource
 
 
 def _model_names(ctx: PlanContext) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.kinds._base import boto_request
+from reconciler.kinds._aws import boto_request
 from reconciler.kinds.endpoint import quota
 from reconciler.kinds.endpoint.autoscaling_steps import deregister_step
 from reconciler.kinds.endpoint.estimate import update_estimate

@@ -13,7 +13,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.kinds._base import boto_request
+from reconciler.kinds._aws import boto_request
 from reconciler.kinds._live import dump
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.kinds.endpoint.variants import ProductionVariant

@@ -11,17 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from reconciler.kinds._base import (
-    CheckContext,
-    Issue,
-    KmsKeyId,
-    S3Uri,
-    SnsTopicArn,
-    SpecModel,
-    Tags,
-    check_tags,
-    duplicates,
-)
+from reconciler.contract import CheckContext, Issue, SpecModel, duplicates
+from reconciler.kinds._aws import KmsKeyId, S3Uri, SnsTopicArn, Tags, check_tags
 from reconciler.kinds.endpoint import exclusions
 from reconciler.kinds.endpoint.deployment import Bake, DeploymentConfig, check_deployment
 from reconciler.kinds.endpoint.variants import ProductionVariant

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from reconciler.kinds._base import CheckContext, Issue, SageMakerName, SpecModel, is_arn, valid_arn
+from reconciler.contract import CheckContext, Issue, SpecModel
+from reconciler.kinds._aws import SageMakerName, is_arn, valid_arn
 from reconciler.kinds.endpoint import instance_types
 from reconciler.kinds.endpoint.autoscaling import Autoscaling
 from reconciler.spec.nodes import Path

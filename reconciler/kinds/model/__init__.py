@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.kinds._base import CONTENT_SUFFIX_LEN, Kind
+from reconciler.apply.steps import Undo
+from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
+from reconciler.kinds.model import pins, plan
 from reconciler.kinds.model.spec import ModelSpec
+from reconciler.plan.model import Step
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, Step
-    from reconciler.spec.resolve import Resource
+    from reconciler.spec.resources import Resource
 
 
-class ModelKind(Kind):
+class ModelKind(SageMakerKind):
     kind = "Model"
     spec_model = ModelSpec
     description = ("A SageMaker model: container image and artifacts, or a package from the "
@@ -28,26 +31,18 @@ class ModelKind(Kind):
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
-        from reconciler.kinds.model import plan
-
         return plan.plan(ctx, desired)
 
     @classmethod
     def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        from reconciler.kinds.model import plan
-
         return plan.plan_orphans(ctx, orphans)
 
     @classmethod
     def check_pin(cls, ctx: PlanContext, key: str, value: str) -> str | None:
-        from reconciler.kinds.model import pins
-
         return pins.check_pin(ctx, key, value)
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-        from reconciler.apply.steps import Undo
-        from reconciler.plan.model import Step
 
         if step.op == "sagemaker:CreateModel":
             return Undo(Step("sagemaker:DeleteModel", step.target, {"ModelName": step.target}),

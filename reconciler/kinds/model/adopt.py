@@ -30,13 +30,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.kinds._aws import sagemaker_arn
 from reconciler.kinds._live import canonical, dump, from_boto, not_found
-from reconciler.kinds.model.plan import SM_ONLY, model_digest
+from reconciler.kinds.model.content import SM_ONLY, model_digest
 from reconciler.kinds.model.spec import ModelSpec
 from reconciler.plan.context import ADDRESS_TAG, DIGEST_TAG, PlanContext
 from reconciler.plan.diff import diff
 from reconciler.plan.model import DiffEntry, Problem
-from reconciler.spec.resolve import Resource
+from reconciler.spec.resources import Resource
 
 AWS_NAME_ANNOTATION = "sagectl.io/aws-name"
 """``metadata.annotations`` key of a Model spec: the AWS name of the adopted live model."""
@@ -62,7 +63,7 @@ def adoption(ctx: PlanContext, resource: Resource, request: dict[str, Any]) -> A
     name = annotated_name(resource)
     if name is None:
         return Adoption()
-    arn = ctx.sagemaker_arn("model", name)
+    arn = sagemaker_arn(ctx, "model", name)
     owned = ctx.ownership.get(arn)
     if owned is None:
         if not _exists(ctx, name):

@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.kinds._aws import boto_request, sagemaker_arn
 from reconciler.kinds._live import (
     canonical,
     dump,
@@ -33,13 +34,18 @@ from reconciler.kinds._live import (
     sagemaker_tag_steps,
     tag_list,
 )
+from reconciler.kinds.model.adopt import adoption
+from reconciler.kinds.model.content import (
+    SM_ONLY,
+    content_name,
+    has_environment,
+    sensitive_paths,
+)
 from reconciler.kinds.model.spec import LATEST_APPROVED, ModelSpec
 from reconciler.plan.context import ADDRESS_TAG, OwnedResource, PlanContext, user_tags
 from reconciler.plan.diff import diff, redact
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
-from reconciler.spec.resolve import Resource
-
-SM_ONLY = frozenset({"tags", "modelPackageGroupName", "modelPackageVersion"})
+from reconciler.spec.resources import Resource
 
 
 @dataclass
@@ -62,34 +68,6 @@ class Resolved:
 
 def shared_key(name: str) -> str:
     return f"model:{name}"
-
-
-def sensitive_paths(spec: ModelSpec) -> tuple[str, ...]:
-    """Spec paths (and request paths) whose values are never shown: container environments."""
-    paths = []
-    if spec.primary_container is not None:
-        paths += ["primaryContainer.environment", "PrimaryContainer.Environment"]
-    for i in range(len(spec.containers or [])):
-        paths += [f"containers[{i}].environment", f"Containers[{i}].Environment"]
-    return tuple(paths)
-
-
-def has_environment(request: dict[str, Any]) -> bool:
-    """Whether a CreateModel request holds environment values (sensitive, so keyed digests)."""
-    containers = ([request["PrimaryContainer"]] if "PrimaryContainer" in request
-                  else request.get("Containers", []))
-    return any(c.get("Environment") for c in containers)
-
-
-def model_digest(ctx: PlanContext, request: dict[str, Any]) -> str:
-    """The ``sagectl:spec-digest`` of a model (its CreateModel request without name and tags):
-    keyed when the request holds environment values."""
-    return ctx.digest_for(has_environment(request))(request)
-
-
-def content_name(name: str, env: str | None, request: dict[str, Any],
-                 of: Callable[[Any], str] = digest) -> str:
-    return f"{name}-{of({'env': env, 'request': request})[:8]}"
 
 
 def pin_key(group: str) -> str:
@@ -120,7 +98,7 @@ def _resolve_package(ctx: PlanContext, group: str, version: int | str) -> tuple[
             number = arn.rsplit("/", 1)[-1]
             how = "pinned by the saved plan" if saved else "latest Approved"
             return arn, f"{group}: {how} is version {number} ({arn})"
-        arn = ctx.sagemaker_arn("model-package", f"{group}/{version}")
+        arn = sagemaker_arn(ctx, "model-package", f"{group}/{version}")
         package = ctx.aws.client("sagemaker").describe_model_package(ModelPackageName=arn)
         status = package.get("ModelApprovalStatus", "?")
         return arn, f"{group}: pinned version {version} ({status})"
@@ -180,8 +158,6 @@ def resolve(ctx: PlanContext, resource: Resource) -> Resolved:
 
 
 def _boto(spec: ModelSpec) -> dict[str, Any]:
-    from reconciler.kinds._base import boto_request
-
     request = boto_request(spec, SM_ONLY)
     request.setdefault("EnableNetworkIsolation", False)
     return request
@@ -205,8 +181,6 @@ def _desired_spec(spec: ModelSpec) -> dict[str, Any]:
 
 
 def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | None, list[Problem]]:
-    from reconciler.kinds.model.adopt import adoption
-
     spec: ModelSpec = resource.spec  # type: ignore[assignment]
     resolved = resolve(ctx, resource)
     adopted = adoption(ctx, resource, resolved.request)  # a model `sagectl import` adopted
@@ -214,7 +188,7 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
     ctx.shared[shared_key(resource.name)] = resolved
     if adopted.problem is not None:
         return None, [adopted.problem]
-    arn = ctx.sagemaker_arn("model", resolved.aws_name)
+    arn = sagemaker_arn(ctx, "model", resolved.aws_name)
     secret = sensitive_paths(spec)
     owner = ctx.ownership.owner_env(arn)
     wanted_tags = {**spec.tags,

@@ -7,17 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 
-from reconciler.kinds._base import (
-    CheckContext,
-    Issue,
-    RoleArn,
-    S3Uri,
-    SageMakerName,
-    SpecModel,
-    Tags,
-    check_tags,
-    duplicates,
-)
+from reconciler.contract import CheckContext, Issue, SpecModel, duplicates
+from reconciler.kinds._aws import RoleArn, S3Uri, SageMakerName, Tags, check_tags
 from reconciler.spec.errors import SENSITIVE_VALUES
 from reconciler.spec.nodes import Path
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.kinds._base import Kind
+from reconciler.apply.runner import run_steps
+from reconciler.kinds._aws import SageMakerKind
+from reconciler.kinds.pipeline import apply, plan
 from reconciler.kinds.pipeline.spec import PIPELINE_NAME_PATTERN, PipelineSpec
 
 if TYPE_CHECKING:
@@ -13,10 +15,10 @@ if TYPE_CHECKING:
     from reconciler.apply.steps import Undo, UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange, Step
-    from reconciler.spec.resolve import Resource
+    from reconciler.spec.resources import Resource
 
 
-class PipelineKind(Kind):
+class PipelineKind(SageMakerKind):
     kind = "Pipeline"
     spec_model = PipelineSpec
     description = "A SageMaker pipeline definition with its role, parameters and parallelism."
@@ -35,27 +37,19 @@ class PipelineKind(Kind):
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
-        from reconciler.kinds.pipeline import plan
-
         return plan.plan(ctx, desired)
 
     @classmethod
     def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        from reconciler.kinds.pipeline import plan
-
         return plan.plan_orphans(ctx, orphans)
 
     @classmethod
     def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
-        from reconciler.apply.runner import run_steps
-        from reconciler.kinds.pipeline import apply
 
         return run_steps(actx, change, log, cls.undo_step, apply.wait_for_execution)
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-        from reconciler.kinds.pipeline import apply
-
         return apply.undo_step(actx, step)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.kinds._aws import sagemaker_arn
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
 from reconciler.kinds.pipeline import secrets, trigger
 from reconciler.kinds.pipeline.spec import PipelineSpec
@@ -23,14 +24,14 @@ from reconciler.plan.context import OwnedResource, PlanContext, target_tags, use
 from reconciler.plan.diff import diff
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
 from reconciler.spec.auxiliary import build_for, load_for
-from reconciler.spec.resolve import Resource
+from reconciler.spec.resources import Resource
 
 S3_PREFIX = "sagectl/pipelines"
 Digest = Callable[[Any], str]
 
 
 def pipeline_arn(ctx: PlanContext, name: str) -> str:
-    return ctx.sagemaker_arn("pipeline", name)
+    return sagemaker_arn(ctx, "pipeline", name)
 
 
 def definition(ctx: PlanContext, resource: Resource) -> dict[str, Any] | None:

@@ -14,16 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 
+from reconciler.contract import CheckContext, Issue, SpecModel, duplicates
 from reconciler.diagnostics import Pos
-from reconciler.kinds._base import (
-    CheckContext,
-    Issue,
-    RoleArn,
-    SpecModel,
-    Tags,
-    check_tags,
-    duplicates,
-)
+from reconciler.kinds._aws import RoleArn, Tags, check_tags
 from reconciler.kinds.pipeline.validate import check_definition
 from reconciler.spec.builders import BUILDER_PATTERN
 from reconciler.spec.errors import SENSITIVE_VALUES

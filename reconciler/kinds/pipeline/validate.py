@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.kinds._base import Issue
+from reconciler.contract import Issue
 from reconciler.spec.nodes import Path
 
 MAX_DEFINITION_BYTES = 1024 * 1024

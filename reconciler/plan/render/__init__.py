@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.plan.digest_key import PROVISIONAL
 from reconciler.plan.model import Plan
 from reconciler.plan.render.values import MAX_VALUE, pair, value
 
@@ -16,8 +17,6 @@ PROVISIONAL_NOTE = (
 
 def notes(plan: Plan) -> list[str]:
     """What a reader must know about the plan as a whole, before its changes."""
-    from reconciler.plan.digest_key import PROVISIONAL
-
     return [PROVISIONAL_NOTE] if plan.digest_key == PROVISIONAL else []
 
 

@@ -1,4 +1,10 @@
-"""What every resource kind builds on: the spec model base, naming, tags, and semantic checks.
+"""The contract a resource kind implements, and the registry the core is handed.
+
+The core (``spec/``, ``plan/``, ``apply/``) never imports a kind: the command line assembles a
+``Registry`` (``reconciler/cli/registry.py``) and hands it to the stage entry points
+(``load_specs``, ``make_plan``, ``execute``), as kopf's engine receives its registry. Nothing here
+knows SageMaker; what every SageMaker kind shares (name patterns, ARNs, tags, boto3 request
+casing) is in ``reconciler/kinds/_aws.py``.
 
 Field naming: a spec field is the boto3 parameter name with its first letter lowered
 (``InitialInstanceCount`` -> ``initialInstanceCount``, ``VolumeSizeInGB`` -> ``volumeSizeInGB``),
@@ -7,28 +13,27 @@ generator below maps between the two, keeping AWS's acronyms (GB, MB, SSM).
 
 Validation happens in two layers:
 1. pydantic (strict types, ranges, enums, unknown keys rejected) — also exported as JSON Schema;
-2. ``check()`` methods for rules that involve several fields or other resources. They yield
+2. ``Kind.check()`` for rules that involve several fields or other resources. It yields
    ``Issue``s with a field path, so every problem is reported at its own file:line:column.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from reconciler.diagnostics import Pos
 from reconciler.spec.nodes import Node, Path
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.context import ApplyContext, Outcome
     from reconciler.apply.steps import Undo, UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange, Step
-    from reconciler.spec.resolve import Resource
+    from reconciler.spec.resources import Resource
 
 _ACRONYMS = {"gb": "GB", "mb": "MB", "ssm": "SSM"}
 
@@ -96,67 +101,17 @@ class CheckContext(Protocol):
         ...
 
 
-# -- names -----------------------------------------------------------------------------------
+PATTERN_HELP: dict[str, str] = {}
+"""Human descriptions of regex patterns that spec models use, to phrase validation errors
+(kinds register theirs with ``describe_pattern``)."""
 
-SAGEMAKER_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
-SAGEMAKER_NAME_HELP = (
-    "letters, digits and hyphens, starting and ending with a letter or digit")
-CONTENT_SUFFIX_LEN = 9
-"""sagectl names immutable things by content: ``<name>-<8 hex digits>``."""
 
-SageMakerName = Annotated[str, StringConstraints(min_length=1, max_length=63,
-                                                 pattern=SAGEMAKER_NAME_PATTERN)]
-RoleArn = Annotated[str, StringConstraints(
-    min_length=20, max_length=2048,
-    pattern=r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-/]+$")]
-S3Uri = Annotated[str, StringConstraints(max_length=1024, pattern=r"^(https|s3)://[^/]+/?.*$")]
-SnsTopicArn = Annotated[str, StringConstraints(
-    max_length=2048, pattern=r"^arn:aws[a-z\-]*:sns:[a-z0-9\-]*:[0-9]{12}:[a-zA-Z0-9_.-]+$")]
-KmsKeyId = Annotated[str, StringConstraints(max_length=2048, pattern=r"^[a-zA-Z0-9:/_-]*$")]
-ALARM_NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
-"""CloudWatch alarm names: printable characters, not only whitespace."""
-NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
-
-PATTERN_HELP: dict[str, str] = {
-    SAGEMAKER_NAME_PATTERN: f"a SageMaker name ({SAGEMAKER_NAME_HELP})",
-    RoleArn.__metadata__[0].pattern: "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
-    S3Uri.__metadata__[0].pattern: "an S3 URI (s3://bucket/prefix)",
-    SnsTopicArn.__metadata__[0].pattern: "an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
-    KmsKeyId.__metadata__[0].pattern: "a KMS key id, alias or ARN",
-}
-"""Human descriptions of regex patterns, used to phrase errors."""
+def describe_pattern(pattern: str, description: str) -> None:
+    PATTERN_HELP[pattern] = description
 
 
 def pattern_help(pattern: str) -> str | None:
     return PATTERN_HELP.get(pattern)
-
-
-# -- tags ------------------------------------------------------------------------------------
-
-RESERVED_TAG_PREFIXES = ("aws:", "sagectl:")
-MAX_USER_TAGS = 40
-"""AWS allows 50 tags; sagectl keeps 10 for its ownership tags."""
-
-TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128,
-                                          pattern=r"^[\w\s.:/=+\-@]*$")]
-TagValue = Annotated[str, StringConstraints(max_length=256,
-                                            pattern=r"^[\w\s.:/=+\-@]*$")]
-Tags = Annotated[dict[TagKey, TagValue], Field(
-    description="Tags to put on the AWS resource, as a map. Keys starting with `aws:` or "
-                "`sagectl:` are reserved.")]
-
-PATTERN_HELP[TagKey.__metadata__[0].pattern] = (
-    "a tag (letters, digits, spaces and _ . : / = + - @)")
-
-
-def check_tags(tags: dict[str, str], at: Path) -> Iterator[Issue]:
-    for key in tags:
-        if key.lower().startswith(RESERVED_TAG_PREFIXES):
-            yield Issue((*at, key), f"tag key {key!r} uses a reserved prefix "
-                                    f"({', '.join(RESERVED_TAG_PREFIXES)})")
-    if len(tags) > MAX_USER_TAGS:
-        yield Issue(at, f"at most {MAX_USER_TAGS} tags (AWS allows 50; sagectl keeps 10 for "
-                        f"ownership), got {len(tags)}")
 
 
 def duplicates(names: list[str]) -> dict[str, list[int]]:
@@ -171,18 +126,18 @@ def duplicates(names: list[str]) -> dict[str, list[int]]:
     return dups
 
 
-# -- kinds -----------------------------------------------------------------------------------
-
 class Kind:
-    """One resource kind. Subclasses live in ``reconciler.kinds.<kind>`` and hold all of that
-    kind's AWS knowledge; the generic engine only talks to this interface."""
+    """One resource kind: a class (never instantiated) whose class attributes and class methods
+    answer everything a stage may ask about its resources. Subclasses live in
+    ``reconciler.kinds.<kind>`` and hold all of that kind's AWS knowledge."""
 
     kind: ClassVar[str]
     spec_model: ClassVar[type[SpecModel]]
     description: ClassVar[str]
-    name_pattern: ClassVar[str] = SAGEMAKER_NAME_PATTERN
-    name_max_length: ClassVar[int] = 63
-    name_help: ClassVar[str] = SAGEMAKER_NAME_HELP
+    name_pattern: ClassVar[str]
+    name_max_length: ClassVar[int]
+    name_help: ClassVar[str]
+    """The names AWS accepts, in words (for errors and the JSON Schema)."""
     name_length_note: ClassVar[str] = ""
     """Why ``name_max_length`` is what it is, when that is not obvious."""
     name_case_sensitive: ClassVar[bool] = True
@@ -236,12 +191,11 @@ class Kind:
 
     # -- applying ----------------------------------------------------------------------------
     @classmethod
-    def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
-        """Run one change. By default its AWS steps in order, each recording its undo; the
-        first failure undoes what ran, newest first."""
-        from reconciler.apply.runner import run_steps
-
-        return run_steps(actx, change, log, cls.undo_step)
+    def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
+                     ) -> Outcome | None:
+        """Run one change itself, or None to let the engine run its AWS steps in order, each
+        recording its undo (``undo_step``); the first failure undoes what ran, newest first."""
+        return None
 
     @classmethod
     def blocked(cls, actx: ApplyContext, change: ResourceChange) -> Outcome | None:
@@ -266,56 +220,32 @@ class Kind:
         return None
 
 
-# -- boto3 requests from spec models ---------------------------------------------------------
+class Registry(Mapping[str, type[Kind]]):
+    """The kinds one run knows, by name, in the order they were registered (the order errors
+    and the JSON Schema list them); ``ordered()`` is the order they are planned in."""
 
-_PASCAL_EXCEPTIONS = {"okActions": "OKActions"}
+    def __init__(self, kinds: Iterable[type[Kind]]) -> None:
+        self._kinds: dict[str, type[Kind]] = {}
+        for kind in kinds:
+            if kind.kind in self._kinds:
+                raise ValueError(f"two kinds are named {kind.kind!r}")
+            self._kinds[kind.kind] = kind
 
+    def __getitem__(self, name: str) -> type[Kind]:
+        return self._kinds[name]
 
-def to_pascal(alias: str) -> str:
-    return _PASCAL_EXCEPTIONS.get(alias, alias[:1].upper() + alias[1:])
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kinds)
 
+    def __len__(self) -> int:
+        return len(self._kinds)
 
-def to_camel_key(key: str) -> str:
-    for camel, pascal in _PASCAL_EXCEPTIONS.items():
-        if key == pascal:
-            return camel
-    return key[:1].lower() + key[1:]
+    def __repr__(self) -> str:
+        return f"Registry({', '.join(self._kinds)})"
 
+    def ordered(self) -> list[type[Kind]]:
+        """The kinds in planning order (``Kind.plan_order``, then registration order)."""
+        return sorted(self._kinds.values(), key=lambda k: k.plan_order)
 
-def boto_request(model: BaseModel, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The boto3 request for a spec model: field aliases in PascalCase, unset fields dropped.
-
-    Only model fields are renamed; user-defined maps (tags, environment variables) keep their keys.
-    ``exclude`` names aliases (at any depth) that are sagectl's own, not AWS's.
-    """
-    out: dict[str, Any] = {}
-    for name, info in type(model).model_fields.items():
-        alias = info.alias or name
-        if alias in exclude:
-            continue
-        value = getattr(model, name)
-        if value is None:
-            continue
-        out[to_pascal(alias)] = _boto_value(value, exclude)
-    return out
-
-
-def _boto_value(value: Any, exclude: frozenset[str]) -> Any:
-    if isinstance(value, BaseModel):
-        return boto_request(value, exclude)
-    if isinstance(value, list):
-        return [_boto_value(v, exclude) for v in value]
-    if isinstance(value, dict):
-        return {k: _boto_value(v, exclude) for k, v in value.items()}
-    return value
-
-
-def is_arn(value: str) -> bool:
-    return value.startswith("arn:")
-
-
-_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:[a-z0-9\-]+:[a-z0-9\-]*:\d{12}:.+$")
-
-
-def valid_arn(value: str) -> bool:
-    return bool(_ARN_RE.match(value))
+    def resource_types(self) -> list[str]:
+        return [t for k in self.ordered() for t in k.resource_types]
