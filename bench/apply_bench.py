@@ -8,7 +8,7 @@ apply as a multiple of T, and API calls per update, for the default parallelism 
 Time is the emulator's simulated clock; the time factor (real seconds per simulated second) is
 chosen per run so that polling keeps up with the clock on a 2-core machine.
 
-    python bench/apply_bench.py [--endpoints 50] [--wait 300] [--bake 120]
+    python -m bench.apply_bench [--endpoints 50] [--wait 300] [--bake 120]
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from fleet import bench_aws, model_and_alarm, spec_dir
-
+from bench.fleet import bench_aws, load_average, model_and_alarm, spec_dir
 from reconciler.apply.clock import EmulatorClock
 from reconciler.apply.context import DEFAULT_PARALLEL, ApplyContext, ApplyOptions, Events
 from reconciler.apply.run import apply_plan, prepare
@@ -128,3 +127,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    print(load_average())

@@ -1,7 +1,7 @@
 """How fast is the emulator itself? Calls per second for create / describe / update, in process
 and through the local server, so that later benchmarks can subtract the emulator's own cost.
 
-    python bench/emulator_bench.py [--n 200]
+    python -m bench.emulator_bench [--n 200]
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.fleet import load_average
 from sagemaker_emulator import Emulator, in_process
 from sagemaker_emulator.server import EmulatorServer, RemoteEmulator
 
@@ -77,3 +78,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    print(load_average())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -58,3 +59,9 @@ def model_and_alarm(i: int, image: str) -> str:
       treatMissingData: notBreaching
     ---
     """).rstrip().removesuffix("---").rstrip() + "\n"
+
+
+def load_average() -> str:
+    """The machine's load average (1, 5, 15 minutes), printed with every figure: seconds
+    measured on a loaded 2-core machine are not comparable with an idle one's."""
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())

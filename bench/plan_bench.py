@@ -14,7 +14,7 @@ The emulator is served from its own process by default, as a real AWS endpoint i
 process moto's request handling would compete with sagectl for one interpreter lock and the wall
 time would measure the emulator, not the planner (``--in-process`` shows that).
 
-    python bench/plan_bench.py [--endpoints 1000] [--latency 0.05] [--concurrency 16]
+    python -m bench.plan_bench [--endpoints 1000] [--latency 0.05] [--concurrency 16]
 """
 
 from __future__ import annotations
@@ -31,9 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fleet import ACCOUNT, REGION, bench_aws, model_and_alarm, spec_dir
-
-from reconciler.apply.steps import method_name
+from bench.fleet import ACCOUNT, REGION, bench_aws, load_average, model_and_alarm, spec_dir
 from reconciler.aws import Aws
 from reconciler.cli.registry import KINDS
 from reconciler.kinds.endpoint import plan as endpoint_plan
@@ -45,6 +43,7 @@ from reconciler.plan.render import text
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import FAKE_CREDENTIALS, Emulator, in_process
 from sagemaker_emulator.server import RemoteEmulator
+from tests.plan.helpers import run_as_written
 
 
 def endpoint_specs(i: int, weight: int = 50, image: str = "1") -> str:
@@ -117,18 +116,12 @@ def served_emulator() -> Iterator[Emulator]:
 
 
 def converge(emu: Emulator, plan: Plan) -> None:
-    """Run the plan's AWS steps as written (a stand-in for apply)."""
+    """Run the plan's AWS steps as written (a stand-in for apply): the tests' helper."""
     client = aws(16)
-    for change in plan.resource_changes:
-        for step in change.steps:
-            service, _, operation = step.op.partition(":")
-            if service == "sagectl":
-                if step.op == "sagectl:wait":
-                    emu.advance(100_000)
-                continue
-            c = client.client(service)
-            getattr(c, method_name(c, operation))(**(step.request or step.params))
-    client.close()
+    try:
+        run_as_written(emu, client, plan)
+    finally:
+        client.close()
 
 
 LAST_PLAN: dict[str, Any] = {}
@@ -254,8 +247,8 @@ def main() -> None:
     print(f"{'scenario':34} {'calls':>7} {'calls/ep':>9} {'wall s':>8} {'bound s':>8} {'ratio':>6}")
     for label, calls, wall in rows:
         bound = calls * latency / conc
-        print(f"{label:34} {calls:7d} {calls / n:9.2f} {wall:8.2f} {bound:8.2f} "
-              f"{wall / bound:6.2f}")
+        ratio = f"{wall / bound:6.2f}" if bound else f"{'-':>6}"  # --latency 0: no bound
+        print(f"{label:34} {calls:7d} {calls / n:9.2f} {wall:8.2f} {bound:8.2f} {ratio}")
     per_ep_calls, per_ep_wall = seq_calls / sample, seq_wall / sample
     projected = per_ep_wall * n
     print(f"{'sequential reader (sample ' + str(sample) + ')':34} {seq_calls:7d} "
@@ -265,9 +258,10 @@ def main() -> None:
     print(f"speed-up over the sequential reader (converged fleet): {projected / rows[0][2]:.1f}x")
     floor = (chain + 1) * latency
     bound = rows[0][1] * latency / conc
-    print(f"longest serial chain: GetCallerIdentity + {chain} DescribeScalingPolicies pages (AWS "
-          f"returns at most 10 policies a call) = {floor:.2f} s, {floor / bound:.2f}x the bound "
-          f"by itself; converged wall / chain = {rows[0][2] / floor:.2f}")
+    if latency:  # with no latency there is no bound to compare with
+        print(f"longest serial chain: GetCallerIdentity + {chain} DescribeScalingPolicies pages "
+              f"(AWS returns at most 10 policies a call) = {floor:.2f} s, {floor / bound:.2f}x "
+              f"the bound by itself; converged wall / chain = {rows[0][2] / floor:.2f}")
     print(f"sagectl's own CPU during the converged plan: {converged_cpu:.2f} s "
           f"({converged_cpu / rows[0][1] * 1000:.2f} ms per call, botocore included)")
     print(f"pure CPU per endpoint (normalise + classify + diff + render): converged "
@@ -276,3 +270,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    print(load_average())

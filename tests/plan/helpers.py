@@ -105,19 +105,25 @@ def converge(emu: Emulator, the_plan: Plan, account: str = "111111111111") -> No
     """Run every AWS step of every change that does not wait, as written."""
     aws = aws_for(emu, account)
     try:
-        for change in the_plan.resource_changes:
-            if change.waits:
-                continue
-            for step in change.steps:
-                service, _, operation = step.op.partition(":")
-                if service == "sagectl":
-                    if step.op == "sagectl:wait":
-                        emu.advance(100_000)
-                    continue
-                client = aws.client(service)
-                getattr(client, method_name(client, operation))(**(step.request or step.params))
+        run_as_written(emu, aws, the_plan)
     finally:
         aws.close()
+
+
+def run_as_written(emu: Emulator, aws: Aws, the_plan: Plan) -> None:
+    """``converge`` through ``aws`` (the benchmarks use it against a served emulator too):
+    each AWS step as written; a ``sagectl:wait`` advances the emulator's clock past it."""
+    for change in the_plan.resource_changes:
+        if change.waits:
+            continue
+        for step in change.steps:
+            service, _, operation = step.op.partition(":")
+            if service == "sagectl":
+                if step.op == "sagectl:wait":
+                    emu.advance(100_000)
+                continue
+            client = aws.client(service)
+            getattr(client, method_name(client, operation))(**(step.request or step.params))
 
 
 def one(p: Plan, address: str) -> Any:
