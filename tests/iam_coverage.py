@@ -48,7 +48,7 @@ _AWS_MODULE = str(Path(reconciler.aws.__file__).resolve())
 NOT_SAGECTL = (_SAGECTL + "demo.py",)
 """Code under reconciler/ that plays AWS or the people around it, not sagectl (the emulator, which
 plays AWS, is a package of its own: sagemaker_emulator/)."""
-APPLY_STAND_INS = {("tests/plan/helpers.py", "converge")}
+APPLY_STAND_INS = {("tests/plan/helpers.py", "run_as_written")}
 """(file, function) of test helpers that run a plan's AWS steps as written, as apply does."""
 _POOL = (os.sep + "concurrent" + os.sep, os.sep + "threading.py")
 

@@ -3,7 +3,7 @@ insensitive, Deny and NotAction understood) and the coverage check the test suit
 
 The check is on actions, not resources: it answers "may this principal call X at all?", which
 is what a missing row in the tables breaks. Resource scoping is built from the same tables and
-tested separately (tests/test_iam_policy.py)."""
+tested separately (tests/iam/test_iam_policy.py)."""
 
 from __future__ import annotations
 

@@ -25,9 +25,8 @@ from reconciler.spec.nodes import Path
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
-    from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import DiffEntry, KindPlan, Step
+    from reconciler.plan.model import DiffEntry
     from reconciler.spec.resources import Resource
 
 
@@ -70,7 +69,6 @@ class ModelPackageGroupKind(SageMakerKind):
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-
         name = step.target
         if step.op == "sagemaker:CreateModelPackageGroup":
             return Undo(Step("sagemaker:DeleteModelPackageGroup", name,

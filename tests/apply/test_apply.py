@@ -17,9 +17,9 @@ from reconciler.apply.context import APPLIED, DEGRADED, ROLLED_BACK, WAITING
 from reconciler.plan.saved import plan_from_dict
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses, targets
+from tests.kinds.endpoint.test_plan_changes import ALARM as ALARM_WITHOUT_TREATMENT
+from tests.kinds.endpoint.test_plan_changes import ENDPOINT, MODEL
 from tests.plan.helpers import aws_for, plan, write
-from tests.plan.test_plan_changes import ALARM as ALARM_WITHOUT_TREATMENT
-from tests.plan.test_plan_changes import ENDPOINT, MODEL
 
 ACCOUNT, REGION = "111111111111", "eu-west-1"
 MUTATING_SERVICES = ("sagemaker", "applicationautoscaling", "cloudwatch")

@@ -12,8 +12,8 @@ import pytest
 from reconciler.apply.context import APPLIED
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
+from tests.kinds.endpoint.test_plan_changes import ALARM, ENDPOINT, MODEL
 from tests.plan.helpers import aws_for, write
-from tests.plan.test_plan_changes import ALARM, ENDPOINT, MODEL
 
 BAKED_ALARM = ALARM + "  treatMissingData: notBreaching\n"
 BASE = {"model.yaml": MODEL, "alarm.yaml": BAKED_ALARM, "endpoint.yaml": ENDPOINT}

@@ -20,8 +20,8 @@ from reconciler.plan.saved import plan_from_dict
 from reconciler.plan.stale import stale
 from sagemaker_emulator import Emulator
 from sagemaker_emulator.server import EmulatorServer, RemoteEmulator
+from tests.kinds.endpoint.test_plan_changes import BASE, ENDPOINT, MODEL
 from tests.plan.helpers import IMAGE, aws_for, converge, plan, write
-from tests.plan.test_plan_changes import BASE, ENDPOINT, MODEL
 
 GOLDEN = Path(__file__).parent / "golden"
 SECRET = "s3cr3t-value"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from reconciler.cli.registry import KINDS
 from sagemaker_emulator import Emulator
+from tests.kinds.endpoint.test_plan_changes import ALARM, BASE, ENDPOINT, MODEL
 from tests.plan.helpers import IMAGE, ROLE, aws_for, converge, one, ops, plan, write
-from tests.plan.test_plan_changes import ALARM, BASE, ENDPOINT, MODEL
 
 
 def test_an_unowned_endpoint_with_the_spec_name_is_a_conflict(emu: Emulator,

@@ -22,7 +22,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.render import markdown, pair, text
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply
-from tests.apply.test_drift import run_drift
+from tests.drift.test_drift import run_drift
 from tests.plan.helpers import aws_for, converge, one, plan, write
 from tests.plan.test_plan_outputs import check_golden
 

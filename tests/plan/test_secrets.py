@@ -24,8 +24,8 @@ from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
 from sagemaker_emulator.server import RemoteEmulator
 from tests.apply.test_crash import aws as served_aws
+from tests.kinds.endpoint.test_plan_changes import MODEL
 from tests.plan.helpers import ROLE, aws_for, one, plan, write
-from tests.plan.test_plan_changes import MODEL
 
 GUESS = "hunter2"
 SECRET_MODEL = MODEL.replace('API_KEY: "s3cr3t-value"', f'DB_PASSWORD: "{GUESS}"')

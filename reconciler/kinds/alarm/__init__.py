@@ -16,9 +16,8 @@ from reconciler.plan.model import Step
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
-    from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, Step
+    from reconciler.plan.model import KindPlan
     from reconciler.spec.resources import Resource
 
 

@@ -12,9 +12,8 @@ from reconciler.plan.model import Step
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
-    from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, Step
+    from reconciler.plan.model import KindPlan
     from reconciler.spec.resources import Resource
 
 
@@ -43,7 +42,6 @@ class ModelKind(SageMakerKind):
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-
         if step.op == "sagemaker:CreateModel":
             return Undo(Step("sagemaker:DeleteModel", step.target, {"ModelName": step.target}),
                         "model created by this run")

@@ -45,7 +45,6 @@ class PipelineKind(SageMakerKind):
 
     @classmethod
     def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
-
         return run_steps(actx, change, log, cls.undo_step, apply.wait_for_execution)
 
     @classmethod

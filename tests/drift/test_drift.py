@@ -77,8 +77,8 @@ def foreign_alarm(put: Callable[..., Any], env: str | None = None) -> None:
 def test_a_report_with_errors_never_says_no_drift(emu: Emulator, tmp_path: Path) -> None:
     """The alarm of the specs exists, managed for another environment: it cannot be checked,
     and the report says so in its last line, not "No drift."."""
+    from tests.kinds.endpoint.test_plan_changes import ALARM
     from tests.plan.helpers import write
-    from tests.plan.test_plan_changes import ALARM
 
     aws = aws_for(emu)
     foreign_alarm(aws.client("cloudwatch").put_metric_alarm, env="prod")

@@ -140,8 +140,8 @@ def test_every_operation_of_a_full_lifecycle_is_in_the_policies(emu: Emulator,
 
 
 def test_only_sagectls_own_calls_are_recorded(emu: Emulator, tmp_path: Path) -> None:
+    from tests.kinds.endpoint.test_plan_changes import ALARM
     from tests.plan.helpers import write
-    from tests.plan.test_plan_changes import ALARM
 
     with Recorder() as recorder:
         aws_for(emu).client("sagemaker").list_models()  # a test looking at the world

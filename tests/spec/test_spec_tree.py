@@ -23,8 +23,8 @@ from reconciler.cli.registry import KINDS
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
 from tests.conftest import REPO
+from tests.kinds.endpoint.test_plan_changes import ALARM, ENDPOINT, MODEL, SERVERLESS
 from tests.plan.helpers import converge, plan, write
-from tests.plan.test_plan_changes import ALARM, ENDPOINT, MODEL, SERVERLESS
 
 CLI = Callable[..., tuple[int, str, str]]
 SPECS = {"model.yaml": MODEL, "alarm.yaml": ALARM, "endpoints/endpoint.yaml": ENDPOINT,

@@ -16,8 +16,8 @@ from reconciler.apply.run import ApplyRun
 from sagemaker_emulator import Emulator
 from sagemaker_emulator.state import ROLLBACK_STATUSES
 from tests.apply.helpers import apply, context, statuses, targets
+from tests.kinds.endpoint.test_plan_changes import ALARM, ENDPOINT, IMAGE, MODEL, ROLE
 from tests.plan.helpers import aws_for, plan, write
-from tests.plan.test_plan_changes import ALARM, ENDPOINT, IMAGE, MODEL, ROLE
 
 ACCOUNT, REGION = "111111111111", "eu-west-1"
 UNBAKED = ENDPOINT.replace("bake: {durationInSeconds: 60}", "bake: {durationInSeconds: 0}")

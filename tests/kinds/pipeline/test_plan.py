@@ -1,7 +1,7 @@
 """Pipelines and the registry group in plans: no-op updates, step-level diffs (golden files),
 validation of references, definition sources (file, builder, S3), schedules and group policies.
 
-Golden files: regenerate with ``UPDATE_GOLDEN=1 pytest tests/plan/test_pipelines.py``.
+Golden files: regenerate with ``UPDATE_GOLDEN=1 pytest tests/kinds/pipeline/test_plan.py``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
 from tests.plan.helpers import aws_for
 
-ENV = yaml.safe_load((Path(__file__).resolve().parents[2] / "specs" / "environments" /
+ENV = yaml.safe_load((Path(__file__).resolve().parents[3] / "specs" / "environments" /
                       "dev.yaml").read_text(encoding="utf-8"))["spec"]
 REGION, ACCOUNT = ENV["region"], ENV["accountId"]
 

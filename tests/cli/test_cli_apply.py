@@ -81,7 +81,7 @@ def test_apply_json_says_why_nothing_was_applied(cli: Cli, remote: RemoteEmulato
                                                  tmp_path: Path) -> None:
     """A plan with errors: CI's log (the JSON events) carries the errors, not only the exit."""
     from tests.apply.test_crash import aws
-    from tests.apply.test_drift import foreign_alarm
+    from tests.drift.test_drift import foreign_alarm
 
     served = aws(remote.endpoint_url or "")
     foreign_alarm(served.client("cloudwatch").put_metric_alarm)  # the specs' alarm, by hand

@@ -20,8 +20,8 @@ from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses
 from tests.apply.test_apply import ACCOUNT, REGION, estate
+from tests.kinds.endpoint.test_plan_changes import ENDPOINT
 from tests.plan.helpers import aws_for, one, ops, plan, write
-from tests.plan.test_plan_changes import ENDPOINT
 
 __all__ = ["estate"]  # the fixture, used by name
 PRIMARY = "endpoint/scorer/variant/primary"

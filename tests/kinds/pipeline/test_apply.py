@@ -12,8 +12,8 @@ from typing import Any
 from reconciler.plan.saved import plan_from_dict
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
+from tests.kinds.pipeline.test_plan import DEFINITION, GROUP, PIPELINE, SCHEDULE, files
 from tests.plan.helpers import aws_for, one, plan, write
-from tests.plan.test_pipelines import DEFINITION, GROUP, PIPELINE, SCHEDULE, files
 
 START = """  startOnChange:
     waitForCompletion: true

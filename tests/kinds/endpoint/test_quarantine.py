@@ -25,8 +25,8 @@ from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses
 from tests.apply.test_apply import ACCOUNT, BASE, ENDPOINT, REGION, describe, serving
+from tests.kinds.endpoint.test_plan_changes import MODEL
 from tests.plan.helpers import aws_for, one, plan, write
-from tests.plan.test_plan_changes import MODEL
 
 TABLE = "sagectl-state"
 ALARM_NAME = "scorer-errors"
