@@ -23,10 +23,10 @@ from reconciler.plan.saved import NotAPlan, plan_from_dict
 from reconciler.plan.stale import stale
 from sagemaker_emulator import Emulator
 from sagemaker_emulator.server import RemoteEmulator
-from tests.cli import test_cli_apply
 from tests.apply.helpers import apply, statuses
 from tests.apply.test_apply import BASE
 from tests.apply.test_crash import aws as served_aws
+from tests.cli import test_cli_apply
 from tests.kinds.endpoint.test_plan_changes import MODEL
 from tests.kinds.pipeline.test_apply import REGISTRY_MODEL, register, sm
 from tests.plan.helpers import IMAGE, plan, write
