@@ -40,6 +40,7 @@ EXIT_BY_OUTCOME = {"applied": EXIT_OK, "waiting": EXIT_NOT_APPLIED,
 def _load(path: str, env: str | None, specs_dir: str = "specs",
           nothing: str = "nothing was applied") -> tuple[Any, Any, int]:
     """(specs, saved plan or None, exit code if they cannot be used)."""
+    import reconciler.kinds  # noqa: F401 -- declares the kinds' vocabularies, which loading checks
     from reconciler.plan.saved import NotAPlan, load_plan
     from reconciler.spec.load import load_specs
 

@@ -9,10 +9,12 @@ from reconciler.kinds.endpoint import EndpointKind
 from reconciler.kinds.model import ModelKind
 from reconciler.kinds.model_package_group import ModelPackageGroupKind
 from reconciler.kinds.pipeline import PipelineKind
+from reconciler.plan.vocabulary import declare
 
 KINDS: dict[str, type[Kind]] = {
     k.kind: k for k in (ModelPackageGroupKind, ModelKind, AlarmKind, EndpointKind, PipelineKind)
 }
+declare(*KINDS.values())  # their reasons: checked in changes and saved plans
 
 
 def get_kind(name: str) -> type[Kind] | None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from reconciler.apply.steps import Undo, UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange, Step
+    from reconciler.plan.vocabulary import Reason
     from reconciler.spec.resolve import Resource
 
 _ACRONYMS = {"gb": "GB", "mb": "MB", "ssm": "SSM"}
@@ -205,6 +206,9 @@ class Kind:
     """Tagging API resource types this kind creates (e.g. ``sagemaker:endpoint``)."""
     plan_order: ClassVar[int] = 50
     """Kinds are planned in this order (a kind may use facts published by earlier ones)."""
+    reasons: ClassVar[tuple[Reason, ...]] = ()
+    """Every ``action_reason`` this kind's changes can give: ``Common`` members and its own
+    ``Reason`` subclass's (``reconciler/plan/vocabulary.py``), in the README table's order."""
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:

@@ -4,6 +4,7 @@ A ``Plan`` holds one ``ResourceChange`` per spec resource that would change (plu
 apply order. Each change says what (``actions``, ``diff``), why (``action_reason``), how (ordered
 ``steps``: the API operations apply will call), what it means for the fleet (``consequences``),
 and what was read to decide it (``fingerprint``: apply refuses the plan if that has moved).
+Actions and reasons are a closed vocabulary (``vocabulary.py``).
 
 Nothing here knows SageMaker; kinds fill these structures.
 """
@@ -14,6 +15,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from reconciler.plan.vocabulary import Action, Reason, check_reason, declared, is_replace
 
 FORMAT_VERSION = 1
 SENSITIVE = "(sensitive)"
@@ -51,8 +54,9 @@ class ResourceChange:
     address: str
     kind: str
     name: str
-    actions: list[str]
-    action_reason: str
+    actions: list[Action]
+    action_reason: Reason
+    """One of the reasons the kind declares (``Kind.reasons``)."""
     diff: list[DiffEntry] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     consequences: dict[str, Any] = field(default_factory=dict)
@@ -63,9 +67,12 @@ class ResourceChange:
     """Why the change cannot be applied now (e.g. the endpoint is Updating)."""
     spec_path: str | None = None
 
+    def __post_init__(self) -> None:
+        check_reason(self.kind, self.action_reason)
+
     @property
     def is_replace(self) -> bool:
-        return self.actions == ["create", "delete"] or self.actions == ["delete", "create"]
+        return is_replace(self.actions)
 
 
 def _change_dict(change: ResourceChange) -> dict[str, Any]:
@@ -157,13 +164,22 @@ class Plan:
         from reconciler.plan.saved import check_plan
 
         check_plan(data, list(cls(None, "", "", "", None).to_dict()))
-        changes = [ResourceChange(**{**c, "diff": [DiffEntry(**d) for d in c["diff"]],
-                                     "steps": [Step(**s) for s in c["steps"]]})
-                   for c in data["resource_changes"]]
+        changes = [_loaded_change(c) for c in data["resource_changes"]]
         plain = {f.name: data[f.name] for f in fields(cls) if f.name in data}
         return cls(**{**plain, "resource_changes": changes,
                       "problems": [Problem(**p) for p in data["problems"]],
                       "unchanged": data["summary"].get("unchanged", 0)})
+
+
+def _loaded_change(c: dict[str, Any]) -> ResourceChange:
+    """A change from its saved form (checked: its kind is declared, its reason is one of the
+    kind's)."""
+    known = declared(c["kind"])
+    assert known is not None
+    return ResourceChange(**{
+        **c, "actions": [Action(a) for a in c["actions"]],
+        "action_reason": known.reason(c["action_reason"]),
+        "diff": [DiffEntry(**d) for d in c["diff"]], "steps": [Step(**s) for s in c["steps"]]})
 
 
 @dataclass

@@ -5,14 +5,18 @@ made by an older sagectl, or not a plan at all. ``load_plan`` turns any of those
 ``NotAPlan`` saying why (with line and column where the JSON is broken), never another exception.
 The shape is checked against the plan's own dataclasses (``Plan``, ``ResourceChange``, ``Step``,
 ...): every field they save must be present with its JSON type, and nothing else may be, so a
-field added to them is checked without changes here. Whether the plan may be *applied* is decided
-later, against a fresh plan (``stale.py``).
+field added to them is checked without changes here. The vocabulary is checked too: each change's
+kind must be one this sagectl declares, its ``actions`` members of ``Action`` and its
+``action_reason`` one of the kind's reasons (``vocabulary.py``; importing ``reconciler.kinds``
+declares the kinds). Whether the plan may be *applied* is decided later, against a fresh plan
+(``stale.py``).
 """
 
 from __future__ import annotations
 
 import codecs
 import dataclasses
+import enum
 import json
 import math
 import types
@@ -118,6 +122,21 @@ def check_plan(data: Any, saved_keys: list[str]) -> None:
     _check_keys(data, saved_keys, "the plan")
     for key in saved_keys:
         _expect(data[key], dict[str, int] if key == "summary" else hints[key], key)
+    for i, change in enumerate(data["resource_changes"]):
+        _check_vocabulary(change, f"resource_changes[{i}]")
+
+
+def _check_vocabulary(change: dict[str, Any], where: str) -> None:
+    """The change's kind is declared and its reason is one of the kind's."""
+    from reconciler.plan.vocabulary import declared
+
+    kind = change["kind"]
+    known = declared(kind)
+    if known is None:
+        raise NotAPlan(f"{where}.kind: {_show(kind)} is not a kind this sagectl knows")
+    if known.reason(change["action_reason"]) is None:
+        raise NotAPlan(f"{where}.action_reason: {_show(change['action_reason'])} is not a "
+                       f"reason of a {kind} change")
 
 
 def _check_keys(data: dict[str, Any], names: list[str], where: str) -> None:
@@ -139,7 +158,13 @@ def _expect(value: Any, hint: Any, where: str) -> None:
             return
         (hint,) = [a for a in args if a is not type(None)]
         origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        if not isinstance(value, str):
+            raise NotAPlan(f"{where} should be a string, not {_json_type(value)}")
+        values = [m.value for m in hint]
+        if values and value not in values:  # no members: the kind's (``_check_vocabulary``)
+            raise NotAPlan(f"{where} should be one of {', '.join(values)}, not {_show(value)}")
+    elif dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise NotAPlan(f"{where} should be an object, not {_json_type(value)}")
         names = _saved_fields(hint)
@@ -168,6 +193,10 @@ def _is(value: Any, hint: Any) -> bool:
     if hint is float:
         return type(value) in (int, float)
     return type(value) is hint
+
+
+def _show(value: str) -> str:
+    return json.dumps(value if len(value) <= 80 else f"{value[:77]}...")
 
 
 def _json_type(value: Any) -> str:

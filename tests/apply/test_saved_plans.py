@@ -103,6 +103,15 @@ NOT_PLANS: dict[str, tuple[bytes | Callable[[dict[str, Any]], None] | None, str]
     "count as a float": (_set(("reads", "sagemaker:ListModels"), 1.5),
                          "reads.sagemaker:ListModels should be an integer, not a number"),
     "pins as a list": (_set(("pins",), []), "pins should be an object, not an array"),
+    "an action not in the vocabulary": (
+        _set(("resource_changes", 0, "actions"), ["destroy"]),
+        'resource_changes[0].actions[0] should be one of create, update, delete, not "destroy"'),
+    "a reason its kind does not give": (
+        _set(("resource_changes", 0, "action_reason"), "weights_only"),
+        'resource_changes[0].action_reason: "weights_only" is not a reason of a Model change'),
+    "a kind sagectl does not know": (_set(("resource_changes", 0, "kind"), "Notebook"),
+                                     'resource_changes[0].kind: "Notebook" is not a kind this '
+                                     "sagectl knows"),
 }
 
 

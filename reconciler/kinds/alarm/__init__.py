@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.kinds._base import ALARM_NAME_PATTERN, CheckContext, Issue, Kind, SpecModel
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
+from reconciler.kinds.alarm.reasons import REASONS
 from reconciler.kinds.alarm.spec import AlarmSpec
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ class AlarmKind(Kind):
     name_help = "any printable characters, not only spaces"
     resource_types = ("cloudwatch:alarm",)
     plan_order = 30
+    reasons = REASONS
 
     @classmethod
     def check(cls, name: str, spec: SpecModel, ctx: CheckContext) -> Iterator[Issue]:

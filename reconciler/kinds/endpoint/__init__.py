@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.kinds._base import CONTENT_SUFFIX_LEN, Kind
+from reconciler.kinds.endpoint.reasons import REASONS
 from reconciler.kinds.endpoint.spec import EndpointSpec
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class EndpointKind(Kind):
     """"The name is case-insensitive in CreateEndpoint" (API reference, EndpointName)."""
     resource_types = ("sagemaker:endpoint", "sagemaker:endpoint-config")
     plan_order = 40
+    reasons = REASONS
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:

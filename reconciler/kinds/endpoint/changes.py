@@ -24,6 +24,7 @@ from reconciler.kinds.endpoint.estimate import WEIGHTS_SECONDS
 from reconciler.kinds.endpoint.exclusions import Exclusion, exclusion
 from reconciler.kinds.endpoint.live import LiveEndpoint, Scaling, config_arn, live_autoscaling
 from reconciler.kinds.endpoint.quarantine import QUARANTINE_TAG
+from reconciler.kinds.endpoint.reasons import EndpointReason
 from reconciler.kinds.endpoint.requests import (
     DesiredEndpoint,
     all_variants,
@@ -42,6 +43,7 @@ from reconciler.plan.context import (
 )
 from reconciler.plan.diff import diff
 from reconciler.plan.model import DiffEntry, Problem, ResourceChange, Step, digest
+from reconciler.plan.vocabulary import Action, Common, Reason
 from reconciler.spec.resolve import Resource
 
 
@@ -142,7 +144,7 @@ class EndpointPlanner:
             summary.append(f"then registers autoscaling for {', '.join(autoscaled)}")
         counts = {v.variant_name: int(v.initial_instance_count or 0)
                   for v in self.spec.production_variants}
-        return self._change(["create"], "new", self.created_diff(), steps,
+        return self._change([Action.CREATE], Common.NEW, self.created_diff(), steps,
                             {"summary": summary, "fleet_replacement": False,
                              "new_config": self.want.config_name,
                              **quota.consequence(quota.needs(
@@ -270,34 +272,35 @@ class EndpointPlanner:
         tag_entries, tag_steps = self.tag_steps(digest_changed)
         steps: list[Step] = []
         summary: list[str] = []
-        reason = "settings_only"
+        reason: Reason = EndpointReason.SETTINGS_ONLY
         if cap_desired:
             steps += weights_steps(self.name, cap_desired)
             steps.append(Step("sagectl:verify", self.name, {"variants": cap_desired}))
             kinds = {k for w in cap_desired for k in w if k != "VariantName"}
-            reason = ("serverless_concurrency" if kinds == {"ServerlessUpdateConfig"} else
-                      "weights_only" if kinds == {"DesiredWeight"} else
-                      "capacity_only" if kinds == {"DesiredInstanceCount"} else
-                      "weights_and_capacity")
+            reason = (EndpointReason.SERVERLESS_CONCURRENCY
+                      if kinds == {"ServerlessUpdateConfig"} else
+                      EndpointReason.WEIGHTS_ONLY if kinds == {"DesiredWeight"} else
+                      EndpointReason.CAPACITY_ONLY if kinds == {"DesiredInstanceCount"} else
+                      EndpointReason.WEIGHTS_AND_CAPACITY)
             summary.append(f"changes weights/capacity in place with "
                            f"UpdateEndpointWeightsAndCapacities: no new fleet, about "
                            f"{WEIGHTS_SECONDS} s")
         if scale_steps:
             steps += scale_steps
             summary += scale_lines
-            reason = reason if cap_desired else "autoscaling_only"
+            reason = reason if cap_desired else EndpointReason.AUTOSCALING_ONLY
         if tag_steps:
             steps += tag_steps
-            if reason == "settings_only" and tag_entries:
-                reason = "tags_only"
+            if reason == EndpointReason.SETTINGS_ONLY and tag_entries:
+                reason = Common.TAGS_ONLY
         if not steps:
             return None
-        if reason == "settings_only":
+        if reason == EndpointReason.SETTINGS_ONLY:
             summary.append("only sagectl settings changed (deployment policy, bake, protection):"
                            " nothing changes in AWS; the endpoint's spec digest tag is updated")
         summary += notes
         entries = cap_entries + scale_entries + tag_entries + self.settings_diff()
-        return self._change(["update"], reason, entries, steps,
+        return self._change([Action.UPDATE], reason, entries, steps,
                             {"summary": summary, "fleet_replacement": False,
                              **quota.consequence(self.capacity_increase(cap_desired))})
 
@@ -310,7 +313,7 @@ class EndpointPlanner:
             return []
         return diff(last, mine, "deploymentConfig")
 
-    def _change(self, actions: list[str], reason: str, entries: list[DiffEntry],
+    def _change(self, actions: list[Action], reason: Reason, entries: list[DiffEntry],
                 steps: list[Step], consequences: dict[str, Any]) -> ResourceChange:
         waits = self.waits()
         consequences = {**consequences, "spec_digest": self.want.digest[:32]}

@@ -15,9 +15,11 @@ from reconciler.kinds._base import boto_request
 from reconciler.kinds.endpoint import quota
 from reconciler.kinds.endpoint.autoscaling_steps import deregister_step
 from reconciler.kinds.endpoint.estimate import update_estimate
+from reconciler.kinds.endpoint.reasons import EndpointReason
 from reconciler.kinds.endpoint.requests import all_variants, strip_capacity, weights_steps
 from reconciler.plan.diff import diff
 from reconciler.plan.model import DiffEntry, Problem, ResourceChange, Step, digest
+from reconciler.plan.vocabulary import DELETE_THEN_CREATE, Action
 
 if TYPE_CHECKING:
     from reconciler.kinds.endpoint.changes import EndpointPlanner
@@ -126,7 +128,7 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
                                                         p.live.config_name,
                                                         p.want.config_name)]
     entries += scale_entries + p.settings_diff()
-    return p._change(["update"], "new_config", entries, steps, {
+    return p._change([Action.UPDATE], EndpointReason.NEW_CONFIG, entries, steps, {
         "summary": summary, "fleet_replacement": True, "strategy": rollout.strategy,
         "strategy_steps": rollout.steps, "expected_seconds": estimate.expected_seconds,
         "worst_case_seconds": estimate.worst_case_seconds,
@@ -160,10 +162,10 @@ def replace(p: EndpointPlanner, why: str) -> ResourceChange | Problem:
               Step("sagectl:wait", p.name, {"until": "deleted"})]
     created = p.create()
     steps += created.steps
-    return p._change(["delete", "create"], "replace_because_immutable", created.diff,
-                        steps, {"summary": [f"{why}: AWS has no update for this, so the "
-                                            "endpoint is deleted and created again: "
-                                            "DOWNTIME until it is InService",
-                                            *created.consequences["summary"]],
-                                "fleet_replacement": True, "downtime": True})
+    return p._change(list(DELETE_THEN_CREATE), EndpointReason.REPLACE_BECAUSE_IMMUTABLE,
+                     created.diff, steps, {"summary": [f"{why}: AWS has no update for this, so "
+                                                       "the endpoint is deleted and created "
+                                                       "again: DOWNTIME until it is InService",
+                                                       *created.consequences["summary"]],
+                                           "fleet_replacement": True, "downtime": True})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.kinds._base import CONTENT_SUFFIX_LEN, Kind
+from reconciler.kinds.model.reasons import REASONS
 from reconciler.kinds.model.spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class ModelKind(Kind):
     name_length_note = "leaving room for the content suffix sagectl appends (-xxxxxxxx)"
     resource_types = ("sagemaker:model",)
     plan_order = 20
+    reasons = REASONS
     pin_prefix = "registry:"
 
     @classmethod

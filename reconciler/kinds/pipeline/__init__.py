@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.kinds._base import Kind
+from reconciler.kinds.pipeline.reasons import REASONS
 from reconciler.kinds.pipeline.spec import PIPELINE_NAME_PATTERN, PipelineSpec
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class PipelineKind(Kind):
     name_max_length = 256
     resource_types = ("sagemaker:pipeline",)
     plan_order = 50
+    reasons = REASONS
 
     @classmethod
     def auxiliary_files(cls, raw_spec: object) -> list[str]:
