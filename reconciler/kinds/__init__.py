@@ -14,7 +14,7 @@ from reconciler.plan.vocabulary import declare
 KINDS: dict[str, type[Kind]] = {
     k.kind: k for k in (ModelPackageGroupKind, ModelKind, AlarmKind, EndpointKind, PipelineKind)
 }
-declare(*KINDS.values())  # their reasons: checked in changes and saved plans
+declare(*KINDS.values())  # their reasons and apply data: checked in changes and saved plans
 
 
 def get_kind(name: str) -> type[Kind] | None:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext, Outcome
     from reconciler.apply.steps import Undo, UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, ResourceChange, Step
+    from reconciler.plan.model import ApplyData, KindPlan, ResourceChange, Step
     from reconciler.plan.vocabulary import Reason
     from reconciler.spec.resolve import Resource
 
@@ -209,6 +209,8 @@ class Kind:
     reasons: ClassVar[tuple[Reason, ...]] = ()
     """Every ``action_reason`` this kind's changes can give: ``Common`` members and its own
     ``Reason`` subclass's (``reconciler/plan/vocabulary.py``), in the README table's order."""
+    apply_data: ClassVar[type[ApplyData] | None] = None
+    """The type of its changes' ``apply_data`` (None: they carry none)."""
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:

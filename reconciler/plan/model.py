@@ -3,8 +3,9 @@
 A ``Plan`` holds one ``ResourceChange`` per spec resource that would change (plus deletions), in
 apply order. Each change says what (``actions``, ``diff``), why (``action_reason``), how (ordered
 ``steps``: the API operations apply will call), what it means for the fleet (``consequences``),
-and what was read to decide it (``fingerprint``: apply refuses the plan if that has moved).
-Actions and reasons are a closed vocabulary (``vocabulary.py``).
+what apply needs besides its steps (``apply_data``), and what was read to decide it
+(``fingerprint``: apply refuses the plan if that has moved). Actions and reasons are a closed
+vocabulary (``vocabulary.py``).
 
 Nothing here knows SageMaker; kinds fill these structures.
 """
@@ -18,7 +19,8 @@ from typing import Any
 
 from reconciler.plan.vocabulary import Action, Reason, check_reason, declared, is_replace
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: changes have ``apply_data``; 1 (older sagectl) kept what apply needs in ``consequences``."""
 SENSITIVE = "(sensitive)"
 
 
@@ -50,6 +52,19 @@ class Step:
 
 
 @dataclass
+class ApplyData:
+    """What apply (and drift) need from a change besides its steps, kept apart from what
+    reviewers read, as Terraform keeps a change's ``Private`` data apart from its UI's reasons.
+
+    ``consequences`` are for reviewers: nothing apply does may depend on them. A kind whose
+    apply needs more than the steps declares a dataclass deriving from this one
+    (``Kind.apply_data``) and gives each change an instance of it. A plan saves it under the
+    change's ``apply_data`` (null: the change has none); loading a saved plan checks it against
+    the kind's dataclass, field by field, and a fresh plan must have the same (``stale.py``).
+    A value reviewers should also see (a duration, a fleet size) is in both."""
+
+
+@dataclass
 class ResourceChange:
     address: str
     kind: str
@@ -60,12 +75,15 @@ class ResourceChange:
     diff: list[DiffEntry] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     consequences: dict[str, Any] = field(default_factory=dict)
-    """Always has ``summary`` (plain-words lines); kinds add machine-readable fields."""
+    """For reviewers: always has ``summary`` (plain-words lines); kinds add machine-readable
+    fields. Apply never reads them (``apply_data``)."""
     fingerprint: str = ""
     depends_on: list[str] = field(default_factory=list)
     waits: str | None = None
     """Why the change cannot be applied now (e.g. the endpoint is Updating)."""
     spec_path: str | None = None
+    apply_data: ApplyData | None = None
+    """What apply needs besides the steps, of the kind's type (``Kind.apply_data``)."""
 
     def __post_init__(self) -> None:
         check_reason(self.kind, self.action_reason)
@@ -173,13 +191,16 @@ class Plan:
 
 def _loaded_change(c: dict[str, Any]) -> ResourceChange:
     """A change from its saved form (checked: its kind is declared, its reason is one of the
-    kind's)."""
+    kind's, its apply data fits the kind's type)."""
     known = declared(c["kind"])
     assert known is not None
+    data = c["apply_data"]
     return ResourceChange(**{
         **c, "actions": [Action(a) for a in c["actions"]],
         "action_reason": known.reason(c["action_reason"]),
-        "diff": [DiffEntry(**d) for d in c["diff"]], "steps": [Step(**s) for s in c["steps"]]})
+        "diff": [DiffEntry(**d) for d in c["diff"]], "steps": [Step(**s) for s in c["steps"]],
+        "apply_data": None if data is None or known.apply_data is None
+        else known.apply_data(**data)})
 
 
 @dataclass

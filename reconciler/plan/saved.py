@@ -6,10 +6,11 @@ made by an older sagectl, or not a plan at all. ``load_plan`` turns any of those
 The shape is checked against the plan's own dataclasses (``Plan``, ``ResourceChange``, ``Step``,
 ...): every field they save must be present with its JSON type, and nothing else may be, so a
 field added to them is checked without changes here. The vocabulary is checked too: each change's
-kind must be one this sagectl declares, its ``actions`` members of ``Action`` and its
-``action_reason`` one of the kind's reasons (``vocabulary.py``; importing ``reconciler.kinds``
-declares the kinds). Whether the plan may be *applied* is decided later, against a fresh plan
-(``stale.py``).
+kind must be one this sagectl declares, its ``actions`` members of ``Action``, its
+``action_reason`` one of the kind's reasons, and its ``apply_data`` null or the fields of the
+kind's apply data type (``vocabulary.py``; importing ``reconciler.kinds`` declares the kinds). A
+plan of an older format is refused as such: make it again. Whether the plan may be *applied* is
+decided later, against a fresh plan (``stale.py``).
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ def check_plan(data: Any, saved_keys: list[str]) -> None:
     if "format_version" not in data:
         raise NotAPlan("it has no format_version")
     version = data["format_version"]
+    if type(version) is int and 1 <= version < FORMAT_VERSION:
+        raise NotAPlan(f"format_version {version}: made by an older sagectl; re-run plan (this "
+                       f"sagectl reads format_version {FORMAT_VERSION})")
     if type(version) is not int or version != FORMAT_VERSION:
         raise NotAPlan(f"unsupported plan format_version {version!r} (this sagectl reads "
                        f"{FORMAT_VERSION})")
@@ -127,7 +131,8 @@ def check_plan(data: Any, saved_keys: list[str]) -> None:
 
 
 def _check_vocabulary(change: dict[str, Any], where: str) -> None:
-    """The change's kind is declared and its reason is one of the kind's."""
+    """The change's kind is declared, its reason is one of the kind's, and its apply data is
+    null or fits the kind's apply data type."""
     from reconciler.plan.vocabulary import declared
 
     kind = change["kind"]
@@ -137,6 +142,11 @@ def _check_vocabulary(change: dict[str, Any], where: str) -> None:
     if known.reason(change["action_reason"]) is None:
         raise NotAPlan(f"{where}.action_reason: {_show(change['action_reason'])} is not a "
                        f"reason of a {kind} change")
+    data = change["apply_data"]
+    if data is not None and known.apply_data is None:
+        raise NotAPlan(f"{where}.apply_data should be null: a {kind} change has none")
+    if data is not None:
+        _expect(data, known.apply_data, f"{where}.apply_data")
 
 
 def _check_keys(data: dict[str, Any], names: list[str], where: str) -> None:
@@ -164,6 +174,9 @@ def _expect(value: Any, hint: Any, where: str) -> None:
         values = [m.value for m in hint]
         if values and value not in values:  # no members: the kind's (``_check_vocabulary``)
             raise NotAPlan(f"{where} should be one of {', '.join(values)}, not {_show(value)}")
+    elif hint is _apply_data_base():
+        if not isinstance(value, dict):  # its fields are the kind's (``_check_vocabulary``)
+            raise NotAPlan(f"{where} should be an object, not {_json_type(value)}")
     elif dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise NotAPlan(f"{where} should be an object, not {_json_type(value)}")
@@ -207,6 +220,13 @@ def _json_type(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     return {str: "a string", list: "an array", dict: "an object"}.get(type(value), "a value")
+
+
+@cache
+def _apply_data_base() -> type:
+    from reconciler.plan.model import ApplyData
+
+    return ApplyData
 
 
 @cache

@@ -16,10 +16,11 @@ are ``Common``'s, here. Reasons that only make sense for one kind (an endpoint's
 ``weights_only``, a pipeline's ``definition_changed``) are members of that kind's own ``Reason``
 subclass, declared and documented in its own package (``reconciler/kinds/<kind>/reasons.py``):
 this layer never knows SageMaker, yet the vocabulary stays closed and documented. A kind lists
-every reason its changes can give, ``Common``'s included, in ``Kind.reasons``; the kinds
-registry hands them to ``declare``. Then a change whose reason its kind does not declare is a bug
-caught where the change is made (``ResourceChange``), and a saved plan's reasons are checked
-against the same declarations when it is loaded (``saved.py``).
+every reason its changes can give, ``Common``'s included, in ``Kind.reasons``, and the type of
+its changes' apply data in ``Kind.apply_data``; the kinds registry hands both to ``declare``.
+Then a change whose reason its kind does not declare is a bug caught where the change is made
+(``ResourceChange``), and a saved plan's reasons and apply data are checked against the same
+declarations when it is loaded (``saved.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from reconciler.plan.model import ApplyData
 
 
 class Action(StrEnum):
@@ -93,13 +97,17 @@ class Declares(Protocol):
     @property
     def reasons(self) -> tuple[Reason, ...]: ...
 
+    @property
+    def apply_data(self) -> type[ApplyData] | None: ...
+
 
 @dataclass(frozen=True)
 class Declared:
-    """One kind's vocabulary: the reasons its changes can give."""
+    """One kind's vocabulary: the reasons its changes can give, the type of their apply data."""
 
     kind: str
     reasons: tuple[Reason, ...]
+    apply_data: type[ApplyData] | None
 
     def reason(self, value: str) -> Reason | None:
         """The member of this kind's reasons whose value is ``value`` (None: not one of them)."""
@@ -119,7 +127,7 @@ def declare(*kinds: Declares) -> None:
                      Common._value2member_map_]
         if shadowing:
             raise ValueError(f"{k.kind} declares its own {shadowing[0]!r}: use Common's")
-        _DECLARED[k.kind] = Declared(k.kind, tuple(k.reasons))
+        _DECLARED[k.kind] = Declared(k.kind, tuple(k.reasons), k.apply_data)
 
 
 def declared(kind: str) -> Declared | None:

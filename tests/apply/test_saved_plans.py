@@ -58,6 +58,14 @@ def _without(key: str) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
+def _format_1(data: dict[str, Any]) -> None:
+    """The plan as the sagectl before format 2 saved it: what apply needs in consequences."""
+    data["format_version"] = 1
+    for c in data["resource_changes"]:
+        c["consequences"].update({k: v for k, v in (c.pop("apply_data") or {}).items()
+                                  if v is not None})
+
+
 def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
     def edit(data: dict[str, Any]) -> None:
         target: Any = data
@@ -73,7 +81,7 @@ NOT_PLANS: dict[str, tuple[bytes | Callable[[dict[str, Any]], None] | None, str]
     "string": (b'"plan"', "a JSON object was expected, not a string"),
     "empty object": (b"{}", "it has no format_version"),
     "empty file": (b"", "invalid JSON: Expecting value"),
-    "other format_version": (b'{"format_version": 2}', "unsupported plan format_version 2"),
+    "other format_version": (b'{"format_version": 3}', "unsupported plan format_version 3"),
     "format_version as text": (b'{"format_version": "1"}',
                                "unsupported plan format_version '1'"),
     "format_version true": (b'{"format_version": true}', "unsupported plan format_version True"),
@@ -103,6 +111,10 @@ NOT_PLANS: dict[str, tuple[bytes | Callable[[dict[str, Any]], None] | None, str]
     "count as a float": (_set(("reads", "sagemaker:ListModels"), 1.5),
                          "reads.sagemaker:ListModels should be an integer, not a number"),
     "pins as a list": (_set(("pins",), []), "pins should be an object, not an array"),
+    "format_version 1": (b'{"format_version": 1}',
+                         "format_version 1: made by an older sagectl; re-run plan"),
+    "a plan saved in format 1": (_format_1, "format_version 1: made by an older sagectl; re-run "
+                                            "plan (this sagectl reads format_version 2)"),
     "an action not in the vocabulary": (
         _set(("resource_changes", 0, "actions"), ["destroy"]),
         'resource_changes[0].actions[0] should be one of create, update, delete, not "destroy"'),
@@ -112,6 +124,18 @@ NOT_PLANS: dict[str, tuple[bytes | Callable[[dict[str, Any]], None] | None, str]
     "a kind sagectl does not know": (_set(("resource_changes", 0, "kind"), "Notebook"),
                                      'resource_changes[0].kind: "Notebook" is not a kind this '
                                      "sagectl knows"),
+    "apply data for a kind that has none": (
+        _set(("resource_changes", 0, "apply_data"), {}),
+        "resource_changes[0].apply_data should be null: a Model change has none"),
+    "apply data of another type": (
+        _set(("resource_changes", 2, "apply_data", "spec_digest"), 5),
+        "resource_changes[2].apply_data.spec_digest should be a string, not a number"),
+    "apply data with an unknown field": (
+        _set(("resource_changes", 2, "apply_data", "deadline"), 1),
+        "resource_changes[2].apply_data has an unknown field 'deadline'"),
+    "apply data without a field": (
+        lambda d: d["resource_changes"][2]["apply_data"].pop("new_config"),
+        "resource_changes[2].apply_data has no new_config"),
 }
 
 
@@ -146,10 +170,10 @@ def test_a_truncated_plan_says_where_it_ends(cli: Cli, tmp_path: Path) -> None:
     assert cli("plan", str(specs), "--env", "dev", "--emulator", "--out", str(path))[0] == 0
     text = path.read_text()
     path.write_text(text[:len(text) // 2])
-    lines = path.read_text().splitlines()
+    last = path.read_text().count("\n") + 1  # the line the file ends on (maybe an empty one)
     code, _, err = cli("apply", str(path), "--specs", str(specs), "--emulator")
     assert code == 1
-    assert err.startswith(f"sagectl: {path}:{len(lines)}:"), err
+    assert err.startswith(f"sagectl: {path}:{last}:"), err
     assert ": not a saved sagectl plan: invalid JSON: " in err and err.count("\n") == 1, err
 
 
@@ -229,6 +253,10 @@ ENDPOINT_EDITS: dict[str, tuple[Edit, str, str]] = {
                 'actions: saved ["update"], fresh plan ["create"]'),
     "a step removed": (lambda c: c["steps"].pop(2), "Endpoint.scorer",
                        "steps: saved 4 steps, fresh plan 5"),
+    "apply data": (_set(("apply_data", "new_config"), "scorer-00000000"), "Endpoint.scorer",
+                   'apply_data.new_config: saved "scorer-00000000", fresh plan "scorer-'),
+    "apply data added": (_set(("apply_data", "worst_case_seconds"), 1), "Endpoint.scorer",
+                         "apply_data.worst_case_seconds: saved 1, fresh plan null"),
 }
 
 

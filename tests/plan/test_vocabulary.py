@@ -10,6 +10,7 @@ import json
 import pytest
 
 from reconciler.kinds import KINDS
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.reasons import EndpointReason
 from reconciler.plan.model import ResourceChange, saved_form
 from reconciler.plan.vocabulary import (
@@ -31,12 +32,13 @@ def own_reasons() -> list[tuple[str, Reason]]:
     return [(k.kind, r) for k in KINDS.values() for r in k.reasons if not isinstance(r, Common)]
 
 
-def test_every_kind_declares_its_reasons() -> None:
+def test_every_kind_declares_its_reasons_and_apply_data() -> None:
     for name, kind in KINDS.items():
         known = declared(name)
         assert known is not None, name
-        assert known.reasons == kind.reasons
+        assert known.reasons == kind.reasons and known.apply_data is kind.apply_data
         assert kind.reasons and all(isinstance(r, Reason) for r in kind.reasons), name
+    assert declared("Endpoint").apply_data is EndpointApplyData  # type: ignore[union-attr]
 
 
 def test_every_reason_is_documented() -> None:
@@ -94,6 +96,7 @@ def test_reason_values_are_unique_within_a_kind_and_never_shadow_common_ones() -
     class Fake:
         kind = "Fake"
         reasons = (Shadow.NEW,)
+        apply_data = None
 
     with pytest.raises(ValueError, match="declares its own 'new'"):
         declare(Fake)
@@ -102,10 +105,12 @@ def test_reason_values_are_unique_within_a_kind_and_never_shadow_common_ones() -
 
 def test_actions_and_reasons_are_saved_as_their_values() -> None:
     change = ResourceChange("Endpoint.e", "Endpoint", "e", list(DELETE_THEN_CREATE),
-                            EndpointReason.REPLACE_BECAUSE_IMMUTABLE)
+                            EndpointReason.REPLACE_BECAUSE_IMMUTABLE,
+                            apply_data=EndpointApplyData(spec_digest="d"))
     saved = saved_form(change)
     assert saved["actions"] == ["delete", "create"]
     assert saved["action_reason"] == "replace_because_immutable"
+    assert saved["apply_data"]["spec_digest"] == "d"
     assert json.dumps(change.action_reason) == '"replace_because_immutable"'
     assert change.is_replace and is_replace(CREATE_THEN_DELETE)
     assert not is_replace([Action.CREATE]) and not is_replace([Action.DELETE])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.kinds._base import CONTENT_SUFFIX_LEN, Kind
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.reasons import REASONS
 from reconciler.kinds.endpoint.spec import EndpointSpec
 
@@ -29,6 +30,7 @@ class EndpointKind(Kind):
     resource_types = ("sagemaker:endpoint", "sagemaker:endpoint-config")
     plan_order = 40
     reasons = REASONS
+    apply_data = EndpointApplyData
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
@@ -66,7 +68,7 @@ class EndpointKind(Kind):
         from reconciler.kinds.endpoint import quarantine
 
         known = quarantine.Quarantine.read(actx, change)
-        return known.refusal(actx, change, str(change.consequences.get("spec_digest", "")))
+        return known.refusal(actx, change, EndpointApplyData.of(change).spec_digest)
 
     @classmethod
     def lease_key(cls, address: str, name: str) -> str:

@@ -14,11 +14,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from reconciler.kinds._base import boto_request
 from reconciler.kinds._live import sagemaker_tag_steps, tag_list
 from reconciler.kinds.endpoint import quota, redeploy
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.autoscaling_steps import deregister_step, register_steps
 from reconciler.kinds.endpoint.estimate import WEIGHTS_SECONDS
 from reconciler.kinds.endpoint.exclusions import Exclusion, exclusion
@@ -144,11 +146,13 @@ class EndpointPlanner:
             summary.append(f"then registers autoscaling for {', '.join(autoscaled)}")
         counts = {v.variant_name: int(v.initial_instance_count or 0)
                   for v in self.spec.production_variants}
+        needed = quota.needs(Counter(), quota.new_fleet(self.spec, counts))
         return self._change([Action.CREATE], Common.NEW, self.created_diff(), steps,
                             {"summary": summary, "fleet_replacement": False,
                              "new_config": self.want.config_name,
-                             **quota.consequence(quota.needs(
-                                 Counter(), quota.new_fleet(self.spec, counts)))})
+                             **quota.consequence(needed)},
+                            EndpointApplyData(new_config=self.want.config_name,
+                                              instances_by_type=needed))
 
     # update --------------------------------------------------------------------------------
     def capacity_diffs(self) -> tuple[list[DiffEntry], list[dict[str, Any]], list[str]]:
@@ -300,9 +304,11 @@ class EndpointPlanner:
                            " nothing changes in AWS; the endpoint's spec digest tag is updated")
         summary += notes
         entries = cap_entries + scale_entries + tag_entries + self.settings_diff()
+        needed = self.capacity_increase(cap_desired)
         return self._change([Action.UPDATE], reason, entries, steps,
                             {"summary": summary, "fleet_replacement": False,
-                             **quota.consequence(self.capacity_increase(cap_desired))})
+                             **quota.consequence(needed)},
+                            EndpointApplyData(instances_by_type=needed))
 
     def settings_diff(self) -> list[DiffEntry]:
         """The deployment policy against the one SageMaker used last (informational)."""
@@ -314,16 +320,17 @@ class EndpointPlanner:
         return diff(last, mine, "deploymentConfig")
 
     def _change(self, actions: list[Action], reason: Reason, entries: list[DiffEntry],
-                steps: list[Step], consequences: dict[str, Any]) -> ResourceChange:
+                steps: list[Step], consequences: dict[str, Any],
+                apply: EndpointApplyData) -> ResourceChange:
         waits = self.waits()
-        consequences = {**consequences, "spec_digest": self.want.digest[:32]}
+        # apply does not deploy a quarantined digest again unless forced
         quarantined = (self.ctx.ownership.get(self.arn) or _NO_TAGS).tags.get(QUARANTINE_TAG)
-        if quarantined:  # apply does not deploy it again unless forced
-            consequences["quarantined_digest"] = quarantined
+        apply = replace(apply, spec_digest=self.want.digest[:32],
+                        quarantined_digest=quarantined or None)
         return ResourceChange(self.resource.address, "Endpoint", self.name, actions, reason,
                               entries, steps, consequences, self.fingerprint(),
                               depends_on=self.depends_on(), waits=waits,
-                              spec_path=self.ctx.spec_path(self.resource))
+                              spec_path=self.ctx.spec_path(self.resource), apply_data=apply)
 
     def waits(self) -> str | None:
         for v in all_variants(self.spec):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds._base import boto_request
 from reconciler.kinds.endpoint import quota
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.autoscaling_steps import deregister_step
 from reconciler.kinds.endpoint.estimate import update_estimate
 from reconciler.kinds.endpoint.reasons import EndpointReason
@@ -128,6 +129,7 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
                                                         p.live.config_name,
                                                         p.want.config_name)]
     entries += scale_entries + p.settings_diff()
+    needed = quota.needs(quota.running(p.live), quota.new_fleet(p.spec, counts, rollout))
     return p._change([Action.UPDATE], EndpointReason.NEW_CONFIG, entries, steps, {
         "summary": summary, "fleet_replacement": True, "strategy": rollout.strategy,
         "strategy_steps": rollout.steps, "expected_seconds": estimate.expected_seconds,
@@ -135,8 +137,9 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
         "peak_instances": estimate.peak_instances, "autoscaling": auto_lines,
         "new_config": p.want.config_name, "old_config": p.live.config_name,
         "deletes_after": gc, "retain_all_variant_properties": retain,
-        **quota.consequence(quota.needs(quota.running(p.live),
-                                        quota.new_fleet(p.spec, counts, rollout)))})
+        **quota.consequence(needed)}, EndpointApplyData(
+            new_config=p.want.config_name, expected_seconds=estimate.expected_seconds,
+            worst_case_seconds=estimate.worst_case_seconds, instances_by_type=needed))
 
 def _live_instance_type(p: EndpointPlanner, variant: str) -> str | None:
     if p.live.config is not None:
@@ -167,5 +170,6 @@ def replace(p: EndpointPlanner, why: str) -> ResourceChange | Problem:
                                                        "the endpoint is deleted and created "
                                                        "again: DOWNTIME until it is InService",
                                                        *created.consequences["summary"]],
-                                           "fleet_replacement": True, "downtime": True})
+                                           "fleet_replacement": True, "downtime": True},
+                     EndpointApplyData())
 
