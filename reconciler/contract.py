@@ -32,7 +32,8 @@ if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.context import ApplyContext, Outcome
     from reconciler.apply.steps import Undo, UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, ResourceChange, Step
+    from reconciler.plan.model import ApplyData, KindPlan, ResourceChange, Step
+    from reconciler.plan.vocabulary import Reason
     from reconciler.spec.resources import Resource
 
 _ACRONYMS = {"gb": "GB", "mb": "MB", "ssm": "SSM"}
@@ -160,6 +161,11 @@ class Kind:
     """Tagging API resource types this kind creates (e.g. ``sagemaker:endpoint``)."""
     plan_order: ClassVar[int] = 50
     """Kinds are planned in this order (a kind may use facts published by earlier ones)."""
+    reasons: ClassVar[tuple[Reason, ...]] = ()
+    """Every ``action_reason`` this kind's changes can give: ``Common`` members and its own
+    ``Reason`` subclass's (``reconciler/plan/vocabulary.py``), in the README table's order."""
+    apply_data: ClassVar[type[ApplyData] | None] = None
+    """The type of its changes' ``apply_data`` (None: they carry none)."""
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ import yaml
 
 from reconciler.cli.main import build_parser
 from reconciler.cli.registry import KINDS
+from reconciler.plan.vocabulary import reasons_table
 from reconciler.spec.load import validate
 from tests.conftest import REPO
 
@@ -74,3 +76,24 @@ def test_the_main_install_brings_what_the_emulator_needs() -> None:
         assert needed in emulator, needed
     dev = project["optional-dependencies"]["dev"]
     assert any(d.startswith("sagemaker-gitops[") and "emulator" in d for d in dev), dev
+
+
+REASONS = re.compile(r"<!-- reasons: generated from the code, do not edit -->\n(.*?)"
+                     r"<!-- /reasons -->\n", flags=re.S)
+
+
+def test_the_table_of_reasons_is_rendered_from_the_code() -> None:
+    """Every kind's reasons, as documented in the code (``Reason`` members). After a change
+    there, ``UPDATE_GOLDEN=1 pytest tests/test_readme.py`` writes the table again."""
+    found = REASONS.search(README)
+    assert found, "the README has no generated table of reasons"
+    table = reasons_table(KINDS.values())
+    if os.environ.get("UPDATE_GOLDEN") and found.group(1) != table:
+        (REPO / "README.md").write_text(README[:found.start(1)] + table + README[found.end(1):],
+                                        encoding="utf-8")
+        return
+    assert found.group(1) == table, ("the README's table of reasons differs from the code: "
+                                     "UPDATE_GOLDEN=1 pytest tests/test_readme.py writes it")
+    for kind in KINDS.values():
+        for reason in kind.reasons:
+            assert f"`{reason.value}`" in found.group(1), (kind.kind, reason.value)

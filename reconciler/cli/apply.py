@@ -47,7 +47,7 @@ def _load(path: str, env: str | None, specs_dir: str = "specs",
     saved = None
     if path.lower().endswith(".json"):  # a saved plan, whatever is (or is not) at that path
         try:
-            saved = load_plan(path)
+            saved = load_plan(path, KINDS)
         except NotAPlan as err:
             print(f"sagectl: {err.located(path)}", file=sys.stderr)
             return None, None, EXIT_ERROR

@@ -119,7 +119,9 @@ def _classify_change(change: ResourceChange, ctx: PlanContext, tags: dict[str, d
     if change.kind == "Endpoint":
         status = (described.get(change.name) or {}).get("EndpointStatus")
         found = quarantine.get(change.name)
-        wanted = str(change.consequences.get("spec_digest") or ctx.digests.get(change.address))
+        # the spec digest the change deploys (the kind's apply data names it)
+        wanted = str(getattr(change.apply_data, "spec_digest", None)
+                     or ctx.digests.get(change.address))
         if found and found.get("spec_digest") == wanted:
             return item("failed_deployment", f"quarantined after a rollback: "
                                              f"{found.get('reason') or 'no reason recorded'}")

@@ -21,6 +21,7 @@ from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
 from reconciler.plan.context import target_tags, user_tags
 from reconciler.plan.diff import diff
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.vocabulary import Action, Common, Reason
 from reconciler.spec.nodes import Path
 
 if TYPE_CHECKING:
@@ -52,12 +53,22 @@ class ModelPackageGroupSpec(SpecModel):
         yield from check_tags(self.tags, (*at, "tags"))
 
 
+class ModelPackageGroupReason(Reason):
+    """Reasons only a model package group change gives (besides ``Common``'s)."""
+
+    POLICY_CHANGED = ("policy_changed",
+                      "the group's resource policy differs (set, changed or removed)",
+                      "PutModelPackageGroupPolicy or DeleteModelPackageGroupPolicy, and AddTags "
+                      "/ DeleteTags when tags differ too")
+
+
 class ModelPackageGroupKind(SageMakerKind):
     kind = "ModelPackageGroup"
     spec_model = ModelPackageGroupSpec
     description = "A model registry group whose approved versions endpoints can deploy."
     resource_types = ("sagemaker:model-package-group",)
     plan_order = 10
+    reasons = (Common.NEW, *ModelPackageGroupReason, Common.TAGS_ONLY, Common.NOT_IN_SPEC)
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
@@ -97,7 +108,7 @@ class ModelPackageGroupKind(SageMakerKind):
                 continue
             name = address.split(".", 1)[1]
             result.changes.append(ResourceChange(
-                address, cls.kind, name, ["delete"], "not_in_spec", [],
+                address, cls.kind, name, [Action.DELETE], Common.NOT_IN_SPEC, [],
                 [Step("sagemaker:DeleteModelPackageGroup", name,
                       {"ModelPackageGroupName": name})],
                 {"summary": [f"deletes model package group {name} (SageMaker refuses while it "
@@ -235,7 +246,7 @@ def _plan_one(ctx: PlanContext, resource: Resource,
         if policy is not None:
             summary.append("sets its resource policy")
         result.changes.append(ResourceChange(
-            resource.address, "ModelPackageGroup", resource.name, ["create"], "new",
+            resource.address, "ModelPackageGroup", resource.name, [Action.CREATE], Common.NEW,
             diff(None, content) + policy_diff(None, policy) + diff(None, spec.tags, "tags"),
             [Step("sagemaker:CreateModelPackageGroup", resource.name, params, digest(params)),
              *_policy_steps(resource.name, policy, None)],
@@ -273,8 +284,9 @@ def _plan_one(ctx: PlanContext, resource: Resource,
     if entries:
         summary.append(f"updates the tags of model package group {resource.name}")
     result.changes.append(ResourceChange(
-        resource.address, "ModelPackageGroup", resource.name, ["update"],
-        "policy_changed" if policy_entries else "tags_only", policy_entries + entries,
+        resource.address, "ModelPackageGroup", resource.name, [Action.UPDATE],
+        ModelPackageGroupReason.POLICY_CHANGED if policy_entries else Common.TAGS_ONLY,
+        policy_entries + entries,
         steps, {"summary": summary},
         fingerprint=digest({"tags": live_tags, "policy": live_policy}),
         spec_path=ctx.spec_path(resource)))

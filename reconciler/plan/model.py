@@ -3,7 +3,9 @@
 A ``Plan`` holds one ``ResourceChange`` per spec resource that would change (plus deletions), in
 apply order. Each change says what (``actions``, ``diff``), why (``action_reason``), how (ordered
 ``steps``: the API operations apply will call), what it means for the fleet (``consequences``),
-and what was read to decide it (``fingerprint``: apply refuses the plan if that has moved).
+what apply needs besides its steps (``apply_data``), and what was read to decide it
+(``fingerprint``: apply refuses the plan if that has moved). Actions and reasons are a closed
+vocabulary (``vocabulary.py``).
 
 Nothing here knows SageMaker; kinds fill these structures.
 """
@@ -13,9 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-FORMAT_VERSION = 1
+from reconciler.plan.vocabulary import Action, Reason, is_replace, reason_of
+
+if TYPE_CHECKING:
+    from reconciler.contract import Kind, Registry
+
+FORMAT_VERSION = 2
+"""2: changes have ``apply_data``; 1 (older sagectl) kept what apply needs in ``consequences``."""
 SENSITIVE = "(sensitive)"
 
 
@@ -47,25 +55,42 @@ class Step:
 
 
 @dataclass
+class ApplyData:
+    """What apply (and drift) need from a change besides its steps, kept apart from what
+    reviewers read, as Terraform keeps a change's ``Private`` data apart from its UI's reasons.
+
+    ``consequences`` are for reviewers: nothing apply does may depend on them. A kind whose
+    apply needs more than the steps declares a dataclass deriving from this one
+    (``Kind.apply_data``) and gives each change an instance of it. A plan saves it under the
+    change's ``apply_data`` (null: the change has none); loading a saved plan checks it against
+    the kind's dataclass, field by field, and a fresh plan must have the same (``stale.py``).
+    A value reviewers should also see (a duration, a fleet size) is in both."""
+
+
+@dataclass
 class ResourceChange:
     address: str
     kind: str
     name: str
-    actions: list[str]
-    action_reason: str
+    actions: list[Action]
+    action_reason: Reason
+    """One of the reasons the kind declares (``Kind.reasons``)."""
     diff: list[DiffEntry] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     consequences: dict[str, Any] = field(default_factory=dict)
-    """Always has ``summary`` (plain-words lines); kinds add machine-readable fields."""
+    """For reviewers: always has ``summary`` (plain-words lines); kinds add machine-readable
+    fields. Apply never reads them (``apply_data``)."""
     fingerprint: str = ""
     depends_on: list[str] = field(default_factory=list)
     waits: str | None = None
     """Why the change cannot be applied now (e.g. the endpoint is Updating)."""
     spec_path: str | None = None
+    apply_data: ApplyData | None = None
+    """What apply needs besides the steps, of the kind's type (``Kind.apply_data``)."""
 
     @property
     def is_replace(self) -> bool:
-        return self.actions == ["create", "delete"] or self.actions == ["delete", "create"]
+        return is_replace(self.actions)
 
 
 def _change_dict(change: ResourceChange) -> dict[str, Any]:
@@ -156,15 +181,26 @@ class Plan:
         return list(cls(None, "", "", "", None).to_dict())
 
     @classmethod
-    def from_checked_dict(cls, data: Any) -> Plan:
-        """A plan from its saved form, once ``saved.plan_from_dict`` has checked its shape."""
-        changes = [ResourceChange(**{**c, "diff": [DiffEntry(**d) for d in c["diff"]],
-                                     "steps": [Step(**s) for s in c["steps"]]})
-                   for c in data["resource_changes"]]
+    def from_checked_dict(cls, data: Any, kinds: Registry) -> Plan:
+        """A plan from its saved form, once ``saved.plan_from_dict`` has checked its shape and
+        its vocabulary against ``kinds``."""
+        changes = [_loaded_change(c, kinds[c["kind"]]) for c in data["resource_changes"]]
         plain = {f.name: data[f.name] for f in fields(cls) if f.name in data}
         return cls(**{**plain, "resource_changes": changes,
                       "problems": [Problem(**p) for p in data["problems"]],
                       "unchanged": data["summary"].get("unchanged", 0)})
+
+
+def _loaded_change(c: dict[str, Any], known: type[Kind]) -> ResourceChange:
+    """A change of ``known``'s from its saved form (checked: its reason is one of the kind's,
+    its apply data fits the kind's type)."""
+    data = c["apply_data"]
+    return ResourceChange(**{
+        **c, "actions": [Action(a) for a in c["actions"]],
+        "action_reason": reason_of(known, c["action_reason"]),
+        "diff": [DiffEntry(**d) for d in c["diff"]], "steps": [Step(**s) for s in c["steps"]],
+        "apply_data": None if data is None or known.apply_data is None
+        else known.apply_data(**data)})
 
 
 @dataclass

@@ -25,6 +25,7 @@ from reconciler.plan.context import (
 )
 from reconciler.plan.model import KindPlan, Plan, digest
 from reconciler.plan.order import apply_order
+from reconciler.plan.vocabulary import check_declarations, check_reason
 from reconciler.spec.resources import SpecSet
 
 
@@ -79,6 +80,8 @@ def plan_with_context(specs: SpecSet, aws: Aws, repo_root: Path,
     ctx = PlanContext(aws, specs, git_commit(repo_root), repo_root, options,
                       account or (env.spec.account_id if env else None))
     kinds = specs.kinds.ordered()  # the kinds the specs were validated against
+    for kind in kinds:
+        check_declarations(kind)
     wanted = {k.kind: [r for r in specs.resources if r.kind == k.kind] for k in kinds}
     # Everything that can start now does, so waits overlap. The pool runs in submission order:
     # long serial chains first (they bound the wall time), then the ownership chains every kind
@@ -102,6 +105,8 @@ def plan_with_context(specs: SpecSet, aws: Aws, repo_root: Path,
                    (o.address or "").startswith(f"{kind.kind}.")]
         if orphans:
             deletions.extend(kind.plan_orphans(ctx, orphans))
+    for change in result.changes + deletions.changes:  # a closed vocabulary: a bug otherwise
+        check_reason(specs.kinds[change.kind], change.action_reason)
     names = [k.kind for k in kinds]
     changes = (apply_order(result.changes, names)
                + list(reversed(apply_order(deletions.changes, names))))

@@ -5,14 +5,19 @@ made by an older sagectl, or not a plan at all. ``load_plan`` turns any of those
 ``NotAPlan`` saying why (with line and column where the JSON is broken), never another exception.
 The shape is checked against the plan's own dataclasses (``Plan``, ``ResourceChange``, ``Step``,
 ...): every field they save must be present with its JSON type, and nothing else may be, so a
-field added to them is checked without changes here. Whether the plan may be *applied* is decided
-later, against a fresh plan (``stale.py``).
+field added to them is checked without changes here. The vocabulary is checked too: each change's
+kind must be one this sagectl declares, its ``actions`` members of ``Action``, its
+``action_reason`` one of the kind's reasons, and its ``apply_data`` null or the fields of the
+kind's apply data type (``vocabulary.py``; importing ``reconciler.kinds`` declares the kinds). A
+plan of an older format is refused as such: make it again. Whether the plan may be *applied* is
+decided later, against a fresh plan (``stale.py``).
 """
 
 from __future__ import annotations
 
 import codecs
 import dataclasses
+import enum
 import json
 import math
 import types
@@ -21,7 +26,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from reconciler.contract import Registry
 from reconciler.plan.model import FORMAT_VERSION, Plan
+from reconciler.plan.vocabulary import reason_of
 
 MAX_BYTES = 64 * 2**20
 """Far above any real plan (about 10 KB per change): a bound on what is read into memory."""
@@ -46,8 +53,9 @@ class NotAPlan(ValueError):
         return f"{where}: not a saved sagectl plan: {self.why}"
 
 
-def load_plan(path: str | Path) -> Plan:
-    """The ``Plan`` saved at ``path`` (``sagectl plan --out``); ``NotAPlan`` if it is not one."""
+def load_plan(path: str | Path, kinds: Registry) -> Plan:
+    """The ``Plan`` saved at ``path`` (``sagectl plan --out``), its changes of ``kinds``;
+    ``NotAPlan`` if it is not one."""
     file = Path(path)
     try:
         if file.is_dir():
@@ -76,14 +84,15 @@ def load_plan(path: str | Path) -> Plan:
         raise NotAPlan(f"nested more than {MAX_DEPTH} levels deep") from None
     except ValueError as err:  # from the three parsers below
         raise NotAPlan(f"invalid JSON: {err}") from None
-    return plan_from_dict(data)
+    return plan_from_dict(data, kinds)
 
 
-def plan_from_dict(data: Any) -> Plan:
-    """A plan from its saved form, checked first: every field a plan saves, with its type
-    (``NotAPlan``, a ValueError, says what is wrong)."""
-    check_plan(data, Plan.saved_keys())
-    return Plan.from_checked_dict(data)
+def plan_from_dict(data: Any, kinds: Registry) -> Plan:
+    """A plan from its saved form, checked first: every field a plan saves, with its type, and
+    each change's vocabulary against its kind in ``kinds`` (``NotAPlan``, a ValueError, says
+    what is wrong)."""
+    check_plan(data, Plan.saved_keys(), kinds)
+    return Plan.from_checked_dict(data, kinds)
 
 
 def _no_constant(name: str) -> None:
@@ -103,7 +112,7 @@ def _float(text: str) -> float:
     return value
 
 
-def check_plan(data: Any, saved_keys: list[str]) -> None:
+def check_plan(data: Any, saved_keys: list[str], kinds: Registry) -> None:
     """Raise ``NotAPlan`` unless ``data`` has the shape of a saved plan: the keys a plan saves
     (``saved_keys``, in order) with the types of ``Plan``'s fields (``summary``: counts)."""
     if not isinstance(data, dict):
@@ -113,6 +122,9 @@ def check_plan(data: Any, saved_keys: list[str]) -> None:
     if "format_version" not in data:
         raise NotAPlan("it has no format_version")
     version = data["format_version"]
+    if type(version) is int and 1 <= version < FORMAT_VERSION:
+        raise NotAPlan(f"format_version {version}: made by an older sagectl; re-run plan (this "
+                       f"sagectl reads format_version {FORMAT_VERSION})")
     if type(version) is not int or version != FORMAT_VERSION:
         raise NotAPlan(f"unsupported plan format_version {version!r} (this sagectl reads "
                        f"{FORMAT_VERSION})")
@@ -120,6 +132,25 @@ def check_plan(data: Any, saved_keys: list[str]) -> None:
     _check_keys(data, saved_keys, "the plan")
     for key in saved_keys:
         _expect(data[key], dict[str, int] if key == "summary" else hints[key], key)
+    for i, change in enumerate(data["resource_changes"]):
+        _check_vocabulary(change, f"resource_changes[{i}]", kinds)
+
+
+def _check_vocabulary(change: dict[str, Any], where: str, kinds: Registry) -> None:
+    """The change's kind is one of ``kinds``, its reason is one of the kind's, and its apply
+    data is null or fits the kind's apply data type."""
+    kind = change["kind"]
+    known = kinds.get(kind) if isinstance(kind, str) else None
+    if known is None:
+        raise NotAPlan(f"{where}.kind: {_show(kind)} is not a kind this sagectl knows")
+    if reason_of(known, change["action_reason"]) is None:
+        raise NotAPlan(f"{where}.action_reason: {_show(change['action_reason'])} is not a "
+                       f"reason of a {kind} change")
+    data = change["apply_data"]
+    if data is not None and known.apply_data is None:
+        raise NotAPlan(f"{where}.apply_data should be null: a {kind} change has none")
+    if data is not None:
+        _expect(data, known.apply_data, f"{where}.apply_data")
 
 
 def _check_keys(data: dict[str, Any], names: list[str], where: str) -> None:
@@ -141,7 +172,16 @@ def _expect(value: Any, hint: Any, where: str) -> None:
             return
         (hint,) = [a for a in args if a is not type(None)]
         origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        if not isinstance(value, str):
+            raise NotAPlan(f"{where} should be a string, not {_json_type(value)}")
+        values = [m.value for m in hint]
+        if values and value not in values:  # no members: the kind's (``_check_vocabulary``)
+            raise NotAPlan(f"{where} should be one of {', '.join(values)}, not {_show(value)}")
+    elif hint is _apply_data_base():
+        if not isinstance(value, dict):  # its fields are the kind's (``_check_vocabulary``)
+            raise NotAPlan(f"{where} should be an object, not {_json_type(value)}")
+    elif dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise NotAPlan(f"{where} should be an object, not {_json_type(value)}")
         names = _saved_fields(hint)
@@ -172,6 +212,10 @@ def _is(value: Any, hint: Any) -> bool:
     return type(value) is hint
 
 
+def _show(value: str) -> str:
+    return json.dumps(value if len(value) <= 80 else f"{value[:77]}...")
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -180,6 +224,13 @@ def _json_type(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     return {str: "a string", list: "an array", dict: "an object"}.get(type(value), "a value")
+
+
+@cache
+def _apply_data_base() -> type:
+    from reconciler.plan.model import ApplyData
+
+    return ApplyData
 
 
 @cache

@@ -5,7 +5,8 @@ Two kinds of difference refuse it:
   a change appeared or went away;
 - *does not match*: with the same fingerprint, a change must come out the same, so any
   difference in what was reviewed (actions, depends_on, each step's op, target, params as saved,
-  request digest and note) means the file was edited after it was made. Both sides are compared in
+  request digest and note) or in what apply takes from the plan besides the steps (``apply_data``,
+  field by field) means the file was edited after it was made. Both sides are compared in
   their saved form (JSON types, sensitive values redacted), field by field, and the first
   differences are named: apply runs the fresh plan, so it must be the reviewed one.
 
@@ -91,6 +92,7 @@ def differences(saved: ResourceChange, fresh: ResourceChange) -> list[str]:
     a, b = saved_form(saved), saved_form(fresh)
     found = [f"{name}: saved {_show(a[name])}, fresh plan {_show(b[name])}"
              for name in REVIEWED if not _same(a[name], b[name])]
+    found += _walk(a["apply_data"], b["apply_data"], "apply_data")
     if len(a["steps"]) != len(b["steps"]):
         found.append(f"steps: saved {len(a['steps'])} steps, fresh plan {len(b['steps'])}")
         return found

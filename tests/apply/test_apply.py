@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from reconciler.apply.context import APPLIED, DEGRADED, ROLLED_BACK, WAITING
+from reconciler.cli.registry import KINDS
 from reconciler.plan.saved import plan_from_dict
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses, targets
@@ -352,7 +353,7 @@ def test_stale_saved_plan_and_out_of_band_change_are_refused(emu: Emulator,
     emu.advance(100)
     aws.close()
 
-    run = apply(emu, specs, saved=plan_from_dict(saved.to_dict()))
+    run = apply(emu, specs, saved=plan_from_dict(saved.to_dict(), KINDS))
     assert run.result is None
     assert [m.address for m in run.moved] == ["Endpoint.scorer"]
     assert "changed since the plan" in run.moved[0].why

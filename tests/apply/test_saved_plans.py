@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
+from reconciler.cli.registry import KINDS
 from reconciler.plan.saved import NotAPlan, plan_from_dict
 from reconciler.plan.stale import stale
 from sagemaker_emulator import Emulator
@@ -57,6 +58,14 @@ def _without(key: str) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
+def _format_1(data: dict[str, Any]) -> None:
+    """The plan as the sagectl before format 2 saved it: what apply needs in consequences."""
+    data["format_version"] = 1
+    for c in data["resource_changes"]:
+        c["consequences"].update({k: v for k, v in (c.pop("apply_data") or {}).items()
+                                  if v is not None})
+
+
 def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
     def edit(data: dict[str, Any]) -> None:
         target: Any = data
@@ -72,7 +81,7 @@ NOT_PLANS: dict[str, tuple[bytes | Callable[[dict[str, Any]], None] | None, str]
     "string": (b'"plan"', "a JSON object was expected, not a string"),
     "empty object": (b"{}", "it has no format_version"),
     "empty file": (b"", "invalid JSON: Expecting value"),
-    "other format_version": (b'{"format_version": 2}', "unsupported plan format_version 2"),
+    "other format_version": (b'{"format_version": 3}', "unsupported plan format_version 3"),
     "format_version as text": (b'{"format_version": "1"}',
                                "unsupported plan format_version '1'"),
     "format_version true": (b'{"format_version": true}', "unsupported plan format_version True"),
@@ -102,6 +111,31 @@ NOT_PLANS: dict[str, tuple[bytes | Callable[[dict[str, Any]], None] | None, str]
     "count as a float": (_set(("reads", "sagemaker:ListModels"), 1.5),
                          "reads.sagemaker:ListModels should be an integer, not a number"),
     "pins as a list": (_set(("pins",), []), "pins should be an object, not an array"),
+    "format_version 1": (b'{"format_version": 1}',
+                         "format_version 1: made by an older sagectl; re-run plan"),
+    "a plan saved in format 1": (_format_1, "format_version 1: made by an older sagectl; re-run "
+                                            "plan (this sagectl reads format_version 2)"),
+    "an action not in the vocabulary": (
+        _set(("resource_changes", 0, "actions"), ["destroy"]),
+        'resource_changes[0].actions[0] should be one of create, update, delete, not "destroy"'),
+    "a reason its kind does not give": (
+        _set(("resource_changes", 0, "action_reason"), "weights_only"),
+        'resource_changes[0].action_reason: "weights_only" is not a reason of a Model change'),
+    "a kind sagectl does not know": (_set(("resource_changes", 0, "kind"), "Notebook"),
+                                     'resource_changes[0].kind: "Notebook" is not a kind this '
+                                     "sagectl knows"),
+    "apply data for a kind that has none": (
+        _set(("resource_changes", 0, "apply_data"), {}),
+        "resource_changes[0].apply_data should be null: a Model change has none"),
+    "apply data of another type": (
+        _set(("resource_changes", 2, "apply_data", "spec_digest"), 5),
+        "resource_changes[2].apply_data.spec_digest should be a string, not a number"),
+    "apply data with an unknown field": (
+        _set(("resource_changes", 2, "apply_data", "deadline"), 1),
+        "resource_changes[2].apply_data has an unknown field 'deadline'"),
+    "apply data without a field": (
+        lambda d: d["resource_changes"][2]["apply_data"].pop("new_config"),
+        "resource_changes[2].apply_data has no new_config"),
 }
 
 
@@ -136,10 +170,10 @@ def test_a_truncated_plan_says_where_it_ends(cli: Cli, tmp_path: Path) -> None:
     assert cli("plan", str(specs), "--env", "dev", "--emulator", "--out", str(path))[0] == 0
     text = path.read_text()
     path.write_text(text[:len(text) // 2])
-    lines = path.read_text().splitlines()
+    last = path.read_text().count("\n") + 1  # the line the file ends on (maybe an empty one)
     code, _, err = cli("apply", str(path), "--specs", str(specs), "--emulator")
     assert code == 1
-    assert err.startswith(f"sagectl: {path}:{len(lines)}:"), err
+    assert err.startswith(f"sagectl: {path}:{last}:"), err
     assert ": not a saved sagectl plan: invalid JSON: " in err and err.count("\n") == 1, err
 
 
@@ -164,7 +198,7 @@ def test_any_edit_is_refused_or_loaded_never_a_crash(emu: Emulator, tmp_path: Pa
     says NotAPlan, or the plan loads and comparing it with a fresh plan runs; an edit to what
     apply does (a change's steps, actions, depends_on) is always refused."""
     original = json.loads(plan(emu, write(tmp_path, BASE)).to_json())
-    fresh = plan_from_dict(copy.deepcopy(original))
+    fresh = plan_from_dict(copy.deepcopy(original), KINDS)
     paths = [p for p in _paths(original) if p]
 
     @given(st.sampled_from(paths), st.booleans(), JSON)
@@ -179,7 +213,7 @@ def test_any_edit_is_refused_or_loaded_never_a_crash(emu: Emulator, tmp_path: Pa
             parent[path[-1]] = value
         note(f"{path} {'deleted' if delete else f'= {value!r}'}")
         try:
-            saved = plan_from_dict(data)
+            saved = plan_from_dict(data, KINDS)
         except NotAPlan:
             return
         moved = stale(saved, fresh)
@@ -219,6 +253,10 @@ ENDPOINT_EDITS: dict[str, tuple[Edit, str, str]] = {
                 'actions: saved ["update"], fresh plan ["create"]'),
     "a step removed": (lambda c: c["steps"].pop(2), "Endpoint.scorer",
                        "steps: saved 4 steps, fresh plan 5"),
+    "apply data": (_set(("apply_data", "new_config"), "scorer-00000000"), "Endpoint.scorer",
+                   'apply_data.new_config: saved "scorer-00000000", fresh plan "scorer-'),
+    "apply data added": (_set(("apply_data", "worst_case_seconds"), 1), "Endpoint.scorer",
+                         "apply_data.worst_case_seconds: saved 1, fresh plan null"),
 }
 
 
@@ -229,7 +267,7 @@ def test_an_edited_step_is_refused_naming_resource_and_field(emu: Emulator, tmp_
     data = json.loads(plan(emu, specs).to_json())
     edit, address, field = ENDPOINT_EDITS[case]
     edit(change(data, "Endpoint.scorer"))
-    run = apply(emu, specs, saved=plan_from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data, KINDS))
     assert run.result is None, "an edited plan was applied"
     assert [(m.address, m.problem) for m in run.moved] == [
         (address, "does not match a fresh plan")], run.moved
@@ -254,7 +292,7 @@ def test_edits_anywhere_are_refused(emu: Emulator, tmp_path: Path) -> None:
     for edit, address, why in edits:
         data = copy.deepcopy(fresh)
         edit(data)
-        run = apply(emu, specs, saved=plan_from_dict(data))
+        run = apply(emu, specs, saved=plan_from_dict(data, KINDS))
         assert run.result is None
         assert any(m.address == address and why in m.why for m in run.moved), run.moved
     assert nothing_created(emu)
@@ -268,14 +306,14 @@ def test_secrets_stay_redacted_on_both_sides(emu: Emulator, tmp_path: Path) -> N
     edited = copy.deepcopy(data)
     edited["resource_changes"][0]["steps"][0]["params"]["PrimaryContainer"]["Environment"][
         "API_KEY"] = "guess"
-    run = apply(emu, specs, saved=plan_from_dict(edited))
+    run = apply(emu, specs, saved=plan_from_dict(edited, KINDS))
     assert run.result is None
     (moved,) = run.moved
     assert moved.why == ('steps[0].params.PrimaryContainer.Environment.API_KEY: saved "guess", '
                          'fresh plan "(sensitive)"')
     assert "s3cr3t-value" not in moved.why
     # the plan as saved (redacted) applies, and the model gets the real value
-    run = apply(emu, specs, saved=plan_from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data, KINDS))
     assert run.moved == [] and statuses(run) == {"Model.scorer-model": "applied"}
     (model,) = sm(emu).list_models()["Models"]
     described = sm(emu).describe_model(ModelName=model["ModelName"])
@@ -316,13 +354,13 @@ def test_a_version_rejected_after_the_plan_is_not_deployed(emu: Emulator,
                                                            tmp_path: Path) -> None:
     specs, first, data = registry_plan(emu, tmp_path)
     sm(emu).update_model_package(ModelPackageArn=first, ModelApprovalStatus="Rejected")
-    run = apply(emu, specs, saved=plan_from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data, KINDS))
     assert run.result is None, "a rejected model package was deployed"
     assert [(m.address, m.why) for m in run.moved] == [
         (f"pin {PIN}", f"model package {first} is Rejected, not Approved")]
     assert sm(emu).list_models()["Models"] == []
     sm(emu).update_model_package(ModelPackageArn=first, ModelApprovalStatus="Approved")
-    run = apply(emu, specs, saved=plan_from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data, KINDS))
     assert run.moved == [] and statuses(run) == {"Model.challenger": "applied"}
 
 
@@ -363,11 +401,11 @@ def test_a_pin_that_cannot_be_deployed_is_refused(emu: Emulator, tmp_path: Path,
     pinned = value(emu)
     data["pins"][PIN] = pinned
     # even with the step edited to match (its digest too), the pin itself is checked
-    saved = plan_from_dict(data)
+    saved = plan_from_dict(data, KINDS)
     fresh = apply(emu, specs, saved=saved).plan
     data["resource_changes"][0]["steps"] = json.loads(fresh.to_json())[
         "resource_changes"][0]["steps"]
-    run = apply(emu, specs, saved=plan_from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data, KINDS))
     assert run.result is None
     assert [m.address for m in run.moved] == [f"pin {PIN}"], run.moved
     assert why in run.moved[0].why and run.moved[0].problem == "pins what cannot be deployed"
@@ -377,7 +415,7 @@ def test_a_pin_that_cannot_be_deployed_is_refused(emu: Emulator, tmp_path: Path,
 def test_a_pin_no_kind_makes_is_refused(emu: Emulator, tmp_path: Path) -> None:
     specs, _, data = registry_plan(emu, tmp_path)
     data["pins"]["registry:fraud-models:latest"] = PACKAGE + "1"
-    run = apply(emu, specs, saved=plan_from_dict(data))
+    run = apply(emu, specs, saved=plan_from_dict(data, KINDS))
     assert run.result is None
     assert ("pin registry:fraud-models:latest",
             "not a pin sagectl makes (registry:<group>:latestApproved)") in [

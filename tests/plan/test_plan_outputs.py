@@ -14,14 +14,16 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli.registry import KINDS
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.plan.model import Plan
 from reconciler.plan.render import markdown, text
-from reconciler.plan.saved import plan_from_dict
+from reconciler.plan.saved import NotAPlan, plan_from_dict
 from reconciler.plan.stale import stale
+from reconciler.plan.vocabulary import Action
 from sagemaker_emulator import Emulator
 from sagemaker_emulator.server import EmulatorServer, RemoteEmulator
 from tests.kinds.endpoint.test_plan_changes import BASE, ENDPOINT, MODEL
-from tests.plan.helpers import IMAGE, aws_for, converge, plan, write
+from tests.plan.helpers import IMAGE, aws_for, converge, one, plan, write
 
 GOLDEN = Path(__file__).parent / "golden"
 SECRET = "s3cr3t-value"
@@ -96,7 +98,7 @@ def test_saved_plans_round_trip_and_go_stale(emu: Emulator, tmp_path: Path) -> N
     converge(emu, plan(emu, specs))
     write(tmp_path, {**BASE, "endpoint.yaml": ENDPOINT.replace("initialVariantWeight: 10",
                                                                "initialVariantWeight: 30")})
-    saved = plan_from_dict(json.loads(plan(emu, specs).to_json()))
+    saved = plan_from_dict(json.loads(plan(emu, specs).to_json()), KINDS)
     assert saved.to_json() == plan(emu, specs).to_json()
     assert stale(saved, plan(emu, specs)) == []
     # someone changes the endpoint by hand between plan and apply
@@ -116,7 +118,36 @@ def test_saved_plans_refuse_other_format_versions(emu: Emulator, tmp_path: Path)
     data = json.loads(plan(emu, write(tmp_path, BASE)).to_json())
     data["format_version"] = 99
     with pytest.raises(ValueError, match="unsupported plan format_version 99"):
-        plan_from_dict(data)
+        plan_from_dict(data, KINDS)
+
+
+def test_apply_data_round_trips_through_a_saved_plan(emu: Emulator, tmp_path: Path) -> None:
+    """Typed on both sides: the kind's apply data, ``Action`` and ``Reason`` members."""
+    created, updated = create_and_update(emu, tmp_path)
+    for fresh in (created, updated):
+        saved = plan_from_dict(json.loads(fresh.to_json()), KINDS)
+        assert saved.to_json() == fresh.to_json()
+        for a, b in zip(saved.resource_changes, fresh.resource_changes, strict=True):
+            assert (type(a.apply_data), a.apply_data) == (type(b.apply_data), b.apply_data)
+            assert (type(a.action_reason), a.action_reason) == (type(b.action_reason),
+                                                                b.action_reason)
+            assert a.actions == b.actions and {type(x) for x in a.actions} == {Action}
+        assert stale(saved, fresh) == []
+    data = EndpointApplyData.of(one(updated, "Endpoint.scorer"))
+    assert data.new_config and data.spec_digest and data.instances_by_type
+    assert data.expected_seconds and data.worst_case_seconds
+    for change in created.resource_changes + updated.resource_changes:  # apply's alone
+        assert not {"spec_digest", "quarantined_digest"} & set(change.consequences)
+
+
+def test_a_plan_saved_in_format_1_is_refused_as_older(emu: Emulator, tmp_path: Path) -> None:
+    data = json.loads(plan(emu, write(tmp_path, BASE)).to_json())
+    data["format_version"] = 1
+    for change in data["resource_changes"]:  # format 1 kept apply's values in consequences
+        change["consequences"].update(change.pop("apply_data") or {})
+    with pytest.raises(NotAPlan, match=r"^format_version 1: made by an older sagectl; re-run "
+                                       r"plan \(this sagectl reads format_version 2\)$"):
+        plan_from_dict(data, KINDS)
 
 
 def test_markdown_stays_within_a_comment_and_says_what_was_cut(emu: Emulator,

@@ -136,7 +136,7 @@ def test_saved_plans_need_the_environments_key(cli: Cli, remote: str, tmp_path: 
     assert code == 0 and json.loads(shown)["digest_key"] == "environment", err
     code, _, err = cli("apply", str(saved), "--specs", str(specs))
     assert code == 0, err
-    planned = one(plan_from_dict(json.loads(saved.read_text())), "Model.scorer-model")
+    planned = one(plan_from_dict(json.loads(saved.read_text()), KINDS), "Model.scorer-model")
     assert live_names_and_tags(remote)[0] == [planned.consequences["aws_name"]]
     assert cli("plan", str(specs), "--env", "dev")[1].strip().endswith("No changes.")
 
@@ -173,7 +173,7 @@ def test_without_a_key_plans_are_provisional_and_read_only(emu: Emulator, tmp_pa
     assert first != second  # a random key each time: such a plan can never be applied as saved
     kept = plan(emu, specs)  # the environment's key exists now
     assert kept.digest_key == "environment" and kept.reads["dynamodb:GetItem"] == 1
-    assert plan_from_dict(json.loads(kept.to_json())).digest_key == "environment"
+    assert plan_from_dict(json.loads(kept.to_json()), KINDS).digest_key == "environment"
     assert plan(emu, specs).to_json() == kept.to_json()
 
 

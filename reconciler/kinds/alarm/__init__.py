@@ -11,6 +11,7 @@ from reconciler.kinds._aws import ALARM_NAME_PATTERN
 from reconciler.kinds.alarm import plan
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
 from reconciler.kinds.alarm.plan import restore_request
+from reconciler.kinds.alarm.reasons import REASONS
 from reconciler.kinds.alarm.spec import AlarmSpec
 from reconciler.plan.model import Step
 
@@ -30,6 +31,7 @@ class AlarmKind(Kind):
     name_help = "any printable characters, not only spaces"
     resource_types = ("cloudwatch:alarm",)
     plan_order = 30
+    reasons = REASONS
 
     @classmethod
     def check(cls, name: str, spec: SpecModel, ctx: CheckContext) -> Iterator[Issue]:

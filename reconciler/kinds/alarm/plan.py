@@ -17,10 +17,12 @@ from reconciler.aws import batches
 from reconciler.kinds._aws import boto_request
 from reconciler.kinds._live import canonical, dump, from_boto, tag_list
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
+from reconciler.kinds.alarm.reasons import AlarmReason
 from reconciler.kinds.alarm.spec import AlarmSpec
 from reconciler.plan.context import OwnedResource, PlanContext, user_tags
 from reconciler.plan.diff import diff
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.vocabulary import Action, Common
 from reconciler.spec.resources import Resource
 
 SAGECTL_ONLY = frozenset({"tags"})
@@ -115,7 +117,7 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
         if live is None:
             params = {**request(resource), "Tags": tag_list(wanted_tags)}
             result.changes.append(ResourceChange(
-                resource.address, "Alarm", resource.name, ["create"], "new",
+                resource.address, "Alarm", resource.name, [Action.CREATE], Common.NEW,
                 diff(None, desired_view(spec)),
                 [Step("cloudwatch:PutMetricAlarm", resource.name, params, digest(params))],
                 {"summary": [f"creates {role} {resource.name} (it starts INSUFFICIENT_DATA "
@@ -153,9 +155,9 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
                               {"ResourceARN": arn, "TagKeys": removed}))
         entries += tag_entries
         result.changes.append(ResourceChange(
-            resource.address, "Alarm", resource.name, ["update"],
-            "config_changed" if any(s.op.endswith("PutMetricAlarm") for s in steps)
-            else "tags_only", entries, steps,
+            resource.address, "Alarm", resource.name, [Action.UPDATE],
+            AlarmReason.CONFIG_CHANGED if any(s.op.endswith("PutMetricAlarm") for s in steps)
+            else Common.TAGS_ONLY, entries, steps,
             {"summary": [f"updates {role} {resource.name} in place (its state is kept)"]},
             fingerprint=digest({"alarm": live_view(live), "tags": live_tags}),
             depends_on=depends, spec_path=ctx.spec_path(resource)))
@@ -178,7 +180,7 @@ def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
                                            severity="warning"))
             continue
         result.changes.append(ResourceChange(
-            address, "Alarm", alarm.name, ["delete"], "not_in_spec", [],
+            address, "Alarm", alarm.name, [Action.DELETE], Common.NOT_IN_SPEC, [],
             [Step("cloudwatch:DeleteAlarms", alarm.name, {"AlarmNames": [alarm.name]})],
             {"summary": [f"deletes alarm {alarm.name}"]}, fingerprint=digest(alarm.tags)))
     return result

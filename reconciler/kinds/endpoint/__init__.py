@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
 from reconciler.kinds.endpoint import apply, plan, quarantine, resume
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
+from reconciler.kinds.endpoint.reasons import REASONS
 from reconciler.kinds.endpoint.spec import EndpointSpec
 
 if TYPE_CHECKING:
@@ -28,6 +30,8 @@ class EndpointKind(SageMakerKind):
     """"The name is case-insensitive in CreateEndpoint" (API reference, EndpointName)."""
     resource_types = ("sagemaker:endpoint", "sagemaker:endpoint-config")
     plan_order = 40
+    reasons = REASONS
+    apply_data = EndpointApplyData
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
@@ -53,7 +57,7 @@ class EndpointKind(SageMakerKind):
     @classmethod
     def blocked(cls, actx: ApplyContext, change: ResourceChange) -> Outcome | None:
         known = quarantine.Quarantine.read(actx, change)
-        return known.refusal(actx, change, str(change.consequences.get("spec_digest", "")))
+        return known.refusal(actx, change, EndpointApplyData.of(change).spec_digest)
 
     @classmethod
     def lease_key(cls, address: str, name: str) -> str:

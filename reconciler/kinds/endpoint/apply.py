@@ -26,6 +26,7 @@ from reconciler.apply.context import (
 from reconciler.apply.steps import Undo, UndoLog, already_exists, call
 from reconciler.kinds._live import not_found
 from reconciler.kinds.endpoint import guardrails, quarantine
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.guardrails import Degraded, QuotaExceeded, StillBusy
 from reconciler.kinds.endpoint.rollback import restore_autoscaling, rollback, snapshot
 from reconciler.plan.model import ResourceChange, Step
@@ -39,7 +40,7 @@ DEFAULT_DEADLINE = 3600.0
 
 
 def _deadline(change: ResourceChange) -> float:
-    worst = change.consequences.get("worst_case_seconds")
+    worst = EndpointApplyData.of(change).worst_case_seconds
     return max(DEFAULT_DEADLINE, float(worst) * 1.5) if worst else DEFAULT_DEADLINE
 
 
@@ -54,10 +55,11 @@ class _Run:
         self.actx, self.change, self.log = actx, change, log
         self.name = change.name
         self.address = change.address
-        self.digest = str(change.consequences.get("spec_digest", ""))
+        self.data = EndpointApplyData.of(change)
+        self.digest = self.data.spec_digest
         self.described: dict[str, Any] | None = None
         self.saved: dict[str, Any] | None = None
-        self.new_config = change.consequences.get("new_config")
+        self.new_config = self.data.new_config
         self.touched = False
         """True once a step changed the endpoint itself (an update or create was called)."""
         self.warnings: list[str] = []
@@ -89,7 +91,7 @@ class _Run:
         actx = self.actx
         if step.op == "sagectl:wait":
             until = step.params.get("until", "InService")
-            expected = float(self.change.consequences.get("expected_seconds") or 0) \
+            expected = float(self.data.expected_seconds or 0) \
                 if step.params.get("through") else 0.0
             self.described = guardrails.wait(actx, self.name, _deadline(self.change), until,
                                              self.heartbeat, expected)
@@ -236,7 +238,7 @@ def _quotareason_of(err: ClientError, change: ResourceChange) -> str:
     """ResourceLimitExceeded with what the change needs at its peak (from the plan) and what
     to do about it."""
     message = err.response.get("Error", {}).get("Message", "")
-    needs = change.consequences.get("instances_by_type") or {}
+    needs = EndpointApplyData.of(change).instances_by_type
     wanted = ", ".join(f"{n['peak']} x {t} ({n['running']} running + {n['new']} new)"
                        for t, n in needs.items())
     names = ", ".join(f"'{t} for endpoint usage'" for t in needs) or "the instance quota"

@@ -14,16 +14,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from reconciler.kinds._aws import boto_request, sagemaker_arn
 from reconciler.kinds._live import sagemaker_tag_steps, tag_list
 from reconciler.kinds.endpoint import quota, redeploy
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.autoscaling_steps import deregister_step, register_steps
 from reconciler.kinds.endpoint.estimate import WEIGHTS_SECONDS
 from reconciler.kinds.endpoint.exclusions import Exclusion, exclusion
 from reconciler.kinds.endpoint.live import LiveEndpoint, Scaling, config_arn, live_autoscaling
 from reconciler.kinds.endpoint.quarantine import QUARANTINE_TAG
+from reconciler.kinds.endpoint.reasons import EndpointReason
 from reconciler.kinds.endpoint.requests import (
     DesiredEndpoint,
     all_variants,
@@ -42,6 +45,7 @@ from reconciler.plan.context import (
 )
 from reconciler.plan.diff import diff
 from reconciler.plan.model import DiffEntry, Problem, ResourceChange, Step, digest
+from reconciler.plan.vocabulary import Action, Common, Reason
 from reconciler.spec.resources import Resource
 
 
@@ -142,11 +146,13 @@ class EndpointPlanner:
             summary.append(f"then registers autoscaling for {', '.join(autoscaled)}")
         counts = {v.variant_name: int(v.initial_instance_count or 0)
                   for v in self.spec.production_variants}
-        return self._change(["create"], "new", self.created_diff(), steps,
+        needed = quota.needs(Counter(), quota.new_fleet(self.spec, counts))
+        return self._change([Action.CREATE], Common.NEW, self.created_diff(), steps,
                             {"summary": summary, "fleet_replacement": False,
                              "new_config": self.want.config_name,
-                             **quota.consequence(quota.needs(
-                                 Counter(), quota.new_fleet(self.spec, counts)))})
+                             **quota.consequence(needed)},
+                            EndpointApplyData(new_config=self.want.config_name,
+                                              instances_by_type=needed))
 
     # update --------------------------------------------------------------------------------
     def capacity_diffs(self) -> tuple[list[DiffEntry], list[dict[str, Any]], list[str]]:
@@ -270,36 +276,39 @@ class EndpointPlanner:
         tag_entries, tag_steps = self.tag_steps(digest_changed)
         steps: list[Step] = []
         summary: list[str] = []
-        reason = "settings_only"
+        reason: Reason = EndpointReason.SETTINGS_ONLY
         if cap_desired:
             steps += weights_steps(self.name, cap_desired)
             steps.append(Step("sagectl:verify", self.name, {"variants": cap_desired}))
             kinds = {k for w in cap_desired for k in w if k != "VariantName"}
-            reason = ("serverless_concurrency" if kinds == {"ServerlessUpdateConfig"} else
-                      "weights_only" if kinds == {"DesiredWeight"} else
-                      "capacity_only" if kinds == {"DesiredInstanceCount"} else
-                      "weights_and_capacity")
+            reason = (EndpointReason.SERVERLESS_CONCURRENCY
+                      if kinds == {"ServerlessUpdateConfig"} else
+                      EndpointReason.WEIGHTS_ONLY if kinds == {"DesiredWeight"} else
+                      EndpointReason.CAPACITY_ONLY if kinds == {"DesiredInstanceCount"} else
+                      EndpointReason.WEIGHTS_AND_CAPACITY)
             summary.append(f"changes weights/capacity in place with "
                            f"UpdateEndpointWeightsAndCapacities: no new fleet, about "
                            f"{WEIGHTS_SECONDS} s")
         if scale_steps:
             steps += scale_steps
             summary += scale_lines
-            reason = reason if cap_desired else "autoscaling_only"
+            reason = reason if cap_desired else EndpointReason.AUTOSCALING_ONLY
         if tag_steps:
             steps += tag_steps
-            if reason == "settings_only" and tag_entries:
-                reason = "tags_only"
+            if reason == EndpointReason.SETTINGS_ONLY and tag_entries:
+                reason = Common.TAGS_ONLY
         if not steps:
             return None
-        if reason == "settings_only":
+        if reason == EndpointReason.SETTINGS_ONLY:
             summary.append("only sagectl settings changed (deployment policy, bake, protection):"
                            " nothing changes in AWS; the endpoint's spec digest tag is updated")
         summary += notes
         entries = cap_entries + scale_entries + tag_entries + self.settings_diff()
-        return self._change(["update"], reason, entries, steps,
+        needed = self.capacity_increase(cap_desired)
+        return self._change([Action.UPDATE], reason, entries, steps,
                             {"summary": summary, "fleet_replacement": False,
-                             **quota.consequence(self.capacity_increase(cap_desired))})
+                             **quota.consequence(needed)},
+                            EndpointApplyData(instances_by_type=needed))
 
     def settings_diff(self) -> list[DiffEntry]:
         """The deployment policy against the one SageMaker used last (informational)."""
@@ -310,17 +319,18 @@ class EndpointPlanner:
             return []
         return diff(last, mine, "deploymentConfig")
 
-    def _change(self, actions: list[str], reason: str, entries: list[DiffEntry],
-                steps: list[Step], consequences: dict[str, Any]) -> ResourceChange:
+    def _change(self, actions: list[Action], reason: Reason, entries: list[DiffEntry],
+                steps: list[Step], consequences: dict[str, Any],
+                apply: EndpointApplyData) -> ResourceChange:
         waits = self.waits()
-        consequences = {**consequences, "spec_digest": self.want.digest[:32]}
+        # apply does not deploy a quarantined digest again unless forced
         quarantined = (self.ctx.ownership.get(self.arn) or _NO_TAGS).tags.get(QUARANTINE_TAG)
-        if quarantined:  # apply does not deploy it again unless forced
-            consequences["quarantined_digest"] = quarantined
+        apply = replace(apply, spec_digest=self.want.digest[:32],
+                        quarantined_digest=quarantined or None)
         return ResourceChange(self.resource.address, "Endpoint", self.name, actions, reason,
                               entries, steps, consequences, self.fingerprint(),
                               depends_on=self.depends_on(), waits=waits,
-                              spec_path=self.ctx.spec_path(self.resource))
+                              spec_path=self.ctx.spec_path(self.resource), apply_data=apply)
 
     def waits(self) -> str | None:
         for v in all_variants(self.spec):

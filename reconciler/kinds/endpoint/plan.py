@@ -32,6 +32,7 @@ from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, structure
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.plan.context import ADDRESS_TAG, PROTECTION_TAG, OwnedResource, PlanContext
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.vocabulary import Action, Common
 from reconciler.spec.resources import Resource
 
 
@@ -281,7 +282,8 @@ def _delete(ctx: PlanContext, endpoint: OwnedResource, address: str) -> Resource
         if not not_found(err):
             raise
         status = "absent"
-    return ResourceChange(address, "Endpoint", name, ["delete"], "not_in_spec", [], steps,
+    return ResourceChange(address, "Endpoint", name, [Action.DELETE], Common.NOT_IN_SPEC, [],
+                          steps,
                           {"summary": [f"deletes endpoint {name} and its configs "
                                        f"({', '.join(configs) or 'none'}): it serves no traffic "
                                        "afterwards"], "fleet_replacement": False},

@@ -17,8 +17,8 @@ from the endpoint: the state table's record (``quarantine#<endpoint>``) and the 
   recorded before tags were written), and spec digests keyed with the environment's digest key
   (kept in the table too) change when it is lost.
 
-The plan reads the tag with the other ownership tags (``consequences["quarantined_digest"]``,
-covered by the change's fingerprint); the plan itself never adds or removes it.
+The plan reads the tag with the other ownership tags (the change's apply data,
+``quarantined_digest``, covered by its fingerprint); the plan itself never adds or removes it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.apply.context import WAITING, ApplyContext, Outcome
 from reconciler.kinds.endpoint import guardrails
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.plan.context import ADDRESS_TAG, MANAGED_BY
 from reconciler.plan.model import ResourceChange
 
@@ -47,8 +48,8 @@ class Quarantine:
 
     @classmethod
     def read(cls, actx: ApplyContext, change: ResourceChange) -> Quarantine:
-        tagged = change.consequences.get("quarantined_digest")
-        return cls(actx.state.quarantined(change.name), str(tagged) if tagged else None)
+        tagged = EndpointApplyData.of(change).quarantined_digest
+        return cls(actx.state.quarantined(change.name), tagged or None)
 
     def quarantined(self, digest: str) -> bool:
         record = self.record or {}

@@ -15,6 +15,7 @@ from collections import Counter
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.estimate import Rollout
 from reconciler.kinds.endpoint.live import LiveEndpoint
 from reconciler.kinds.endpoint.spec import EndpointSpec
@@ -61,7 +62,7 @@ def new_fleet(spec: EndpointSpec, counts: dict[str, int], plan: Rollout | None =
 
 
 def needs(running_now: Counter[str], added: Counter[str]) -> dict[str, dict[str, int]]:
-    """``{type: {running, new, peak}}`` for the plan's consequences."""
+    """``{type: {running, new, peak}}`` for the plan's consequences and apply data."""
     return {t: {"running": running_now[t], "new": added[t], "peak": running_now[t] + added[t]}
             for t in sorted(added) if added[t]}
 
@@ -83,7 +84,7 @@ def read_quotas(ctx: PlanContext) -> dict[str, float]:
 
 def warnings(change: ResourceChange, quotas: dict[str, float], region: str) -> list[Problem]:
     found = []
-    for itype, need in (change.consequences.get("instances_by_type") or {}).items():
+    for itype, need in EndpointApplyData.of(change).instances_by_type.items():
         limit = quotas.get(quota_name(itype))
         if limit is None or need["peak"] <= limit:
             continue

@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds._aws import boto_request
 from reconciler.kinds.endpoint import quota
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.autoscaling_steps import deregister_step
 from reconciler.kinds.endpoint.estimate import update_estimate
+from reconciler.kinds.endpoint.reasons import EndpointReason
 from reconciler.kinds.endpoint.requests import all_variants, strip_capacity, weights_steps
 from reconciler.plan.diff import diff
 from reconciler.plan.model import DiffEntry, Problem, ResourceChange, Step, digest
+from reconciler.plan.vocabulary import DELETE_THEN_CREATE, Action
 
 if TYPE_CHECKING:
     from reconciler.kinds.endpoint.changes import EndpointPlanner
@@ -126,15 +129,17 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
                                                         p.live.config_name,
                                                         p.want.config_name)]
     entries += scale_entries + p.settings_diff()
-    return p._change(["update"], "new_config", entries, steps, {
+    needed = quota.needs(quota.running(p.live), quota.new_fleet(p.spec, counts, rollout))
+    return p._change([Action.UPDATE], EndpointReason.NEW_CONFIG, entries, steps, {
         "summary": summary, "fleet_replacement": True, "strategy": rollout.strategy,
         "strategy_steps": rollout.steps, "expected_seconds": estimate.expected_seconds,
         "worst_case_seconds": estimate.worst_case_seconds,
         "peak_instances": estimate.peak_instances, "autoscaling": auto_lines,
         "new_config": p.want.config_name, "old_config": p.live.config_name,
         "deletes_after": gc, "retain_all_variant_properties": retain,
-        **quota.consequence(quota.needs(quota.running(p.live),
-                                        quota.new_fleet(p.spec, counts, rollout)))})
+        **quota.consequence(needed)}, EndpointApplyData(
+            new_config=p.want.config_name, expected_seconds=estimate.expected_seconds,
+            worst_case_seconds=estimate.worst_case_seconds, instances_by_type=needed))
 
 def _live_instance_type(p: EndpointPlanner, variant: str) -> str | None:
     if p.live.config is not None:
@@ -160,10 +165,11 @@ def replace(p: EndpointPlanner, why: str) -> ResourceChange | Problem:
               Step("sagectl:wait", p.name, {"until": "deleted"})]
     created = p.create()
     steps += created.steps
-    return p._change(["delete", "create"], "replace_because_immutable", created.diff,
-                        steps, {"summary": [f"{why}: AWS has no update for this, so the "
-                                            "endpoint is deleted and created again: "
-                                            "DOWNTIME until it is InService",
-                                            *created.consequences["summary"]],
-                                "fleet_replacement": True, "downtime": True})
+    return p._change(list(DELETE_THEN_CREATE), EndpointReason.REPLACE_BECAUSE_IMMUTABLE,
+                     created.diff, steps, {"summary": [f"{why}: AWS has no update for this, so "
+                                                       "the endpoint is deleted and created "
+                                                       "again: DOWNTIME until it is InService",
+                                                       *created.consequences["summary"]],
+                                           "fleet_replacement": True, "downtime": True},
+                     EndpointApplyData())
 

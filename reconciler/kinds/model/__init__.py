@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from reconciler.apply.steps import Undo
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
 from reconciler.kinds.model import pins, plan
+from reconciler.kinds.model.reasons import REASONS
 from reconciler.kinds.model.spec import ModelSpec
 from reconciler.plan.model import Step
 
@@ -26,6 +27,7 @@ class ModelKind(SageMakerKind):
     name_length_note = "leaving room for the content suffix sagectl appends (-xxxxxxxx)"
     resource_types = ("sagemaker:model",)
     plan_order = 20
+    reasons = REASONS
     pin_prefix = "registry:"
 
     @classmethod

@@ -41,10 +41,12 @@ from reconciler.kinds.model.content import (
     has_environment,
     sensitive_paths,
 )
+from reconciler.kinds.model.reasons import ModelReason
 from reconciler.kinds.model.spec import LATEST_APPROVED, ModelSpec
 from reconciler.plan.context import ADDRESS_TAG, OwnedResource, PlanContext, user_tags
 from reconciler.plan.diff import diff, redact
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.vocabulary import Action, Common, Reason
 from reconciler.spec.resources import Resource
 
 
@@ -200,7 +202,7 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
         if not steps:
             return None, []
         return ResourceChange(
-            resource.address, "Model", resource.name, ["update"], "tags_only",
+            resource.address, "Model", resource.name, [Action.UPDATE], Common.TAGS_ONLY,
             diff(user_tags(live.tags), spec.tags, "tags"), steps,
             {"summary": [f"updates the tags of model {resolved.aws_name}"]},
             fingerprint=digest(live.tags), spec_path=ctx.spec_path(resource)), []
@@ -219,13 +221,13 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
     previous = [r for r in ctx.ownership.mine("sagemaker:model")
                 if r.tags.get(ADDRESS_TAG) == resource.address]
     before: dict[str, Any] | None = None
-    reason = "new"
+    reason: Reason = Common.NEW
     summary = [f"creates model {resolved.aws_name}"]
     described = [d for d in ctx.aws.map(lambda r: _describe(ctx, r.name), previous) if d]
     if described:
         latest = max(described, key=lambda d: d["CreationTime"])
         before = _live_spec(latest)
-        reason = "new_version"
+        reason = ModelReason.NEW_VERSION
         summary.append(f"a new version (models are immutable); {latest['ModelName']} stays as a "
                        "rollback target until endpoint garbage collection")
         if _renamed_by_keying(resource, ctx, resolved, described):
@@ -235,7 +237,7 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
     step = Step("sagemaker:CreateModel", resolved.aws_name, redact(params, secret),
                 resolved.digest(params), request=params)
     change = ResourceChange(
-        resource.address, "Model", resource.name, ["create"], reason,
+        resource.address, "Model", resource.name, [Action.CREATE], reason,
         diff(before, _desired_spec(spec), "", secret) if before is not None
         else diff(None, _desired_spec(spec), "", secret),
         [step], {"summary": summary, "aws_name": resolved.aws_name,
@@ -288,7 +290,8 @@ def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
         steps = [Step("sagemaker:DeleteModel", n, {"ModelName": n},
                       note="skipped if an endpoint config still uses it") for n in names]
         result.changes.append(ResourceChange(
-            address, "Model", address.split(".", 1)[1], ["delete"], "not_in_spec", [], steps,
+            address, "Model", address.split(".", 1)[1], [Action.DELETE], Common.NOT_IN_SPEC, [],
+            steps,
             {"summary": [f"deletes model version(s) {', '.join(names)} unless an endpoint "
                          "config still uses them"]},
             fingerprint=digest(names)))

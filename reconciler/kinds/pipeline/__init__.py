@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from reconciler.apply.runner import run_steps
 from reconciler.kinds._aws import SageMakerKind
 from reconciler.kinds.pipeline import apply, plan
+from reconciler.kinds.pipeline.reasons import REASONS
 from reconciler.kinds.pipeline.spec import PIPELINE_NAME_PATTERN, PipelineSpec
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ class PipelineKind(SageMakerKind):
     name_max_length = 256
     resource_types = ("sagemaker:pipeline",)
     plan_order = 50
+    reasons = REASONS
 
     @classmethod
     def auxiliary_files(cls, raw_spec: object) -> list[str]:

@@ -18,11 +18,13 @@ from botocore.exceptions import ClientError
 from reconciler.kinds._aws import sagemaker_arn
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
 from reconciler.kinds.pipeline import secrets, trigger
+from reconciler.kinds.pipeline.reasons import PipelineReason
 from reconciler.kinds.pipeline.spec import PipelineSpec
 from reconciler.kinds.pipeline.validate import step_list
 from reconciler.plan.context import OwnedResource, PlanContext, target_tags, user_tags
 from reconciler.plan.diff import diff
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.vocabulary import Action, Common
 from reconciler.spec.auxiliary import build_for, load_for
 from reconciler.spec.resources import Resource
 
@@ -260,10 +262,10 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
         steps += start
         summary += lines
         consequences["starts_execution"] = bool(start)
-    reason = ("definition_changed" if entries else
-              "schedule_changed" if trigger_entries else "tags_only")
+    reason = (PipelineReason.DEFINITION_CHANGED if entries else
+              PipelineReason.SCHEDULE_CHANGED if trigger_entries else Common.TAGS_ONLY)
     result.changes.append(ResourceChange(
-        resource.address, "Pipeline", resource.name, ["update"], reason,
+        resource.address, "Pipeline", resource.name, [Action.UPDATE], reason,
         entries + trigger_entries + tag_entries, secrets.seal(ctx, steps, secret),
         {"summary": summary or ["updates the pipeline's tags"], **consequences},
         fingerprint=dg({"live": have, "tags": live_tags, "schedule": have_trigger}),
@@ -290,7 +292,7 @@ def _plan_create(ctx: PlanContext, resource: Resource, spec: PipelineSpec,
     summary = [f"creates pipeline {resource.name} with {count} step(s)",
                *trigger.summary(want_trigger, have_trigger, secret), *lines]
     result.changes.append(ResourceChange(
-        resource.address, "Pipeline", resource.name, ["create"], "new",
+        resource.address, "Pipeline", resource.name, [Action.CREATE], Common.NEW,
         diff(None, fields, "", hidden) + diff(have_trigger, want_trigger, "schedule", hidden),
         secrets.seal(ctx, steps, secret), {"summary": summary, "starts_execution": bool(start)},
         fingerprint=dg({"schedule": have_trigger}), depends_on=depends,
@@ -339,6 +341,6 @@ def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
         # its schedule's parameters may be sensitive (no spec says any more): keyed
         dg = ctx.digest_for(bool(schedule and schedule.get("parameters")))
         result.changes.append(ResourceChange(
-            address, "Pipeline", name, ["delete"], "not_in_spec", [], steps,
+            address, "Pipeline", name, [Action.DELETE], Common.NOT_IN_SPEC, [], steps,
             {"summary": summary}, fingerprint=dg({"tags": pipeline.tags, "schedule": schedule})))
     return result

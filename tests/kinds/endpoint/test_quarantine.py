@@ -19,6 +19,7 @@ from reconciler.apply.context import APPLIED, ROLLED_BACK, WAITING, Outcome
 from reconciler.apply.run import ApplyRun, apply_plan, prepare
 from reconciler.cli.registry import KINDS
 from reconciler.drift.run import drift_and_heal
+from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.quarantine import QUARANTINE_TAG
 from reconciler.plan.context import PlanOptions
 from reconciler.spec.load import load_specs
@@ -106,7 +107,7 @@ def rolled_back(emu: Emulator, specs: Path) -> str:
     assert outcome.status == ROLLED_BACK and "ALARM during the bake" in outcome.reason, outcome
     emu.release_alarm_state(ALARM_NAME, region=REGION, account=ACCOUNT)
     emu.advance(120)  # the alarm follows its metric again: no errors, OK
-    return str(one(done.plan, "Endpoint.scorer").consequences["spec_digest"])
+    return EndpointApplyData.of(one(done.plan, "Endpoint.scorer")).spec_digest
 
 
 def test_a_quarantine_survives_losing_the_state_table(emu: Emulator, estate: Any) -> None:
@@ -116,7 +117,7 @@ def test_a_quarantine_survives_losing_the_state_table(emu: Emulator, estate: Any
     assert endpoint_tags(emu)[QUARANTINE_TAG] == digest  # with the table record
     assert (record(emu) or {}).get("spec_digest") == digest
     change = one(plan(emu, specs), "Endpoint.scorer")  # the plan reads the tag, never drops it
-    assert change.consequences["quarantined_digest"] == digest
+    assert EndpointApplyData.of(change).quarantined_digest == digest
     assert not any(QUARANTINE_TAG in str(s.params) for s in change.steps)
 
     lose_the_table(emu)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reconciler.cli.registry import KINDS
 from reconciler.plan.saved import plan_from_dict
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
@@ -185,7 +186,7 @@ def test_a_saved_plan_deploys_the_version_it_resolved(emu: Emulator, tmp_path: P
     first = register(emu, "Approved")
     register(emu, "PendingManualApproval")
     specs = write(tmp_path, {"model.yaml": REGISTRY_MODEL})
-    saved = plan_from_dict(json.loads(plan(emu, specs).to_json()))
+    saved = plan_from_dict(json.loads(plan(emu, specs).to_json()), KINDS)
     assert saved.pins == {"registry:fraud-models:latestApproved": first}
     newer = register(emu, "Approved")  # approved between plan and apply
     run = apply(emu, specs, saved=saved)
