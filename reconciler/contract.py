@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.context import ApplyContext, Outcome
     from reconciler.apply.steps import Undo, UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, ResourceChange, Step
+    from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step
     from reconciler.spec.resources import Resource
 
 _ACRONYMS = {"gb": "GB", "mb": "MB", "ssm": "SSM"}
@@ -126,6 +126,21 @@ def duplicates(names: list[str]) -> dict[str, list[int]]:
     return dups
 
 
+@dataclass(frozen=True)
+class Orphan:
+    """Resources this environment owns under one address that left the specs: what one deletion
+    change removes (see ``Kind.orphans``)."""
+
+    address: str
+    name: str
+    """The name in the address."""
+    owned: tuple[OwnedResource, ...]
+    what: str
+    """How messages name it (``endpoint scorer``)."""
+    left_alone: str = "it is left alone"
+    """What a warning says stays when pruning is off."""
+
+
 class Kind:
     """One resource kind: a class (never instantiated) whose class attributes and class methods
     answer everything a stage may ask about its resources. Subclasses live in
@@ -176,11 +191,6 @@ class Kind:
         """Read what ``desired`` needs from AWS and return the changes."""
         raise NotImplementedError
 
-    @classmethod
-    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        """Resources this environment owns that left the specs (deleted only when pruning)."""
-        raise NotImplementedError
-
     pin_prefix: ClassVar[str | None] = None
     """The prefix of the pins (``PlanContext.pinned`` keys) this kind makes, if it makes any."""
 
@@ -188,6 +198,35 @@ class Kind:
     def check_pin(cls, ctx: PlanContext, key: str, value: str) -> str | None:
         """Why a saved plan's pin ``key`` -> ``value`` must not be applied (None: it may)."""
         return None
+
+    # -- orphans -----------------------------------------------------------------------------
+    # What this environment owns that left the specs. Whether it is deleted is decided once, by
+    # the planner (plan/planner.py ``plan_orphans``): ``keep_orphan``, then pruning (off: a
+    # warning that it is left alone), then deletion protection (the ``sagectl:deletion-protection``
+    # tag: an error); only then is the kind asked for the deletion (``delete_orphan``).
+    noun: ClassVar[str] = ""
+    """How messages name one resource of this kind (``model package group``; default: the kind's
+    name in lower case)."""
+
+    @classmethod
+    def orphans(cls, ctx: PlanContext, owned: list[OwnedResource]) -> list[Orphan]:
+        """``owned`` (this kind's resources of this environment whose address left the specs)
+        as the units that are deleted together; by default one per resource, by name."""
+        noun = cls.noun or cls.kind.lower()
+        return [Orphan(address, address.partition(".")[2], (r,), f"{noun} {r.name}")
+                for r in sorted(owned, key=lambda r: r.name)
+                for address in [r.address or f"{cls.kind}.{r.name}"]]
+
+    @classmethod
+    def keep_orphan(cls, ctx: PlanContext, orphan: Orphan) -> Problem | None:
+        """Why ``orphan`` is never this kind's to delete, whatever pruning says (None: it may
+        be deleted)."""
+        return None
+
+    @classmethod
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        """The change that deletes ``orphan`` (asked only when the planner decided it goes)."""
+        raise NotImplementedError
 
     # -- applying ----------------------------------------------------------------------------
     @classmethod

@@ -26,7 +26,8 @@ from reconciler.spec.nodes import Path
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.apply.steps import Undo
-    from reconciler.plan.context import OwnedResource, PlanContext
+    from reconciler.contract import Orphan
+    from reconciler.plan.context import PlanContext
     from reconciler.plan.model import DiffEntry, KindPlan, Step
     from reconciler.spec.resources import Resource
 
@@ -55,6 +56,7 @@ class ModelPackageGroupSpec(SpecModel):
 
 class ModelPackageGroupKind(SageMakerKind):
     kind = "ModelPackageGroup"
+    noun = "model package group"
     spec_model = ModelPackageGroupSpec
     description = "A model registry group whose approved versions endpoints can deploy."
     resource_types = ("sagemaker:model-package-group",)
@@ -87,24 +89,13 @@ class ModelPackageGroupKind(SageMakerKind):
                     "previous policy restored")
 
     @classmethod
-    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        result = KindPlan()
-        for group in sorted(orphans, key=lambda r: r.name):
-            address = group.address or f"ModelPackageGroup.{group.name}"
-            if not ctx.prune:
-                result.problems.append(Problem(address, f"model package group {group.name} is "
-                                                        "no longer in the specs; pruning is off, "
-                                                        "so it is left alone",
-                                               severity="warning"))
-                continue
-            name = address.split(".", 1)[1]
-            result.changes.append(ResourceChange(
-                address, cls.kind, name, ["delete"], "not_in_spec", [],
-                [Step("sagemaker:DeleteModelPackageGroup", name,
-                      {"ModelPackageGroupName": name})],
-                {"summary": [f"deletes model package group {name} (SageMaker refuses while it "
-                             "still holds model packages)"]}, fingerprint=digest(group.tags)))
-        return result
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        name = orphan.name
+        return ResourceChange(
+            orphan.address, cls.kind, name, ["delete"], "not_in_spec", [],
+            [Step("sagemaker:DeleteModelPackageGroup", name, {"ModelPackageGroupName": name})],
+            {"summary": [f"deletes model package group {name} (SageMaker refuses while it "
+                         "still holds model packages)"]}, fingerprint=digest(orphan.owned[0].tags))
 
 
 def _describe(ctx: PlanContext, name: str) -> tuple[dict[str, Any] | None, Any]:

@@ -11,6 +11,7 @@ from reconciler.kinds.endpoint.spec import EndpointSpec
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext, Outcome
     from reconciler.apply.steps import UndoLog
+    from reconciler.contract import Orphan
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange
     from reconciler.spec.resources import Resource
@@ -42,9 +43,13 @@ class EndpointKind(SageMakerKind):
         return plan.plan(ctx, desired)
 
     @classmethod
-    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        return plan.plan_orphans(ctx, [o for o in orphans
-                                       if o.resource_type == "sagemaker:endpoint"])
+    def orphans(cls, ctx: PlanContext, owned: list[OwnedResource]) -> list[Orphan]:
+        """One per endpoint (its configs go with it)."""
+        return super().orphans(ctx, [o for o in owned if o.resource_type == "sagemaker:endpoint"])
+
+    @classmethod
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        return plan.delete(ctx, orphan)
 
     @classmethod
     def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:

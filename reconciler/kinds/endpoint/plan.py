@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.aws import batches
+from reconciler.contract import Orphan
 from reconciler.kinds._live import not_found
 from reconciler.kinds.endpoint import quota
 from reconciler.kinds.endpoint.changes import EndpointPlanner, endpoint_arn
@@ -30,7 +31,7 @@ from reconciler.kinds.endpoint.live import (
 )
 from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, structure_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
-from reconciler.plan.context import ADDRESS_TAG, PROTECTION_TAG, OwnedResource, PlanContext
+from reconciler.plan.context import ADDRESS_TAG, PlanContext
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
 from reconciler.spec.resources import Resource
 
@@ -241,27 +242,9 @@ def _live_checks(planner: EndpointPlanner) -> list[Problem]:
     return problems
 
 
-def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-    result = KindPlan()
-    for endpoint in sorted(orphans, key=lambda r: r.name):
-        address = endpoint.address or f"Endpoint.{endpoint.name}"
-        if not ctx.prune:
-            result.problems.append(Problem(address, f"endpoint {endpoint.name} is no longer in "
-                                                    "the specs; pruning is off for this "
-                                                    "environment, so it is left alone",
-                                           severity="warning"))
-            continue
-        if endpoint.tags.get(PROTECTION_TAG) == "true":
-            result.problems.append(Problem(
-                address, f"endpoint {endpoint.name} left the specs but has deletionProtection",
-                "put it back in the specs with deletionProtection: false and apply, then remove "
-                "it"))
-            continue
-        result.changes.append(_delete(ctx, endpoint, address))
-    return result
-
-
-def _delete(ctx: PlanContext, endpoint: OwnedResource, address: str) -> ResourceChange:
+def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+    """Deregisters its scalable targets, deletes the endpoint, waits, deletes its configs."""
+    endpoint, address = orphan.owned[0], orphan.address
     name = endpoint.name
     scaling = ctx.once("endpoint:scaling", lambda: finish_scaling_read(start_scaling_read(ctx)))
     steps = [Step("application-autoscaling:DeregisterScalableTarget", rid,

@@ -13,8 +13,9 @@ from reconciler.plan.model import Step
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.apply.steps import Undo
+    from reconciler.contract import Orphan
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, Step
+    from reconciler.plan.model import KindPlan, ResourceChange, Step
     from reconciler.spec.resources import Resource
 
 
@@ -34,8 +35,12 @@ class ModelKind(SageMakerKind):
         return plan.plan(ctx, desired)
 
     @classmethod
-    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        return plan.plan_orphans(ctx, orphans)
+    def orphans(cls, ctx: PlanContext, owned: list[OwnedResource]) -> list[Orphan]:
+        return plan.orphans(owned)
+
+    @classmethod
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        return plan.delete(orphan)
 
     @classmethod
     def check_pin(cls, ctx: PlanContext, key: str, value: str) -> str | None:

@@ -13,7 +13,8 @@ from reconciler.kinds.pipeline.spec import PIPELINE_NAME_PATTERN, PipelineSpec
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext, Outcome
     from reconciler.apply.steps import Undo, UndoLog
-    from reconciler.plan.context import OwnedResource, PlanContext
+    from reconciler.contract import Orphan
+    from reconciler.plan.context import PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange, Step
     from reconciler.spec.resources import Resource
 
@@ -40,8 +41,8 @@ class PipelineKind(SageMakerKind):
         return plan.plan(ctx, desired)
 
     @classmethod
-    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        return plan.plan_orphans(ctx, orphans)
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        return plan.delete(ctx, orphan)
 
     @classmethod
     def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
