@@ -30,7 +30,9 @@ from reconciler.spec.nodes import Node, Path
 
 if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.context import ApplyContext, Outcome
+    from reconciler.apply.state import StateTable
     from reconciler.apply.steps import Undo, UndoLog
+    from reconciler.drift.classify import KindDrift
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step
     from reconciler.spec.resources import Resource
@@ -227,6 +229,21 @@ class Kind:
     def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
         """The change that deletes ``orphan`` (asked only when the planner decided it goes)."""
         raise NotImplementedError
+
+    # -- drift (reconciler/drift/) -----------------------------------------------------------
+    # The drift stage classifies the plan's changes by generic rules (ownership digests); a kind
+    # says what only it knows, from what its ``plan`` observed (``PlanContext.observed``), so a
+    # drift check reads nothing the plan did not (the state table aside).
+
+    @classmethod
+    def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],
+              seen: set[str]) -> KindDrift | None:
+        """This kind's part of a drift check (None: nothing beyond the generic rules).
+        ``changes`` are the plan's creates and updates of this kind; ``seen`` every address the
+        report has anyway (a change, a conflict). The result classifies some of ``changes`` (the
+        rest get the generic rules) and adds drift that no change shows. ``state`` may be read,
+        never written (it may not exist)."""
+        return None
 
     # -- applying ----------------------------------------------------------------------------
     @classmethod

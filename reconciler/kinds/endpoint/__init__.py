@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
-from reconciler.kinds.endpoint import apply, plan, quarantine, resume
+from reconciler.kinds.endpoint import apply, drift, plan, quarantine, resume
 from reconciler.kinds.endpoint.spec import EndpointSpec
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext, Outcome
+    from reconciler.apply.state import StateTable
     from reconciler.apply.steps import UndoLog
     from reconciler.contract import Orphan
+    from reconciler.drift.classify import KindDrift
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange
     from reconciler.spec.resources import Resource
@@ -50,6 +52,13 @@ class EndpointKind(SageMakerKind):
     @classmethod
     def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
         return plan.delete(ctx, orphan)
+
+    # -- drift ---------------------------------------------------------------------------------
+    @classmethod
+    def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],
+              seen: set[str]) -> KindDrift:
+        """Statuses and capacity from the plan's DescribeEndpoint, quarantine records."""
+        return drift.drift(ctx, state, changes, seen)
 
     @classmethod
     def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:

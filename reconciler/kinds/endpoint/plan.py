@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from reconciler.aws import batches
 from reconciler.contract import Orphan
 from reconciler.kinds._live import not_found
-from reconciler.kinds.endpoint import quota
+from reconciler.kinds.endpoint import drift, quota
 from reconciler.kinds.endpoint.changes import EndpointPlanner, endpoint_arn
 from reconciler.kinds.endpoint.exclusions import guarded_fields
 from reconciler.kinds.endpoint.live import (
@@ -131,6 +131,7 @@ def read(ctx: PlanContext, desired: list[Resource]) -> Reads:
     wants = {r.name: build(r.name, ctx.env, r.spec, names) for r in desired}  # type: ignore[arg-type]
     described = [describing[r.name].result() if r.name in describing
                  else describe_endpoint(ctx, r.name) for r in desired]
+    drift.observe(ctx, {r.name: d for r, d in zip(desired, described, strict=True)})
     lives = ctx.aws.map(lambda pair: _live(ctx, wants[pair[0].name], pair[1]),
                         list(zip(desired, described, strict=True)))
     reads = Reads(wants, lives, finish_scaling_read(scaling_read),

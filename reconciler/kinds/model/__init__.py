@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.apply.steps import Undo
+from reconciler.drift.classify import DriftItem, KindDrift
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
 from reconciler.kinds.model import pins, plan
 from reconciler.kinds.model.spec import ModelSpec
+from reconciler.plan.context import ADDRESS_TAG
 from reconciler.plan.model import Step
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
+    from reconciler.apply.state import StateTable
     from reconciler.apply.steps import Undo
     from reconciler.contract import Orphan
     from reconciler.plan.context import OwnedResource, PlanContext
@@ -45,6 +48,22 @@ class ModelKind(SageMakerKind):
     @classmethod
     def check_pin(cls, ctx: PlanContext, key: str, value: str) -> str | None:
         return pins.check_pin(ctx, key, value)
+
+    # -- drift ---------------------------------------------------------------------------------
+    @classmethod
+    def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],
+              seen: set[str]) -> KindDrift:
+        """A Model to create while this environment owns versions of it: its spec changed and
+        the new version is not created yet (pending, not missing)."""
+        result = KindDrift()
+        for change in changes:
+            if change.actions == ["create"] and any(
+                    r.tags.get(ADDRESS_TAG) == change.address and (r.env or "") == (ctx.env or "")
+                    for r in ctx.ownership.by_arn.values()):
+                result.classified[change.address] = DriftItem(
+                    change.address, change.kind, change.name, "pending",
+                    "the model's spec changed: its new version is not created yet", change.diff)
+        return result
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
