@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.state import StateTable
     from reconciler.apply.steps import Undo, UndoLog
     from reconciler.drift.classify import KindDrift
+    from reconciler.iam.tables import Permissions
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step
     from reconciler.spec.resources import Resource
@@ -244,6 +245,20 @@ class Kind:
         rest get the generic rules) and adds drift that no change shows. ``state`` may be read,
         never written (it may not exist)."""
         return None
+
+    # -- IAM (reconciler/iam/) ---------------------------------------------------------------
+    @classmethod
+    def permissions(cls) -> Permissions | None:
+        """What the IAM policy must allow for this kind (``sagectl iam-policy``): every AWS
+        operation its plan, apply, drift and import make, the scopes of the resources IAM
+        authorises them against, and what AWS checks on top (None: nothing)."""
+        return None
+
+    @classmethod
+    def policy_resources(cls, resource: Resource) -> dict[str, list[str]]:
+        """For the scopes this kind fills per spec (``Scope.per_spec``): the resources (ARN
+        templates) one of its specs names, e.g. the role it passes to AWS."""
+        return {}
 
     # -- applying ----------------------------------------------------------------------------
     @classmethod

@@ -16,7 +16,8 @@ from pydantic import StringConstraints
 
 from reconciler.apply.steps import Undo
 from reconciler.contract import Issue, SpecModel
-from reconciler.kinds._aws import SageMakerKind, Tags, check_tags
+from reconciler.iam.tables import Permissions, read, write
+from reconciler.kinds._aws import SageMakerKind, Tags, check_tags, sagemaker_scope
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
 from reconciler.plan.context import target_tags, user_tags
 from reconciler.plan.diff import diff
@@ -54,6 +55,23 @@ class ModelPackageGroupSpec(SpecModel):
         yield from check_tags(self.tags, (*at, "tags"))
 
 
+SM_GROUP = "sm-model-package-group"
+PERMISSIONS = Permissions(
+    scopes={SM_GROUP: sagemaker_scope("SageMakerModelPackageGroups", "model-package-group")},
+    operations={"sagemaker": {
+        "DescribeModelPackageGroup": read(SM_GROUP),
+        "GetModelPackageGroupPolicy": read(SM_GROUP),
+        "AddTags": write(SM_GROUP),
+        "DeleteTags": write(SM_GROUP),
+        "CreateModelPackageGroup": write(SM_GROUP),
+        "DeleteModelPackageGroup": write(SM_GROUP),
+        "DeleteModelPackageGroupPolicy": write(SM_GROUP),
+        "PutModelPackageGroupPolicy": write(SM_GROUP),
+    }},
+)
+"""What the IAM policy must allow for model package groups (``sagectl iam-policy``)."""
+
+
 class ModelPackageGroupKind(SageMakerKind):
     kind = "ModelPackageGroup"
     noun = "model package group"
@@ -61,6 +79,10 @@ class ModelPackageGroupKind(SageMakerKind):
     description = "A model registry group whose approved versions endpoints can deploy."
     resource_types = ("sagemaker:model-package-group",)
     plan_order = 10
+
+    @classmethod
+    def permissions(cls) -> Permissions:
+        return PERMISSIONS
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:

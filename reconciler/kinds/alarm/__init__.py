@@ -10,6 +10,7 @@ from reconciler.contract import CheckContext, Issue, Kind, SpecModel
 from reconciler.kinds._aws import ALARM_NAME_PATTERN
 from reconciler.kinds.alarm import plan
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
+from reconciler.kinds.alarm.permissions import PERMISSIONS
 from reconciler.kinds.alarm.plan import restore_request
 from reconciler.kinds.alarm.spec import AlarmSpec
 from reconciler.plan.model import Step
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.apply.steps import Undo
     from reconciler.contract import Orphan
+    from reconciler.iam.tables import Permissions
     from reconciler.plan.context import PlanContext
     from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step
     from reconciler.spec.resources import Resource
@@ -55,6 +57,11 @@ class AlarmKind(Kind):
     @classmethod
     def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
         return plan.delete(orphan)
+
+    # -- IAM -----------------------------------------------------------------------------------
+    @classmethod
+    def permissions(cls) -> Permissions:
+        return PERMISSIONS
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
 from reconciler.kinds.endpoint import apply, drift, plan, quarantine, resume
+from reconciler.kinds.endpoint.permissions import PERMISSIONS
 from reconciler.kinds.endpoint.spec import EndpointSpec
 
 if TYPE_CHECKING:
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from reconciler.apply.steps import UndoLog
     from reconciler.contract import Orphan
     from reconciler.drift.classify import KindDrift
+    from reconciler.iam.tables import Permissions
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange
     from reconciler.spec.resources import Resource
@@ -59,6 +61,11 @@ class EndpointKind(SageMakerKind):
               seen: set[str]) -> KindDrift:
         """Statuses and capacity from the plan's DescribeEndpoint, quarantine records."""
         return drift.drift(ctx, state, changes, seen)
+
+    # -- IAM -----------------------------------------------------------------------------------
+    @classmethod
+    def permissions(cls) -> Permissions:
+        return PERMISSIONS
 
     @classmethod
     def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:

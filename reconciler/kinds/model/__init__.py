@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from reconciler.apply.steps import Undo
 from reconciler.drift.classify import DriftItem, KindDrift
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
-from reconciler.kinds.model import pins, plan
+from reconciler.kinds.model import permissions, pins, plan
 from reconciler.kinds.model.spec import ModelSpec
 from reconciler.plan.context import ADDRESS_TAG
 from reconciler.plan.model import Step
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from reconciler.apply.state import StateTable
     from reconciler.apply.steps import Undo
     from reconciler.contract import Orphan
+    from reconciler.iam.tables import Permissions
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange, Step
     from reconciler.spec.resources import Resource
@@ -64,6 +65,15 @@ class ModelKind(SageMakerKind):
                     change.address, change.kind, change.name, "pending",
                     "the model's spec changed: its new version is not created yet", change.diff)
         return result
+
+    # -- IAM -----------------------------------------------------------------------------------
+    @classmethod
+    def permissions(cls) -> Permissions:
+        return permissions.PERMISSIONS
+
+    @classmethod
+    def policy_resources(cls, resource: Resource) -> dict[str, list[str]]:
+        return permissions.policy_resources(resource.spec)  # type: ignore[arg-type]
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
