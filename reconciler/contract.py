@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.iam.tables import Permissions
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step
-    from reconciler.spec.resources import Resource
+    from reconciler.spec.resources import Resource, SpecSet
 
 _ACRONYMS = {"gb": "GB", "mb": "MB", "ssm": "SSM"}
 
@@ -142,6 +142,31 @@ class Orphan:
     """How messages name it (``endpoint scorer``)."""
     left_alone: str = "it is left alone"
     """What a warning says stays when pruning is off."""
+
+
+@dataclass(frozen=True)
+class RegistryPin:
+    """A place in a spec that pins one version of a registry group: what ``sagectl promote``
+    edits (``Kind.registry_pins``)."""
+
+    kind: str
+    name: str
+    """The resource whose spec holds it."""
+    at: Path
+    """The mapping that holds ``group_key`` and ``version_key``, from the document root."""
+    group: str
+    current: int | str
+    """The version pinned now, or ``unpinned``."""
+    group_key: str
+    version_key: str
+    unpinned: str
+    """What the spec says (or means, without ``version_key``) when it follows the newest."""
+    label: str
+    """How messages name it (``scorer containers[1].modelPackageVersion``)."""
+
+
+class NothingToPromote(Exception):
+    """A resource pins no registry version; the message says why, for the user."""
 
 
 class Kind:
@@ -259,6 +284,23 @@ class Kind:
         """For the scopes this kind fills per spec (``Scope.per_spec``): the resources (ARN
         templates) one of its specs names, e.g. the role it passes to AWS."""
         return {}
+
+    # -- promote (reconciler/promote.py) -----------------------------------------------------
+    promotable: ClassVar[bool] = False
+    """Whether ``sagectl promote NAME`` takes the names of this kind's resources."""
+
+    @classmethod
+    def registry_pins(cls, specs: SpecSet, resource: Resource) -> list[RegistryPin]:
+        """The registry versions ``sagectl promote`` pins for ``resource``: in its own spec, or
+        in the specs of the resources it uses. Raises ``NothingToPromote`` (saying why) when
+        there is none."""
+        raise NothingToPromote(f"{cls.kind} {resource.name} pins no registry version")
+
+    @classmethod
+    def uses(cls, resource: Resource) -> list[tuple[str, str]]:
+        """Other resources this one's spec names and its plan needs planned first (the facts
+        they publish, such as a model's AWS name), as (kind, name), in the spec's order."""
+        return []
 
     # -- applying ----------------------------------------------------------------------------
     @classmethod

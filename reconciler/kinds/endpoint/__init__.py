@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reconciler.contract import NothingToPromote
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
 from reconciler.kinds.endpoint import apply, drift, plan, quarantine, resume
 from reconciler.kinds.endpoint.permissions import PERMISSIONS
@@ -13,12 +14,12 @@ if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext, Outcome
     from reconciler.apply.state import StateTable
     from reconciler.apply.steps import UndoLog
-    from reconciler.contract import Orphan
+    from reconciler.contract import Orphan, RegistryPin
     from reconciler.drift.classify import KindDrift
     from reconciler.iam.tables import Permissions
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange
-    from reconciler.spec.resources import Resource
+    from reconciler.spec.resources import Resource, SpecSet
 
 
 class EndpointKind(SageMakerKind):
@@ -33,6 +34,7 @@ class EndpointKind(SageMakerKind):
     """"The name is case-insensitive in CreateEndpoint" (API reference, EndpointName)."""
     resource_types = ("sagemaker:endpoint", "sagemaker:endpoint-config")
     plan_order = 40
+    promotable = True
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
@@ -61,6 +63,34 @@ class EndpointKind(SageMakerKind):
               seen: set[str]) -> KindDrift:
         """Statuses and capacity from the plan's DescribeEndpoint, quarantine records."""
         return drift.drift(ctx, state, changes, seen)
+
+    # -- promote -------------------------------------------------------------------------------
+    @classmethod
+    def uses(cls, resource: Resource) -> list[tuple[str, str]]:
+        """The Models of its production and shadow variants."""
+        spec: EndpointSpec = resource.spec  # type: ignore[assignment]
+        names = dict.fromkeys(v.model_name for _, _, v in spec.all_variants())
+        return [("Model", n) for n in names]
+
+    @classmethod
+    def registry_pins(cls, specs: SpecSet, resource: Resource) -> list[RegistryPin]:
+        """The registry versions of every Model it serves."""
+        names = [name for _, name in cls.uses(resource)]
+        pins: list[RegistryPin] = []
+        for name in names:
+            model = specs.get("Model", name)
+            if model is None:
+                continue
+            try:
+                pins += specs.kinds["Model"].registry_pins(specs, model)
+            except NothingToPromote:
+                continue
+        if not pins:
+            raise NothingToPromote(
+                f"endpoint {resource.name} uses no model from the registry (its models: "
+                f"{', '.join(names)}; a registry model has a container with "
+                "modelPackageGroupName)")
+        return pins
 
     # -- IAM -----------------------------------------------------------------------------------
     @classmethod

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from reconciler.apply.steps import Undo
 from reconciler.drift.classify import DriftItem, KindDrift
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
-from reconciler.kinds.model import permissions, pins, plan
+from reconciler.kinds.model import permissions, pins, plan, promote
 from reconciler.kinds.model.spec import ModelSpec
 from reconciler.plan.context import ADDRESS_TAG
 from reconciler.plan.model import Step
@@ -16,11 +16,11 @@ if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.apply.state import StateTable
     from reconciler.apply.steps import Undo
-    from reconciler.contract import Orphan
+    from reconciler.contract import Orphan, RegistryPin
     from reconciler.iam.tables import Permissions
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange, Step
-    from reconciler.spec.resources import Resource
+    from reconciler.spec.resources import Resource, SpecSet
 
 
 class ModelKind(SageMakerKind):
@@ -33,6 +33,7 @@ class ModelKind(SageMakerKind):
     resource_types = ("sagemaker:model",)
     plan_order = 20
     pin_prefix = "registry:"
+    promotable = True
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
@@ -65,6 +66,11 @@ class ModelKind(SageMakerKind):
                     change.address, change.kind, change.name, "pending",
                     "the model's spec changed: its new version is not created yet", change.diff)
         return result
+
+    # -- promote -------------------------------------------------------------------------------
+    @classmethod
+    def registry_pins(cls, specs: SpecSet, resource: Resource) -> list[RegistryPin]:
+        return promote.registry_pins(resource)
 
     # -- IAM -----------------------------------------------------------------------------------
     @classmethod
