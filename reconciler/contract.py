@@ -34,6 +34,10 @@ if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.steps import Undo, UndoLog
     from reconciler.drift.classify import KindDrift
     from reconciler.iam.tables import Permissions
+    from reconciler.importer.adopt import Tagging
+    from reconciler.importer.documents import Document, ImportUnit
+    from reconciler.importer.live import Tagged
+    from reconciler.importer.naming import Choice, ImportContext
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step
     from reconciler.spec.resources import Resource, SpecSet
@@ -270,6 +274,56 @@ class Kind:
         rest get the generic rules) and adds drift that no change shows. ``state`` may be read,
         never written (it may not exist)."""
         return None
+
+    # -- import (reconciler/importer/) -------------------------------------------------------
+    # ``sagectl import NAME...`` names resources of the import root kind; it reads them and asks
+    # the kinds of what they use to read, name and describe those, in an ``ImportContext``. The
+    # written documents are then rehearsed and adopted kind by kind, in planning order.
+    import_root: ClassVar[bool] = False
+    """Whether ``sagectl import NAME...`` names resources of this kind (one file each)."""
+
+    @classmethod
+    def import_files(cls, ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
+        """(The import root.) Read the live resources ``names`` and what they use, refusing
+        (``ImportRefused``) what cannot be imported, and the documents of each one's file."""
+        raise NotImplementedError
+
+    @classmethod
+    def import_related(cls, ictx: ImportContext, kind: str, names: list[str]
+                       ) -> dict[str, list[str]]:
+        """Names of this kind's live resources that are about these resources of ``kind``
+        without being named by them (alarms on an endpoint's metrics), by name."""
+        return {}
+
+    @classmethod
+    def import_read(cls, ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
+        """This kind's live resources ``names``, by name, without their tags (an import reads
+        those for everything at once); one that does not exist is missing from the result, or
+        refused when the import cannot do without it."""
+        raise NotImplementedError
+
+    @classmethod
+    def import_choice(cls, ictx: ImportContext, name: str, live: Tagged | None, role: str
+                      ) -> Choice | None:
+        """What becomes of a live resource of this kind that an imported one uses (``live``:
+        None when it does not exist; ``role``: how it is used): a new document, a reference to
+        a spec that describes it, an external reference, or nothing (None). Notes and warnings
+        go to ``ictx``; ``ImportRefused`` when the import must not go on."""
+        raise NotImplementedError
+
+    @classmethod
+    def to_document(cls, ictx: ImportContext, live: Tagged, name: str) -> Document:
+        """The spec document ``name`` for ``live`` (what the plan needs to find it unchanged
+        once adopted); its warnings go to ``ictx``."""
+        raise NotImplementedError
+
+    @classmethod
+    def adoption(cls, ctx: PlanContext, resources: list[Resource],
+                 documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        """The tags adoption puts on the live resources of these imported resources (those
+        ``apply`` would have given them), and the problems that forbid it (``documents``: the
+        written ones, by address)."""
+        return [], []
 
     # -- IAM (reconciler/iam/) ---------------------------------------------------------------
     @classmethod

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from reconciler.contract import NothingToPromote
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
-from reconciler.kinds.endpoint import apply, drift, plan, quarantine, resume
+from reconciler.kinds.endpoint import apply, drift, importing, plan, quarantine, resume
 from reconciler.kinds.endpoint.permissions import PERMISSIONS
 from reconciler.kinds.endpoint.spec import EndpointSpec
 
@@ -17,8 +18,11 @@ if TYPE_CHECKING:
     from reconciler.contract import Orphan, RegistryPin
     from reconciler.drift.classify import KindDrift
     from reconciler.iam.tables import Permissions
+    from reconciler.importer.adopt import Tagging
+    from reconciler.importer.documents import Document, ImportUnit
+    from reconciler.importer.naming import ImportContext
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, ResourceChange
+    from reconciler.plan.model import KindPlan, Problem, ResourceChange
     from reconciler.spec.resources import Resource, SpecSet
 
 
@@ -35,6 +39,7 @@ class EndpointKind(SageMakerKind):
     resource_types = ("sagemaker:endpoint", "sagemaker:endpoint-config")
     plan_order = 40
     promotable = True
+    import_root = True
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
@@ -63,6 +68,16 @@ class EndpointKind(SageMakerKind):
               seen: set[str]) -> KindDrift:
         """Statuses and capacity from the plan's DescribeEndpoint, quarantine records."""
         return drift.drift(ctx, state, changes, seen)
+
+    # -- import --------------------------------------------------------------------------------
+    @classmethod
+    def import_files(cls, ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
+        return importing.import_files(ictx, names)
+
+    @classmethod
+    def adoption(cls, ctx: PlanContext, resources: list[Resource],
+                 documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        return importing.adoption(ctx, resources, documents)
 
     # -- promote -------------------------------------------------------------------------------
     @classmethod

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from reconciler.apply.steps import Undo
 from reconciler.drift.classify import DriftItem, KindDrift
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
-from reconciler.kinds.model import permissions, pins, plan, promote
+from reconciler.kinds.model import importing, permissions, pins, plan, promote
 from reconciler.kinds.model.spec import ModelSpec
 from reconciler.plan.context import ADDRESS_TAG
 from reconciler.plan.model import Step
@@ -18,8 +19,12 @@ if TYPE_CHECKING:
     from reconciler.apply.steps import Undo
     from reconciler.contract import Orphan, RegistryPin
     from reconciler.iam.tables import Permissions
+    from reconciler.importer.adopt import Tagging
+    from reconciler.importer.documents import Document
+    from reconciler.importer.live import Tagged
+    from reconciler.importer.naming import Choice, ImportContext
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, ResourceChange, Step
+    from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step
     from reconciler.spec.resources import Resource, SpecSet
 
 
@@ -66,6 +71,26 @@ class ModelKind(SageMakerKind):
                     change.address, change.kind, change.name, "pending",
                     "the model's spec changed: its new version is not created yet", change.diff)
         return result
+
+    # -- import --------------------------------------------------------------------------------
+    @classmethod
+    def import_read(cls, ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
+        return importing.read(ictx, names)
+
+    @classmethod
+    def import_choice(cls, ictx: ImportContext, name: str, live: Tagged | None, role: str
+                      ) -> Choice | None:
+        assert live is not None  # an endpoint config's models exist (import_read refuses)
+        return importing.choice(ictx, live)
+
+    @classmethod
+    def to_document(cls, ictx: ImportContext, live: Tagged, name: str) -> Document:
+        return importing.document(ictx, live, name)
+
+    @classmethod
+    def adoption(cls, ctx: PlanContext, resources: list[Resource],
+                 documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        return importing.adoption(ctx, resources, documents)
 
     # -- promote -------------------------------------------------------------------------------
     @classmethod
