@@ -6,6 +6,12 @@ The core (``spec/``, ``plan/``, ``apply/``) never imports a kind: the command li
 knows SageMaker; what every SageMaker kind shares (name patterns, ARNs, tags, boto3 request
 casing) is in ``reconciler/kinds/_aws.py``.
 
+The stages beyond planning and applying ask the kinds too, each through its own section of
+``Kind``, so that drift/, importer/, iam/ and promote.py hold no knowledge of any kind: orphans
+(what the planner deletes, once it has decided that it may), drift (``Kind.drift``, from what the
+plan observed), import (``Kind.import_*``, ``to_document``, ``adoption``), IAM
+(``Kind.permissions``, ``policy_resources``) and promote (``Kind.registry_pins``, ``uses``).
+
 Field naming: a spec field is the boto3 parameter name with its first letter lowered
 (``InitialInstanceCount`` -> ``initialInstanceCount``, ``VolumeSizeInGB`` -> ``volumeSizeInGB``),
 so a person who knows the API can guess it. Python attributes are snake_case; the alias
