@@ -6,6 +6,12 @@ The core (``spec/``, ``plan/``, ``apply/``) never imports a kind: the command li
 knows SageMaker; what every SageMaker kind shares (name patterns, ARNs, tags, boto3 request
 casing) is in ``reconciler/kinds/_aws.py``.
 
+The stages beyond planning and applying ask the kinds too, each through its own section of
+``Kind``, so that drift/, importer/, iam/ and promote.py hold no knowledge of any kind: orphans
+(what the planner deletes, once it has decided that it may), drift (``Kind.drift``, from what the
+plan observed), import (``Kind.import_*``, ``to_document``, ``adoption``), IAM
+(``Kind.permissions``, ``policy_resources``) and promote (``Kind.registry_pins``, ``uses``).
+
 Field naming: a spec field is the boto3 parameter name with its first letter lowered
 (``InitialInstanceCount`` -> ``initialInstanceCount``, ``VolumeSizeInGB`` -> ``volumeSizeInGB``),
 so a person who knows the API can guess it. Python attributes are snake_case; the alias
@@ -30,11 +36,18 @@ from reconciler.spec.nodes import Node, Path
 
 if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.context import ApplyContext, Outcome
+    from reconciler.apply.state import StateTable
     from reconciler.apply.steps import Undo, UndoLog
+    from reconciler.drift.classify import KindDrift
+    from reconciler.iam.tables import Permissions
+    from reconciler.importer.adopt import Tagging
+    from reconciler.importer.documents import Document, ImportUnit
+    from reconciler.importer.live import Tagged
+    from reconciler.importer.naming import Choice, ImportContext
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import ApplyData, KindPlan, ResourceChange, Step
+    from reconciler.plan.model import ApplyData, KindPlan, Problem, ResourceChange, Step
     from reconciler.plan.vocabulary import Reason
-    from reconciler.spec.resources import Resource
+    from reconciler.spec.resources import Resource, SpecSet
 
 _ACRONYMS = {"gb": "GB", "mb": "MB", "ssm": "SSM"}
 
@@ -127,6 +140,46 @@ def duplicates(names: list[str]) -> dict[str, list[int]]:
     return dups
 
 
+@dataclass(frozen=True)
+class Orphan:
+    """Resources this environment owns under one address that left the specs: what one deletion
+    change removes (see ``Kind.orphans``)."""
+
+    address: str
+    name: str
+    """The name in the address."""
+    owned: tuple[OwnedResource, ...]
+    what: str
+    """How messages name it (``endpoint scorer``)."""
+    left_alone: str = "it is left alone"
+    """What a warning says stays when pruning is off."""
+
+
+@dataclass(frozen=True)
+class RegistryPin:
+    """A place in a spec that pins one version of a registry group: what ``sagectl promote``
+    edits (``Kind.registry_pins``)."""
+
+    kind: str
+    name: str
+    """The resource whose spec holds it."""
+    at: Path
+    """The mapping that holds ``group_key`` and ``version_key``, from the document root."""
+    group: str
+    current: int | str
+    """The version pinned now, or ``unpinned``."""
+    group_key: str
+    version_key: str
+    unpinned: str
+    """What the spec says (or means, without ``version_key``) when it follows the newest."""
+    label: str
+    """How messages name it (``scorer containers[1].modelPackageVersion``)."""
+
+
+class NothingToPromote(Exception):
+    """A resource pins no registry version; the message says why, for the user."""
+
+
 class Kind:
     """One resource kind: a class (never instantiated) whose class attributes and class methods
     answer everything a stage may ask about its resources. Subclasses live in
@@ -182,11 +235,6 @@ class Kind:
         """Read what ``desired`` needs from AWS and return the changes."""
         raise NotImplementedError
 
-    @classmethod
-    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        """Resources this environment owns that left the specs (deleted only when pruning)."""
-        raise NotImplementedError
-
     pin_prefix: ClassVar[str | None] = None
     """The prefix of the pins (``PlanContext.pinned`` keys) this kind makes, if it makes any."""
 
@@ -194,6 +242,131 @@ class Kind:
     def check_pin(cls, ctx: PlanContext, key: str, value: str) -> str | None:
         """Why a saved plan's pin ``key`` -> ``value`` must not be applied (None: it may)."""
         return None
+
+    # -- orphans -----------------------------------------------------------------------------
+    # What this environment owns that left the specs. Whether it is deleted is decided once, by
+    # the planner (plan/planner.py ``plan_orphans``): ``keep_orphan``, then pruning (off: a
+    # warning that it is left alone), then deletion protection (the ``sagectl:deletion-protection``
+    # tag: an error); only then is the kind asked for the deletion (``delete_orphan``).
+    noun: ClassVar[str] = ""
+    """How messages name one resource of this kind (``model package group``; default: the kind's
+    name in lower case)."""
+
+    @classmethod
+    def orphans(cls, ctx: PlanContext, owned: list[OwnedResource]) -> list[Orphan]:
+        """``owned`` (this kind's resources of this environment whose address left the specs)
+        as the units that are deleted together; by default one per resource, by name."""
+        noun = cls.noun or cls.kind.lower()
+        return [Orphan(address, address.partition(".")[2], (r,), f"{noun} {r.name}")
+                for r in sorted(owned, key=lambda r: r.name)
+                for address in [r.address or f"{cls.kind}.{r.name}"]]
+
+    @classmethod
+    def keep_orphan(cls, ctx: PlanContext, orphan: Orphan) -> Problem | None:
+        """Why ``orphan`` is never this kind's to delete, whatever pruning says (None: it may
+        be deleted)."""
+        return None
+
+    @classmethod
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        """The change that deletes ``orphan`` (asked only when the planner decided it goes)."""
+        raise NotImplementedError
+
+    # -- drift (reconciler/drift/) -----------------------------------------------------------
+    # The drift stage classifies the plan's changes by generic rules (ownership digests); a kind
+    # says what only it knows, from what its ``plan`` observed (``PlanContext.observed``), so a
+    # drift check reads nothing the plan did not (the state table aside).
+
+    @classmethod
+    def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],
+              seen: set[str]) -> KindDrift | None:
+        """This kind's part of a drift check (None: nothing beyond the generic rules).
+        ``changes`` are the plan's creates and updates of this kind; ``seen`` every address the
+        report has anyway (a change, a conflict). The result classifies some of ``changes`` (the
+        rest get the generic rules) and adds drift that no change shows. ``state`` may be read,
+        never written (it may not exist)."""
+        return None
+
+    # -- import (reconciler/importer/) -------------------------------------------------------
+    # ``sagectl import NAME...`` names resources of the import root kind; it reads them and asks
+    # the kinds of what they use to read, name and describe those, in an ``ImportContext``. The
+    # written documents are then rehearsed and adopted kind by kind, in planning order.
+    import_root: ClassVar[bool] = False
+    """Whether ``sagectl import NAME...`` names resources of this kind (one file each)."""
+
+    @classmethod
+    def import_files(cls, ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
+        """(The import root.) Read the live resources ``names`` and what they use, refusing
+        (``ImportRefused``) what cannot be imported, and the documents of each one's file."""
+        raise NotImplementedError
+
+    @classmethod
+    def import_related(cls, ictx: ImportContext, kind: str, names: list[str]
+                       ) -> dict[str, list[str]]:
+        """Names of this kind's live resources that are about these resources of ``kind``
+        without being named by them (alarms on an endpoint's metrics), by name."""
+        return {}
+
+    @classmethod
+    def import_read(cls, ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
+        """This kind's live resources ``names``, by name, without their tags (an import reads
+        those for everything at once); one that does not exist is missing from the result, or
+        refused when the import cannot do without it."""
+        raise NotImplementedError
+
+    @classmethod
+    def import_choice(cls, ictx: ImportContext, name: str, live: Tagged | None, role: str
+                      ) -> Choice | None:
+        """What becomes of a live resource of this kind that an imported one uses (``live``:
+        None when it does not exist; ``role``: how it is used): a new document, a reference to
+        a spec that describes it, an external reference, or nothing (None). Notes and warnings
+        go to ``ictx``; ``ImportRefused`` when the import must not go on."""
+        raise NotImplementedError
+
+    @classmethod
+    def to_document(cls, ictx: ImportContext, live: Tagged, name: str) -> Document:
+        """The spec document ``name`` for ``live`` (what the plan needs to find it unchanged
+        once adopted); its warnings go to ``ictx``."""
+        raise NotImplementedError
+
+    @classmethod
+    def adoption(cls, ctx: PlanContext, resources: list[Resource],
+                 documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        """The tags adoption puts on the live resources of these imported resources (those
+        ``apply`` would have given them), and the problems that forbid it (``documents``: the
+        written ones, by address)."""
+        return [], []
+
+    # -- IAM (reconciler/iam/) ---------------------------------------------------------------
+    @classmethod
+    def permissions(cls) -> Permissions | None:
+        """What the IAM policy must allow for this kind (``sagectl iam-policy``): every AWS
+        operation its plan, apply, drift and import make, the scopes of the resources IAM
+        authorises them against, and what AWS checks on top (None: nothing)."""
+        return None
+
+    @classmethod
+    def policy_resources(cls, resource: Resource) -> dict[str, list[str]]:
+        """For the scopes this kind fills per spec (``Scope.per_spec``): the resources (ARN
+        templates) one of its specs names, e.g. the role it passes to AWS."""
+        return {}
+
+    # -- promote (reconciler/promote.py) -----------------------------------------------------
+    promotable: ClassVar[bool] = False
+    """Whether ``sagectl promote NAME`` takes the names of this kind's resources."""
+
+    @classmethod
+    def registry_pins(cls, specs: SpecSet, resource: Resource) -> list[RegistryPin]:
+        """The registry versions ``sagectl promote`` pins for ``resource``: in its own spec, or
+        in the specs of the resources it uses. Raises ``NothingToPromote`` (saying why) when
+        there is none."""
+        raise NothingToPromote(f"{cls.kind} {resource.name} pins no registry version")
+
+    @classmethod
+    def uses(cls, resource: Resource) -> list[tuple[str, str]]:
+        """Other resources this one's spec names and its plan needs planned first (the facts
+        they publish, such as a model's AWS name), as (kind, name), in the spec's order."""
+        return []
 
     # -- applying ----------------------------------------------------------------------------
     @classmethod

@@ -1,5 +1,7 @@
-"""``sagectl promote``: pin a registry-backed Model to one model package version by editing the
-spec text in place, so the promotion is an ordinary, reviewable change in a pull request.
+"""``sagectl promote``: pin a registry-backed resource (a Model) to one version of its registry
+group by editing the spec text in place, so the promotion is an ordinary, reviewable change in a
+pull request. Which fields pin what the kinds say (``Kind.registry_pins``: a Model's containers'
+``modelPackageVersion``; an Endpoint's, those of the Models it serves).
 
 Only the one scalar changes (or, when the key is absent, one line is added): the rest of the file
 stays byte for byte, which a YAML round trip (dump) could never promise. The loader's nodes carry
@@ -8,11 +10,11 @@ PyYAML events, whose marks have both ends.
 
 Where the value lives decides what is edited:
 
-- ``override``: the environment file's override for the Model sets ``modelPackageVersion``;
+- ``override``: the environment file's override for the resource sets the version;
 - ``variable``: the value is ``${name}``: the variable's value in the environment file;
 - ``base``: a literal in the spec file, which other environments may share (they are named);
-- ``insert``: the key is absent (``latestApproved`` by default): one line is added after
-  ``modelPackageGroupName``, at its indentation.
+- ``insert``: the key is absent (it follows the newest version): one line is added after the
+  group's key (``modelPackageGroupName``), at its indentation.
 
 Nothing here talks to AWS, parses arguments or writes files: the command (``cli/promote.py``)
 resolves the versions, calls ``find_pins``, ``plan_edits`` and ``apply_edits``, and writes.
@@ -27,17 +29,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.contract import NothingToPromote, RegistryPin
 from reconciler.diagnostics import Pos
-from reconciler.kinds.model.spec import LATEST_APPROVED, ModelSpec
 from reconciler.spec.environments import Environment
 from reconciler.spec.files import read_tree
 from reconciler.spec.nodes import MapNode, Node, ScalarNode, child, walk_scalars
 from reconciler.spec.nodes import Path as NodePath
-from reconciler.spec.resources import Resource, SpecSet
+from reconciler.spec.resources import SpecSet
 from reconciler.spec.spans import Sources, SpanError
 
-VERSION_KEY = "modelPackageVersion"
-GROUP_KEY = "modelPackageGroupName"
 _WHOLE_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
@@ -47,21 +47,8 @@ class PromoteError(SpanError):
 
 # -- what to promote ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Pin:
-    """One registry-backed container of a Model, as the selected environment resolves it."""
-
-    model: str
-    path: NodePath
-    """The container in the document: ``("spec", "primaryContainer")`` or
-    ``("spec", "containers", i)``."""
-    group: str
-    current: int | str
-
-    @property
-    def label(self) -> str:
-        where = f" containers[{self.path[-1]}]." if self.path[-2] == "containers" else " "
-        return f"{self.model}{where}{VERSION_KEY}"
+Pin = RegistryPin
+"""One registry-backed place of a spec, as the selected environment resolves it."""
 
 
 def _walk(node: Node, path: NodePath) -> Node | None:
@@ -73,42 +60,30 @@ def _walk(node: Node, path: NodePath) -> Node | None:
     return node
 
 
-def _model_pins(resource: Resource) -> list[Pin]:
-    spec: ModelSpec = resource.spec  # type: ignore[assignment]
-    if spec.primary_container is not None:
-        containers = [(("spec", "primaryContainer"), spec.primary_container)]
-    else:
-        containers = [(("spec", "containers", i), c) for i, c in enumerate(spec.containers or [])]
-    return [Pin(resource.name, path, c.model_package_group_name,
-                c.model_package_version or LATEST_APPROVED)
-            for path, c in containers if c.model_package_group_name is not None]
-
-
 def find_pins(specs: SpecSet, name: str) -> list[Pin]:
-    """The containers to pin for ``name``: a registry-backed Model, else every registry-backed
-    Model that the Endpoint of that name serves (production and shadow variants)."""
-    model, endpoint = specs.get("Model", name), specs.get("Endpoint", name)
-    if model is not None and (pins := _model_pins(model)):
-        return pins
+    """The places to pin for ``name``, as the kinds of the resources named so say, in planning
+    order (a registry-backed Model, else every registry-backed Model the Endpoint of that name
+    serves)."""
+    kinds = [k for k in specs.kinds.ordered() if k.promotable]
+    why = None
+    for kind in kinds:
+        resource = specs.get(kind.kind, name)
+        if resource is None:
+            continue
+        try:
+            pins = kind.registry_pins(specs, resource)
+        except NothingToPromote as err:
+            why = str(err)
+            continue
+        if pins:
+            return pins
+    if why is not None:
+        raise PromoteError(why)
     where = f" in environment {specs.env_name}" if specs.env_name else ""
-    if endpoint is not None:
-        names: list[str] = []
-        for _, _, variant in endpoint.spec.all_variants():  # type: ignore[attr-defined]
-            if variant.model_name not in names:
-                names.append(variant.model_name)
-        pins = [pin for n in names if (res := specs.get("Model", n)) for pin in _model_pins(res)]
-        if not pins:
-            raise PromoteError(f"endpoint {name} uses no model from the registry (its models: "
-                               f"{', '.join(names)}; a registry model has a container with "
-                               f"{GROUP_KEY})")
-        return pins
-    if model is not None:
-        raise PromoteError(f"model {name} has no container from the registry ({GROUP_KEY}); "
-                           "there is no version to promote")
-    known = sorted(r.name for r in specs.resources if r.kind in ("Model", "Endpoint"))
+    known = sorted(r.name for r in specs.resources if r.kind in {k.kind for k in kinds})
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise PromoteError(f"no Model or Endpoint named {name!r}{where}{hint}")
+    raise PromoteError(f"no {' or '.join(k.kind for k in kinds)} named {name!r}{where}{hint}")
 
 
 # -- where the value lives, and the edit --------------------------------------------------------
@@ -142,15 +117,16 @@ class Promotion:
 
 
 def _null_override(env: Environment | None, pin: Pin) -> ScalarNode | None:
-    """An override's ``primaryContainer.modelPackageVersion: null`` (merging deletes the key, so
+    """An override's ``<version key>: null`` (e.g. ``primaryContainer.modelPackageVersion``:
+    merging deletes the key, so
     the resolved tree no longer shows it, but an edit anywhere else would be deleted again)."""
-    if env is None or pin.path[-1] != "primaryContainer":
+    if env is None or any(isinstance(part, int) for part in pin.at):  # lists are replaced whole
         return None
     found = None
     for i, override in enumerate(env.spec.overrides):
         node = env.override_node(i)
-        if override.kind == "Model" and override.name == pin.model and node is not None:
-            value = _walk(node, ("spec", "primaryContainer", VERSION_KEY))
+        if override.kind == pin.kind and override.name == pin.name and node is not None:
+            value = _walk(node, (*pin.at, pin.version_key))
             if value is not None:
                 found = value if isinstance(value, ScalarNode) and value.value is None else None
     return found
@@ -177,16 +153,16 @@ def _replace(sources: Sources, pos: Pos, pin: Pin, version: int, case: str,
 def _insert(sources: Sources, key_pos: Pos, pin: Pin, version: int) -> Edit:
     src = sources[key_pos.file]
     key = src.scalar(key_pos, key=True)
-    if key.value != GROUP_KEY or key.shared or key.value_end is None:
-        raise PromoteError(f"{key_pos}: {pin.model}'s {GROUP_KEY} comes from a YAML merge key or "
-                           f"anchor; add `{VERSION_KEY}: {version}` by hand")
-    old = f"{LATEST_APPROVED}"
+    if key.value != pin.group_key or key.shared or key.value_end is None:
+        raise PromoteError(f"{key_pos}: {pin.name}'s {pin.group_key} comes from a YAML merge key "
+                           f"or anchor; add `{pin.version_key}: {version}` by hand")
+    old = pin.unpinned
     if key.flow:
         return Edit(key_pos.file, key.value_end, key.value_end,
-                    f", {VERSION_KEY}: {version}", pin, old, version, "insert")
+                    f", {pin.version_key}: {version}", pin, old, version, "insert")
     text = src.text
     eol = text.find("\n", key.value_end)
-    line = f"{' ' * (key_pos.column - 1)}{VERSION_KEY}: {version}"
+    line = f"{' ' * (key_pos.column - 1)}{pin.version_key}: {version}"
     if eol < 0:
         return Edit(key_pos.file, len(text), len(text), src.newline + line, pin, old, version,
                     "insert")
@@ -206,15 +182,15 @@ def _shared_with(pin: Pin, others: dict[str, SpecSet], version_pos: Pos | None,
     """Other environments whose value the same edit changes."""
     hit: list[str] = []
     for name, other in sorted(others.items()):
-        resource = other.get("Model", pin.model)
-        node = _walk(resource.node, pin.path) if resource else None
+        resource = other.get(pin.kind, pin.name)
+        node = _walk(resource.node, pin.at) if resource else None
         if not isinstance(node, MapNode):
             continue
-        value = node.get(VERSION_KEY)
+        value = node.get(pin.version_key)
         if version_pos is not None:
             same = value is not None and value.pos == version_pos
         else:
-            entry = node.entries.get(GROUP_KEY)
+            entry = node.entries.get(pin.group_key)
             same = (value is None and entry is not None and entry.key_pos == group_pos
                     and _null_override(other.environment, pin) is None)
         if same:
@@ -235,14 +211,14 @@ def plan_edits(specs: SpecSet, pins: list[Pin], versions: dict[str, int],
     seen: dict[tuple[str, int, int], Edit] = {}
     for pin in pins:
         version = versions[pin.group]
-        resource = specs.get("Model", pin.model)
-        container = _walk(resource.node, pin.path) if resource else None
+        resource = specs.get(pin.kind, pin.name)
+        container = _walk(resource.node, pin.at) if resource else None
         assert isinstance(container, MapNode)
         if pin.current == version:
             result.already.append(f"{pin.label} is already pinned to {pin.group} version "
                                   f"{version}; nothing to change")
             continue
-        value = container.get(VERSION_KEY)
+        value = container.get(pin.version_key)
         null = _null_override(env, pin)
         shared: list[str] = []
         if null is not None:
@@ -268,18 +244,19 @@ def plan_edits(specs: SpecSet, pins: list[Pin], versions: dict[str, int],
                 edit = _replace(sources, value.pos, pin, version, "override")
             else:
                 edit = _replace(sources, value.pos, pin, version, "base")
-                shared = _shared_with(pin, others, value.pos, container.entries[GROUP_KEY].key_pos)
+                shared = _shared_with(pin, others, value.pos,
+                                      container.entries[pin.group_key].key_pos)
         else:
-            group_pos = container.entries[GROUP_KEY].key_pos
+            group_pos = container.entries[pin.group_key].key_pos
             edit = _insert(sources, group_pos, pin, version)
             if env is None or group_pos.file != env.file:
                 shared = _shared_with(pin, others, None, group_pos)
         if shared and env is not None:
             result.notes.append(
                 f"{edit.file} is shared by environments {', '.join([env.name, *shared])}: this "
-                f"also pins {pin.model} to {pin.group} version {version} in "
-                f"{', '.join(shared)}. To promote {env.name} alone, set {VERSION_KEY} in an "
-                f"override for Model {pin.model} in {env.file} instead.")
+                f"also pins {pin.name} to {pin.group} version {version} in "
+                f"{', '.join(shared)}. To promote {env.name} alone, set {pin.version_key} in an "
+                f"override for {pin.kind} {pin.name} in {env.file} instead.")
         span = (edit.file, edit.start, edit.end)
         if span not in seen:
             seen[span] = edit

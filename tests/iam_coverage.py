@@ -4,8 +4,9 @@ Over the whole session it records every AWS operation that sagectl makes (throug
 ``reconciler.aws.add_call_observer``) and, when the session finishes, checks them against
 ``sagectl iam-policy --mode apply`` and, for reads (Describe, List, Get, BatchGet, Search, Query,
 Scan), ``--mode plan``. Anything missing is printed and fails the session: add the operation to
-reconciler/iam/tables.py. Under pytest-xdist each worker records its own calls and the controller
-reports on all of them. A run that saw fewer than ``MIN_OPERATIONS`` distinct operations (one
+the permissions of the kind that makes it (``Kind.permissions``; the engine's own operations are
+in reconciler/iam/tables.py). Under pytest-xdist each worker records its own calls and the
+controller reports on all of them. A run that saw fewer than ``MIN_OPERATIONS`` distinct operations (one
 test file, ``-k``) is not a claim of coverage: the check is skipped with a note.
 
 Only sagectl's own calls count. The test suite also uses sagectl's ``Aws`` class to set the
@@ -37,7 +38,8 @@ import pytest
 import reconciler
 import reconciler.aws
 from reconciler.aws import add_call_observer
-from reconciler.iam import Gap, coverage_gaps, granted, iam_action, is_read
+from reconciler.cli.registry import KINDS
+from reconciler.iam import Gap, assemble, coverage_gaps, granted, iam_action, is_read
 
 MIN_OPERATIONS = 30
 REPO = Path(__file__).resolve().parent.parent
@@ -151,12 +153,12 @@ def report(observed: set[tuple[str, str]]) -> tuple[list[str], bool]:
     lines = [f"IAM coverage: {len(observed)} distinct AWS operations made by sagectl "
              f"({len(needing)} need a permission, {len(reads)} of them reads)"]
     lines += [f"  {service}: {', '.join(ops)}" for service, ops in by_service.items()]
-    unseen = sorted(f"{s}:{o}" for s, o in granted("apply") - observed)
+    unseen = sorted(f"{s}:{o}" for s, o in granted("apply", assemble(KINDS)) - observed)
     if unseen:
         lines.append(f"  in the policy, not seen in this run ({len(unseen)}): {', '.join(unseen)}")
     if gaps:
         lines.append(f"IAM coverage FAILED (the run exits 1): {len(gaps)} missing; add them "
-                     "to reconciler/iam/tables.py:")
+                     "to the permissions of the kind that makes them (Kind.permissions):")
         lines += [f"  {gap}" for gap in gaps]
     else:
         lines.append("IAM coverage: passed: every operation is in `sagectl iam-policy --mode "

@@ -1,5 +1,5 @@
 """sagectl's own state in AWS: one DynamoDB table for leases, the journal of in-flight operations,
-per-endpoint history, quarantined spec digests and the unlock audit trail.
+per-resource history, quarantined spec digests and the unlock audit trail.
 
 AWS stays the state of the resources; this table only holds what AWS cannot tell us: who is
 working on a resource right now, what a run that died had started, and what happened before.
@@ -14,15 +14,22 @@ Items (``pk``, ``sk``):
   (absent, expired, or already ours), so two applies never act on one resource at once while
   applies on different resources proceed. A run keeps the lease of a change whose undo may
   still be needed (a change that depends on it has not finished) and renews all it holds.
-- ``journal#<endpoint>``, ``current``: the operation in flight (phase, old and new config, the
-  autoscaling to restore, the bake deadline): a run killed at any point re-attaches from it.
-- ``history#<endpoint>``, ``<time>#<run>``: one record per apply of the endpoint.
-- ``quarantine#<endpoint>``, ``current``: the spec digest that was rolled back (``spec_digest``,
-  ``reason``, ``time``). The endpoint carries the same digest in its ``sagectl:quarantined-digest``
-  tag, so a quarantine outlives this table. When the table had to be created while managed
-  endpoints existed, each of them gets a record with ``unknown`` (why its status is unknown) and
-  the digest of its tag, if any (``source: "tag"``): automatic runs do not deploy to it until an
-  apply by hand succeeds, which deletes the record.
+The journal, history and quarantine records are a kind's, for resources whose changes are
+long-running operations with a guarded rollout; the table only stores them, under a key the kind
+chooses, and says nothing about what is in them. Today the endpoint kind keeps them, keyed by the
+endpoint's name (its lease key; ``reconciler/kinds/endpoint/``: apply.py, resume.py,
+quarantine.py, drift.py):
+
+- ``journal#<key>``, ``current``: the operation in flight (for an endpoint: phase, old and new
+  config, the autoscaling to restore, the bake deadline): a run killed at any point re-attaches
+  from it.
+- ``history#<key>``, ``<time>#<run>``: one record per apply of the resource.
+- ``quarantine#<key>``, ``current``: the spec digest that was rolled back (``spec_digest``,
+  ``reason``, ``time``). An endpoint carries the same digest in its
+  ``sagectl:quarantined-digest`` tag, so a quarantine outlives this table. When the table had to
+  be created while managed endpoints existed, each of them gets a record with ``unknown`` (why its
+  status is unknown) and the digest of its tag, if any (``source: "tag"``): automatic runs do not
+  deploy to it until an apply by hand succeeds, which deletes the record.
 - ``audit#<key>``, ``<time>#unlock``: forced unlocks (the lease key: endpoint name or address).
 """
 
@@ -242,47 +249,47 @@ class StateTable:
             "reason": reason, "removed": held}))
         return held
 
-    # -- journal -------------------------------------------------------------------------------
-    def journal(self, endpoint: str) -> dict[str, Any] | None:
-        return self._get(f"journal#{endpoint}", "current")
+    # -- journal (a kind's records, under a key it chooses: see the module docstring) ----------
+    def journal(self, key: str) -> dict[str, Any] | None:
+        return self._get(f"journal#{key}", "current")
 
-    def record(self, endpoint: str, entry: dict[str, Any]) -> None:
-        self.table.put_item(Item=_to_item({"pk": f"journal#{endpoint}", "sk": "current",
+    def record(self, key: str, entry: dict[str, Any]) -> None:
+        self.table.put_item(Item=_to_item({"pk": f"journal#{key}", "sk": "current",
                                            **entry, "updated": self.now()}))
 
-    def clear(self, endpoint: str) -> None:
-        self.table.delete_item(Key={"pk": f"journal#{endpoint}", "sk": "current"})
+    def clear(self, key: str) -> None:
+        self.table.delete_item(Key={"pk": f"journal#{key}", "sk": "current"})
 
-    # -- history and quarantine ----------------------------------------------------------------
-    def add_history(self, endpoint: str, run_id: str, record: dict[str, Any]) -> None:
+    # -- history and quarantine (a kind's records, under a key it chooses) ---------------------
+    def add_history(self, key: str, run_id: str, record: dict[str, Any]) -> None:
         now = self.now()
-        self.table.put_item(Item=_to_item({"pk": f"history#{endpoint}",
+        self.table.put_item(Item=_to_item({"pk": f"history#{key}",
                                            "sk": f"{now:017.6f}#{run_id}", "time": now,
                                            "run_id": run_id, **record}))
 
-    def history(self, endpoint: str, limit: int = 50) -> list[dict[str, Any]]:
+    def history(self, key: str, limit: int = 50) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
 
-        items = self.table.query(KeyConditionExpression=Key("pk").eq(f"history#{endpoint}"),
+        items = self.table.query(KeyConditionExpression=Key("pk").eq(f"history#{key}"),
                                  ScanIndexForward=False, Limit=limit,
                                  ConsistentRead=True).get("Items", [])
         return [_from_item(i) for i in items]
 
-    def quarantine(self, endpoint: str, spec_digest: str | None, reason: str,
+    def quarantine(self, key: str, spec_digest: str | None, reason: str,
                    **extra: Any) -> None:
         """Record the rolled-back ``spec_digest`` (None with ``unknown=True``: a record that was
         lost with the table, see the module docstring)."""
-        item = {"pk": f"quarantine#{endpoint}", "sk": "current", "reason": reason,
+        item = {"pk": f"quarantine#{key}", "sk": "current", "reason": reason,
                 "time": self.now(), **extra}
         if spec_digest is not None:
             item["spec_digest"] = spec_digest
         self.table.put_item(Item=_to_item(item))
 
-    def quarantined(self, endpoint: str) -> dict[str, Any] | None:
-        return self._get(f"quarantine#{endpoint}", "current")
+    def quarantined(self, key: str) -> dict[str, Any] | None:
+        return self._get(f"quarantine#{key}", "current")
 
-    def lift_quarantine(self, endpoint: str) -> None:
-        self.table.delete_item(Key={"pk": f"quarantine#{endpoint}", "sk": "current"})
+    def lift_quarantine(self, key: str) -> None:
+        self.table.delete_item(Key={"pk": f"quarantine#{key}", "sk": "current"})
 
 
 def new_run_id() -> str:

@@ -163,8 +163,7 @@ def _write(args: argparse.Namespace, env: str | None, promotion: Any, sources: A
         problem = "the edited specs do not validate" if after.errors else ""
         loaded = load_specs(args.path, KINDS, env)
         for edit in [] if problem else promotion.edits:
-            res = loaded.get("Model", edit.pin.model)
-            got = _version_at(res, edit.pin.path) if res else None
+            got = _pinned_now(loaded, edit.pin)
             if got != edit.new:
                 problem = (f"after the edit, {edit.pin.label} resolves to {got!r}, not "
                            f"{edit.new} (set elsewhere too?)")
@@ -203,13 +202,19 @@ def write_atomically(file: str, data: bytes) -> None:
         raise
 
 
-def _version_at(resource: Any, path: tuple[Any, ...]) -> Any:
-    from reconciler.kinds.model.spec import LATEST_APPROVED
+def _pinned_now(specs: Any, pin: Any) -> Any:
+    """What ``pin``'s place resolves to in ``specs`` (as its kind reads it), or None."""
+    from reconciler.contract import NothingToPromote
 
-    spec = resource.spec
-    container = spec.primary_container if path[-1] == "primaryContainer" else \
-        (spec.containers or [])[path[-1]]
-    return container.model_package_version or LATEST_APPROVED
+    resource = specs.get(pin.kind, pin.name)
+    if resource is None:
+        return None
+    try:
+        found = specs.kinds[pin.kind].registry_pins(specs, resource)
+    except NothingToPromote:
+        return None
+    return next((p.current for p in found if (p.kind, p.name, p.at) ==
+                 (pin.kind, pin.name, pin.at)), None)
 
 
 def _restore(files: list[str], sources: Any) -> None:

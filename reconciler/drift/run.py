@@ -1,4 +1,4 @@
-"""Running drift: plan, read what classification needs, classify; and heal.
+"""Running drift: plan, classify (from what the plan read); and heal.
 
 Healing applies only the ``out_of_band`` and ``missing`` changes (with the changes they depend
 on that are themselves healable), through the same guarded apply, as an *automatic* run: a
@@ -10,59 +10,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-from botocore.exceptions import ClientError
 
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.executor import ApplyResult, execute
 from reconciler.apply.run import resume
-from reconciler.apply.state import StateError, StateTable
+from reconciler.apply.state import StateTable
 from reconciler.aws import Aws
 from reconciler.contract import Registry
 from reconciler.drift.classify import HEALABLE, DriftReport, classify
-from reconciler.kinds._live import not_found
 from reconciler.plan.context import PlanOptions, with_key
 from reconciler.plan.planner import plan_with_context
 from reconciler.spec.resources import SpecSet
-
-
-def _describe_endpoints(aws: Aws, specs: SpecSet) -> dict[str, Any]:
-    names = [r.name for r in specs.resources if r.kind == "Endpoint"]
-
-    def describe(name: str) -> dict[str, Any] | None:
-        try:
-            return aws.client("sagemaker").describe_endpoint(  # type: ignore[no-any-return]
-                EndpointName=name)
-        except ClientError as err:
-            if not_found(err):
-                return None
-            raise
-
-    found = aws.map(describe, names)
-    return {n: d for n, d in zip(names, found, strict=True) if d is not None}
-
-
-def _quarantine(state: StateTable, names: list[str]) -> dict[str, Any]:
-    """Quarantine records by endpoint; none when the state table does not exist (drift is
-    read-only: it never creates it)."""
-    out: dict[str, Any] = {}
-    try:
-        for name in names:
-            found = state.quarantined(name)
-            if found:
-                out[name] = found
-    except StateError:
-        return {}
-    return out
 
 
 def drift(specs: SpecSet, aws: Aws, state: StateTable, repo_root: Path,
           options: PlanOptions | None = None) -> DriftReport:
     options = options or PlanOptions(state_table=state.name)  # the digest key is read there
     plan, ctx = plan_with_context(specs, aws, repo_root, options)
-    described = _describe_endpoints(aws, specs)
-    return classify(plan, ctx, described, _quarantine(state, list(described)))
+    return classify(plan, ctx, state)
 
 
 def heal(actx: ApplyContext, kinds: Registry, report: DriftReport) -> ApplyResult:

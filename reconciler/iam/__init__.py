@@ -1,7 +1,8 @@
 """Least-privilege IAM policies for running sagectl (``sagectl iam-policy``).
 
-- ``tables.py``: every AWS operation sagectl makes, its IAM action, the resources it acts on,
-  and the permissions AWS checks on top. **Extend it there** when a command adds an operation.
+- ``tables.py``: the vocabulary (scopes, operations, implied permissions) and the engine's own
+  operations; each kind declares its own (``Kind.permissions``, ``Kind.policy_resources``), and
+  ``assemble`` makes the tables of a registry. **Extend the kind** when it adds an operation.
 - ``policy.py``: the policy document for a mode (``plan`` read-only, ``apply`` everything),
   scoped by the environment's account and region and the roles and buckets of the specs.
 - ``check.py``: an IAM action matcher and the coverage check the test suite runs over every
@@ -19,10 +20,10 @@ from reconciler.iam.policy import (
     granted,
     policy_context,
 )
-from reconciler.iam.tables import IMPLIED, OPERATIONS, SCOPES, iam_action, is_read
+from reconciler.iam.tables import CORE, Permissions, assemble, iam_action, is_read
 
 __all__ = [
-    "IMPLIED", "MODES", "OPERATIONS", "SCOPES", "Gap", "IamPolicyError", "PolicyContext",
-    "action_matches", "allows", "build_policy", "coverage_gaps", "granted", "iam_action",
-    "is_read", "policy_actions", "policy_context",
+    "CORE", "MODES", "Gap", "IamPolicyError", "Permissions", "PolicyContext", "action_matches",
+    "allows", "assemble", "build_policy", "coverage_gaps", "granted", "iam_action", "is_read",
+    "policy_actions", "policy_context",
 ]

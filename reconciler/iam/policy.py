@@ -1,6 +1,7 @@
-"""Building the policy document for a mode from the tables (tables.py) and what the specs say:
-the environment's account and region, the roles the specs pass to AWS services, and the buckets
-pipeline definitions are uploaded to."""
+"""Building the policy document for a mode from the tables (tables.py: the engine's operations
+and every kind's) and what the specs say: the environment's account and region, and the resources
+of the scopes the kinds fill per spec (the roles the specs pass to AWS services, the buckets
+pipeline definitions are uploaded to: ``Kind.policy_resources``)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,7 @@ from typing import Any
 from reconciler.apply.state import DEFAULT_TABLE
 from reconciler.contract import Registry
 from reconciler.diagnostics import Diagnostic, Report
-from reconciler.iam.tables import (
-    DEFINITIONS_PREFIX,
-    IMPLIED,
-    OPERATIONS,
-    PASS_EVENTS,
-    PASS_SAGEMAKER,
-    PASS_SCHEDULER,
-    S3_DEFINITIONS,
-    SCOPES,
-    iam_action,
-)
+from reconciler.iam.tables import CORE, Permissions, assemble, iam_action
 from reconciler.spec.files import read_tree
 from reconciler.spec.load import environment_names, load_specs
 from reconciler.spec.resolve import load_environments
@@ -51,10 +42,11 @@ class PolicyContext:
     region: str = "*"
     account: str = "*"
     state_table: str = DEFAULT_STATE_TABLE
-    buckets: tuple[str, ...] | None = None
-    """``pipelineDefinitionS3Bucket`` buckets of the specs (None: no specs, any bucket)."""
-    roles: dict[str, tuple[str, ...]] | None = field(default=None, hash=False)
-    """PassRole scope -> role ARNs of the specs (None: no specs, any role of the account)."""
+    from_specs: dict[str, tuple[str, ...]] | None = field(default=None, hash=False)
+    """Scope filled per spec -> the resources (ARN templates) the specs name, e.g. the roles
+    they pass (None: no specs; such scopes take their patterns)."""
+    table: Permissions = field(default=CORE, hash=False, compare=False)
+    """The tables: the engine's operations and the kinds' (``tables.assemble``)."""
 
     @property
     def partition(self) -> str:
@@ -69,34 +61,34 @@ class PolicyContext:
                                table=self.state_table)
 
 
-def granted(mode: str) -> set[tuple[str, str]]:
+def granted(mode: str, table: Permissions) -> set[tuple[str, str]]:
     """The (service, operation) pairs a mode allows."""
     if mode not in MODES:
         raise ValueError(f"mode is one of {', '.join(MODES)}")
-    return {(service, name) for service, ops in OPERATIONS.items() for name, op in ops.items()
-            if mode == "apply" or not op.write}
+    return {(service, name) for service, ops in table.operations.items()
+            for name, op in ops.items() if mode == "apply" or not op.write}
 
 
 def _resources(scope: str, ctx: PolicyContext) -> list[str]:
-    if scope == S3_DEFINITIONS and ctx.buckets is not None:
-        return [f"arn:{ctx.partition}:s3:::{b}/{DEFINITIONS_PREFIX}/*" for b in ctx.buckets]
-    if scope in (PASS_SAGEMAKER, PASS_SCHEDULER, PASS_EVENTS) and ctx.roles is not None:
-        return list(ctx.roles.get(scope, ()))
-    return [ctx.fill(t) for t in SCOPES[scope].arns]
+    info = ctx.table.scopes[scope]
+    if info.per_spec and ctx.from_specs is not None:
+        return [ctx.fill(t) for t in ctx.from_specs.get(scope, ())]
+    return [ctx.fill(t) for t in info.arns]
 
 
 def build_policy(mode: str, ctx: PolicyContext | None = None) -> dict[str, Any]:
     """The IAM policy document (deterministic: statements by Sid, actions and resources sorted;
     a scope without resources, e.g. no bucket in the specs, has no statement)."""
     ctx = ctx or PolicyContext()
-    included = granted(mode)
+    table = ctx.table
+    included = granted(mode, table)
     actions: dict[str, set[str]] = defaultdict(set)
     for service, name in included:
-        action = iam_action(service, name)
+        action = iam_action(service, name, table)
         if action is not None:
-            for scope in OPERATIONS[service][name].scopes:
+            for scope in table.operations[service][name].scopes:
                 actions[scope].add(action)
-    for implied in IMPLIED:
+    for implied in table.implied:
         if any(pair in included for pair in implied.needed_by):
             for scope in implied.scopes:
                 actions[scope].add(implied.action)
@@ -105,7 +97,7 @@ def build_policy(mode: str, ctx: PolicyContext | None = None) -> dict[str, Any]:
         resources = sorted(set(_resources(scope, ctx)))
         if not resources:
             continue
-        info = SCOPES[scope]
+        info = table.scopes[scope]
         statement: dict[str, Any] = {"Sid": info.sid, "Effect": "Allow", "Action": sorted(names),
                                      "Resource": resources[0] if len(resources) == 1
                                      else resources}
@@ -118,23 +110,13 @@ def build_policy(mode: str, ctx: PolicyContext | None = None) -> dict[str, Any]:
 
 
 # -- from the specs -----------------------------------------------------------------------------
-def _from_specs(resources: list[Any]) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
-    buckets: set[str] = set()
-    roles: dict[str, set[str]] = {PASS_SAGEMAKER: set(), PASS_SCHEDULER: set(), PASS_EVENTS: set()}
+def _from_specs(kinds: Registry, resources: list[Any]) -> dict[str, tuple[str, ...]]:
+    """Scope -> the resources the specs name for it (``Kind.policy_resources``)."""
+    found: dict[str, set[str]] = defaultdict(set)
     for resource in resources:
-        spec = resource.spec
-        if resource.kind == "Model" and getattr(spec, "execution_role_arn", None):
-            roles[PASS_SAGEMAKER].add(spec.execution_role_arn)
-        if resource.kind != "Pipeline":
-            continue
-        roles[PASS_SAGEMAKER].add(spec.role_arn)
-        if spec.pipeline_definition_s3_bucket:
-            buckets.add(spec.pipeline_definition_s3_bucket)
-        schedule = spec.schedule
-        if schedule is not None:
-            scope = PASS_SCHEDULER if schedule.type == "Scheduler" else PASS_EVENTS
-            roles[scope].add(schedule.role_arn)
-    return tuple(sorted(buckets)), {k: tuple(sorted(v)) for k, v in roles.items()}
+        for scope, arns in kinds[resource.kind].policy_resources(resource).items():
+            found[scope] |= set(arns)
+    return {scope: tuple(sorted(arns)) for scope, arns in found.items()}
 
 
 def _environment(kinds: Registry, path: str, env: str) -> tuple[str | None, str | None]:
@@ -162,11 +144,12 @@ def policy_context(kinds: Registry, path: str | None, env: str | None,
     if not _TABLE_NAME.match(state_table):
         raise IamPolicyError(f"--state-table {state_table!r} is not a DynamoDB table name "
                              "(3-255 letters, digits, _ . -)")
+    table = assemble(kinds)
     if path is None:
         if env is None:
-            return PolicyContext(state_table=state_table)
+            return PolicyContext(state_table=state_table, table=table)
         region, account = _environment(kinds, DEFAULT_SPEC_DIR, env)
-        return PolicyContext(region or "*", account or "*", state_table)
+        return PolicyContext(region or "*", account or "*", state_table, table=table)
     if not Path(path).exists():
         raise IamPolicyError(f"{path}: no such file or directory")
     names = environment_names(path, kinds)
@@ -179,6 +162,6 @@ def policy_context(kinds: Registry, path: str | None, env: str | None,
     if not specs.ok:
         raise IamPolicyError("the specs are invalid; no policy was made", specs.report.sorted())
     spec = specs.environment.spec if specs.environment else None
-    buckets, roles = _from_specs(specs.resources)
     return PolicyContext((spec.region if spec else None) or "*",
-                         (spec.account_id if spec else None) or "*", state_table, buckets, roles)
+                         (spec.account_id if spec else None) or "*", state_table,
+                         _from_specs(kinds, specs.resources), table)

@@ -1,9 +1,10 @@
 """``sagectl import`` as one stage: live AWS -> spec files -> (rehearsed) adoption.
 
-1. read the endpoints and what they use (``live.py``); refuse early (nothing written) on an
-   unknown, busy or already managed endpoint;
-2. decide what becomes a new document and under which name (``naming.py``), build the documents
-   (``documents.py``) and their YAML (``yamltext.py``), one file per endpoint;
+1-2. the import root kind (``Kind.import_root``: endpoints) reads the resources named and what
+   they use, refusing early (nothing written) on an unknown, busy or already managed one, and
+   decides with the kinds of what they use what becomes a new document and under which name
+   (``Kind.import_files``, in the ``ImportContext`` of ``naming.py``); the documents' YAML
+   (``yamltext.py``), one file per named resource;
 3. refuse existing files that would change (unless ``force``), then write;
 4. load the spec tree for the environment with the new files: it must be valid;
 5. rehearse adoption (``adopt.py``) and, with ``adopt``, tag.
@@ -18,18 +19,13 @@ from pathlib import Path
 
 from reconciler.apply.state import StateTable
 from reconciler.aws import Aws
+from reconciler.contract import Kind
 from reconciler.diagnostics import Diagnostic
 from reconciler.importer import yamltext
 from reconciler.importer.adopt import Rehearsal, Tagging, adopt, rehearse
-from reconciler.importer.documents import (
-    AlarmRef,
-    Document,
-    alarm_document,
-    endpoint_document,
-    model_document,
-)
-from reconciler.importer.live import ImportRefused, LiveEndpoint, LiveEstate, read
-from reconciler.importer.naming import Naming, Tree
+from reconciler.importer.documents import Document
+from reconciler.importer.live import ImportRefused
+from reconciler.importer.naming import ImportContext, Tree
 from reconciler.plan.context import with_key
 from reconciler.spec.load import load_specs
 from reconciler.spec.resources import SpecSet
@@ -37,7 +33,8 @@ from reconciler.spec.resources import SpecSet
 
 @dataclass
 class ImportOptions:
-    endpoints: list[str]
+    names: list[str]
+    """Resources of the import root kind (endpoints)."""
     path: Path
     """The spec tree (its root is the root of spec paths, as for plan and apply)."""
     out: Path
@@ -50,7 +47,9 @@ class ImportOptions:
 @dataclass
 class SpecFile:
     path: Path
-    endpoint: str
+    name: str
+    origin: str
+    """What it was imported from (for its header)."""
     documents: list[Document]
     text: str = ""
     written: bool = False
@@ -72,49 +71,22 @@ class ImportResult:
         return [d for f in self.files for d in f.documents]
 
 
-def _header(ep: LiveEndpoint, aws: Aws, account: str | None) -> list[str]:
+def _header(origin: str, aws: Aws, account: str | None) -> list[str]:
     where = f"account {account}, {aws.region}" if account else aws.region
-    return [f"Imported by `sagectl import` from endpoint {ep.name} (endpoint config "
-            f"{ep.config.name}), {where}."]
+    return [f"Imported by `sagectl import` from {origin}, {where}."]
 
 
-def build_files(options: ImportOptions, estate: LiveEstate, tree: Tree
-                ) -> tuple[list[SpecFile], Naming]:
-    """The documents of each endpoint's file (nothing is written)."""
-    naming = Naming(tree)
-    for ep in estate.endpoints:
-        naming.endpoint(ep.endpoint, ep.config)
-    rollback = {ep.name: [naming.alarm(a, estate, rollback=True) for a in ep.rollback_alarms]
-                for ep in estate.endpoints}
-    metric = {ep.name: [naming.alarm(a, estate, rollback=False) for a in ep.metric_alarms]
-              for ep in estate.endpoints}
-    claimed: set[str] = set()
-    files = []
-    for ep in estate.endpoints:
-        docs: list[Document] = []
-        model_names = {}
-        for variant in ep.variants():
-            live = estate.models[variant["ModelName"]]
-            choice = naming.model(live)
-            model_names[live.name] = choice.name
-            if choice.new and f"Model.{choice.name}" not in claimed:
-                doc, warnings = model_document(live, choice.name)
-                docs.append(doc)
-                naming.warnings += warnings
-                claimed.add(doc.address)
-        refs = [AlarmRef(c.name, c.external) for c in rollback[ep.name] if c is not None]
-        endpoint, warnings = endpoint_document(ep, model_names, refs)
-        docs.append(endpoint)
-        naming.warnings += warnings
-        for choice in rollback[ep.name] + metric[ep.name]:
-            if choice is None or not choice.new or f"Alarm.{choice.name}" in claimed:
-                continue
-            doc, warnings = alarm_document(estate.alarms[choice.name])
-            docs.append(doc)
-            naming.warnings += warnings
-            claimed.add(doc.address)
-        files.append(SpecFile(options.out / f"{ep.name}.yaml", ep.name, docs))
-    return files, naming
+def import_root(specs: SpecSet) -> type[Kind]:
+    """The kind ``sagectl import NAME...`` names resources of."""
+    (root,) = [k for k in specs.kinds.ordered() if k.import_root]
+    return root
+
+
+def build_files(options: ImportOptions, ictx: ImportContext, root: type[Kind]
+                ) -> list[SpecFile]:
+    """The documents of each named resource's file (nothing is written)."""
+    return [SpecFile(options.out / f"{unit.name}.yaml", unit.name, unit.origin, unit.documents)
+            for unit in root.import_files(ictx, options.names)]
 
 
 def _check_existing(files: list[SpecFile], force: bool) -> None:
@@ -146,19 +118,18 @@ def run_import(options: ImportOptions, specs: SpecSet, aws: Aws, account: str | 
                ) -> ImportResult:
     """``specs``: the tree for the environment before the import (for names and references)."""
     result = ImportResult()
-    estate = read(aws, options.endpoints)
-    rewritten = {(options.out / f"{n}.yaml").resolve() for n in options.endpoints}
-    files, naming = build_files(options, estate, Tree.of(specs, rewritten))
-    by_name = {ep.name: ep for ep in estate.endpoints}
+    rewritten = {(options.out / f"{n}.yaml").resolve() for n in options.names}
+    ictx = ImportContext(aws, specs.kinds, Tree.of(specs, rewritten))
+    files = build_files(options, ictx, import_root(specs))
     for f in files:
         f.text = yamltext.render([d.data() for d in f.documents],
                                  [d.comments for d in f.documents],
-                                 _header(by_name[f.endpoint], aws, account))
+                                 _header(f.origin, aws, account))
     _check_existing(files, options.force)
     for f in files:
         if f.written:
             _write(f.path, f.text)
-    result.files, result.warnings, result.notes = files, naming.warnings, naming.notes
+    result.files, result.warnings, result.notes = files, ictx.warnings, ictx.notes
     after = load_specs(options.path, specs.kinds, options.env)
     if not after.ok:
         result.diagnostics = after.report.errors

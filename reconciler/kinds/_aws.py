@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 from pydantic import BaseModel, Field, StringConstraints
 
 from reconciler.contract import Issue, Kind, describe_pattern
+from reconciler.iam.tables import Scope, passed_to
 from reconciler.spec.nodes import Path
 
 if TYPE_CHECKING:
@@ -71,6 +72,23 @@ _ARN_RE = re.compile(r"^arn:aws[a-z\-]*:[a-z0-9\-]+:[a-z0-9\-]*:\d{12}:.+$")
 
 def valid_arn(value: str) -> bool:
     return bool(_ARN_RE.match(value))
+
+
+# -- IAM scopes several kinds use (each declares them in its ``permissions``) ---------------
+
+SM_LIST, ALARMS, PASS_SAGEMAKER = "sm-list", "cloudwatch-alarms", "pass-sagemaker"
+SHARED_SCOPES = {
+    SM_LIST: Scope("SageMakerList", ("*",)),  # List* actions take no resource in IAM
+    ALARMS: Scope("CloudWatchAlarms", ("arn:{p}:cloudwatch:{r}:{a}:alarm:*",)),
+    # per spec: the roles the specs name, else any role of the account
+    PASS_SAGEMAKER: Scope("PassRoleToSageMaker", ("arn:{p}:iam::{a}:role/*",),
+                          passed_to("sagemaker.amazonaws.com"), per_spec=True),
+}
+
+
+def sagemaker_scope(sid: str, resource_type: str) -> Scope:
+    """The scope of every SageMaker resource of one type (``endpoint-config``)."""
+    return Scope(sid, (f"arn:{{p}}:sagemaker:{{r}}:{{a}}:{resource_type}/*",))
 
 
 # -- tags ------------------------------------------------------------------------------------

@@ -94,6 +94,11 @@ def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
+def add_tags(arn: str, tags: dict[str, str]) -> Step:
+    """SageMaker's AddTags of ``tags`` on ``arn``."""
+    return Step("sagemaker:AddTags", arn, {"ResourceArn": arn, "Tags": tag_list(tags)})
+
+
 def sagemaker_tag_steps(arn: str, live: dict[str, str], wanted: dict[str, str]) -> list[Step]:
     """AddTags / DeleteTags bringing ``live`` tags to ``wanted``."""
     steps = []

@@ -16,7 +16,8 @@ from pydantic import StringConstraints
 
 from reconciler.apply.steps import Undo
 from reconciler.contract import Issue, SpecModel
-from reconciler.kinds._aws import SageMakerKind, Tags, check_tags
+from reconciler.iam.tables import Permissions, read, write
+from reconciler.kinds._aws import SageMakerKind, Tags, check_tags, sagemaker_scope
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
 from reconciler.plan.context import target_tags, user_tags
 from reconciler.plan.diff import diff
@@ -26,7 +27,8 @@ from reconciler.spec.nodes import Path
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
-    from reconciler.plan.context import OwnedResource, PlanContext
+    from reconciler.contract import Orphan
+    from reconciler.plan.context import PlanContext
     from reconciler.plan.model import DiffEntry
     from reconciler.spec.resources import Resource
 
@@ -62,13 +64,35 @@ class ModelPackageGroupReason(Reason):
                       "/ DeleteTags when tags differ too")
 
 
+SM_GROUP = "sm-model-package-group"
+PERMISSIONS = Permissions(
+    scopes={SM_GROUP: sagemaker_scope("SageMakerModelPackageGroups", "model-package-group")},
+    operations={"sagemaker": {
+        "DescribeModelPackageGroup": read(SM_GROUP),
+        "GetModelPackageGroupPolicy": read(SM_GROUP),
+        "AddTags": write(SM_GROUP),
+        "DeleteTags": write(SM_GROUP),
+        "CreateModelPackageGroup": write(SM_GROUP),
+        "DeleteModelPackageGroup": write(SM_GROUP),
+        "DeleteModelPackageGroupPolicy": write(SM_GROUP),
+        "PutModelPackageGroupPolicy": write(SM_GROUP),
+    }},
+)
+"""What the IAM policy must allow for model package groups (``sagectl iam-policy``)."""
+
+
 class ModelPackageGroupKind(SageMakerKind):
     kind = "ModelPackageGroup"
+    noun = "model package group"
     spec_model = ModelPackageGroupSpec
     description = "A model registry group whose approved versions endpoints can deploy."
     resource_types = ("sagemaker:model-package-group",)
     plan_order = 10
     reasons = (Common.NEW, *ModelPackageGroupReason, Common.TAGS_ONLY, Common.NOT_IN_SPEC)
+
+    @classmethod
+    def permissions(cls) -> Permissions:
+        return PERMISSIONS
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
@@ -96,24 +120,13 @@ class ModelPackageGroupKind(SageMakerKind):
                     "previous policy restored")
 
     @classmethod
-    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        result = KindPlan()
-        for group in sorted(orphans, key=lambda r: r.name):
-            address = group.address or f"ModelPackageGroup.{group.name}"
-            if not ctx.prune:
-                result.problems.append(Problem(address, f"model package group {group.name} is "
-                                                        "no longer in the specs; pruning is off, "
-                                                        "so it is left alone",
-                                               severity="warning"))
-                continue
-            name = address.split(".", 1)[1]
-            result.changes.append(ResourceChange(
-                address, cls.kind, name, [Action.DELETE], Common.NOT_IN_SPEC, [],
-                [Step("sagemaker:DeleteModelPackageGroup", name,
-                      {"ModelPackageGroupName": name})],
-                {"summary": [f"deletes model package group {name} (SageMaker refuses while it "
-                             "still holds model packages)"]}, fingerprint=digest(group.tags)))
-        return result
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        name = orphan.name
+        return ResourceChange(
+            orphan.address, cls.kind, name, [Action.DELETE], Common.NOT_IN_SPEC, [],
+            [Step("sagemaker:DeleteModelPackageGroup", name, {"ModelPackageGroupName": name})],
+            {"summary": [f"deletes model package group {name} (SageMaker refuses while it "
+                         "still holds model packages)"]}, fingerprint=digest(orphan.owned[0].tags))
 
 
 def _describe(ctx: PlanContext, name: str) -> tuple[dict[str, Any] | None, Any]:

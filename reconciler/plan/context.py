@@ -133,6 +133,9 @@ class PlanContext:
         """Facts kinds publish for other kinds (e.g. the AWS names of models)."""
         self.prefetched: dict[str, Any] = {}
         """Reads kinds started early (futures), keyed by kind; see ``Kind.prefetch``."""
+        self.observed: dict[str, Any] = {}
+        """What kinds read while planning that a drift check classifies, by kind name (e.g. the
+        endpoints' statuses): drift asks the kinds (``Kind.drift``) instead of reading again."""
         self.digests: dict[str, str] = {}
         """The spec digest each resource is planned with (what its ownership tag will say)."""
         self.pins: dict[str, str] = {}

@@ -14,8 +14,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.aws import Aws, AwsConfigError
+from reconciler.contract import Kind
 from reconciler.plan.context import (
     MANAGED_BY,
+    PROTECTION_TAG,
     OwnedResource,
     Ownership,
     PlanContext,
@@ -23,7 +25,7 @@ from reconciler.plan.context import (
     _resource_type,
     git_commit,
 )
-from reconciler.plan.model import KindPlan, Plan, digest
+from reconciler.plan.model import KindPlan, Plan, Problem, digest
 from reconciler.plan.order import apply_order
 from reconciler.plan.vocabulary import check_declarations, check_reason
 from reconciler.spec.resources import SpecSet
@@ -55,6 +57,32 @@ def finish_ownership(ctx: PlanContext, started: list[Future[Any]]) -> None:
 
 def load_ownership(ctx: PlanContext, resource_types: list[str]) -> None:
     finish_ownership(ctx, start_ownership(ctx, resource_types))
+
+
+def plan_orphans(ctx: PlanContext, kind: type[Kind], owned: list[OwnedResource]) -> KindPlan:
+    """What becomes of ``owned``, resources of ``kind`` this environment owns whose address left
+    the specs. Decided here for every kind: what the kind never deletes (``keep_orphan``) stays;
+    with pruning off, each is left alone (a warning); one with deletion protection is refused
+    (an error, with how to lift it); the rest are deleted, as the kind says
+    (``delete_orphan``)."""
+    result = KindPlan()
+    for orphan in kind.orphans(ctx, owned):
+        kept = kind.keep_orphan(ctx, orphan)
+        if kept is not None:
+            result.problems.append(kept)
+        elif not ctx.prune:
+            result.problems.append(Problem(orphan.address, f"{orphan.what} is no longer in the "
+                                                           "specs; pruning is off, so "
+                                                           f"{orphan.left_alone}",
+                                           severity="warning"))
+        elif any(r.tags.get(PROTECTION_TAG) == "true" for r in orphan.owned):
+            result.problems.append(Problem(
+                orphan.address, f"{orphan.what} left the specs but has deletionProtection",
+                "put it back in the specs with deletionProtection: false and apply, then remove "
+                "it"))
+        else:
+            result.changes.append(kind.delete_orphan(ctx, orphan))
+    return result
 
 
 def spec_digest(specs: SpecSet) -> str:
@@ -104,7 +132,7 @@ def plan_with_context(specs: SpecSet, aws: Aws, repo_root: Path,
                    if (o.address or "") not in addresses and
                    (o.address or "").startswith(f"{kind.kind}.")]
         if orphans:
-            deletions.extend(kind.plan_orphans(ctx, orphans))
+            deletions.extend(plan_orphans(ctx, kind, orphans))
     for change in result.changes + deletions.changes:  # a closed vocabulary: a bug otherwise
         check_reason(specs.kinds[change.kind], change.action_reason)
     names = [k.kind for k in kinds]

@@ -16,6 +16,8 @@ import reconciler
 
 PACKAGE = Path(reconciler.__file__).resolve().parent
 CORE = ("reconciler.spec", "reconciler.plan", "reconciler.apply", "reconciler.contract")
+STAGES = ("reconciler.drift", "reconciler.importer", "reconciler.iam", "reconciler.promote")
+"""Stages that ask the kinds through the registry (``Kind`` hooks) and know none of them."""
 
 
 def _module_name(path: Path) -> str:
@@ -119,6 +121,18 @@ def test_the_cycle_check_finds_a_cycle_held_apart_by_a_deferred_import() -> None
 
 def test_the_core_imports_no_kind_and_no_registry() -> None:
     found = [f"{m}:{line} imports {t}" for m in MODULES if m.startswith(CORE)
+             for t, line in imports(m, type_checking=True)
+             if t.startswith(("reconciler.kinds", "reconciler.cli"))]
+    assert found == []
+
+
+def test_drift_import_iam_and_promote_import_no_kind() -> None:
+    """Everything a kind knows is in the kind: these stages loop over the registry's kinds and
+    import none of them, not even the kinds' shared helpers (type annotations included)."""
+    stages = [m for m in MODULES if m.startswith(STAGES)]
+    assert {"reconciler.drift.classify", "reconciler.importer.adopt", "reconciler.iam.policy",
+            "reconciler.promote"} <= set(stages)
+    found = [f"{m}:{line} imports {t}" for m in stages
              for t, line in imports(m, type_checking=True)
              if t.startswith(("reconciler.kinds", "reconciler.cli"))]
     assert found == []

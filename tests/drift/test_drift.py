@@ -215,3 +215,22 @@ def test_a_resource_sagectl_does_not_own_is_unmanaged(emu: Emulator,
     assert "sagectl import" in report.items[0].reason
     _, result, _ = heal(emu, specs)
     assert result is None
+
+
+def test_drift_describes_no_endpoint_beyond_the_plans_reads(
+        emu: Emulator, estate: Callable[..., Path]) -> None:
+    """Statuses and counts come from the DescribeEndpoint the plan made (the endpoint kind
+    records them while planning), not from a second round of reads: the autoscaler's count and
+    SageMaker's own activity are classified with one DescribeEndpoint per endpoint spec."""
+    specs = estate()
+    emu.scale_variant("scorer", "primary", 5, region=REGION, account=ACCOUNT)
+    emu.system_update("scorer", 3600, region=REGION, account=ACCOUNT)
+    actx = context(emu)
+    try:
+        report = drift(load_specs(specs, KINDS, "dev"), actx.aws, actx.state, specs.parent)
+        made = dict(actx.aws.calls)
+    finally:
+        actx.aws.close()
+    assert sorted(i.drift_class for i in report.items) == ["autoscaler", "system"]
+    assert report.plan.reads["sagemaker:DescribeEndpoint"] == 1  # the plan's: one endpoint
+    assert made["sagemaker:DescribeEndpoint"] == report.plan.reads["sagemaker:DescribeEndpoint"]

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from reconciler.cli.registry import KINDS
 from reconciler.iam import (
-    IMPLIED,
-    OPERATIONS,
     Gap,
     action_matches,
     allows,
+    assemble,
     coverage_gaps,
     iam_action,
     is_read,
@@ -31,6 +31,8 @@ from tests.plan.helpers import aws_for, plan
 
 Cli = Callable[..., tuple[int, str, str]]
 ACCOUNT, REGION = "111111111111", "eu-west-1"
+TABLE = assemble(KINDS)  # the engine's operations and every kind's
+OPERATIONS, IMPLIED = TABLE.operations, TABLE.implied
 READ_VERBS = ("Describe", "List", "Get", "BatchGet", "Search", "Query", "Scan")
 MUTATING_VERBS = ("Create", "Update", "Delete", "Put", "Add", "Register", "Deregister", "Start",
                   "Stop", "Tag", "Untag", "Remove", "Pass", "Modify", "Set", "Enable", "Disable",
@@ -321,14 +323,49 @@ def test_invalid_specs_are_reported_with_their_positions(cli: Cli, spec_tree: An
 
 
 def test_the_tables_follow_sagectls_names() -> None:
+    """The names sagectl gives what it makes fit the policy's patterns."""
+    from fnmatch import fnmatchcase
+
     from reconciler.apply.state import DEFAULT_TABLE
     from reconciler.iam.policy import DEFAULT_STATE_TABLE
-    from reconciler.iam.tables import DEFINITIONS_PREFIX, TRIGGER_PREFIX
     from reconciler.kinds.pipeline.plan import S3_PREFIX
     from reconciler.kinds.pipeline.trigger import trigger_name
 
-    assert DEFINITIONS_PREFIX == S3_PREFIX and DEFAULT_STATE_TABLE == DEFAULT_TABLE
-    assert trigger_name("p" * 200).startswith(TRIGGER_PREFIX)
+    assert DEFAULT_STATE_TABLE == DEFAULT_TABLE
+    by_sid = {s["Sid"]: s for s in sagectl_policy("--mode", "apply")["Statement"]}
+    name = trigger_name("p" * 200)
+    assert fnmatchcase(f"arn:aws:scheduler:*:*:schedule/default/{name}",
+                       by_sid["SchedulerSchedules"]["Resource"])
+    assert fnmatchcase(f"arn:aws:events:*:*:rule/{name}", by_sid["EventBridgeRules"]["Resource"])
+    assert fnmatchcase(f"arn:aws:s3:::bucket/{S3_PREFIX}/fraud/0123456789abcdef.json",
+                       by_sid["PipelineDefinitionUploads"]["Resource"])
+
+
+def test_the_tables_are_assembled_from_the_kinds() -> None:
+    """Each kind declares what it calls; a part of the tables that contradicts another (a scope
+    defined twice in two ways, an operation both read and write, a scope nobody defines) is
+    refused, and an operation two kinds declare needs the scopes of both."""
+    from reconciler.iam.tables import CORE, Op, Permissions, Scope, merge, read, write
+
+    parts = {k.kind: k.permissions() for k in KINDS.ordered()}
+    assert all(parts.values()), parts
+    add_tags = OPERATIONS["sagemaker"]["AddTags"]
+    assert set(add_tags.scopes) == {s for p in parts.values()
+                                    for s in p.operations.get("sagemaker", {}).get("AddTags",
+                                                                                   Op((), True)
+                                                                                   ).scopes}
+    assert len(add_tags.scopes) == 5
+    assert OPERATIONS["dynamodb"] == CORE.operations["dynamodb"]
+    scope = Scope("Things", ("*",))
+    with pytest.raises(ValueError, match="defined in two ways"):
+        merge([Permissions({"x": scope}), Permissions({"x": Scope("Other", ("*",))})])
+    with pytest.raises(ValueError, match="declared in two ways"):
+        merge([Permissions({"x": scope}, {"s3": {"GetObject": read("x")}}),
+               Permissions({"x": scope}, {"s3": {"GetObject": write("x")}})])
+    with pytest.raises(ValueError, match="share a Sid"):
+        merge([Permissions({"x": scope, "y": scope})])
+    with pytest.raises(ValueError, match="not defined"):
+        merge([Permissions({}, {"s3": {"GetObject": read("x")}})])
 
 
 def test_call_observers_see_each_call_once_and_can_be_removed(emu: Emulator) -> None:

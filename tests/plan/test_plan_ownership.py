@@ -74,6 +74,44 @@ def test_deletion_protection_blocks_pruning(emu: Emulator, tmp_path: Path) -> No
     assert problem.message == "endpoint scorer left the specs but has deletionProtection"
 
 
+def test_orphan_policy_is_the_planners_for_every_kind(emu: Emulator, tmp_path: Path) -> None:
+    """Pruning and deletion protection are decided once, for every kind: an alarm that carries
+    the protection tag is refused like a protected endpoint; pruning off leaves it with the same
+    warning as any orphan; one of Application Auto Scaling's is never the kind's to delete."""
+    emu.freeze()
+    specs = write(tmp_path, {"alarm.yaml": ALARM, "model.yaml": MODEL})
+    converge(emu, plan(emu, specs))
+    cw = aws_for(emu).client("cloudwatch")
+    arn = cw.describe_alarms(AlarmNames=["scorer-errors"])["MetricAlarms"][0]["AlarmArn"]
+    cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "sagectl:deletion-protection",
+                                            "Value": "true"}])
+    write(tmp_path, {"model.yaml": MODEL})
+    (warning,) = plan(emu, specs).problems
+    assert (warning.severity, warning.message) == (
+        "warning", "alarm scorer-errors is no longer in the specs; pruning is off, so it is left "
+                   "alone")
+    write(tmp_path, {"model.yaml": MODEL}, prune=True)
+    p = plan(emu, specs)
+    assert p.resource_changes == []
+    (problem,) = p.problems
+    assert (problem.severity, problem.message) == (
+        "error", "alarm scorer-errors left the specs but has deletionProtection")
+    assert "deletionProtection: false" in problem.hint
+
+    cw.untag_resource(ResourceARN=arn, TagKeys=["sagectl:deletion-protection"])
+    assert one(plan(emu, specs), "Alarm.scorer-errors").actions == ["delete"]
+    owned = cw.describe_alarms(AlarmNames=["scorer-errors"])["MetricAlarms"][0]
+    tags = cw.list_tags_for_resource(ResourceARN=arn)["Tags"]
+    name = "TargetTracking-endpoint/x/variant/y-AlarmHigh-1"
+    cw.put_metric_alarm(**{k: owned[k] for k in (
+        "Namespace", "MetricName", "Statistic", "Period", "EvaluationPeriods", "Threshold",
+        "ComparisonOperator")}, AlarmName=name, Tags=tags)
+    p = plan(emu, specs)
+    assert [c.address for c in p.resource_changes] == ["Alarm.scorer-errors"]
+    (kept,) = p.problems
+    assert kept.severity == "warning" and "belongs to Application Auto Scaling" in kept.message
+
+
 def test_latest_approved_is_resolved_descending_and_pinned(emu: Emulator,
                                                             tmp_path: Path) -> None:
     emu.freeze()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from reconciler.apply.steps import Undo
 from reconciler.contract import CheckContext, Issue, Kind, SpecModel
 from reconciler.kinds._aws import ALARM_NAME_PATTERN
-from reconciler.kinds.alarm import plan
+from reconciler.kinds.alarm import importing, plan
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
+from reconciler.kinds.alarm.permissions import PERMISSIONS
 from reconciler.kinds.alarm.plan import restore_request
 from reconciler.kinds.alarm.reasons import REASONS
 from reconciler.kinds.alarm.spec import AlarmSpec
@@ -17,8 +18,14 @@ from reconciler.plan.model import Step
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
-    from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan
+    from reconciler.contract import Orphan
+    from reconciler.iam.tables import Permissions
+    from reconciler.importer.adopt import Tagging
+    from reconciler.importer.documents import Document
+    from reconciler.importer.live import Tagged
+    from reconciler.importer.naming import Choice, ImportContext
+    from reconciler.plan.context import PlanContext
+    from reconciler.plan.model import KindPlan, Problem, ResourceChange
     from reconciler.spec.resources import Resource
 
 
@@ -49,8 +56,41 @@ class AlarmKind(Kind):
         return plan.plan(ctx, desired)
 
     @classmethod
-    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        return plan.plan_orphans(ctx, orphans)
+    def keep_orphan(cls, ctx: PlanContext, orphan: Orphan) -> Problem | None:
+        return plan.keep_orphan(orphan)
+
+    @classmethod
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        return plan.delete(orphan)
+
+    # -- import --------------------------------------------------------------------------------
+    @classmethod
+    def import_related(cls, ictx: ImportContext, kind: str, names: list[str]
+                       ) -> dict[str, list[str]]:
+        return importing.related(ictx, kind, names)
+
+    @classmethod
+    def import_read(cls, ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
+        return importing.read(ictx, names)
+
+    @classmethod
+    def import_choice(cls, ictx: ImportContext, name: str, live: Tagged | None, role: str
+                      ) -> Choice | None:
+        return importing.choice(ictx, name, live, role)
+
+    @classmethod
+    def to_document(cls, ictx: ImportContext, live: Tagged, name: str) -> Document:
+        return importing.document(ictx, live, name)
+
+    @classmethod
+    def adoption(cls, ctx: PlanContext, resources: list[Resource],
+                 documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        return importing.adoption(ctx, resources, documents)
+
+    # -- IAM -----------------------------------------------------------------------------------
+    @classmethod
+    def permissions(cls) -> Permissions:
+        return PERMISSIONS
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:

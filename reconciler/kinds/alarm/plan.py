@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.aws import batches
+from reconciler.contract import Orphan
 from reconciler.kinds._aws import boto_request
 from reconciler.kinds._live import canonical, dump, from_boto, tag_list
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
@@ -164,23 +165,19 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
     return result
 
 
-def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-    result = KindPlan()
-    for alarm in sorted(orphans, key=lambda r: r.name):
-        address = alarm.address or f"Alarm.{alarm.name}"
-        if owned_by_autoscaling(alarm.name):
-            result.problems.append(Problem(
-                address, f"alarm {alarm.name} carries sagectl's tags but belongs to Application "
-                         "Auto Scaling (a target-tracking policy's); it is left alone",
-                "remove its sagectl:* tags", severity="warning"))
-            continue
-        if not ctx.prune:
-            result.problems.append(Problem(address, f"alarm {alarm.name} is no longer in the "
-                                                    "specs; pruning is off, so it is left alone",
-                                           severity="warning"))
-            continue
-        result.changes.append(ResourceChange(
-            address, "Alarm", alarm.name, [Action.DELETE], Common.NOT_IN_SPEC, [],
-            [Step("cloudwatch:DeleteAlarms", alarm.name, {"AlarmNames": [alarm.name]})],
-            {"summary": [f"deletes alarm {alarm.name}"]}, fingerprint=digest(alarm.tags)))
-    return result
+def keep_orphan(orphan: Orphan) -> Problem | None:
+    """An alarm of Application Auto Scaling's is never deleted, even if it carries our tags."""
+    name = orphan.owned[0].name
+    if not owned_by_autoscaling(name):
+        return None
+    return Problem(orphan.address, f"alarm {name} carries sagectl's tags but belongs to "
+                                   "Application Auto Scaling (a target-tracking policy's); it is "
+                                   "left alone", "remove its sagectl:* tags", severity="warning")
+
+
+def delete(orphan: Orphan) -> ResourceChange:
+    alarm = orphan.owned[0]
+    return ResourceChange(
+        orphan.address, "Alarm", alarm.name, [Action.DELETE], Common.NOT_IN_SPEC, [],
+        [Step("cloudwatch:DeleteAlarms", alarm.name, {"AlarmNames": [alarm.name]})],
+        {"summary": [f"deletes alarm {alarm.name}"]}, fingerprint=digest(alarm.tags))

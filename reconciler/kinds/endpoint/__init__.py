@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from reconciler.contract import NothingToPromote
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
-from reconciler.kinds.endpoint import apply, plan, quarantine, resume
+from reconciler.kinds.endpoint import apply, drift, importing, plan, quarantine, resume
 from reconciler.kinds.endpoint.apply_data import EndpointApplyData
+from reconciler.kinds.endpoint.permissions import PERMISSIONS
 from reconciler.kinds.endpoint.reasons import REASONS
 from reconciler.kinds.endpoint.spec import EndpointSpec
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext, Outcome
+    from reconciler.apply.state import StateTable
     from reconciler.apply.steps import UndoLog
+    from reconciler.contract import Orphan, RegistryPin
+    from reconciler.drift.classify import KindDrift
+    from reconciler.iam.tables import Permissions
+    from reconciler.importer.adopt import Tagging
+    from reconciler.importer.documents import Document, ImportUnit
+    from reconciler.importer.naming import ImportContext
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, ResourceChange
-    from reconciler.spec.resources import Resource
+    from reconciler.plan.model import KindPlan, Problem, ResourceChange
+    from reconciler.spec.resources import Resource, SpecSet
 
 
 class EndpointKind(SageMakerKind):
@@ -32,6 +42,8 @@ class EndpointKind(SageMakerKind):
     plan_order = 40
     reasons = REASONS
     apply_data = EndpointApplyData
+    promotable = True
+    import_root = True
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
@@ -46,9 +58,63 @@ class EndpointKind(SageMakerKind):
         return plan.plan(ctx, desired)
 
     @classmethod
-    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        return plan.plan_orphans(ctx, [o for o in orphans
-                                       if o.resource_type == "sagemaker:endpoint"])
+    def orphans(cls, ctx: PlanContext, owned: list[OwnedResource]) -> list[Orphan]:
+        """One per endpoint (its configs go with it)."""
+        return super().orphans(ctx, [o for o in owned if o.resource_type == "sagemaker:endpoint"])
+
+    @classmethod
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        return plan.delete(ctx, orphan)
+
+    # -- drift ---------------------------------------------------------------------------------
+    @classmethod
+    def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],
+              seen: set[str]) -> KindDrift:
+        """Statuses and capacity from the plan's DescribeEndpoint, quarantine records."""
+        return drift.drift(ctx, state, changes, seen)
+
+    # -- import --------------------------------------------------------------------------------
+    @classmethod
+    def import_files(cls, ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
+        return importing.import_files(ictx, names)
+
+    @classmethod
+    def adoption(cls, ctx: PlanContext, resources: list[Resource],
+                 documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        return importing.adoption(ctx, resources, documents)
+
+    # -- promote -------------------------------------------------------------------------------
+    @classmethod
+    def uses(cls, resource: Resource) -> list[tuple[str, str]]:
+        """The Models of its production and shadow variants."""
+        spec: EndpointSpec = resource.spec  # type: ignore[assignment]
+        names = dict.fromkeys(v.model_name for _, _, v in spec.all_variants())
+        return [("Model", n) for n in names]
+
+    @classmethod
+    def registry_pins(cls, specs: SpecSet, resource: Resource) -> list[RegistryPin]:
+        """The registry versions of every Model it serves."""
+        names = [name for _, name in cls.uses(resource)]
+        pins: list[RegistryPin] = []
+        for name in names:
+            model = specs.get("Model", name)
+            if model is None:
+                continue
+            try:
+                pins += specs.kinds["Model"].registry_pins(specs, model)
+            except NothingToPromote:
+                continue
+        if not pins:
+            raise NothingToPromote(
+                f"endpoint {resource.name} uses no model from the registry (its models: "
+                f"{', '.join(names)}; a registry model has a container with "
+                "modelPackageGroupName)")
+        return pins
+
+    # -- IAM -----------------------------------------------------------------------------------
+    @classmethod
+    def permissions(cls) -> Permissions:
+        return PERMISSIONS
 
     @classmethod
     def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:

@@ -15,8 +15,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.aws import batches
+from reconciler.contract import Orphan
 from reconciler.kinds._live import not_found
-from reconciler.kinds.endpoint import quota
+from reconciler.kinds.endpoint import drift, quota
 from reconciler.kinds.endpoint.changes import EndpointPlanner, endpoint_arn
 from reconciler.kinds.endpoint.exclusions import guarded_fields
 from reconciler.kinds.endpoint.live import (
@@ -30,7 +31,7 @@ from reconciler.kinds.endpoint.live import (
 )
 from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, structure_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
-from reconciler.plan.context import ADDRESS_TAG, PROTECTION_TAG, OwnedResource, PlanContext
+from reconciler.plan.context import ADDRESS_TAG, PlanContext
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
 from reconciler.plan.vocabulary import Action, Common
 from reconciler.spec.resources import Resource
@@ -131,6 +132,7 @@ def read(ctx: PlanContext, desired: list[Resource]) -> Reads:
     wants = {r.name: build(r.name, ctx.env, r.spec, names) for r in desired}  # type: ignore[arg-type]
     described = [describing[r.name].result() if r.name in describing
                  else describe_endpoint(ctx, r.name) for r in desired]
+    drift.observe(ctx, {r.name: d for r, d in zip(desired, described, strict=True)})
     lives = ctx.aws.map(lambda pair: _live(ctx, wants[pair[0].name], pair[1]),
                         list(zip(desired, described, strict=True)))
     reads = Reads(wants, lives, finish_scaling_read(scaling_read),
@@ -242,27 +244,9 @@ def _live_checks(planner: EndpointPlanner) -> list[Problem]:
     return problems
 
 
-def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-    result = KindPlan()
-    for endpoint in sorted(orphans, key=lambda r: r.name):
-        address = endpoint.address or f"Endpoint.{endpoint.name}"
-        if not ctx.prune:
-            result.problems.append(Problem(address, f"endpoint {endpoint.name} is no longer in "
-                                                    "the specs; pruning is off for this "
-                                                    "environment, so it is left alone",
-                                           severity="warning"))
-            continue
-        if endpoint.tags.get(PROTECTION_TAG) == "true":
-            result.problems.append(Problem(
-                address, f"endpoint {endpoint.name} left the specs but has deletionProtection",
-                "put it back in the specs with deletionProtection: false and apply, then remove "
-                "it"))
-            continue
-        result.changes.append(_delete(ctx, endpoint, address))
-    return result
-
-
-def _delete(ctx: PlanContext, endpoint: OwnedResource, address: str) -> ResourceChange:
+def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+    """Deregisters its scalable targets, deletes the endpoint, waits, deletes its configs."""
+    endpoint, address = orphan.owned[0], orphan.address
     name = endpoint.name
     scaling = ctx.once("endpoint:scaling", lambda: finish_scaling_read(start_scaling_read(ctx)))
     steps = [Step("application-autoscaling:DeregisterScalableTarget", rid,

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from reconciler.apply.steps import Undo
+from reconciler.drift.classify import DriftItem, KindDrift
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
-from reconciler.kinds.model import pins, plan
+from reconciler.kinds.model import importing, permissions, pins, plan, promote
 from reconciler.kinds.model.reasons import REASONS
 from reconciler.kinds.model.spec import ModelSpec
+from reconciler.plan.context import ADDRESS_TAG
 from reconciler.plan.model import Step
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
+    from reconciler.apply.state import StateTable
+    from reconciler.contract import Orphan, RegistryPin
+    from reconciler.iam.tables import Permissions
+    from reconciler.importer.adopt import Tagging
+    from reconciler.importer.documents import Document
+    from reconciler.importer.live import Tagged
+    from reconciler.importer.naming import Choice, ImportContext
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan
-    from reconciler.spec.resources import Resource
+    from reconciler.plan.model import KindPlan, Problem, ResourceChange
+    from reconciler.spec.resources import Resource, SpecSet
 
 
 class ModelKind(SageMakerKind):
@@ -29,18 +39,73 @@ class ModelKind(SageMakerKind):
     plan_order = 20
     reasons = REASONS
     pin_prefix = "registry:"
+    promotable = True
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
         return plan.plan(ctx, desired)
 
     @classmethod
-    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        return plan.plan_orphans(ctx, orphans)
+    def orphans(cls, ctx: PlanContext, owned: list[OwnedResource]) -> list[Orphan]:
+        return plan.orphans(owned)
+
+    @classmethod
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        return plan.delete(orphan)
 
     @classmethod
     def check_pin(cls, ctx: PlanContext, key: str, value: str) -> str | None:
         return pins.check_pin(ctx, key, value)
+
+    # -- drift ---------------------------------------------------------------------------------
+    @classmethod
+    def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],
+              seen: set[str]) -> KindDrift:
+        """A Model to create while this environment owns versions of it: its spec changed and
+        the new version is not created yet (pending, not missing)."""
+        result = KindDrift()
+        for change in changes:
+            if change.actions == ["create"] and any(
+                    r.tags.get(ADDRESS_TAG) == change.address and (r.env or "") == (ctx.env or "")
+                    for r in ctx.ownership.by_arn.values()):
+                result.classified[change.address] = DriftItem(
+                    change.address, change.kind, change.name, "pending",
+                    "the model's spec changed: its new version is not created yet", change.diff)
+        return result
+
+    # -- import --------------------------------------------------------------------------------
+    @classmethod
+    def import_read(cls, ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
+        return importing.read(ictx, names)
+
+    @classmethod
+    def import_choice(cls, ictx: ImportContext, name: str, live: Tagged | None, role: str
+                      ) -> Choice | None:
+        assert live is not None  # an endpoint config's models exist (import_read refuses)
+        return importing.choice(ictx, live)
+
+    @classmethod
+    def to_document(cls, ictx: ImportContext, live: Tagged, name: str) -> Document:
+        return importing.document(ictx, live, name)
+
+    @classmethod
+    def adoption(cls, ctx: PlanContext, resources: list[Resource],
+                 documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        return importing.adoption(ctx, resources, documents)
+
+    # -- promote -------------------------------------------------------------------------------
+    @classmethod
+    def registry_pins(cls, specs: SpecSet, resource: Resource) -> list[RegistryPin]:
+        return promote.registry_pins(resource)
+
+    # -- IAM -----------------------------------------------------------------------------------
+    @classmethod
+    def permissions(cls) -> Permissions:
+        return permissions.PERMISSIONS
+
+    @classmethod
+    def policy_resources(cls, resource: Resource) -> dict[str, list[str]]:
+        return permissions.policy_resources(resource.spec)  # type: ignore[arg-type]
 
     @classmethod
     def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:

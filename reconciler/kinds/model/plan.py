@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.contract import Orphan
 from reconciler.kinds._aws import boto_request, sagemaker_arn
 from reconciler.kinds._live import (
     canonical,
@@ -272,27 +273,25 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
     return result
 
 
-def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-    """Model specs that left the specs. Their versions are deleted only when pruning, and only
-    those no endpoint config of this environment still uses (checked again by apply)."""
-    result = KindPlan()
+def orphans(owned: list[OwnedResource]) -> list[Orphan]:
+    """Model specs that left the specs: one per address, with all of its versions."""
     by_address: dict[str, list[OwnedResource]] = {}
-    for r in orphans:
+    for r in owned:
         by_address.setdefault(r.address or r.name, []).append(r)
-    for address, versions in sorted(by_address.items()):
-        names = sorted(v.name for v in versions)
-        if not ctx.prune:
-            result.problems.append(Problem(address, f"{address} is no longer in the specs; "
-                                                    "pruning is off, so its models "
-                                                    f"({', '.join(names)}) are left alone",
-                                           severity="warning"))
-            continue
-        steps = [Step("sagemaker:DeleteModel", n, {"ModelName": n},
-                      note="skipped if an endpoint config still uses it") for n in names]
-        result.changes.append(ResourceChange(
-            address, "Model", address.split(".", 1)[1], [Action.DELETE], Common.NOT_IN_SPEC, [],
-            steps,
-            {"summary": [f"deletes model version(s) {', '.join(names)} unless an endpoint "
-                         "config still uses them"]},
-            fingerprint=digest(names)))
-    return result
+    return [Orphan(address, address.split(".", 1)[1], tuple(versions), address,
+                   f"its models ({', '.join(sorted(v.name for v in versions))}) are left alone")
+            for address, versions in sorted(by_address.items())]
+
+
+def delete(orphan: Orphan) -> ResourceChange:
+    """Deletes the versions no endpoint config of this environment still uses (checked again by
+    apply)."""
+    address = orphan.address
+    names = sorted(v.name for v in orphan.owned)
+    steps = [Step("sagemaker:DeleteModel", n, {"ModelName": n},
+                  note="skipped if an endpoint config still uses it") for n in names]
+    return ResourceChange(
+        address, "Model", address.split(".", 1)[1], [Action.DELETE], Common.NOT_IN_SPEC, [], steps,
+        {"summary": [f"deletes model version(s) {', '.join(names)} unless an endpoint "
+                     "config still uses them"]},
+        fingerprint=digest(names))

@@ -7,14 +7,16 @@ from typing import TYPE_CHECKING
 
 from reconciler.apply.runner import run_steps
 from reconciler.kinds._aws import SageMakerKind
-from reconciler.kinds.pipeline import apply, plan
+from reconciler.kinds.pipeline import apply, permissions, plan
 from reconciler.kinds.pipeline.reasons import REASONS
 from reconciler.kinds.pipeline.spec import PIPELINE_NAME_PATTERN, PipelineSpec
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext, Outcome
     from reconciler.apply.steps import Undo, UndoLog
-    from reconciler.plan.context import OwnedResource, PlanContext
+    from reconciler.contract import Orphan
+    from reconciler.iam.tables import Permissions
+    from reconciler.plan.context import PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange, Step
     from reconciler.spec.resources import Resource
 
@@ -42,8 +44,17 @@ class PipelineKind(SageMakerKind):
         return plan.plan(ctx, desired)
 
     @classmethod
-    def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-        return plan.plan_orphans(ctx, orphans)
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        return plan.delete(ctx, orphan)
+
+    # -- IAM -----------------------------------------------------------------------------------
+    @classmethod
+    def permissions(cls) -> Permissions:
+        return permissions.PERMISSIONS
+
+    @classmethod
+    def policy_resources(cls, resource: Resource) -> dict[str, list[str]]:
+        return permissions.policy_resources(resource.spec)  # type: ignore[arg-type]
 
     @classmethod
     def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:

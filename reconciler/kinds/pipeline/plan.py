@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.contract import Orphan
 from reconciler.kinds._aws import sagemaker_arn
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
 from reconciler.kinds.pipeline import secrets, trigger
@@ -318,29 +319,21 @@ def _groups(defn: dict[str, Any]) -> set[str]:
     return found
 
 
-def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
-    result = KindPlan()
-    for pipeline in sorted(orphans, key=lambda r: r.name):
-        address = pipeline.address or f"Pipeline.{pipeline.name}"
-        if not ctx.prune:
-            result.problems.append(Problem(address, f"pipeline {pipeline.name} is no longer in "
-                                                    "the specs; pruning is off, so it is left "
-                                                    "alone", severity="warning"))
-            continue
-        name = address.split(".", 1)[1]
-        live_trigger = trigger.read(ctx.aws, name)
-        steps: list[Step] = []
-        summary = [f"deletes pipeline {name} (its execution history goes with it)"]
-        if live_trigger is not None and trigger.owned(live_trigger, address):
-            steps += trigger.delete_steps(live_trigger["type"], trigger.trigger_name(name))
-            summary.append(f"deletes its schedule {trigger.trigger_name(name)}")
-        steps.append(Step("sagemaker:DeletePipeline", name,
-                          {"PipelineName": name,
-                           "ClientRequestToken": digest(["delete", name])[:40]}))
-        schedule = trigger.canonical(live_trigger)
-        # its schedule's parameters may be sensitive (no spec says any more): keyed
-        dg = ctx.digest_for(bool(schedule and schedule.get("parameters")))
-        result.changes.append(ResourceChange(
-            address, "Pipeline", name, [Action.DELETE], Common.NOT_IN_SPEC, [], steps,
-            {"summary": summary}, fingerprint=dg({"tags": pipeline.tags, "schedule": schedule})))
-    return result
+def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+    """Deletes its schedule (if sagectl made it for this pipeline), then the pipeline."""
+    pipeline, address, name = orphan.owned[0], orphan.address, orphan.name
+    live_trigger = trigger.read(ctx.aws, name)
+    steps: list[Step] = []
+    summary = [f"deletes pipeline {name} (its execution history goes with it)"]
+    if live_trigger is not None and trigger.owned(live_trigger, address):
+        steps += trigger.delete_steps(live_trigger["type"], trigger.trigger_name(name))
+        summary.append(f"deletes its schedule {trigger.trigger_name(name)}")
+    steps.append(Step("sagemaker:DeletePipeline", name,
+                      {"PipelineName": name,
+                       "ClientRequestToken": digest(["delete", name])[:40]}))
+    schedule = trigger.canonical(live_trigger)
+    # its schedule's parameters may be sensitive (no spec says any more): keyed
+    dg = ctx.digest_for(bool(schedule and schedule.get("parameters")))
+    return ResourceChange(
+        address, "Pipeline", name, [Action.DELETE], Common.NOT_IN_SPEC, [], steps,
+        {"summary": summary}, fingerprint=dg({"tags": pipeline.tags, "schedule": schedule}))

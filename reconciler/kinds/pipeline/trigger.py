@@ -21,11 +21,13 @@ SCHEDULER, RULE = "Scheduler", "EventBridgeRule"
 GROUP = "default"
 TARGET_ID = "sagectl-pipeline"
 MARKER = "Managed by sagectl"
+PREFIX = "sagectl-"
+"""Of every schedule and rule name (the IAM policy allows these only: ``permissions.py``)."""
 
 
 def trigger_name(pipeline: str) -> str:
     """Schedule and rule names allow 64 characters."""
-    name = f"sagectl-{pipeline}"
+    name = f"{PREFIX}{pipeline}"
     if len(name) <= 64:
         return name
     return f"{name[:55]}-{hashlib.sha256(pipeline.encode()).hexdigest()[:8]}"

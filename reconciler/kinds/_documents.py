@@ -1,10 +1,11 @@
-"""Generic field work for turning AWS responses into specs, driven by the spec models.
+"""Generic field work for turning AWS responses into spec documents (the kinds' ``to_document``
+for ``sagectl import``), driven by the spec models.
 
 - ``prune``: drop what the spec fills anyway (pydantic defaults, empty values), so an imported
   spec says only what differs from the defaults. Both sides of a plan's diff are canonical
   (defaults filled), so a pruned spec plans exactly as the full one.
 - ``unmanaged``: fields of a response that no spec field maps (settings sagectl would not carry
-  over to a new config or model), for a warning.
+  over to a new config or model), for a warning (``unmanaged_warning``).
 """
 
 from __future__ import annotations
@@ -93,6 +94,13 @@ def unmanaged(model: type[BaseModel], data: dict[str, Any], ignore: frozenset[st
                 label = item.get("VariantName") or item.get("PolicyName") or i
                 found += unmanaged(sub, item, ignore, f"{here}[{label}]")
     return found
+
+
+def unmanaged_warning(what: str, paths: list[str], consequence: str) -> list[str]:
+    """The warning about ``unmanaged`` settings, if there are any."""
+    if not paths:
+        return []
+    return [f"{what} has settings sagectl does not manage: {', '.join(paths)}; {consequence}"]
 
 
 def integral(value: Any) -> Any:

@@ -1,0 +1,90 @@
+"""What the IAM policy must allow for endpoints (``sagectl iam-policy``): reading and changing
+endpoints and their configs, Application Auto Scaling of their variants, the guardrail alarms
+(read), the instance quotas, and what AWS checks on the caller's behalf."""
+
+from __future__ import annotations
+
+from reconciler.iam.tables import Implied, Permissions, Scope, read, write
+from reconciler.kinds._aws import ALARMS, SHARED_SCOPES, SM_LIST, sagemaker_scope
+
+SM_ENDPOINT, SM_CONFIG = "sm-endpoint", "sm-endpoint-config"
+AAS_READ, AAS_TARGETS, AAS_SLR = "aas-read", "aas-targets", "aas-service-linked-role"
+QUOTAS = "service-quotas"
+
+SLR_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
+SLR_ROLE = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+_BY_AAS = "Application Auto Scaling checks the caller may scale the variant"
+_REGISTER = ("application-autoscaling", "RegisterScalableTarget")
+
+PERMISSIONS = Permissions(
+    scopes={
+        SM_ENDPOINT: sagemaker_scope("SageMakerEndpoints", "endpoint"),
+        SM_CONFIG: sagemaker_scope("SageMakerEndpointConfigs", "endpoint-config"),
+        SM_LIST: SHARED_SCOPES[SM_LIST],
+        ALARMS: SHARED_SCOPES[ALARMS],
+        AAS_READ: Scope("AutoScalingRead", ("*",)),  # Describe* actions take no resource
+        AAS_TARGETS: Scope("AutoScalingTargets",
+                           ("arn:{p}:application-autoscaling:{r}:{a}:scalable-target/*",)),
+        AAS_SLR: Scope("AutoScalingServiceLinkedRole",
+                       (f"arn:{{p}}:iam::{{a}}:role/aws-service-role/{SLR_SERVICE}/{SLR_ROLE}",),
+                       ("StringEquals", "iam:AWSServiceName", SLR_SERVICE)),
+        # ListServiceQuotas takes no resource; optional: without it the plan only skips its
+        # quota warnings (quota.py)
+        QUOTAS: Scope("ServiceQuotasRead", ("*",)),
+    },
+    operations={
+        "sagemaker": {
+            "DescribeEndpoint": read(SM_ENDPOINT),
+            "DescribeEndpointConfig": read(SM_CONFIG),
+            "ListEndpointConfigs": read(SM_LIST),
+            # AddTags also authorises the Tags of every Create* call (tag on create)
+            "AddTags": write(SM_ENDPOINT, SM_CONFIG),
+            "DeleteTags": write(SM_ENDPOINT),
+            "CreateEndpoint": write(SM_ENDPOINT, SM_CONFIG),
+            "CreateEndpointConfig": write(SM_CONFIG),
+            "DeleteEndpoint": write(SM_ENDPOINT),
+            "DeleteEndpointConfig": write(SM_CONFIG),
+            # authorised against the endpoint and the endpoint config (sagemaker-rules.md,
+            # rule 17)
+            "UpdateEndpoint": write(SM_ENDPOINT, SM_CONFIG),
+            "UpdateEndpointWeightsAndCapacities": write(SM_ENDPOINT),
+        },
+        "application-autoscaling": {
+            "DescribeScalableTargets": read(AAS_READ),
+            "DescribeScalingPolicies": read(AAS_READ),
+            "DescribeScheduledActions": read(AAS_READ),
+            "DeleteScalingPolicy": write(AAS_TARGETS),
+            "DeleteScheduledAction": write(AAS_TARGETS),
+            "DeregisterScalableTarget": write(AAS_TARGETS),
+            "PutScalingPolicy": write(AAS_TARGETS),
+            "PutScheduledAction": write(AAS_TARGETS),
+            "RegisterScalableTarget": write(AAS_TARGETS),
+        },
+        "cloudwatch": {
+            "DescribeAlarms": read(ALARMS),  # guardrail alarms: external ones, the bake
+        },
+        "service-quotas": {
+            "ListServiceQuotas": read(QUOTAS),
+        },
+    },
+    implied=(
+        Implied("iam:CreateServiceLinkedRole", (AAS_SLR,), (_REGISTER,),
+                "Application Auto Scaling creates its SageMaker role on first use"),
+        Implied("sagemaker:DescribeEndpoint", (SM_ENDPOINT,), (_REGISTER,), _BY_AAS),
+        Implied("sagemaker:DescribeEndpointConfig", (SM_CONFIG,), (_REGISTER,), _BY_AAS),
+        Implied("sagemaker:UpdateEndpointWeightsAndCapacities", (SM_ENDPOINT,), (_REGISTER,),
+                _BY_AAS),
+        Implied("cloudwatch:DescribeAlarms", (ALARMS,),
+                (("application-autoscaling", "PutScalingPolicy"),
+                 ("application-autoscaling", "DeleteScalingPolicy"),
+                 ("application-autoscaling", "DeregisterScalableTarget")),
+                "target tracking policies own CloudWatch alarms (TargetTracking-*)"),
+        Implied("cloudwatch:PutMetricAlarm", (ALARMS,),
+                (("application-autoscaling", "PutScalingPolicy"),),
+                "target tracking policies create CloudWatch alarms"),
+        Implied("cloudwatch:DeleteAlarms", (ALARMS,),
+                (("application-autoscaling", "DeleteScalingPolicy"),
+                 ("application-autoscaling", "DeregisterScalableTarget")),
+                "deleting a target tracking policy deletes its alarms"),
+    ),
+)
