@@ -237,8 +237,6 @@ def approve_and_apply(story: Story) -> None:
 
 @step
 def weights_only(story: Story) -> None:
-    from reconciler.kinds.endpoint.reasons import EndpointReason
-
     story.step("Shift 10% more traffic to the challenger: weights only, no new fleet")
     for old, new in (("90", "80"), ("10", "20")):
         story.edit("endpoints/fraud-scorer.yaml", f"initialVariantWeight: {old}",
@@ -246,7 +244,7 @@ def weights_only(story: Story) -> None:
     change = _change(story.plan(), f"Endpoint.{ENDPOINT}")
     ops = [s["op"] for s in change["steps"] if not s["op"].startswith("sagectl:")]
     story.say(f"   plan: {change['action_reason']}: {' -> '.join(ops)}")
-    story.expect(change["action_reason"] == EndpointReason.WEIGHTS_ONLY and
+    story.expect(change["action_reason"] == "weights_only" and
                  "sagemaker:UpdateEndpointWeightsAndCapacities" in ops and
                  "sagemaker:CreateEndpointConfig" not in ops,
                  f"expected a weights-only change, got {change['action_reason']}: {ops}")

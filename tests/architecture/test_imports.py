@@ -161,3 +161,17 @@ def test_the_kind_contract_knows_no_sagemaker() -> None:
     assert "sagemaker" not in code.lower() and "arn:" not in code
     assert {t for t, _ in imports("reconciler.contract")} <= {
         "reconciler.diagnostics", "reconciler.spec", "reconciler.spec.nodes"}
+
+
+def test_a_kind_is_one_package_that_only_the_registry_imports() -> None:
+    """Adding a kind is adding its package and one line in cli/registry.py (docs/adding-a-kind.md):
+    no other module imports a kind's package, and kinds do not import each other."""
+    from reconciler.cli.registry import KINDS
+
+    packages = {kind.__module__ for kind in KINDS.values()}
+    assert all(p.count(".") == 2 and (PACKAGE / "kinds" / p.split(".")[2] / "__init__.py").is_file()
+               for p in packages), packages
+    found = [f"{m}:{line} imports {t}" for m in MODULES for t, line in imports(m, type_checking=True)
+             for p in packages if (t == p or t.startswith(p + "."))
+             and not m.startswith(p) and m != "reconciler.cli.registry"]
+    assert found == []

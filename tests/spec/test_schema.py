@@ -28,7 +28,7 @@ from reconciler.kinds.model.spec import (
     ModelSpec,
     VpcConfig,
 )
-from reconciler.kinds.model_package_group import ModelPackageGroupSpec
+from reconciler.kinds.model_package_group.spec import ModelPackageGroupSpec
 from reconciler.kinds.pipeline.spec import (
     ParallelismConfiguration,
     PipelineSchedule,
