@@ -24,7 +24,7 @@ from fleet import bench_aws, model_and_alarm, spec_dir
 
 from reconciler.apply.clock import EmulatorClock
 from reconciler.apply.context import DEFAULT_PARALLEL, ApplyContext, ApplyOptions, Events
-from reconciler.apply.run import apply_plan, prepare
+from reconciler.apply.stage import apply_plan, prepare
 from reconciler.apply.state import StateTable, new_run_id
 from reconciler.cli.registry import KINDS
 from reconciler.spec.load import load_specs

@@ -15,8 +15,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.apply.context import ApplyContext
-from reconciler.apply.executor import ApplyResult, execute
-from reconciler.apply.run import resume
+from reconciler.apply.graph import ApplyResult, execute
+from reconciler.apply.stage import resume
 from reconciler.apply.state import StateError, StateTable
 from reconciler.aws import Aws
 from reconciler.contract import Registry

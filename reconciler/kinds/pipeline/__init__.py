@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.apply.runner import run_steps
+from reconciler.apply.steps import run_steps
 from reconciler.kinds._aws import SageMakerKind
 from reconciler.kinds.pipeline import apply, plan
 from reconciler.kinds.pipeline.spec import PIPELINE_NAME_PATTERN, PipelineSpec

@@ -27,9 +27,8 @@ from reconciler.apply.context import (
     Outcome,
 )
 from reconciler.apply.leases import RunLeases
-from reconciler.apply.runner import run_steps
 from reconciler.apply.state import LeaseHeld, StateError
-from reconciler.apply.steps import UndoLog
+from reconciler.apply.steps import UndoLog, run_steps
 from reconciler.contract import Registry
 from reconciler.plan.model import Plan, ResourceChange
 
