@@ -173,7 +173,10 @@ class Kind:
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
-        """Read what ``desired`` needs from AWS and return the changes."""
+        """Read what ``desired`` needs from AWS and return the changes. Each step carries its
+        undo, built from what was read (``Step.undone_by``: a Create's Delete, the previous
+        definition an update replaces), or the reason it is not taken back
+        (``Step.not_undone``); steps that change nothing in AWS (a wait) need neither."""
         raise NotImplementedError
 
     @classmethod

@@ -14,20 +14,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import StringConstraints
 
-from reconciler.apply.steps import Undo
+from reconciler.apply import steps
 from reconciler.contract import Issue, SpecModel
 from reconciler.kinds._aws import SageMakerKind, Tags, check_tags
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
 from reconciler.plan.context import target_tags, user_tags
 from reconciler.plan.diff import diff
-from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, Undo, digest
 from reconciler.spec.nodes import Path
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
-    from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import DiffEntry, KindPlan, Step
+    from reconciler.plan.model import DiffEntry, KindPlan
     from reconciler.spec.resources import Resource
 
 
@@ -69,22 +68,22 @@ class ModelPackageGroupKind(SageMakerKind):
         return result
 
     @classmethod
-    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
+    def undo_step(cls, actx: ApplyContext, step: Step) -> steps.Undo | None:
 
         name = step.target
         if step.op == "sagemaker:CreateModelPackageGroup":
-            return Undo(Step("sagemaker:DeleteModelPackageGroup", name,
-                             {"ModelPackageGroupName": name}), "group created by this run")
+            return steps.Undo(Step("sagemaker:DeleteModelPackageGroup", name,
+                                   {"ModelPackageGroupName": name}), "group created by this run")
         if step.op not in ("sagemaker:PutModelPackageGroupPolicy",
                            "sagemaker:DeleteModelPackageGroupPolicy"):
             return None
         old = _policy(actx.aws, name)
         if old is None:
-            return Undo(Step("sagemaker:DeleteModelPackageGroupPolicy", name,
-                             {"ModelPackageGroupName": name}), "policy added by this run")
-        return Undo(Step("sagemaker:PutModelPackageGroupPolicy", name,
-                         {"ModelPackageGroupName": name, "ResourcePolicy": json.dumps(old)}),
-                    "previous policy restored")
+            return steps.Undo(Step("sagemaker:DeleteModelPackageGroupPolicy", name,
+                                   {"ModelPackageGroupName": name}), "policy added by this run")
+        return steps.Undo(Step("sagemaker:PutModelPackageGroupPolicy", name,
+                               {"ModelPackageGroupName": name,
+                                "ResourcePolicy": json.dumps(old)}), "previous policy restored")
 
     @classmethod
     def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
@@ -101,7 +100,9 @@ class ModelPackageGroupKind(SageMakerKind):
             result.changes.append(ResourceChange(
                 address, cls.kind, name, ["delete"], "not_in_spec", [],
                 [Step("sagemaker:DeleteModelPackageGroup", name,
-                      {"ModelPackageGroupName": name})],
+                      {"ModelPackageGroupName": name}).not_undone(
+                    "not reversible: a deleted group cannot be restored (SageMaker deletes only "
+                    "a group that holds no model versions), and its spec left the specs")],
                 {"summary": [f"deletes model package group {name} (SageMaker refuses while it "
                              "still holds model packages)"]}, fingerprint=digest(group.tags)))
         return result
@@ -209,14 +210,25 @@ def _pair_statements(have: list[Any], want: list[Any]) -> list[tuple[str, Any, A
 
 
 def _policy_steps(name: str, want: Any, have: Any) -> list[Step]:
+    """Bring the group's policy from ``have`` (as read; None: none) to ``want``; undone back to
+    ``have``."""
     if want == have:
         return []
+    if have is None:
+        undo = Undo("sagemaker:DeleteModelPackageGroupPolicy", name,
+                    {"ModelPackageGroupName": name}, "policy added by this run")
+    else:
+        undo = Undo("sagemaker:PutModelPackageGroupPolicy", name,
+                    {"ModelPackageGroupName": name, "ResourcePolicy": json.dumps(have)},
+                    "previous policy restored")
     if want is None:
         request: dict[str, Any] = {"ModelPackageGroupName": name}
-        return [Step("sagemaker:DeleteModelPackageGroupPolicy", name, request, digest(request))]
+        return [Step("sagemaker:DeleteModelPackageGroupPolicy", name, request, digest(request)
+                     ).undone_by(undo)]
     request = {"ModelPackageGroupName": name,
                "ResourcePolicy": json.dumps(want, sort_keys=True, separators=(",", ":"))}
-    return [Step("sagemaker:PutModelPackageGroupPolicy", name, request, digest(request))]
+    return [Step("sagemaker:PutModelPackageGroupPolicy", name, request, digest(request)
+                 ).undone_by(undo)]
 
 
 def _plan_one(ctx: PlanContext, resource: Resource,
@@ -239,7 +251,10 @@ def _plan_one(ctx: PlanContext, resource: Resource,
         result.changes.append(ResourceChange(
             resource.address, "ModelPackageGroup", resource.name, ["create"], "new",
             diff(None, content) + policy_diff(None, policy) + diff(None, spec.tags, "tags"),
-            [Step("sagemaker:CreateModelPackageGroup", resource.name, params, digest(params)),
+            [Step("sagemaker:CreateModelPackageGroup", resource.name, params, digest(params)
+                  ).undone_by(Undo("sagemaker:DeleteModelPackageGroup", resource.name,
+                                   {"ModelPackageGroupName": resource.name},
+                                   "group created by this run")),
              *_policy_steps(resource.name, policy, None)],
             {"summary": summary}, fingerprint=digest(None), spec_path=ctx.spec_path(resource)))
         return

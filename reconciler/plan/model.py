@@ -2,8 +2,9 @@
 
 A ``Plan`` holds one ``ResourceChange`` per spec resource that would change (plus deletions), in
 apply order. Each change says what (``actions``, ``diff``), why (``action_reason``), how (ordered
-``steps``: the API operations apply will call), what it means for the fleet (``consequences``),
-and what was read to decide it (``fingerprint``: apply refuses the plan if that has moved).
+``steps``: the API operations apply will call, each with its ``undo`` planned from what was read,
+or the reason it is ``irreversible``), what it means for the fleet (``consequences``), and what
+was read to decide it (``fingerprint``: apply refuses the plan if that has moved).
 
 Nothing here knows SageMaker; kinds fill these structures.
 """
@@ -15,7 +16,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SENSITIVE = "(sensitive)"
 
 
@@ -33,6 +34,23 @@ class DiffEntry:
 
 
 @dataclass
+class Undo:
+    """One AWS call that takes a step back, planned by the step's kind from what the plan read
+    (as alembic's ``AddColumnOp.reverse()`` is a ``DropColumnOp``): a Create's Delete, or the
+    previous definition of what an update replaces."""
+
+    op: str
+    """``service:Operation``."""
+    target: str
+    params: dict[str, Any] = field(default_factory=dict)
+    """The request, with sensitive values redacted (as ``Step.params``)."""
+    note: str = ""
+    """What it restores, in plain words (apply reports ``undid: <note>``)."""
+    request: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    """In memory only, never saved: the full request when ``params`` had values redacted."""
+
+
+@dataclass
 class Step:
     op: str
     """``service:Operation`` for an AWS call, or ``sagectl:wait|verify|bake|...``."""
@@ -42,8 +60,24 @@ class Step:
     request_digest: str = ""
     """Digest of the full request (unredacted): apply rebuilds it from the specs and checks."""
     note: str = ""
+    undo: list[Undo] = field(default_factory=list)
+    """How apply takes this step back when a later step of its change fails: the calls, in
+    order (a step's undo may take several, e.g. tags changed and tags added)."""
+    irreversible: str = ""
+    """Why this step is not taken back (empty when it has an ``undo``, or when it changes
+    nothing in AWS, as ``sagectl:wait`` and ``sagectl:verify``)."""
     request: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     """In memory only, never saved: the full request when ``params`` had values redacted."""
+
+    def undone_by(self, *calls: Undo) -> Step:
+        """This step, with its undo (``calls``, in order)."""
+        self.undo, self.irreversible = list(calls), ""
+        return self
+
+    def not_undone(self, why: str) -> Step:
+        """This step, with the reason it is not taken back."""
+        self.undo, self.irreversible = [], why
+        return self
 
 
 @dataclass
@@ -72,6 +106,8 @@ def _change_dict(change: ResourceChange) -> dict[str, Any]:
     data = asdict(change)
     for step in data["steps"]:
         step.pop("request", None)  # secrets never leave memory
+        for undo in step["undo"]:
+            undo.pop("request", None)
     return data
 
 
@@ -159,7 +195,9 @@ class Plan:
     def from_checked_dict(cls, data: Any) -> Plan:
         """A plan from its saved form, once ``saved.plan_from_dict`` has checked its shape."""
         changes = [ResourceChange(**{**c, "diff": [DiffEntry(**d) for d in c["diff"]],
-                                     "steps": [Step(**s) for s in c["steps"]]})
+                                     "steps": [Step(**{**s, "undo": [Undo(**u)
+                                                                     for u in s["undo"]]})
+                                               for s in c["steps"]]})
                    for c in data["resource_changes"]]
         plain = {f.name: data[f.name] for f in fields(cls) if f.name in data}
         return cls(**{**plain, "resource_changes": changes,

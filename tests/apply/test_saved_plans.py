@@ -72,7 +72,7 @@ NOT_PLANS: dict[str, tuple[bytes | Callable[[dict[str, Any]], None] | None, str]
     "string": (b'"plan"', "a JSON object was expected, not a string"),
     "empty object": (b"{}", "it has no format_version"),
     "empty file": (b"", "invalid JSON: Expecting value"),
-    "other format_version": (b'{"format_version": 2}', "unsupported plan format_version 2"),
+    "other format_version": (b'{"format_version": 1}', "unsupported plan format_version 1"),
     "format_version as text": (b'{"format_version": "1"}',
                                "unsupported plan format_version '1'"),
     "format_version true": (b'{"format_version": true}', "unsupported plan format_version True"),
@@ -102,6 +102,11 @@ NOT_PLANS: dict[str, tuple[bytes | Callable[[dict[str, Any]], None] | None, str]
     "count as a float": (_set(("reads", "sagemaker:ListModels"), 1.5),
                          "reads.sagemaker:ListModels should be an integer, not a number"),
     "pins as a list": (_set(("pins",), []), "pins should be an object, not an array"),
+    "an undo that is not a list": (_set(("resource_changes", 0, "steps", 0, "undo"), {}),
+                                   "resource_changes[0].steps[0].undo should be an array, "
+                                   "not an object"),
+    "an undo without its op": (lambda d: d["resource_changes"][0]["steps"][0]["undo"][0].pop(
+        "op"), "resource_changes[0].steps[0].undo[0] has no op"),
 }
 
 

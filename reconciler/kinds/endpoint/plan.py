@@ -30,6 +30,7 @@ from reconciler.kinds.endpoint.live import (
 )
 from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, structure_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
+from reconciler.kinds.endpoint.undo import plan_undo
 from reconciler.plan.context import ADDRESS_TAG, PROTECTION_TAG, OwnedResource, PlanContext
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
 from reconciler.spec.resources import Resource
@@ -281,7 +282,8 @@ def _delete(ctx: PlanContext, endpoint: OwnedResource, address: str) -> Resource
         if not not_found(err):
             raise
         status = "absent"
-    return ResourceChange(address, "Endpoint", name, ["delete"], "not_in_spec", [], steps,
+    return ResourceChange(address, "Endpoint", name, ["delete"], "not_in_spec", [],
+                          plan_undo(name, steps, None, scaling),
                           {"summary": [f"deletes endpoint {name} and its configs "
                                        f"({', '.join(configs) or 'none'}): it serves no traffic "
                                        "afterwards"], "fleet_replacement": False},

@@ -44,7 +44,7 @@ from reconciler.kinds.model.content import (
 from reconciler.kinds.model.spec import LATEST_APPROVED, ModelSpec
 from reconciler.plan.context import ADDRESS_TAG, OwnedResource, PlanContext, user_tags
 from reconciler.plan.diff import diff, redact
-from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, Undo, digest
 from reconciler.spec.resources import Resource
 
 
@@ -233,7 +233,9 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
     summary += resolved.packages
     params = {"ModelName": resolved.aws_name, **resolved.request, "Tags": tag_list(wanted_tags)}
     step = Step("sagemaker:CreateModel", resolved.aws_name, redact(params, secret),
-                resolved.digest(params), request=params)
+                resolved.digest(params), request=params).undone_by(
+        Undo("sagemaker:DeleteModel", resolved.aws_name, {"ModelName": resolved.aws_name},
+             "model created by this run"))
     change = ResourceChange(
         resource.address, "Model", resource.name, ["create"], reason,
         diff(before, _desired_spec(spec), "", secret) if before is not None
@@ -245,6 +247,8 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
     return change, []
 
 
+DELETED_MODEL = ("not reversible: SageMaker cannot restore a deleted model, and its spec left "
+                 "the specs")
 RENAMED = ("renamed: digests covering environment values are now keyed (the content is "
            "unchanged)")
 
@@ -286,7 +290,8 @@ def plan_orphans(ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:
                                            severity="warning"))
             continue
         steps = [Step("sagemaker:DeleteModel", n, {"ModelName": n},
-                      note="skipped if an endpoint config still uses it") for n in names]
+                      note="skipped if an endpoint config still uses it").not_undone(
+                          DELETED_MODEL) for n in names]
         result.changes.append(ResourceChange(
             address, "Model", address.split(".", 1)[1], ["delete"], "not_in_spec", [], steps,
             {"summary": [f"deletes model version(s) {', '.join(names)} unless an endpoint "
