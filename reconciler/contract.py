@@ -30,9 +30,9 @@ from reconciler.spec.nodes import Node, Path
 
 if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.context import ApplyContext, Outcome
-    from reconciler.apply.steps import Undo, UndoLog
+    from reconciler.apply.steps import StepHooks, UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, ResourceChange, Step
+    from reconciler.plan.model import KindPlan, ResourceChange
     from reconciler.spec.resources import Resource
 
 _ACRONYMS = {"gb": "GB", "mb": "MB", "ssm": "SSM"}
@@ -194,10 +194,12 @@ class Kind:
 
     # -- applying ----------------------------------------------------------------------------
     @classmethod
-    def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
-                     ) -> Outcome | None:
-        """Run one change itself, or None to let the engine run its AWS steps in order, each
-        recording its undo (``undo_step``); the first failure undoes what ran, newest first."""
+    def step_hooks(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
+                   ) -> StepHooks | None:
+        """The kind's part in running ``change``: the engine runs every change's steps in order,
+        recording each one's planned undo, and the first failure undoes what ran, newest first;
+        hooks add the kind's own ``sagectl:*`` steps, what happens before and around each step,
+        on failure and on success (``reconciler/apply/steps.py``). None: the engine alone."""
         return None
 
     @classmethod
@@ -216,11 +218,6 @@ class Kind:
     def recover(cls, actx: ApplyContext, names: list[str]) -> list[Outcome]:
         """Finish or undo what a killed run left in flight on these resources."""
         return []
-
-    @classmethod
-    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-        """How to take ``step`` back, decided just before it runs (None: nothing to undo)."""
-        return None
 
 
 class Registry(Mapping[str, type[Kind]]):

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import StringConstraints
 
-from reconciler.apply import steps
 from reconciler.contract import Issue, SpecModel
 from reconciler.kinds._aws import SageMakerKind, Tags, check_tags
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
@@ -24,7 +23,6 @@ from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, Undo,
 from reconciler.spec.nodes import Path
 
 if TYPE_CHECKING:
-    from reconciler.apply.context import ApplyContext
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import DiffEntry, KindPlan
     from reconciler.spec.resources import Resource
@@ -66,24 +64,6 @@ class ModelPackageGroupKind(SageMakerKind):
                                                        desired), strict=True):
             _plan_one(ctx, resource, live, result)
         return result
-
-    @classmethod
-    def undo_step(cls, actx: ApplyContext, step: Step) -> steps.Undo | None:
-
-        name = step.target
-        if step.op == "sagemaker:CreateModelPackageGroup":
-            return steps.Undo(Step("sagemaker:DeleteModelPackageGroup", name,
-                                   {"ModelPackageGroupName": name}), "group created by this run")
-        if step.op not in ("sagemaker:PutModelPackageGroupPolicy",
-                           "sagemaker:DeleteModelPackageGroupPolicy"):
-            return None
-        old = _policy(actx.aws, name)
-        if old is None:
-            return steps.Undo(Step("sagemaker:DeleteModelPackageGroupPolicy", name,
-                                   {"ModelPackageGroupName": name}), "policy added by this run")
-        return steps.Undo(Step("sagemaker:PutModelPackageGroupPolicy", name,
-                               {"ModelPackageGroupName": name,
-                                "ResourcePolicy": json.dumps(old)}), "previous policy restored")
 
     @classmethod
     def plan_orphans(cls, ctx: PlanContext, orphans: list[OwnedResource]) -> KindPlan:

@@ -10,7 +10,7 @@ from reconciler.kinds.endpoint.spec import EndpointSpec
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext, Outcome
-    from reconciler.apply.steps import UndoLog
+    from reconciler.apply.steps import StepHooks, UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange
     from reconciler.spec.resources import Resource
@@ -47,8 +47,9 @@ class EndpointKind(SageMakerKind):
                                        if o.resource_type == "sagemaker:endpoint"])
 
     @classmethod
-    def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
-        return apply.apply_change(actx, change, log)
+    def step_hooks(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
+                   ) -> StepHooks:
+        return apply.EndpointSteps(actx, change, log)
 
     @classmethod
     def blocked(cls, actx: ApplyContext, change: ResourceChange) -> Outcome | None:

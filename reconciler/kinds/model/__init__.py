@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.apply.steps import Undo
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
 from reconciler.kinds.model import pins, plan
 from reconciler.kinds.model.spec import ModelSpec
-from reconciler.plan.model import Step
 
 if TYPE_CHECKING:
-    from reconciler.apply.context import ApplyContext
-    from reconciler.apply.steps import Undo
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, Step
+    from reconciler.plan.model import KindPlan
     from reconciler.spec.resources import Resource
 
 
@@ -40,14 +36,6 @@ class ModelKind(SageMakerKind):
     @classmethod
     def check_pin(cls, ctx: PlanContext, key: str, value: str) -> str | None:
         return pins.check_pin(ctx, key, value)
-
-    @classmethod
-    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-
-        if step.op == "sagemaker:CreateModel":
-            return Undo(Step("sagemaker:DeleteModel", step.target, {"ModelName": step.target}),
-                        "model created by this run")
-        return None
 
 
 __all__ = ["ModelKind", "ModelSpec"]

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.apply.steps import run_steps
 from reconciler.kinds._aws import SageMakerKind
 from reconciler.kinds.pipeline import apply, plan
 from reconciler.kinds.pipeline.spec import PIPELINE_NAME_PATTERN, PipelineSpec
 
 if TYPE_CHECKING:
-    from reconciler.apply.context import ApplyContext, Outcome
-    from reconciler.apply.steps import Undo, UndoLog
+    from reconciler.apply.context import ApplyContext
+    from reconciler.apply.steps import StepHooks, UndoLog
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, ResourceChange, Step
+    from reconciler.plan.model import KindPlan, ResourceChange
     from reconciler.spec.resources import Resource
 
 
@@ -44,13 +43,9 @@ class PipelineKind(SageMakerKind):
         return plan.plan_orphans(ctx, orphans)
 
     @classmethod
-    def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
-
-        return run_steps(actx, change, log, cls.undo_step, apply.wait_for_execution)
-
-    @classmethod
-    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-        return apply.undo_step(actx, step)
+    def step_hooks(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
+                   ) -> StepHooks:
+        return apply.PipelineSteps(actx, change, log)
 
 
 __all__ = ["PipelineKind", "PipelineSpec"]
