@@ -37,7 +37,7 @@ from reconciler.spec.nodes import Node, Path
 if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.context import ApplyContext, Outcome
     from reconciler.apply.state import StateTable
-    from reconciler.apply.steps import Undo, UndoLog
+    from reconciler.apply.steps import StepHooks, UndoLog
     from reconciler.drift.classify import KindDrift
     from reconciler.iam.tables import Permissions
     from reconciler.importer.adopt import Tagging
@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.importer.live import Tagged
     from reconciler.importer.naming import Choice, ImportContext
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import ApplyData, KindPlan, Problem, ResourceChange, Step
+    from reconciler.plan.model import ApplyData, KindPlan, Problem, ResourceChange
     from reconciler.plan.vocabulary import Reason
     from reconciler.spec.resources import Resource, SpecSet
 
@@ -232,7 +232,10 @@ class Kind:
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
-        """Read what ``desired`` needs from AWS and return the changes."""
+        """Read what ``desired`` needs from AWS and return the changes. Each step carries its
+        undo, built from what was read (``Step.undone_by``: a Create's Delete, the previous
+        definition an update replaces), or the reason it is not taken back
+        (``Step.not_undone``); steps that change nothing in AWS (a wait) need neither."""
         raise NotImplementedError
 
     pin_prefix: ClassVar[str | None] = None
@@ -370,10 +373,12 @@ class Kind:
 
     # -- applying ----------------------------------------------------------------------------
     @classmethod
-    def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
-                     ) -> Outcome | None:
-        """Run one change itself, or None to let the engine run its AWS steps in order, each
-        recording its undo (``undo_step``); the first failure undoes what ran, newest first."""
+    def step_hooks(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
+                   ) -> StepHooks | None:
+        """The kind's part in running ``change``: the engine runs every change's steps in order,
+        recording each one's planned undo, and the first failure undoes what ran, newest first;
+        hooks add the kind's own ``sagectl:*`` steps, what happens before and around each step,
+        on failure and on success (``reconciler/apply/steps.py``). None: the engine alone."""
         return None
 
     @classmethod
@@ -392,11 +397,6 @@ class Kind:
     def recover(cls, actx: ApplyContext, names: list[str]) -> list[Outcome]:
         """Finish or undo what a killed run left in flight on these resources."""
         return []
-
-    @classmethod
-    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-        """How to take ``step`` back, decided just before it runs (None: nothing to undo)."""
-        return None
 
 
 class Registry(Mapping[str, type[Kind]]):

@@ -1,6 +1,6 @@
 """The leases one apply holds, and keeping them alive.
 
-The executor leases every change before running it (``Kind.lease_key`` names the lease) and
+The graph leases every change before running it (``Kind.lease_key`` names the lease) and
 keeps the lease for as long as the change's undo may still be needed: until every change of the
 plan that depends on it has finished (a dependent that rolls back undoes it). Holding the lease
 is what makes "this run created it and still owns it" true when an undo runs: no other run can

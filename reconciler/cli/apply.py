@@ -76,7 +76,7 @@ def _confirm(args: argparse.Namespace) -> bool:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     from reconciler.apply.context import ApplyContext, ApplyOptions, Events
-    from reconciler.apply.run import apply_plan, prepare
+    from reconciler.apply.stage import apply_plan, prepare
     from reconciler.apply.state import StateTable, new_run_id, run_owner
     from reconciler.aws import user_failure
     from reconciler.plan.context import PlanOptions, git_commit

@@ -12,8 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from reconciler.apply.context import ApplyContext
-from reconciler.apply.executor import ApplyResult, execute
-from reconciler.apply.run import resume
+from reconciler.apply.graph import ApplyResult, execute
+from reconciler.apply.stage import resume
 from reconciler.apply.state import StateTable
 from reconciler.aws import Aws
 from reconciler.contract import Registry

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
 from reconciler.kinds._aws import to_pascal
-from reconciler.plan.model import Step
+from reconciler.plan.model import Step, Undo
 
 NOT_FOUND_CODES = {"ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity",
                    "ObjectNotFoundException"}
@@ -99,14 +99,38 @@ def add_tags(arn: str, tags: dict[str, str]) -> Step:
     return Step("sagemaker:AddTags", arn, {"ResourceArn": arn, "Tags": tag_list(tags)})
 
 
+def tag_undo(ops: tuple[str, str], arn_key: str, arn: str, live: dict[str, str],
+             changed: list[str]) -> list[Undo]:
+    """The undo of a tag call that set or removed the keys ``changed`` on a resource whose tags
+    were ``live``: ``ops`` = (the put operation, the remove operation), e.g. AddTags and
+    DeleteTags; keys it added are removed, the others get their values back."""
+    put, remove = ops
+    added = sorted(k for k in changed if k not in live)
+    back = {k: live[k] for k in changed if k in live}
+    undo = []
+    if added:
+        undo.append(Undo(remove, arn, {arn_key: arn, "TagKeys": added},
+                         "tags added by this run removed"))
+    if back:
+        undo.append(Undo(put, arn, {arn_key: arn, "Tags": tag_list(back)},
+                         "tags as they were before this run"))
+    return undo
+
+
+SAGEMAKER_TAGS = ("sagemaker:AddTags", "sagemaker:DeleteTags")
+
+
 def sagemaker_tag_steps(arn: str, live: dict[str, str], wanted: dict[str, str]) -> list[Step]:
-    """AddTags / DeleteTags bringing ``live`` tags to ``wanted``."""
+    """AddTags / DeleteTags bringing ``live`` tags to ``wanted``, each undone back to ``live``."""
     steps = []
     changed = {k: v for k, v in wanted.items() if live.get(k) != v}
     removed = sorted(k for k in live if k not in wanted)
     if changed:
         steps.append(Step("sagemaker:AddTags", arn, {"ResourceArn": arn,
-                                                     "Tags": tag_list(changed)}))
+                                                     "Tags": tag_list(changed)}).undone_by(
+            *tag_undo(SAGEMAKER_TAGS, "ResourceArn", arn, live, sorted(changed))))
     if removed:
-        steps.append(Step("sagemaker:DeleteTags", arn, {"ResourceArn": arn, "TagKeys": removed}))
+        steps.append(Step("sagemaker:DeleteTags", arn, {"ResourceArn": arn, "TagKeys": removed}
+                          ).undone_by(*tag_undo(SAGEMAKER_TAGS, "ResourceArn", arn, live,
+                                                removed)))
     return steps

@@ -2,10 +2,11 @@
 
 A ``Plan`` holds one ``ResourceChange`` per spec resource that would change (plus deletions), in
 apply order. Each change says what (``actions``, ``diff``), why (``action_reason``), how (ordered
-``steps``: the API operations apply will call), what it means for the fleet (``consequences``),
-what apply needs besides its steps (``apply_data``), and what was read to decide it
-(``fingerprint``: apply refuses the plan if that has moved). Actions and reasons are a closed
-vocabulary (``vocabulary.py``).
+``steps``: the API operations apply will call, each with its ``undo`` planned from what was read,
+or the reason it is ``irreversible``), what it means for the fleet (``consequences``), what apply
+needs besides its steps (``apply_data``), and what was read to decide it (``fingerprint``: apply
+refuses the plan if that has moved). Actions and reasons are a closed vocabulary
+(``vocabulary.py``).
 
 Nothing here knows SageMaker; kinds fill these structures.
 """
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from reconciler.contract import Kind, Registry
 
 FORMAT_VERSION = 2
-"""2: changes have ``apply_data``; 1 (older sagectl) kept what apply needs in ``consequences``."""
+"""2: changes have ``apply_data`` and steps their ``undo``/``irreversible``; 1 (older sagectl)
+kept what apply needs in ``consequences`` and planned no undo."""
 SENSITIVE = "(sensitive)"
 
 
@@ -41,6 +43,23 @@ class DiffEntry:
 
 
 @dataclass
+class Undo:
+    """One AWS call that takes a step back, planned by the step's kind from what the plan read
+    (as alembic's ``AddColumnOp.reverse()`` is a ``DropColumnOp``): a Create's Delete, or the
+    previous definition of what an update replaces."""
+
+    op: str
+    """``service:Operation``."""
+    target: str
+    params: dict[str, Any] = field(default_factory=dict)
+    """The request, with sensitive values redacted (as ``Step.params``)."""
+    note: str = ""
+    """What it restores, in plain words (apply reports ``undid: <note>``)."""
+    request: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    """In memory only, never saved: the full request when ``params`` had values redacted."""
+
+
+@dataclass
 class Step:
     op: str
     """``service:Operation`` for an AWS call, or ``sagectl:wait|verify|bake|...``."""
@@ -50,8 +69,24 @@ class Step:
     request_digest: str = ""
     """Digest of the full request (unredacted): apply rebuilds it from the specs and checks."""
     note: str = ""
+    undo: list[Undo] = field(default_factory=list)
+    """How apply takes this step back when a later step of its change fails: the calls, in
+    order (a step's undo may take several, e.g. tags changed and tags added)."""
+    irreversible: str = ""
+    """Why this step is not taken back (empty when it has an ``undo``, or when it changes
+    nothing in AWS, as ``sagectl:wait`` and ``sagectl:verify``)."""
     request: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     """In memory only, never saved: the full request when ``params`` had values redacted."""
+
+    def undone_by(self, *calls: Undo) -> Step:
+        """This step, with its undo (``calls``, in order)."""
+        self.undo, self.irreversible = list(calls), ""
+        return self
+
+    def not_undone(self, why: str) -> Step:
+        """This step, with the reason it is not taken back."""
+        self.undo, self.irreversible = [], why
+        return self
 
 
 @dataclass
@@ -97,6 +132,8 @@ def _change_dict(change: ResourceChange) -> dict[str, Any]:
     data = asdict(change)
     for step in data["steps"]:
         step.pop("request", None)  # secrets never leave memory
+        for undo in step["undo"]:
+            undo.pop("request", None)
     return data
 
 
@@ -198,7 +235,8 @@ def _loaded_change(c: dict[str, Any], known: type[Kind]) -> ResourceChange:
     return ResourceChange(**{
         **c, "actions": [Action(a) for a in c["actions"]],
         "action_reason": reason_of(known, c["action_reason"]),
-        "diff": [DiffEntry(**d) for d in c["diff"]], "steps": [Step(**s) for s in c["steps"]],
+        "diff": [DiffEntry(**d) for d in c["diff"]],
+        "steps": [Step(**{**s, "undo": [Undo(**u) for u in s["undo"]]}) for s in c["steps"]],
         "apply_data": None if data is None or known.apply_data is None
         else known.apply_data(**data)})
 

@@ -4,11 +4,11 @@ A saved plan is whatever file someone hands to ``sagectl apply``: possibly trunc
 made by an older sagectl, or not a plan at all. ``load_plan`` turns any of those into one
 ``NotAPlan`` saying why (with line and column where the JSON is broken), never another exception.
 The shape is checked against the plan's own dataclasses (``Plan``, ``ResourceChange``, ``Step``,
-...): every field they save must be present with its JSON type, and nothing else may be, so a
-field added to them is checked without changes here. The vocabulary is checked too: each change's
-kind must be one this sagectl declares, its ``actions`` members of ``Action``, its
-``action_reason`` one of the kind's reasons, and its ``apply_data`` null or the fields of the
-kind's apply data type (``vocabulary.py``; importing ``reconciler.kinds`` declares the kinds). A
+``Undo``, ...): every field they save must be present with its JSON type, and nothing else may
+be, so a field added to them is checked without changes here. The vocabulary is checked too: each
+change's kind must be one of the kinds the loader is handed, its ``actions`` members of
+``Action``, its ``action_reason`` one of the kind's reasons, and its ``apply_data`` null or the
+fields of the kind's apply data type (``vocabulary.py``). A
 plan of an older format is refused as such: make it again. Whether the plan may be *applied* is
 decided later, against a fresh plan (``stale.py``).
 """
@@ -36,7 +36,8 @@ MAX_DEPTH = 256
 """How deep a saved plan may nest. Plans nest about 10 levels; a bound keeps a hostile file from
 exhausting the stack anywhere (parsing, comparing, printing)."""
 MEMORY_ONLY = frozenset({"request"})
-"""Dataclass fields that are never saved (``Step.request``: the unredacted request)."""
+"""Dataclass fields that are never saved (``Step.request``, ``Undo.request``: the unredacted
+request)."""
 OLDER = "(a plan saved by an older sagectl? make the plan again)"
 
 

@@ -5,10 +5,16 @@ Two kinds of difference refuse it:
   a change appeared or went away;
 - *does not match*: with the same fingerprint, a change must come out the same, so any
   difference in what was reviewed (actions, depends_on, each step's op, target, params as saved,
-  request digest and note) or in what apply takes from the plan besides the steps (``apply_data``,
-  field by field) means the file was edited after it was made. Both sides are compared in
-  their saved form (JSON types, sensitive values redacted), field by field, and the first
-  differences are named: apply runs the fresh plan, so it must be the reviewed one.
+  request digest, note and why it is irreversible) or in what apply takes from the plan besides
+  the steps (``apply_data``, field by field) means the file was edited after it was made.
+  Both sides are compared in their saved form (JSON types, sensitive values redacted), field by
+  field, and the first differences are named: apply runs the fresh plan, so it must be the
+  reviewed one.
+
+A step's ``undo`` is compared the same way, but its kind built it from what it read (the
+previous alarm definition, the config the endpoint ran): an undo that differs while everything
+else matches means live state that undo restores moved since the plan was made, and the plan is
+refused as stale, naming what the undo would restore now.
 
 Pins (values the plan resolved from moving state) must be the same set on both sides; whether
 each is still valid is the kind's question (``Kind.check_pin``, asked by apply).
@@ -29,7 +35,7 @@ DIFFERS = "does not match a fresh plan"
 PIN = "pins what cannot be deployed"
 REVIEWED = ("kind", "name", "actions", "action_reason", "depends_on")
 """Fields of a change compared as wholes (steps are compared one field at a time)."""
-STEP_FIELDS = ("op", "target", "params", "request_digest", "note")
+STEP_FIELDS = ("op", "target", "params", "request_digest", "note", "irreversible")
 SHOWN = 3
 """Differences named per resource; the rest are counted."""
 
@@ -68,9 +74,16 @@ def stale(saved: Plan, fresh: Plan) -> list[Moved]:
         else:
             found = differences(a, b)
             if found:
-                more = f" (and {len(found) - SHOWN} more)" if len(found) > SHOWN else ""
-                moved.append(Moved(address, "; ".join(found[:SHOWN]) + more, DIFFERS))
+                moved.append(Moved(address, _some(found), DIFFERS))
+            elif undone := undo_differences(a, b):
+                moved.append(Moved(address, "what its undo restores changed since the plan was "
+                                            f"made: {_some(undone)}"))
     return moved
+
+
+def _some(found: list[str]) -> str:
+    more = f" (and {len(found) - SHOWN} more)" if len(found) > SHOWN else ""
+    return "; ".join(found[:SHOWN]) + more
 
 
 def _pins(saved: dict[str, str], fresh: dict[str, str]) -> list[Moved]:
@@ -104,6 +117,13 @@ def differences(saved: ResourceChange, fresh: ResourceChange) -> list[str]:
             elif name != "request_digest":
                 found += _walk(x[name], y[name], where)
     return found
+
+
+def undo_differences(saved: ResourceChange, fresh: ResourceChange) -> list[str]:
+    """What differs between the planned undos of two changes with the same steps."""
+    a, b = saved_form(saved), saved_form(fresh)
+    return [found for i, (x, y) in enumerate(zip(a["steps"], b["steps"], strict=True))
+            for found in _walk(x["undo"], y["undo"], f"steps[{i}].undo")]
 
 
 def _walk(saved: Any, fresh: Any, where: str) -> Iterator[str]:

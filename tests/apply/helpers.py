@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reconciler.apply.clock import EmulatorClock
 from reconciler.apply.context import ApplyContext, ApplyOptions, Events
-from reconciler.apply.run import ApplyRun, apply_plan, prepare
+from reconciler.apply.stage import ApplyRun, apply_plan, prepare
 from reconciler.apply.state import StateTable, new_run_id
 from reconciler.cli.registry import KINDS
 from reconciler.plan.context import PlanOptions

@@ -21,7 +21,7 @@ import boto3
 
 from reconciler.apply.clock import EmulatorClock
 from reconciler.apply.context import ApplyContext, ApplyOptions, Events
-from reconciler.apply.run import apply_plan, prepare
+from reconciler.apply.stage import apply_plan, prepare
 from reconciler.apply.state import StateTable, new_run_id
 from reconciler.aws import Aws, AwsSettings
 from reconciler.cli.registry import KINDS

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from reconciler.apply.context import APPLIED, FAILED, ROLLED_BACK, WAITING, Outcome
-from reconciler.apply.run import ApplyRun
+from reconciler.apply.stage import ApplyRun
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
 from tests.apply.test_apply import ACCOUNT, BASE, MODEL, REGION, new_model, serving

@@ -19,7 +19,7 @@ import pytest
 
 from reconciler.apply.context import APPLIED, FAILED, ROLLED_BACK, WAITING, Outcome
 from reconciler.apply.leases import RunLeases
-from reconciler.apply.run import ApplyRun, apply_plan, prepare
+from reconciler.apply.stage import ApplyRun, apply_plan, prepare
 from reconciler.cli.apply import lease_key
 from reconciler.cli.registry import KINDS
 from reconciler.plan.context import PlanOptions

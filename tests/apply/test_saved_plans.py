@@ -136,6 +136,11 @@ NOT_PLANS: dict[str, tuple[bytes | Callable[[dict[str, Any]], None] | None, str]
     "apply data without a field": (
         lambda d: d["resource_changes"][2]["apply_data"].pop("new_config"),
         "resource_changes[2].apply_data has no new_config"),
+    "an undo that is not a list": (_set(("resource_changes", 0, "steps", 0, "undo"), {}),
+                                   "resource_changes[0].steps[0].undo should be an array, "
+                                   "not an object"),
+    "an undo without its op": (lambda d: d["resource_changes"][0]["steps"][0]["undo"][0].pop(
+        "op"), "resource_changes[0].steps[0].undo[0] has no op"),
 }
 
 

@@ -24,7 +24,7 @@ from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
 from sagemaker_emulator.server import RemoteEmulator
 from tests.apply.test_crash import aws as served_aws
-from tests.kinds.endpoint.test_plan_changes import MODEL
+from tests.kinds.endpoint.test_plan_changes import ALARM, MODEL
 from tests.plan.helpers import ROLE, aws_for, one, plan, write
 
 GUESS = "hunter2"
@@ -301,6 +301,25 @@ def test_sensitive_pipeline_parameters_are_hidden_everywhere_and_keyed(
     assert shown["schedule.parameters.DbPassword"] == (SENSITIVE,) * 2
     assert not any(s in json.dumps([s.params for s in updated.steps])
                    for s in (*PIPELINE_SECRETS, "sched-s3cret-2", "def4ult-s3cret-2"))
+    # the undo restores the secrets that were live: sent by apply, never shown
+    undo = [u for s in updated.steps for u in s.undo]
+    assert {u.op for u in undo} >= {"sagemaker:UpdatePipeline", "scheduler:UpdateSchedule"}
+    assert "def4ult-s3cret" in json.dumps([u.request for u in undo])
+    assert "sched-s3cret" in json.dumps([u.request for u in undo])
+    assert not any(s in json.dumps([u.params for u in undo]) for s in PIPELINE_SECRETS)
+    assert SENSITIVE in json.dumps([u.params for u in undo])
+
+    # a pipeline that left the specs: no spec says which parameters are sensitive, so the undo
+    # of its schedule's deletion shows none of them
+    write(tmp_path, {"alarm.yaml": ALARM})
+    pruned = plan(emu, specs, prune=True)
+    deleted = one(pruned, "Pipeline.training")
+    (schedule,) = [u for s in deleted.steps for u in s.undo]
+    assert schedule.op == "scheduler:CreateSchedule" and schedule.request is not None
+    assert "sched-s3cret" in json.dumps(schedule.request)
+    for view in views(pruned):
+        assert not [s for s in PIPELINE_SECRETS if s in view], view
+    assert "s3://b/in/" not in json.dumps(schedule.params)
 
 
 def test_sensitive_parameters_must_be_declared_once(cli: Cli, tmp_path: Path) -> None:

@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from reconciler.apply.steps import Undo
 from reconciler.contract import CheckContext, Issue, Kind, SpecModel
 from reconciler.kinds._aws import ALARM_NAME_PATTERN
 from reconciler.kinds.alarm import importing, plan
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
 from reconciler.kinds.alarm.permissions import PERMISSIONS
-from reconciler.kinds.alarm.plan import restore_request
 from reconciler.kinds.alarm.reasons import REASONS
 from reconciler.kinds.alarm.spec import AlarmSpec
-from reconciler.plan.model import Step
 
 if TYPE_CHECKING:
-    from reconciler.apply.context import ApplyContext
     from reconciler.contract import Orphan
     from reconciler.iam.tables import Permissions
     from reconciler.importer.adopt import Tagging
@@ -91,20 +87,6 @@ class AlarmKind(Kind):
     @classmethod
     def permissions(cls) -> Permissions:
         return PERMISSIONS
-
-    @classmethod
-    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-        """A new alarm is deleted again; an updated one is put back as it was."""
-
-        if step.op != "cloudwatch:PutMetricAlarm":
-            return None
-        found = actx.aws.client("cloudwatch").describe_alarms(
-            AlarmNames=[step.target])["MetricAlarms"]
-        if not found:
-            return Undo(Step("cloudwatch:DeleteAlarms", step.target,
-                             {"AlarmNames": [step.target]}), "alarm created by this run")
-        return Undo(Step("cloudwatch:PutMetricAlarm", step.target, restore_request(found[0])),
-                    "alarm as it was before this run")
 
 
 __all__ = ["AlarmKind", "AlarmSpec", "owned_by_autoscaling"]

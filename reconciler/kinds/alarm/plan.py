@@ -2,7 +2,9 @@
 
 PutMetricAlarm replaces an alarm's whole configuration (its state is kept), so any difference is
 one call. Tags given to PutMetricAlarm only apply when it creates the alarm; later tag changes go
-through TagResource / UntagResource.
+through TagResource / UntagResource. Each step's undo comes from the alarm as read: a new alarm is
+deleted again, an updated one is put back as it was (its whole definition), tags get their values
+back.
 
 Application Auto Scaling's own alarms (``managed.py``) are never read, adopted, changed or deleted
 here: validation keeps specs out of their name space, and an orphan among them (an alarm of
@@ -16,17 +18,18 @@ from typing import Any
 from reconciler.aws import batches
 from reconciler.contract import Orphan
 from reconciler.kinds._aws import boto_request
-from reconciler.kinds._live import canonical, dump, from_boto, tag_list
+from reconciler.kinds._live import canonical, dump, from_boto, tag_list, tag_undo
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
 from reconciler.kinds.alarm.reasons import AlarmReason
 from reconciler.kinds.alarm.spec import AlarmSpec
 from reconciler.plan.context import OwnedResource, PlanContext, user_tags
 from reconciler.plan.diff import diff
-from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, Undo, digest
 from reconciler.plan.vocabulary import Action, Common
 from reconciler.spec.resources import Resource
 
 SAGECTL_ONLY = frozenset({"tags"})
+CLOUDWATCH_TAGS = ("cloudwatch:TagResource", "cloudwatch:UntagResource")
 DEFAULTS = {"treatMissingData": "missing"}
 
 
@@ -120,7 +123,10 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
             result.changes.append(ResourceChange(
                 resource.address, "Alarm", resource.name, [Action.CREATE], Common.NEW,
                 diff(None, desired_view(spec)),
-                [Step("cloudwatch:PutMetricAlarm", resource.name, params, digest(params))],
+                [Step("cloudwatch:PutMetricAlarm", resource.name, params, digest(params)
+                      ).undone_by(Undo("cloudwatch:DeleteAlarms", resource.name,
+                                       {"AlarmNames": [resource.name]},
+                                       "alarm created by this run"))],
                 {"summary": [f"creates {role} {resource.name} (it starts INSUFFICIENT_DATA "
                              "until metrics arrive)"]},
                 fingerprint=digest(None), depends_on=depends, spec_path=ctx.spec_path(resource)))
@@ -145,15 +151,20 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
         steps = []
         if entries:
             params = request(resource)
-            steps.append(Step("cloudwatch:PutMetricAlarm", resource.name, params, digest(params)))
+            steps.append(Step("cloudwatch:PutMetricAlarm", resource.name, params, digest(params)
+                              ).undone_by(Undo("cloudwatch:PutMetricAlarm", resource.name,
+                                               restore_request(live),
+                                               "alarm as it was before this run")))
         changed = {k: v for k, v in wanted_tags.items() if live_tags.get(k) != v}
         if changed:
             steps.append(Step("cloudwatch:TagResource", arn,
-                              {"ResourceARN": arn, "Tags": tag_list(changed)}))
+                              {"ResourceARN": arn, "Tags": tag_list(changed)}).undone_by(
+                *tag_undo(CLOUDWATCH_TAGS, "ResourceARN", arn, live_tags, sorted(changed))))
         removed = sorted(k for k in user_tags(live_tags) if k not in spec.tags)
         if removed:
             steps.append(Step("cloudwatch:UntagResource", arn,
-                              {"ResourceARN": arn, "TagKeys": removed}))
+                              {"ResourceARN": arn, "TagKeys": removed}).undone_by(
+                *tag_undo(CLOUDWATCH_TAGS, "ResourceARN", arn, live_tags, removed)))
         entries += tag_entries
         result.changes.append(ResourceChange(
             resource.address, "Alarm", resource.name, [Action.UPDATE],
@@ -179,5 +190,7 @@ def delete(orphan: Orphan) -> ResourceChange:
     alarm = orphan.owned[0]
     return ResourceChange(
         orphan.address, "Alarm", alarm.name, [Action.DELETE], Common.NOT_IN_SPEC, [],
-        [Step("cloudwatch:DeleteAlarms", alarm.name, {"AlarmNames": [alarm.name]})],
+        [Step("cloudwatch:DeleteAlarms", alarm.name, {"AlarmNames": [alarm.name]}
+              ).not_undone("not reversible: CloudWatch keeps nothing of a deleted alarm "
+                           "(its state and history go with it), and its spec left the specs")],
         {"summary": [f"deletes alarm {alarm.name}"]}, fingerprint=digest(alarm.tags))

@@ -16,7 +16,7 @@ from reconciler.kinds.endpoint.spec import EndpointSpec
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext, Outcome
     from reconciler.apply.state import StateTable
-    from reconciler.apply.steps import UndoLog
+    from reconciler.apply.steps import StepHooks, UndoLog
     from reconciler.contract import Orphan, RegistryPin
     from reconciler.drift.classify import KindDrift
     from reconciler.iam.tables import Permissions
@@ -117,8 +117,9 @@ class EndpointKind(SageMakerKind):
         return PERMISSIONS
 
     @classmethod
-    def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
-        return apply.apply_change(actx, change, log)
+    def step_hooks(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
+                   ) -> StepHooks:
+        return apply.EndpointSteps(actx, change, log)
 
     @classmethod
     def blocked(cls, actx: ApplyContext, change: ResourceChange) -> Outcome | None:

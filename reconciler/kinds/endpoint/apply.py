@@ -1,6 +1,11 @@
-"""Applying one endpoint change (the executor holds its lease): quarantine check, snapshot,
-journal, the planned steps with waits, verification and bake, then history; on any failure,
-rollback to the snapshot and quarantine of the spec (``quarantine.py``).
+"""The endpoint kind's part in the engine's step runner (``reconciler/apply/steps.py``, which
+holds the lease, runs the planned steps in order and records their undo): quarantine check,
+snapshot and journal before the first step, waits, verification, bake and garbage collection
+(its ``sagectl:*`` steps), then history; on any failure, rollback to the snapshot and quarantine
+of the spec (``quarantine.py``).
+
+The rollback is the endpoint's undo, run as one guarded unit (``undo.py`` says what each step's
+planned undo is); the engine's undo log holds only the config the change created.
 
 The journal (``reconciler/apply/state.py``) is written before every step that starts something
 long in AWS, and before a rollback, so a run killed at any point is resumed by
@@ -23,13 +28,13 @@ from reconciler.apply.context import (
     Outcome,
     StepFailed,
 )
-from reconciler.apply.steps import Undo, UndoLog, already_exists, call
+from reconciler.apply.steps import StepHooks, UndoLog, call
 from reconciler.kinds._live import not_found
-from reconciler.kinds.endpoint import guardrails, quarantine
+from reconciler.kinds.endpoint import guardrails, quarantine, undo
 from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.guardrails import Degraded, QuotaExceeded, StillBusy
 from reconciler.kinds.endpoint.rollback import restore_autoscaling, rollback, snapshot
-from reconciler.plan.model import ResourceChange, Step
+from reconciler.plan.model import ResourceChange, Step, Undo
 
 UPDATES = ("sagemaker:UpdateEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities",
            "sagemaker:CreateEndpoint")
@@ -48,15 +53,16 @@ def _bake_of(change: ResourceChange) -> dict[str, Any] | None:
     return next((dict(s.params) for s in change.steps if s.op == "sagectl:bake"), None)
 
 
-class _Run:
-    """One endpoint change in progress (holds the lease)."""
+class EndpointSteps(StepHooks):
+    """One endpoint change in progress (the engine holds its lease)."""
 
     def __init__(self, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> None:
-        self.actx, self.change, self.log = actx, change, log
+        super().__init__(actx, change, log)
         self.name = change.name
         self.address = change.address
         self.data = EndpointApplyData.of(change)
         self.digest = self.data.spec_digest
+        self.known: quarantine.Quarantine | None = None
         self.described: dict[str, Any] | None = None
         self.saved: dict[str, Any] | None = None
         self.new_config = self.data.new_config
@@ -86,8 +92,27 @@ class _Run:
             "new_config": self.new_config, "action_reason": self.change.action_reason,
             "owner": self.actx.owner})
 
-    # -- steps ---------------------------------------------------------------------------------
-    def step(self, step: Step) -> None:
+    # -- hooks: before the first step --------------------------------------------------------
+    def start(self) -> Outcome | None:
+        """The quarantine gate, then the snapshot (the last known good state a rollback
+        returns to) and the journal."""
+        actx = self.actx
+        self.known = quarantine.Quarantine.read(actx, self.change)
+        refused = self.known.gate(actx, self.change, self.digest)
+        if refused is not None:
+            return refused
+        self.saved = snapshot(actx, self.name)
+        self.journal("started")
+        return None
+
+    # -- the endpoint's own steps ------------------------------------------------------------
+    def local(self, step: Step) -> None:
+        try:
+            self._local(step)
+        except ClientError as err:  # an AWS error while waiting, verifying or baking
+            raise StepFailed(reason_of(err)) from err
+
+    def _local(self, step: Step) -> None:
         actx = self.actx
         if step.op == "sagectl:wait":
             until = step.params.get("until", "InService")
@@ -119,50 +144,42 @@ class _Run:
         if step.op == "sagectl:gc":
             self.journal("gc", delete=list(step.params.get("delete") or []))
             self.warnings += collect(actx, self.name, list(step.params.get("delete") or []))
-            return
-        if step.op.startswith("sagectl:"):
-            return
+
+    # -- hooks around each AWS step ----------------------------------------------------------
+    def before(self, step: Step) -> None:
         if step.op in UPDATES:
             self.journal("updating")
             self.touched = True
-        undo = None
-        if step.op == "sagemaker:CreateEndpointConfig":
-            undo = Undo(Step("sagemaker:DeleteEndpointConfig", step.target,
-                             {"EndpointConfigName": step.target}), "config created by this run")
+
+    def send(self, step: Step) -> Any:
+        """Busy endpoints are waited out (rule 19); an instance quota refusal is not retried."""
+        actx = self.actx
         try:
             if step.op in BUSY_REFUSED:
-                guardrails.when_settled(actx, self.name, lambda: call(actx, step),
-                                        _deadline(self.change), self.heartbeat)
-            else:
-                call(actx, step)
+                return guardrails.when_settled(actx, self.name, lambda: call(actx, step),
+                                               _deadline(self.change), self.heartbeat)
+            return call(actx, step)
         except ClientError as err:
-            if step.op.split(":", 1)[1].startswith("Create") and already_exists(err):
-                return
             if err.response.get("Error", {}).get("Code") == "ResourceLimitExceeded":
                 raise QuotaExceeded(_quotareason_of(err, self.change)) from err
             raise
-        self.log.push(undo)
-        actx.events.emit("step", self.address, op=step.op, target=step.target,
-                         message=f"{step.op} {step.target}")
 
-    # -- the whole change ----------------------------------------------------------------------
-    def run(self) -> Outcome:
+    def records(self, step: Step) -> list[Undo]:
+        """The undo log keeps the config this change created; the rest of the endpoint's undo
+        is its rollback (``fail``)."""
+        return undo.logged(step)
+
+    # -- the end -----------------------------------------------------------------------------
+    def finished(self) -> Outcome:
         actx = self.actx
-        known = quarantine.Quarantine.read(actx, self.change)
-        refused = known.gate(actx, self.change, self.digest)
-        if refused is not None:
-            return refused
-        self.saved = snapshot(actx, self.name)
-        self.journal("started")
-        try:
-            for step in self.change.steps:
-                self.step(step)
-        except (StepFailed, ClientError) as err:
-            return self.fail(err)
         actx.state.clear(self.name)
-        known.clear(actx, self.name)  # a different spec now runs: its quarantine is over
+        assert self.known is not None
+        self.known.clear(actx, self.name)  # a different spec now runs: its quarantine is over
         self.history(APPLIED, "; ".join(self.warnings))
         return applied(self.address, self.warnings, {"config": self.new_config})
+
+    def failed(self, step: Step, error: Exception, executed: bool) -> Outcome:
+        return self.fail(error)
 
     def fail(self, err: Exception) -> Outcome:
         actx = self.actx
@@ -291,8 +308,3 @@ def applied(address: str, warnings: list[str], details: dict[str, Any] | None = 
     """An applied outcome; its warnings (if any) in the reason and the details."""
     return Outcome(address, APPLIED, "; ".join(warnings),
                    {**(details or {}), **({"warnings": warnings} if warnings else {})})
-
-
-def apply_change(actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
-    """Run ``change``; the executor holds its lease (``EndpointKind.lease_key``: the name)."""
-    return _Run(actx, change, log).run()

@@ -58,6 +58,23 @@ def register_steps(name: str, v: ProductionVariant, live: dict[str, Any] | None,
     return steps
 
 
+POLICY_FIELDS = ("PolicyName", "PolicyType", "TargetTrackingScalingPolicyConfiguration",
+                 "StepScalingPolicyConfiguration")
+"""What PutScalingPolicy takes back of a described policy; not ``Alarms``: a target-tracking
+policy's are Application Auto Scaling's, made again by the put (kinds/alarm/managed.py)."""
+ACTION_FIELDS = ("ScheduledActionName", "Schedule", "Timezone", "StartTime", "EndTime",
+                 "ScalableTargetAction")
+"""What PutScheduledAction takes back of a described scheduled action."""
+
+
+def policy_request(described: dict[str, Any]) -> dict[str, Any]:
+    return {k: described[k] for k in described if k in POLICY_FIELDS}
+
+
+def action_request(described: dict[str, Any]) -> dict[str, Any]:
+    return {k: described[k] for k in described if k in ACTION_FIELDS}
+
+
 def deregister_step(name: str, variant: str, live_target: dict[str, Any], why: str) -> Step:
     rid = resource_id(name, variant)
     return Step(f"{AAS}:DeregisterScalableTarget", rid,

@@ -35,6 +35,7 @@ from reconciler.kinds.endpoint.requests import (
     weights_steps,
 )
 from reconciler.kinds.endpoint.spec import EndpointSpec
+from reconciler.kinds.endpoint.undo import plan_undo
 from reconciler.kinds.endpoint.variants import ProductionVariant
 from reconciler.plan.context import (
     DIGEST_TAG,
@@ -328,7 +329,8 @@ class EndpointPlanner:
         apply = replace(apply, spec_digest=self.want.digest[:32],
                         quarantined_digest=quarantined or None)
         return ResourceChange(self.resource.address, "Endpoint", self.name, actions, reason,
-                              entries, steps, consequences, self.fingerprint(),
+                              entries, plan_undo(self.name, steps, self.live, self.scaling),
+                              consequences, self.fingerprint(),
                               depends_on=self.depends_on(), waits=waits,
                               spec_path=self.ctx.spec_path(self.resource), apply_data=apply)
 

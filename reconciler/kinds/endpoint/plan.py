@@ -31,6 +31,7 @@ from reconciler.kinds.endpoint.live import (
 )
 from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, structure_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
+from reconciler.kinds.endpoint.undo import plan_undo
 from reconciler.plan.context import ADDRESS_TAG, PlanContext
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
 from reconciler.plan.vocabulary import Action, Common
@@ -267,7 +268,7 @@ def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
             raise
         status = "absent"
     return ResourceChange(address, "Endpoint", name, [Action.DELETE], Common.NOT_IN_SPEC, [],
-                          steps,
+                          plan_undo(name, steps, None, scaling),
                           {"summary": [f"deletes endpoint {name} and its configs "
                                        f"({', '.join(configs) or 'none'}): it serves no traffic "
                                        "afterwards"], "fleet_replacement": False},

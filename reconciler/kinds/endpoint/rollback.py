@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.apply.context import ApplyContext, StepFailed
 from reconciler.kinds._live import not_found
+from reconciler.kinds.endpoint.autoscaling_steps import action_request, policy_request
 from reconciler.kinds.endpoint.guardrails import (
     BROKEN,
     Degraded,
@@ -54,14 +55,9 @@ def autoscaling_snapshot(actx: ApplyContext, name: str, variants: list[str]
         found[rid] = {
             "target": {k: t[k] for k in ("ResourceId", "ScalableDimension", "MinCapacity",
                                          "MaxCapacity")},
-            # what PutScalingPolicy takes back; not ``Alarms``: a target-tracking policy's are
-            # Application Auto Scaling's, made again by the put (kinds/alarm/managed.py)
-            "policies": [{k: p[k] for k in p if k in (
-                "PolicyName", "PolicyType", "TargetTrackingScalingPolicyConfiguration",
-                "StepScalingPolicyConfiguration")} for p in policies if p["ResourceId"] == rid],
-            "actions": [{k: a[k] for k in a if k in (
-                "ScheduledActionName", "Schedule", "Timezone", "StartTime", "EndTime",
-                "ScalableTargetAction")} for a in actions if a["ResourceId"] == rid]}
+            # what PutScalingPolicy and PutScheduledAction take back (as the plan's undo)
+            "policies": [policy_request(p) for p in policies if p["ResourceId"] == rid],
+            "actions": [action_request(a) for a in actions if a["ResourceId"] == rid]}
     return found
 
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from reconciler.apply.steps import Undo
 from reconciler.drift.classify import DriftItem, KindDrift
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
 from reconciler.kinds.model import importing, permissions, pins, plan, promote
 from reconciler.kinds.model.reasons import REASONS
 from reconciler.kinds.model.spec import ModelSpec
 from reconciler.plan.context import ADDRESS_TAG
-from reconciler.plan.model import Step
 
 if TYPE_CHECKING:
-    from reconciler.apply.context import ApplyContext
     from reconciler.apply.state import StateTable
     from reconciler.contract import Orphan, RegistryPin
     from reconciler.iam.tables import Permissions
@@ -106,13 +103,6 @@ class ModelKind(SageMakerKind):
     @classmethod
     def policy_resources(cls, resource: Resource) -> dict[str, list[str]]:
         return permissions.policy_resources(resource.spec)  # type: ignore[arg-type]
-
-    @classmethod
-    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-        if step.op == "sagemaker:CreateModel":
-            return Undo(Step("sagemaker:DeleteModel", step.target, {"ModelName": step.target}),
-                        "model created by this run")
-        return None
 
 
 __all__ = ["ModelKind", "ModelSpec"]

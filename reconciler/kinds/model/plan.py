@@ -46,7 +46,7 @@ from reconciler.kinds.model.reasons import ModelReason
 from reconciler.kinds.model.spec import LATEST_APPROVED, ModelSpec
 from reconciler.plan.context import ADDRESS_TAG, OwnedResource, PlanContext, user_tags
 from reconciler.plan.diff import diff, redact
-from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, Undo, digest
 from reconciler.plan.vocabulary import Action, Common, Reason
 from reconciler.spec.resources import Resource
 
@@ -236,7 +236,9 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
     summary += resolved.packages
     params = {"ModelName": resolved.aws_name, **resolved.request, "Tags": tag_list(wanted_tags)}
     step = Step("sagemaker:CreateModel", resolved.aws_name, redact(params, secret),
-                resolved.digest(params), request=params)
+                resolved.digest(params), request=params).undone_by(
+        Undo("sagemaker:DeleteModel", resolved.aws_name, {"ModelName": resolved.aws_name},
+             "model created by this run"))
     change = ResourceChange(
         resource.address, "Model", resource.name, [Action.CREATE], reason,
         diff(before, _desired_spec(spec), "", secret) if before is not None
@@ -248,6 +250,8 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
     return change, []
 
 
+DELETED_MODEL = ("not reversible: SageMaker cannot restore a deleted model, and its spec left "
+                 "the specs")
 RENAMED = ("renamed: digests covering environment values are now keyed (the content is "
            "unchanged)")
 
@@ -289,7 +293,8 @@ def delete(orphan: Orphan) -> ResourceChange:
     address = orphan.address
     names = sorted(v.name for v in orphan.owned)
     steps = [Step("sagemaker:DeleteModel", n, {"ModelName": n},
-                  note="skipped if an endpoint config still uses it") for n in names]
+                  note="skipped if an endpoint config still uses it").not_undone(DELETED_MODEL)
+             for n in names]
     return ResourceChange(
         address, "Model", address.split(".", 1)[1], [Action.DELETE], Common.NOT_IN_SPEC, [], steps,
         {"summary": [f"deletes model version(s) {', '.join(names)} unless an endpoint "

@@ -13,20 +13,17 @@ which answers the stages.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
-from reconciler.apply.steps import Undo
 from reconciler.iam.tables import Permissions
 from reconciler.kinds._aws import SageMakerKind
-from reconciler.kinds.model_package_group import plan, policy
+from reconciler.kinds.model_package_group import plan
 from reconciler.kinds.model_package_group.permissions import PERMISSIONS
 from reconciler.kinds.model_package_group.reasons import REASONS
 from reconciler.kinds.model_package_group.spec import ModelPackageGroupSpec
-from reconciler.plan.model import KindPlan, ResourceChange, Step
+from reconciler.plan.model import KindPlan, ResourceChange
 
 if TYPE_CHECKING:
-    from reconciler.apply.context import ApplyContext
     from reconciler.contract import Orphan
     from reconciler.plan.context import PlanContext
     from reconciler.spec.resources import Resource
@@ -48,23 +45,6 @@ class ModelPackageGroupKind(SageMakerKind):
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
         return plan.plan(ctx, desired)
-
-    @classmethod
-    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-        name = step.target
-        if step.op == "sagemaker:CreateModelPackageGroup":
-            return Undo(Step("sagemaker:DeleteModelPackageGroup", name,
-                             {"ModelPackageGroupName": name}), "group created by this run")
-        if step.op not in ("sagemaker:PutModelPackageGroupPolicy",
-                           "sagemaker:DeleteModelPackageGroupPolicy"):
-            return None
-        old = policy.read_policy(actx.aws, name)
-        if old is None:
-            return Undo(Step("sagemaker:DeleteModelPackageGroupPolicy", name,
-                             {"ModelPackageGroupName": name}), "policy added by this run")
-        return Undo(Step("sagemaker:PutModelPackageGroupPolicy", name,
-                         {"ModelPackageGroupName": name, "ResourcePolicy": json.dumps(old)}),
-                    "previous policy restored")
 
     @classmethod
     def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:

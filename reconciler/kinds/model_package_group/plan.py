@@ -13,7 +13,7 @@ from reconciler.kinds.model_package_group.reasons import ModelPackageGroupReason
 from reconciler.kinds.model_package_group.spec import ModelPackageGroupSpec
 from reconciler.plan.context import target_tags, user_tags
 from reconciler.plan.diff import diff
-from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, Undo, digest
 from reconciler.plan.vocabulary import Action, Common
 
 if TYPE_CHECKING:
@@ -34,7 +34,10 @@ def delete(orphan: Orphan) -> ResourceChange:
     name = orphan.name
     return ResourceChange(
         orphan.address, "ModelPackageGroup", name, [Action.DELETE], Common.NOT_IN_SPEC, [],
-        [Step("sagemaker:DeleteModelPackageGroup", name, {"ModelPackageGroupName": name})],
+        [Step("sagemaker:DeleteModelPackageGroup", name, {"ModelPackageGroupName": name}
+              ).not_undone("not reversible: a deleted group cannot be restored (SageMaker deletes "
+                           "only a group that holds no model versions), and its spec left the "
+                           "specs")],
         {"summary": [f"deletes model package group {name} (SageMaker refuses while it "
                      "still holds model packages)"]}, fingerprint=digest(orphan.owned[0].tags))
 
@@ -73,7 +76,10 @@ def _plan_one(ctx: PlanContext, resource: Resource,
         result.changes.append(ResourceChange(
             resource.address, "ModelPackageGroup", resource.name, [Action.CREATE], Common.NEW,
             diff(None, content) + policy_diff(None, policy) + diff(None, spec.tags, "tags"),
-            [Step("sagemaker:CreateModelPackageGroup", resource.name, params, digest(params)),
+            [Step("sagemaker:CreateModelPackageGroup", resource.name, params, digest(params)
+                  ).undone_by(Undo("sagemaker:DeleteModelPackageGroup", resource.name,
+                                   {"ModelPackageGroupName": resource.name},
+                                   "group created by this run")),
              *policy_steps(resource.name, policy, None)],
             {"summary": summary}, fingerprint=digest(None), spec_path=ctx.spec_path(resource)))
         return

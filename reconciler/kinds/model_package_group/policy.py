@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.kinds._live import not_found
 from reconciler.plan.diff import diff
-from reconciler.plan.model import DiffEntry, Step, digest
+from reconciler.plan.model import DiffEntry, Step, Undo, digest
 
 
 def read_policy(aws: Any, name: str) -> Any:
@@ -99,11 +99,22 @@ def _pair_statements(have: list[Any], want: list[Any]) -> list[tuple[str, Any, A
 
 
 def policy_steps(name: str, want: Any, have: Any) -> list[Step]:
+    """Bring the group's policy from ``have`` (as read; None: none) to ``want``; undone back to
+    ``have``."""
     if want == have:
         return []
+    if have is None:
+        undo = Undo("sagemaker:DeleteModelPackageGroupPolicy", name,
+                    {"ModelPackageGroupName": name}, "policy added by this run")
+    else:
+        undo = Undo("sagemaker:PutModelPackageGroupPolicy", name,
+                    {"ModelPackageGroupName": name, "ResourcePolicy": json.dumps(have)},
+                    "previous policy restored")
     if want is None:
         request: dict[str, Any] = {"ModelPackageGroupName": name}
-        return [Step("sagemaker:DeleteModelPackageGroupPolicy", name, request, digest(request))]
+        return [Step("sagemaker:DeleteModelPackageGroupPolicy", name, request, digest(request)
+                     ).undone_by(undo)]
     request = {"ModelPackageGroupName": name,
                "ResourcePolicy": json.dumps(want, sort_keys=True, separators=(",", ":"))}
-    return [Step("sagemaker:PutModelPackageGroupPolicy", name, request, digest(request))]
+    return [Step("sagemaker:PutModelPackageGroupPolicy", name, request, digest(request)
+                 ).undone_by(undo)]

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.apply.runner import run_steps
 from reconciler.kinds._aws import SageMakerKind
 from reconciler.kinds.pipeline import apply, permissions, plan
 from reconciler.kinds.pipeline.reasons import REASONS
 from reconciler.kinds.pipeline.spec import PIPELINE_NAME_PATTERN, PipelineSpec
 
 if TYPE_CHECKING:
-    from reconciler.apply.context import ApplyContext, Outcome
-    from reconciler.apply.steps import Undo, UndoLog
+    from reconciler.apply.context import ApplyContext
+    from reconciler.apply.steps import StepHooks, UndoLog
     from reconciler.contract import Orphan
     from reconciler.iam.tables import Permissions
     from reconciler.plan.context import PlanContext
-    from reconciler.plan.model import KindPlan, ResourceChange, Step
+    from reconciler.plan.model import KindPlan, ResourceChange
     from reconciler.spec.resources import Resource
 
 
@@ -57,12 +56,9 @@ class PipelineKind(SageMakerKind):
         return permissions.policy_resources(resource.spec)  # type: ignore[arg-type]
 
     @classmethod
-    def apply_change(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog) -> Outcome:
-        return run_steps(actx, change, log, cls.undo_step, apply.wait_for_execution)
-
-    @classmethod
-    def undo_step(cls, actx: ApplyContext, step: Step) -> Undo | None:
-        return apply.undo_step(actx, step)
+    def step_hooks(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
+                   ) -> StepHooks:
+        return apply.PipelineSteps(actx, change, log)
 
 
 __all__ = ["PipelineKind", "PipelineSpec"]

@@ -5,6 +5,12 @@ the canonical definition (parsed JSON: key order and whitespace do not matter) o
 really changed. Steps are compared by name, so the diff and the summary say which step was added,
 removed or changed, and which of its fields. The schedule (``trigger.py``) and the start of an
 execution after a definition change are steps of the same change.
+
+Undo, from what was read: UpdatePipeline is undone by UpdatePipeline with the definition (and
+role, display name, description, parallelism) the pipeline had, which mints one more pipeline
+version, the only way back SageMaker offers; CreatePipeline by DeletePipeline (apply keeps the new
+pipeline when what fails is its first execution, so that execution can be inspected); tags get
+their values back. An execution that started is not undone, nor is a deletion.
 """
 
 from __future__ import annotations
@@ -24,12 +30,16 @@ from reconciler.kinds.pipeline.spec import PipelineSpec
 from reconciler.kinds.pipeline.validate import step_list
 from reconciler.plan.context import OwnedResource, PlanContext, target_tags, user_tags
 from reconciler.plan.diff import diff
-from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, Undo, digest
 from reconciler.plan.vocabulary import Action, Common
 from reconciler.spec.auxiliary import build_for, load_for
 from reconciler.spec.resources import Resource
 
 S3_PREFIX = "sagectl/pipelines"
+WAIT = "sagectl:wait-pipeline-execution"
+"""The wait for the execution started after a definition change (``apply.py`` runs it)."""
+STARTED = ("not undone: an execution that started runs on (stopping it would not undo what "
+           "it did)")
 Digest = Callable[[Any], str]
 
 
@@ -97,7 +107,9 @@ def _definition_steps(ctx: PlanContext, spec: PipelineSpec, name: str, fields: d
         put = {"Bucket": bucket, "Key": key, "Body": text, "ContentType": "application/json"}
         shown = {**put, "Body": f"(the definition: {len(text.encode()):,} bytes)"}
         steps.append(Step("s3:PutObject", f"s3://{bucket}/{key}", shown, dg(put),
-                          request=put))
+                          request=put).not_undone(
+            "not undone: the object is named by the definition's digest, so it is the same "
+            "object whenever this definition is deployed; it is left in place"))
         params["PipelineDefinitionS3Location"] = {"Bucket": bucket, "ObjectKey": key}
     else:
         params["PipelineDefinition"] = text
@@ -109,6 +121,19 @@ def _definition_steps(ctx: PlanContext, spec: PipelineSpec, name: str, fields: d
         params["ParallelismConfiguration"] = {"MaxParallelExecutionSteps": fields[
             "parallelismConfiguration"]["maxParallelExecutionSteps"]}
     return steps, params
+
+
+_PIPELINE_FIELDS = ("PipelineDisplayName", "PipelineDescription", "RoleArn",
+                    "ParallelismConfiguration")
+
+
+def _restore(name: str, live: dict[str, Any]) -> Undo:
+    """UpdatePipeline back to the pipeline as read (its definition, role, display name,
+    description, parallelism)."""
+    request = {"PipelineName": name, "PipelineDefinition": live["PipelineDefinition"]}
+    request.update({k: live[k] for k in _PIPELINE_FIELDS if live.get(k)})
+    return Undo("sagemaker:UpdatePipeline", name, request,
+                "restored the previous pipeline definition")
 
 
 def _describe(ctx: PlanContext, name: str) -> dict[str, Any] | None:
@@ -173,14 +198,15 @@ def _start_steps(spec: PipelineSpec, name: str, defn: dict[str, Any], creates: b
                                                                "definition change"}
     if params:
         request["PipelineParameters"] = trigger.parameter_list(params)
-    steps = [Step("sagemaker:StartPipelineExecution", name, request, dg(request))]
+    steps = [Step("sagemaker:StartPipelineExecution", name, request, dg(request)
+                  ).not_undone(STARTED)]
     shown = ", ".join(f"{k}={trigger.parameter_text(v)}" for k, v in
                       sorted(secrets.shown(params, secrets.names(spec)).items()))
     line = f"starts an execution (parameters: {shown or 'defaults'})"
     if start.wait_for_completion:
         wait = {"PipelineName": name, "ClientRequestToken": token,
                 "TimeoutInSeconds": start.timeout_in_seconds}
-        steps.append(Step("sagectl:wait-pipeline-execution", name, wait, dg(wait)))
+        steps.append(Step(WAIT, name, wait, dg(wait)))
         line += (f" and waits up to {start.timeout_in_seconds} s for it to succeed; if it "
                  "does not, the apply fails and " + (
                      "the new pipeline is kept so its execution can be inspected" if creates
@@ -221,7 +247,7 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
         return
     have_trigger = trigger.canonical(live_trigger)
     if live is None:
-        _plan_create(ctx, resource, spec, fields, want_trigger, have_trigger, note, depends,
+        _plan_create(ctx, resource, spec, fields, want_trigger, live_trigger, note, depends,
                      result, dg)
         return
     owner = ctx.ownership.owner_env(arn)
@@ -247,7 +273,7 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
     if entries:
         uploads, params = _definition_steps(ctx, spec, resource.name, fields, dg)
         steps += [*uploads, Step("sagemaker:UpdatePipeline", resource.name, params,
-                                 dg(params))]
+                                 dg(params)).undone_by(_restore(resource.name, live))]
         summary.append("updates the pipeline in place (UpdatePipeline: a new pipeline "
                        "version; running executions are not affected)")
         changes = step_changes(have["pipelineDefinition"], defn)
@@ -256,7 +282,7 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
     ownership = ctx.ownership_tags(resource, dg(fields))
     steps += sagemaker_tag_steps(arn, live_tags, target_tags(live_tags, spec.tags, ownership,
                                                              bool(entries)))
-    steps += trigger.steps(resource.name, arn, want_trigger, have_trigger, note)
+    steps += trigger.steps(resource.name, arn, want_trigger, live_trigger, note)
     summary += trigger.summary(want_trigger, have_trigger, secret)
     if entries:
         start, lines = _start_steps(spec, resource.name, defn, False, dg)
@@ -275,9 +301,10 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
 
 def _plan_create(ctx: PlanContext, resource: Resource, spec: PipelineSpec,
                  fields: dict[str, Any], want_trigger: dict[str, Any] | None,
-                 have_trigger: dict[str, Any] | None, note: str, depends: list[str],
+                 live_trigger: dict[str, Any] | None, note: str, depends: list[str],
                  result: KindPlan, dg: Digest) -> None:
     defn = fields["pipelineDefinition"]
+    have_trigger = trigger.canonical(live_trigger)
     secret = secrets.names(spec)
     hidden = secrets.diff_paths(secret)
     wanted_tags = {**spec.tags, **ctx.ownership_tags(resource, dg(fields))}
@@ -285,9 +312,15 @@ def _plan_create(ctx: PlanContext, resource: Resource, spec: PipelineSpec,
     params = {**params, "Tags": tag_list(wanted_tags),
               "ClientRequestToken": dg(fields)[:40]}
     arn = pipeline_arn(ctx, resource.name)
-    steps = [*uploads, Step("sagemaker:CreatePipeline", resource.name, params, dg(params))]
-    steps += trigger.steps(resource.name, arn, want_trigger, have_trigger, note)
     start, lines = _start_steps(spec, resource.name, defn, True, dg)
+    waits = any(s.op == WAIT for s in start)
+    created = Undo("sagemaker:DeletePipeline", resource.name, {"PipelineName": resource.name},
+                   "pipeline created by this run" + (
+                       " (kept when its first execution fails, so it can be inspected)"
+                       if waits else ""))
+    steps = [*uploads, Step("sagemaker:CreatePipeline", resource.name, params, dg(params)
+                            ).undone_by(created)]
+    steps += trigger.steps(resource.name, arn, want_trigger, live_trigger, note)
     steps += start
     count = len(list(step_list(defn.get("Steps"), ())))
     summary = [f"creates pipeline {resource.name} with {count} step(s)",
@@ -326,11 +359,15 @@ def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
     steps: list[Step] = []
     summary = [f"deletes pipeline {name} (its execution history goes with it)"]
     if live_trigger is not None and trigger.owned(live_trigger, address):
-        steps += trigger.delete_steps(live_trigger["type"], trigger.trigger_name(name))
+        # no spec says which of its parameters are sensitive any more: none is shown
+        steps += secrets.hide_undo(trigger.delete_steps(trigger.trigger_name(name), live_trigger),
+                                   frozenset(live_trigger["parameters"]))
         summary.append(f"deletes its schedule {trigger.trigger_name(name)}")
     steps.append(Step("sagemaker:DeletePipeline", name,
                       {"PipelineName": name,
-                       "ClientRequestToken": digest(["delete", name])[:40]}))
+                       "ClientRequestToken": digest(["delete", name])[:40]}).not_undone(
+        "not reversible: SageMaker cannot restore a deleted pipeline (its versions and "
+        "executions go with it), and its spec left the specs"))
     schedule = trigger.canonical(live_trigger)
     # its schedule's parameters may be sensitive (no spec says any more): keyed
     dg = ctx.digest_for(bool(schedule and schedule.get("parameters")))

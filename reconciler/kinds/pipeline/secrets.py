@@ -2,11 +2,12 @@
 
 A sensitive parameter's value travels in many places: the spec's ``parameters`` (and those of
 ``schedule`` and ``startOnChange``), the definition's ``Parameters[].DefaultValue``, the
-StartPipelineExecution request, the schedule's or rule's target. In a plan every one of them
-shows ``(sensitive)`` (diffs, step parameters, summary lines); the full requests stay in memory
-(``Step.request``) for apply. Every digest that covers them (request digests, fingerprints, the
-ownership tag, client request tokens, the S3 key of an uploaded definition) is keyed with the
-environment's digest key (``PlanContext.digest_for``).
+StartPipelineExecution request, the schedule's or rule's target, and the undo of each step that
+restores what was read (a previous definition, a schedule's target). In a plan every one of them
+shows ``(sensitive)`` (diffs, step and undo parameters, summary lines); the full requests stay in
+memory (``Step.request``, ``Undo.request``) for apply. Every digest that covers them (request
+digests, fingerprints, the ownership tag, client request tokens, the S3 key of an uploaded
+definition) is keyed with the environment's digest key (``PlanContext.digest_for``).
 """
 
 from __future__ import annotations
@@ -82,4 +83,16 @@ def seal(ctx: PlanContext, steps: list[Step], secret: frozenset[str]) -> list[St
             step.request, step.params = request, hidden
         if step.request_digest:
             step.request_digest = ctx.sensitive_digest(request)
+    return hide_undo(steps, secret)
+
+
+def hide_undo(steps: list[Step], secret: frozenset[str]) -> list[Step]:
+    """The steps with sensitive values hidden in their undo (the full requests kept in
+    memory)."""
+    for step in steps:
+        for undo in step.undo:
+            hidden = hide(undo.params, secret)
+            if hidden != undo.params:
+                undo.request = undo.request if undo.request is not None else undo.params
+                undo.params = hidden
     return steps

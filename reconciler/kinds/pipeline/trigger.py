@@ -4,6 +4,9 @@
 Neither can carry sagectl's ownership tags in one call (schedules take no tags at all), so the
 description says who manages it; one with the right name and another description is someone
 else's and is reported as a conflict, never changed.
+
+Each step is undone from what was read: a schedule or rule this run creates is deleted again, one
+it changes or deletes is put back as it was (``read`` keeps the requests that restore it).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.kinds._live import not_found
 from reconciler.kinds.pipeline.spec import PipelineSchedule, PipelineSpec
-from reconciler.plan.model import SENSITIVE, Step, digest
+from reconciler.plan.model import SENSITIVE, Step, Undo, digest
 
 SCHEDULER, RULE = "Scheduler", "EventBridgeRule"
 GROUP = "default"
@@ -67,9 +70,16 @@ def _params(pairs: Any) -> dict[str, str]:
     return {p["Name"]: p["Value"] for p in listing if isinstance(p, dict)}
 
 
+_SCHEDULE_FIELDS = ("Name", "GroupName", "ScheduleExpression", "ScheduleExpressionTimezone",
+                    "State", "FlexibleTimeWindow", "Description", "Target", "StartDate",
+                    "EndDate")
+_RULE_FIELDS = ("Name", "ScheduleExpression", "State", "Description")
+
+
 def read(aws: Any, pipeline: str) -> dict[str, Any] | None:
-    """What exists under the trigger name, in canonical form plus ``description`` (None: none).
-    A schedule and a rule both existing is reported as the schedule (the rule shows next time)."""
+    """What exists under the trigger name, in canonical form plus ``description``, ``target``
+    and ``restore`` (the requests that put it back as it is) (None: none). A schedule and a rule
+    both existing is reported as the schedule (the rule shows next time)."""
     name = trigger_name(pipeline)
     try:
         s = aws.client("scheduler").get_schedule(Name=name, GroupName=GROUP)
@@ -83,6 +93,8 @@ def read(aws: Any, pipeline: str) -> dict[str, Any] | None:
                "parameters": _params(target.get("SageMakerPipelineParameters")),
                "description": s.get("Description") or "", "target": target.get("Arn")}
         out["scheduleExpressionTimezone"] = s.get("ScheduleExpressionTimezone") or "UTC"
+        schedule = {k: s[k] for k in _SCHEDULE_FIELDS if s.get(k) is not None}
+        out["restore"] = {"schedule": {**schedule, "GroupName": GROUP}}
         return out
     events = aws.client("events")
     try:
@@ -96,13 +108,15 @@ def read(aws: Any, pipeline: str) -> dict[str, Any] | None:
     return {"type": RULE, "scheduleExpression": rule.get("ScheduleExpression"),
             "state": rule.get("State", "ENABLED"), "roleArn": target.get("RoleArn"),
             "parameters": _params(target.get("SageMakerPipelineParameters")),
-            "description": rule.get("Description") or "", "target": target.get("Arn")}
+            "description": rule.get("Description") or "", "target": target.get("Arn"),
+            "restore": {"rule": {k: rule[k] for k in _RULE_FIELDS if rule.get(k)},
+                        "targets": [t for t in targets if t.get("Id") == TARGET_ID]}}
 
 
 def canonical(live: dict[str, Any] | None) -> dict[str, Any] | None:
     if live is None:
         return None
-    return {k: v for k, v in live.items() if k not in ("description", "target")}
+    return {k: v for k, v in live.items() if k not in ("description", "target", "restore")}
 
 
 def owned(live: dict[str, Any], address: str) -> bool:
@@ -122,43 +136,80 @@ def _scheduler_request(name: str, want: dict[str, Any], pipeline_arn: str,
     return request
 
 
-def _rule_steps(name: str, want: dict[str, Any], pipeline_arn: str, text: str) -> list[Step]:
+def _rule_steps(name: str, want: dict[str, Any], pipeline_arn: str, text: str,
+                live: dict[str, Any] | None) -> list[Step]:
+    """PutRule and PutTargets; ``live``: the rule as read (None: there is none)."""
     rule = {"Name": name, "ScheduleExpression": want["scheduleExpression"],
             "State": want["state"], "Description": text}
     targets = {"Rule": name, "Targets": [{
         "Id": TARGET_ID, "Arn": pipeline_arn, "RoleArn": want["roleArn"],
         "SageMakerPipelineParameters": {"PipelineParameterList": [
             {"Name": k, "Value": v} for k, v in want["parameters"].items()]}}]}
-    return [Step("events:PutRule", name, rule, digest(rule)),
-            Step("events:PutTargets", name, targets, digest(targets))]
+    restore = (live or {}).get("restore") or {}
+    put = Step("events:PutRule", name, rule, digest(rule))
+    if live is None:
+        put.undone_by(Undo("events:DeleteRule", name, {"Name": name}, "rule created"))
+    else:
+        put.undone_by(Undo("events:PutRule", name, restore["rule"], "rule restored"))
+    return [put, Step("events:PutTargets", name, targets, digest(targets)).undone_by(
+        _restore_targets(name, restore.get("targets")) or
+        Undo("events:RemoveTargets", name, {"Rule": name, "Ids": [TARGET_ID]},
+             "rule target added"))]
 
 
-def delete_steps(kind: str, name: str) -> list[Step]:
-    if kind == SCHEDULER:
+def _restore_targets(name: str, targets: list[dict[str, Any]] | None) -> Undo | None:
+    """PutTargets putting back sagectl's target of the rule as read (None: it had none)."""
+    if not targets:
+        return None
+    return Undo("events:PutTargets", name, {"Rule": name, "Targets": targets},
+                "rule target restored")
+
+
+def delete_steps(name: str, live: dict[str, Any]) -> list[Step]:
+    """Delete the schedule or rule ``name`` (``live``: as ``read`` returned it), each step
+    undone by putting back what was read."""
+    if live["type"] == SCHEDULER:
         request = {"Name": name, "GroupName": GROUP}
-        return [Step("scheduler:DeleteSchedule", name, request, digest(request))]
-    remove = {"Rule": name, "Ids": [TARGET_ID]}
-    return [Step("events:RemoveTargets", name, remove, digest(remove)),
-            Step("events:DeleteRule", name, {"Name": name}, digest({"Name": name}))]
+        return [Step("scheduler:DeleteSchedule", name, request, digest(request)).undone_by(
+            Undo("scheduler:CreateSchedule", name, live["restore"]["schedule"],
+                 "schedule restored"))]
+    remove_targets = {"Rule": name, "Ids": [TARGET_ID]}
+    remove = Step("events:RemoveTargets", name, remove_targets, digest(remove_targets))
+    targets = _restore_targets(name, live["restore"]["targets"])
+    if targets is None:
+        remove.not_undone("nothing to undo: the rule had no sagectl target when planned")
+    else:
+        remove.undone_by(targets)
+    return [remove, Step("events:DeleteRule", name, {"Name": name}, digest({"Name": name})
+                         ).undone_by(Undo("events:PutRule", name, live["restore"]["rule"],
+                                          "rule re-created"))]
 
 
 def steps(pipeline: str, pipeline_arn: str, want: dict[str, Any] | None,
-          have: dict[str, Any] | None, text: str) -> list[Step]:
-    """The calls that turn ``have`` into ``want`` (both canonical; None: absent)."""
+          live: dict[str, Any] | None, text: str) -> list[Step]:
+    """The calls that turn the trigger as read (``live``, from ``read``; None: absent) into
+    ``want`` (canonical; None: no trigger)."""
     name = trigger_name(pipeline)
+    have = canonical(live)
     if want == have:
         return []
     out: list[Step] = []
-    if have is not None and (want is None or want["type"] != have["type"]):
-        out += delete_steps(have["type"], name)
-        have = None
+    if live is not None and (want is None or want["type"] != live["type"]):
+        out += delete_steps(name, live)
+        live = have = None
     if want is None:
         return out
     if want["type"] == SCHEDULER:
         request = _scheduler_request(name, want, pipeline_arn, text)
-        op = "scheduler:CreateSchedule" if have is None else "scheduler:UpdateSchedule"
-        return [*out, Step(op, name, request, digest(request))]
-    return out + _rule_steps(name, want, pipeline_arn, text)
+        if live is None:
+            return [*out, Step("scheduler:CreateSchedule", name, request, digest(request)
+                               ).undone_by(Undo("scheduler:DeleteSchedule", name,
+                                                {"Name": name, "GroupName": GROUP},
+                                                "schedule created"))]
+        return [*out, Step("scheduler:UpdateSchedule", name, request, digest(request)).undone_by(
+            Undo("scheduler:UpdateSchedule", name, live["restore"]["schedule"],
+                 "schedule restored"))]
+    return out + _rule_steps(name, want, pipeline_arn, text, live)
 
 
 def summary(want: dict[str, Any] | None, have: dict[str, Any] | None,

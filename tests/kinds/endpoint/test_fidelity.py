@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from reconciler.apply.context import APPLIED, ROLLED_BACK
-from reconciler.apply.run import ApplyRun
+from reconciler.apply.stage import ApplyRun
 from sagemaker_emulator import Emulator
 from sagemaker_emulator.state import ROLLBACK_STATUSES
 from tests.apply.helpers import apply, context, statuses, targets

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from reconciler.apply.context import APPLIED, ROLLED_BACK, WAITING, Outcome
-from reconciler.apply.run import ApplyRun, apply_plan, prepare
+from reconciler.apply.stage import ApplyRun, apply_plan, prepare
 from reconciler.cli.registry import KINDS
 from reconciler.drift.run import drift_and_heal
 from reconciler.kinds.endpoint.apply_data import EndpointApplyData

@@ -1,5 +1,6 @@
-"""``sagectl apply`` as one function: resume what a killed run left in flight, plan, check a saved
-plan against the fresh one, execute."""
+"""The apply stage, ``sagectl apply`` as functions: resume what a killed run left in flight, plan,
+check a saved plan against the fresh one (``prepare``), execute on the dependency graph
+(``apply_plan``, ``graph.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler.apply.context import ApplyContext, Outcome
-from reconciler.apply.executor import ApplyResult, execute
+from reconciler.apply.graph import ApplyResult, execute
 from reconciler.contract import Registry
 from reconciler.plan.context import PlanContext, PlanOptions, with_key
 from reconciler.plan.digest_key import provisional_refusal

@@ -4,11 +4,12 @@ the steps of one change in order; deletions last, in reverse dependency order.
 A change runs when everything it depends on was applied; if a dependency did not apply, the
 change waits (it is reported, not attempted). Every change is leased first (``leases.py``): a
 resource another live run holds is not touched (the change waits, naming the holder), and a
-change's lease is kept until the changes that depend on it have finished. Each kind runs its own
-changes (``Kind.apply_change``): the endpoint kind with journal, verification, bake and rollback;
-simple kinds step by step with an undo log. When an endpoint change rolls back, the changes made
-in this apply only for it (its new models) are undone too, newest first, so what stays is
-consistent. Knows no SageMaker.
+change's lease is kept until the changes that depend on it have finished. Every change's steps
+run in ``steps.py`` (``run_steps``), with its kind's hooks (``Kind.step_hooks``: the endpoint's
+journal, waits, verification, bake and rollback; the pipeline's wait for its execution), each
+executed step's planned undo recorded in the change's undo log. When an endpoint change rolls
+back, the changes made in this apply only for it (its new models) are undone too, newest first,
+so what stays is consistent. Knows no SageMaker.
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from reconciler.apply.context import (
     Outcome,
 )
 from reconciler.apply.leases import RunLeases
-from reconciler.apply.runner import run_steps
 from reconciler.apply.state import LeaseHeld, StateError
-from reconciler.apply.steps import UndoLog
+from reconciler.apply.steps import UndoLog, run_steps
 from reconciler.contract import Registry
 from reconciler.plan.model import Plan, ResourceChange
 
@@ -86,8 +86,7 @@ def _execute(actx: ApplyContext, plan: Plan, kinds: Registry, leases: RunLeases
         actx.events.emit("start", change.address, action=change.action_reason,
                          message=f"{'/'.join(change.actions)} ({change.action_reason})")
         try:
-            outcome = (kind.apply_change(actx, change, log)
-                       or run_steps(actx, change, log, kind.undo_step))
+            outcome = run_steps(actx, change, log, kind.step_hooks(actx, change, log))
         except Exception as err:  # an unexpected error must not lose the other changes
             undone = log.run(actx, change.address)
             said = str(err) if isinstance(err, StateError) else f"{type(err).__name__}: {err}"

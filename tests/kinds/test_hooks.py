@@ -14,7 +14,7 @@ from reconciler.contract import Kind, NothingToPromote, Orphan, Registry
 from reconciler.iam import assemble
 from reconciler.plan.context import ADDRESS_TAG, OwnedResource
 from reconciler.spec.load import load_specs
-from tests.plan.test_plan_changes import MODEL
+from tests.kinds.endpoint.test_plan_changes import MODEL
 
 IMAGE_MODEL = """
 apiVersion: sagectl/v1
