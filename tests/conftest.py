@@ -13,6 +13,8 @@ import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import botocore.loaders
+import botocore.session
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -39,6 +41,36 @@ settings.register_profile("dev", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE",
                                      "ci" if os.environ.get("CI") else "dev"))
+
+
+class _UniquePaths(list[str]):
+    """A loader's search paths: boto3 appends its own data directory to its session's loader,
+    once per ``boto3.Session``; a loader shared by every session takes it once."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+_LOADERS: dict[str | None, botocore.loaders.Loader] = {}
+_create_loader = botocore.session.create_loader
+
+
+def _shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+    loader = _LOADERS.get(search_path_string)
+    if loader is None:
+        loader = _LOADERS[search_path_string] = _create_loader(search_path_string)
+        loader._search_paths = _UniquePaths(loader.search_paths)  # type: ignore[assignment]
+    return loader
+
+
+# Every botocore session of this process shares one data loader (a cache of botocore's JSON
+# files: endpoints, service models, paginators, waiters), as the clients of one session always
+# do. botocore otherwise parses those files again for every session, and sagectl makes a session
+# per run (``reconciler.aws.Aws``), which the tests do hundreds of times: that parsing was half
+# of the suite's CPU time. What is parsed is the same, only parsed once; child processes
+# (``sagectl`` commands, the demo) still start from nothing.
+botocore.session.create_loader = _shared_loader
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
