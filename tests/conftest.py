@@ -10,8 +10,10 @@ import os
 import shutil
 import tempfile
 import textwrap
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import botocore.loaders
 import botocore.session
@@ -71,6 +73,61 @@ def _shared_loader(search_path_string: str | None = None) -> botocore.loaders.Lo
 # of the suite's CPU time. What is parsed is the same, only parsed once; child processes
 # (``sagectl`` commands, the demo) still start from nothing.
 botocore.session.create_loader = _shared_loader
+
+
+LONGEST_FIRST = (
+    "tests/test_workflows.py",
+    "tests/apply/test_crash.py",
+    "tests/apply/test_apply.py",
+    "tests/test_properties.py",
+    "tests/test_demo.py",
+    "tests/apply/test_saved_plans.py",
+    "tests/emulator/test_served.py",
+    "tests/apply/test_fidelity.py",
+    "tests/apply/test_leases.py",
+    "tests/test_promote.py",
+    "tests/plan/test_plan_changes.py",
+    "tests/test_import.py",
+)
+"""The files that take longest (``pytest --durations``), longest first: pytest-xdist's workers
+start them first, so that no worker begins a long file while the others are finishing."""
+
+
+SPREAD = ("tests/apply/test_crash.py",)
+"""Files whose tests pytest-xdist hands out one by one, to several workers at once: each is long
+and they share no module fixture worth setting up only once."""
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` (pyproject's addopts): a test file is a unit of work, all its tests run
+    on one worker (its module fixtures are set up once), except in the files of ``SPREAD``,
+    where each test is a unit of its own."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return nodeid if file in SPREAD else file
+
+    return Scheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a pytest-xdist worker: the files of ``LONGEST_FIRST`` first, in its order, then the
+    others by number of tests (as xdist orders its work by default), each file's tests in their
+    own order. The controller hands out the units of work in this order
+    (``--no-loadscope-reorder``, pyproject's addopts)."""
+    if not hasattr(config, "workerinput"):
+        return
+    files = [item.nodeid.split("::", 1)[0] for item in items]
+    count = Counter(files)
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    first_seen = {name: i for i, name in reversed(list(enumerate(files)))}
+    key = {id(item): (rank.get(name, len(rank)), -count[name], first_seen[name])
+           for item, name in zip(items, files, strict=True)}
+    items.sort(key=lambda item: key[id(item)])
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
