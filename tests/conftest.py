@@ -10,9 +10,13 @@ import os
 import shutil
 import tempfile
 import textwrap
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import botocore.loaders
+import botocore.session
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -39,6 +43,91 @@ settings.register_profile("dev", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE",
                                      "ci" if os.environ.get("CI") else "dev"))
+
+
+class _UniquePaths(list[str]):
+    """A loader's search paths: boto3 appends its own data directory to its session's loader,
+    once per ``boto3.Session``; a loader shared by every session takes it once."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+_LOADERS: dict[str | None, botocore.loaders.Loader] = {}
+_create_loader = botocore.session.create_loader
+
+
+def _shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+    loader = _LOADERS.get(search_path_string)
+    if loader is None:
+        loader = _LOADERS[search_path_string] = _create_loader(search_path_string)
+        loader._search_paths = _UniquePaths(loader.search_paths)  # type: ignore[assignment]
+    return loader
+
+
+# Every botocore session of this process shares one data loader (a cache of botocore's JSON
+# files: endpoints, service models, paginators, waiters), as the clients of one session always
+# do. botocore otherwise parses those files again for every session, and sagectl makes a session
+# per run (``reconciler.aws.Aws``), which the tests do hundreds of times: that parsing was half
+# of the suite's CPU time. What is parsed is the same, only parsed once; child processes
+# (``sagectl`` commands, the demo) still start from nothing.
+botocore.session.create_loader = _shared_loader
+
+
+LONGEST_FIRST = (
+    "tests/test_workflows.py",
+    "tests/apply/test_crash.py",
+    "tests/apply/test_apply.py",
+    "tests/spec/test_properties.py",
+    "tests/cli/test_demo.py",
+    "tests/apply/test_saved_plans.py",
+    "tests/emulator/test_served.py",
+    "tests/kinds/endpoint/test_fidelity.py",
+    "tests/apply/test_leases.py",
+    "tests/cli/test_promote.py",
+    "tests/kinds/endpoint/test_plan_changes.py",
+    "tests/importer/test_import.py",
+)
+"""The files that take longest (``pytest --durations``), longest first: pytest-xdist's workers
+start them first, so that no worker begins a long file while the others are finishing."""
+
+
+SPREAD = ("tests/apply/test_crash.py",)
+"""Files whose tests pytest-xdist hands out one by one, to several workers at once: each is long
+and they share no module fixture worth setting up only once."""
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` (pyproject's addopts): a test file is a unit of work, all its tests run
+    on one worker (its module fixtures are set up once), except in the files of ``SPREAD``,
+    where each test is a unit of its own."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return nodeid if file in SPREAD else file
+
+    return Scheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a pytest-xdist worker: the files of ``LONGEST_FIRST`` first, in its order, then the
+    others by number of tests (as xdist orders its work by default), each file's tests in their
+    own order. The controller hands out the units of work in this order
+    (``--no-loadscope-reorder``, pyproject's addopts)."""
+    if not hasattr(config, "workerinput"):
+        return
+    files = [item.nodeid.split("::", 1)[0] for item in items]
+    count = Counter(files)
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    first_seen = {name: i for i, name in reversed(list(enumerate(files)))}
+    key = {id(item): (rank.get(name, len(rank)), -count[name], first_seen[name])
+           for item, name in zip(items, files, strict=True)}
+    items.sort(key=lambda item: key[id(item)])
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

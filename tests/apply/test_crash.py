@@ -5,11 +5,19 @@ next plan is empty. Nothing owned is lost.
 The emulator is served from this process; ``sagectl apply`` runs as a child process pointed at it
 (``SAGECTL_EMULATOR_URL``). The emulator holds the response of the N-th mutating call once it has
 taken effect; the test then kills the child, as a CI timeout or an OOM kill would.
+
+One uninterrupted run (the reference) says how many mutating calls there are and which endpoint
+config the apply ends on; it is made once per test session and shared by every worker. The crash
+points are split between ``SHARDS`` runs of the test (every ``SHARDS``-th call each), which
+pytest-xdist runs on different workers at once (this file is in ``SPREAD``, tests/conftest.py);
+together they kill the apply after each of its mutating calls.
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from reconciler.apply.clock import EmulatorClock
 from reconciler.apply.context import ApplyContext, ApplyOptions, Events
@@ -37,6 +46,8 @@ LEASE = 10**6
 """Seconds: so long that no lease is renewed during a run, so every run makes the same
 mutating calls whatever the machine's speed (renewals follow the clock), and each crash point
 is the same call in every run."""
+SHARDS = 4
+"""Runs of the test the crash points are split between (more than one per worker is no use)."""
 # A change with every kind of step: a new model, the instance type of the autoscaled variant
 # (deregister -> update -> register again), canary, bake, garbage collection.
 CHANGED = {"model.yaml": MODEL.replace(":1\n", ":2\n"),
@@ -106,22 +117,50 @@ def converged(url: str, specs: Path) -> dict[str, Any]:
         client.close()
 
 
-def test_killed_after_every_mutating_call_then_rerun_converges(server: str,
-                                                               tmp_path: Path) -> None:
-    remote = RemoteEmulator(server, REGION)
+def reference_run(url: str, tmp_path: Path) -> dict[str, Any]:
+    """The apply of CHANGED after a seed, uninterrupted: its mutating calls and the endpoint
+    config it converges to."""
+    remote = RemoteEmulator(url, REGION)
     remote.set_time_factor(0.001)
     specs = seed(remote, tmp_path)
     start = remote.mutations
-    child = sagectl_apply(server, specs)
+    child = sagectl_apply(url, specs)
     out, err = child.communicate(timeout=300)
     assert child.returncode == 0, (out[-2000:], err[-2000:])
     total = remote.mutations - start
-    expected = converged(server, specs)["EndpointConfigName"]
+    return {"mutations": total, "config": converged(url, specs)["EndpointConfigName"]}
+
+
+@pytest.fixture(scope="module")
+def reference(server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """``reference_run``, made once per test session: the first worker to need it makes it (on
+    its own served emulator) and writes it where every worker of the session reads it."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the session's directory, above each worker's own
+    path = shared / "crash-reference.json"
+    with (shared / "crash-reference.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not path.exists():
+            made = reference_run(server, tmp_path_factory.mktemp("crash-reference"))
+            path.write_text(json.dumps(made), encoding="utf-8")
+        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("shard", range(SHARDS), ids=lambda shard: f"{shard + 1}of{SHARDS}")
+def test_killed_after_every_mutating_call_then_rerun_converges(
+        server: str, tmp_path: Path, reference: dict[str, Any], shard: int) -> None:
+    """Killed after mutating calls shard + 1, shard + 1 + SHARDS, ... (every call over the
+    SHARDS runs)."""
+    remote = RemoteEmulator(server, REGION)
+    remote.set_time_factor(0.001)
+    total, expected = reference["mutations"], reference["config"]
     assert 10 <= total <= 80, total
+    points = range(shard + 1, total + 1, SHARDS)
 
     crashed_at: list[str] = []
     beyond: list[int] = []
-    for n in range(1, total + 1):
+    for n in points:
         specs = seed(remote, tmp_path)
         before = remote.mutations
         remote.arm_crash(n, hold_timeout=120)
@@ -152,6 +191,9 @@ def test_killed_after_every_mutating_call_then_rerun_converges(server: str,
         assert rerun.returncode == 0, (n, action, out[-3000:], err[-2000:])
         live = converged(server, specs)
         assert live["EndpointConfigName"] == expected, (n, action)
-    assert len(crashed_at) + len(beyond) == total
-    assert len(beyond) <= 3 and all(n > total - 3 for n in beyond), beyond
-    print(f"\n{len(crashed_at)} crash points: {', '.join(crashed_at)}")
+    assert len(crashed_at) + len(beyond) == len(points)
+    # only the last 3 calls of the reference run may be missing from a run (so, over the
+    # SHARDS runs, at most 3 points)
+    assert all(n > total - 3 for n in beyond), beyond
+    print(f"\ncrash points {', '.join(map(str, points))} of {total}: "
+          f"{', '.join(crashed_at)}")

@@ -126,6 +126,7 @@ def test_autoscaled_capacity_is_information_never_healed(emu: Emulator,
 
 def test_system_updating_is_information(emu: Emulator, estate: Callable[..., Path]) -> None:
     specs = estate()
+    emu.freeze()  # the update lasts until advanced past, however long the drift run takes
     emu.system_update("scorer", 3600, region=REGION, account=ACCOUNT)
     report = run_drift(emu, specs)
     assert classes(report) == {"Endpoint.scorer": "system"}
