@@ -158,6 +158,19 @@ def emulator_conformance() -> Iterator[None]:
                 + "\n  ".join(found), pytrace=False)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def empty_emulator() -> None:
+    """Every test file starts with the emulated AWS of its process empty and its clock running.
+    A served emulator (the ``server`` fixture, ``sagectl ... --emulator`` run in process) works
+    on this process's emulated AWS and leaves it as it is (only ``emu`` empties it), so without
+    this a file would see what an earlier file on the same worker left: which one depends on
+    how pytest-xdist shares out the files."""
+    from sagemaker_emulator.state import STATE
+
+    Emulator(STATE).reset()
+    STATE.clock.unfreeze()
+
+
 @pytest.fixture
 def spec_tree(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
     """Write ``{relative path: YAML text}`` under a fresh directory and return it."""
