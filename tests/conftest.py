@@ -93,9 +93,10 @@ LONGEST_FIRST = (
 start them first, so that no worker begins a long file while the others are finishing."""
 
 
-SPREAD = ("tests/apply/test_crash.py",)
+SPREAD = ("tests/apply/test_crash.py", "tests/test_properties.py")
 """Files whose tests pytest-xdist hands out one by one, to several workers at once: each is long
-and they share no module fixture worth setting up only once."""
+(the property tests' are with CI's 2,000 examples) and they share no module fixture worth
+setting up only once."""
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
