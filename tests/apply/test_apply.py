@@ -7,7 +7,8 @@ Every test asserts the final AWS state and the outcome, and that the endpoint ke
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from reconciler.apply.context import APPLIED, DEGRADED, ROLLED_BACK, WAITING
+from reconciler.aws import add_call_observer
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses, targets
 from tests.plan.helpers import aws_for, plan, write
@@ -53,24 +55,46 @@ def errors(emu: Emulator, start: float, minutes: int = 60) -> None:
         aws.close()
 
 
-def when_updating(emu: Emulator, then: Callable[[float], None]) -> threading.Thread:
-    """Call ``then(update start)`` once the endpoint is Updating (in a thread)."""
+@contextmanager
+def when_updating(emu: Emulator, then: Callable[[float], None]) -> Iterator[None]:
+    """Call ``then(update start)`` once the endpoint is Updating: on the first AWS call sagectl
+    makes after its UpdateEndpoint has taken effect, on that call's thread and before it is
+    sent. sagectl sees nothing of the update before ``then`` has run, however slow the machine
+    (a thread polling for the update can come too late on a loaded one)."""
+    updated = threading.Event()
+    done: list[float] = []
+    failed: list[BaseException] = []
+    lock = threading.Lock()
+    inside = threading.local()
 
-    def watch() -> None:
-        aws = aws_for(emu)
-        try:
-            for _ in range(5000):
-                live = aws.client("sagemaker").describe_endpoint(EndpointName="scorer")
+    def observe(service: str, operation: str) -> None:
+        if (service, operation) == ("sagemaker", "UpdateEndpoint"):
+            updated.set()  # sent next, so the next call can see it
+            return
+        if not updated.is_set() or done or failed or getattr(inside, "active", False):
+            return  # not yet, done, or one of then's own calls
+        with lock:
+            if done or failed:
+                return
+            inside.active = True
+            try:
+                live = describe(emu)
                 if live["EndpointStatus"] == "Updating":
                     then(live["LastModifiedTime"].timestamp())
-                    return
-                threading.Event().wait(0.002)
-        finally:
-            aws.close()
+                    done.append(live["LastModifiedTime"].timestamp())
+            except BaseException as err:  # an observer must not raise into sagectl
+                failed.append(err)
+            finally:
+                inside.active = False
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    return watcher
+    remove = add_call_observer(observe)
+    try:
+        yield
+    finally:
+        remove()
+    if failed:
+        raise failed[0]
+    assert done, "the endpoint was never seen Updating"
 
 
 def aws_mutations(emu: Emulator) -> int:
@@ -202,9 +226,8 @@ def test_alarm_firing_during_our_bake_rolls_back(emu: Emulator, estate: Any) -> 
     specs = estate(new_model())
     # the new model errors from the moment SageMaker's rollout ends: too late for SageMaker's
     # guardrail, the alarm goes to ALARM within a minute, during sagectl's bake
-    watcher = when_updating(emu, lambda start: errors(emu, start + ROLLOUT))
-    run = apply(emu, specs)
-    watcher.join(10)
+    with when_updating(emu, lambda start: errors(emu, start + ROLLOUT)):
+        run = apply(emu, specs)
     outcome = {o.address: o for o in run.result.outcomes}["Endpoint.scorer"]  # type: ignore[union-attr]
     assert outcome.status == ROLLED_BACK and "ALARM during the bake" in outcome.reason, outcome
     serving(emu, old)
@@ -241,9 +264,8 @@ def test_concurrent_apply_on_the_same_endpoint_waits(emu: Emulator, estate: Any)
 def test_alarm_firing_during_the_canary_sagemaker_rolls_back(emu: Emulator,
                                                              estate: Any) -> None:
     old = serving(emu)["EndpointConfigName"]
-    watcher = when_updating(emu, lambda start: errors(emu, emu.now()))  # the new model errors
-    run = apply(emu, estate(new_model()))
-    watcher.join(10)
+    with when_updating(emu, lambda start: errors(emu, start)):  # the new model errors
+        run = apply(emu, estate(new_model()))
     outcome = {o.address: o for o in run.result.outcomes}["Endpoint.scorer"]  # type: ignore[union-attr]
     assert outcome.status == ROLLED_BACK, outcome
     assert "rolled the update back" in outcome.reason
