@@ -93,9 +93,10 @@ LONGEST_FIRST = (
 start them first, so that no worker begins a long file while the others are finishing."""
 
 
-SPREAD = ("tests/apply/test_crash.py",)
+SPREAD = ("tests/apply/test_crash.py", "tests/spec/test_properties.py")
 """Files whose tests pytest-xdist hands out one by one, to several workers at once: each is long
-and they share no module fixture worth setting up only once."""
+(the property tests' are with CI's 2,000 examples) and they share no module fixture worth
+setting up only once."""
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
@@ -156,6 +157,19 @@ def emulator_conformance() -> Iterator[None]:
     pytest.fail("the emulator answered outside botocore's model (fix the emulator, "
                 "sagemaker_emulator/conformance.py says what is checked):\n  "
                 + "\n  ".join(found), pytrace=False)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def empty_emulator() -> None:
+    """Every test file starts with the emulated AWS of its process empty and its clock running.
+    A served emulator (the ``server`` fixture, ``sagectl ... --emulator`` run in process) works
+    on this process's emulated AWS and leaves it as it is (only ``emu`` empties it), so without
+    this a file would see what an earlier file on the same worker left: which one depends on
+    how pytest-xdist shares out the files."""
+    from sagemaker_emulator.state import STATE
+
+    Emulator(STATE).reset()
+    STATE.clock.unfreeze()
 
 
 @pytest.fixture
