@@ -150,17 +150,22 @@ def test_only_the_command_line_assembles_the_registry() -> None:
 
 
 def test_the_kind_contract_knows_no_sagemaker() -> None:
-    tree = ast.parse(MODULES["reconciler.contract"].read_text())
-    for node in ast.walk(tree):  # docstrings may say what the module is not about
-        body = getattr(node, "body", None)
-        if isinstance(body, list):
-            node.body = [n for n in body if not (isinstance(n, ast.Expr) and
-                                                 isinstance(n.value, ast.Constant))] or [ast.Pass()]
-    code = ast.unparse(tree)
-    assert "class Kind" in code and "class Registry" in code
+    contract = sorted(m for m in MODULES if m == "reconciler.contract"
+                      or m.startswith("reconciler.contract."))
+    assert contract == ["reconciler.contract", "reconciler.contract.kind", "reconciler.contract.spec"]
+    code = ""
+    for module in contract:
+        tree = ast.parse(MODULES[module].read_text())
+        for node in ast.walk(tree):  # docstrings may say what the module is not about
+            body = getattr(node, "body", None)
+            if isinstance(body, list):
+                node.body = [n for n in body if not (isinstance(n, ast.Expr) and
+                                                     isinstance(n.value, ast.Constant))] or [ast.Pass()]
+        code += ast.unparse(tree)
+    assert "class Kind" in code and "class Registry" in code and "class SpecModel" in code
     assert "sagemaker" not in code.lower() and "arn:" not in code
-    assert {t for t, _ in imports("reconciler.contract")} <= {
-        "reconciler.diagnostics", "reconciler.spec", "reconciler.spec.nodes"}
+    assert {t for m in contract for t, _ in imports(m)} <= {
+        "reconciler.diagnostics", "reconciler.spec", "reconciler.spec.nodes", *contract}
 
 
 def test_a_kind_is_one_package_that_only_the_registry_imports() -> None:

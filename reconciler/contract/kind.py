@@ -1,38 +1,14 @@
-"""The contract a resource kind implements, and the registry the core is handed.
-
-The core (``spec/``, ``plan/``, ``apply/``) never imports a kind: the command line assembles a
-``Registry`` (``reconciler/cli/registry.py``) and hands it to the stage entry points
-(``load_specs``, ``make_plan``, ``execute``), as kopf's engine receives its registry. Nothing here
-knows SageMaker; what every SageMaker kind shares (name patterns, ARNs, tags, boto3 request
-casing) is in ``reconciler/kinds/_aws.py``.
-
-The stages beyond planning and applying ask the kinds too, each through its own section of
-``Kind``, so that drift/, importer/, iam/ and promote.py hold no knowledge of any kind: orphans
-(what the planner deletes, once it has decided that it may), drift (``Kind.drift``, from what the
-plan observed), import (``Kind.import_*``, ``to_document``, ``adoption``), IAM
-(``Kind.permissions``, ``policy_resources``) and promote (``Kind.registry_pins``, ``uses``).
-
-Field naming: a spec field is the boto3 parameter name with its first letter lowered
-(``InitialInstanceCount`` -> ``initialInstanceCount``, ``VolumeSizeInGB`` -> ``volumeSizeInGB``),
-so a person who knows the API can guess it. Python attributes are snake_case; the alias
-generator below maps between the two, keeping AWS's acronyms (GB, MB, SSM).
-
-Validation happens in two layers:
-1. pydantic (strict types, ranges, enums, unknown keys rejected) — also exported as JSON Schema;
-2. ``Kind.check()`` for rules that involve several fields or other resources. It yields
-   ``Issue``s with a field path, so every problem is reported at its own file:line:column.
-"""
+"""The ``Kind`` every stage asks about a kind's resources, the values its hooks return
+(``Orphan``, ``RegistryPin``) and the ``Registry`` of kinds one run is handed."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ConfigDict
-
-from reconciler.diagnostics import Pos
-from reconciler.spec.nodes import Node, Path
+from reconciler.contract.spec import CheckContext, Issue, SpecModel
+from reconciler.spec.nodes import Path
 
 if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.context import ApplyContext, Outcome
@@ -48,96 +24,6 @@ if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.plan.model import ApplyData, KindPlan, Problem, ResourceChange
     from reconciler.plan.vocabulary import Reason
     from reconciler.spec.resources import Resource, SpecSet
-
-_ACRONYMS = {"gb": "GB", "mb": "MB", "ssm": "SSM"}
-
-
-def to_camel(snake: str) -> str:
-    first, *rest = snake.split("_")
-    return first + "".join(_ACRONYMS.get(part, part.capitalize()) for part in rest)
-
-
-class SpecModel(BaseModel):
-    """Base of every spec model: strict types, unknown keys rejected, camelCase keys."""
-
-    model_config = ConfigDict(
-        strict=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=False,
-        frozen=True,
-        allow_inf_nan=False,
-        use_attribute_docstrings=True,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """A semantic problem at ``path`` (from the document root, e.g. ``("spec", "x")``), or at
-    ``pos`` when it is in another file the spec refers to."""
-
-    path: Path
-    message: str
-    severity: str = "error"
-    pos: Pos | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedFile:
-    """A YAML or JSON file a spec refers to, parsed with positions and variables substituted."""
-
-    display: str
-    value: Any
-    node: Node
-
-
-class CheckContext(Protocol):
-    """What a kind's ``check`` may ask about the rest of the specs."""
-
-    env: str | None
-
-    def defines(self, kind: str, name: str) -> bool:
-        """Whether the specs define this resource (valid or not)."""
-        ...
-
-    def lookup(self, kind: str, name: str) -> SpecModel | None:
-        """The validated spec of another resource; None if undefined or itself invalid."""
-        ...
-
-    def load_file(self, relative: str, at: Path) -> LoadedFile | None:
-        """A file named (relative to the spec's file) by the field at ``at``. Problems reading
-        it are reported by the context, at that field; None then."""
-        ...
-
-    def build(self, reference: str, at: Path) -> LoadedFile | None:
-        """The data returned by the Python builder ``module:function`` named by the field at
-        ``at``, positioned there and substituted. Failures are reported at that field."""
-        ...
-
-
-PATTERN_HELP: dict[str, str] = {}
-"""Human descriptions of regex patterns that spec models use, to phrase validation errors
-(kinds register theirs with ``describe_pattern``)."""
-
-
-def describe_pattern(pattern: str, description: str) -> None:
-    PATTERN_HELP[pattern] = description
-
-
-def pattern_help(pattern: str) -> str | None:
-    return PATTERN_HELP.get(pattern)
-
-
-def duplicates(names: list[str]) -> dict[str, list[int]]:
-    """Names that occur more than once, with the indexes of their later occurrences."""
-    seen: dict[str, int] = {}
-    dups: dict[str, list[int]] = {}
-    for i, name in enumerate(names):
-        if name in seen:
-            dups.setdefault(name, []).append(i)
-        else:
-            seen[name] = i
-    return dups
 
 
 @dataclass(frozen=True)
