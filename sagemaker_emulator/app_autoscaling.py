@@ -35,6 +35,8 @@ Key = tuple[str, str, str]  # namespace, resource id, dimension
 AAS = "application-autoscaling"
 INSTANCE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 CONCURRENCY_DIMENSION = "sagemaker:variant:DesiredProvisionedConcurrency"
+COPY_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
+COMPONENT_PREFIX = "inference-component/"
 
 
 @dataclass
@@ -119,6 +121,12 @@ def no_target(key: Key) -> AwsError:
 def _check_sagemaker_variant(ctx: CallContext, key: Key) -> None:
     from sagemaker_emulator.sagemaker.store import hosting
 
+    if key[1].startswith(COMPONENT_PREFIX):
+        _check_component(ctx, key)
+        return
+    if key[2] == COPY_DIMENSION:
+        raise validation(f"Unsupported resource ID {key[1]} for {COPY_DIMENSION}: expected "
+                         f"{COMPONENT_PREFIX}<inference-component-name>.")
     parts = key[1].split("/")
     if len(parts) != 4 or parts[0] != "endpoint" or parts[2] != "variant":
         raise validation(f"Unsupported resource ID {key[1]}: expected "
@@ -139,6 +147,23 @@ def _check_sagemaker_variant(ctx: CallContext, key: Key) -> None:
             raise validation(f"Variant {variant} has no provisioned concurrency to scale.")
     else:
         raise validation(f"Unsupported scalable dimension {key[2]} for SageMaker variants.")
+
+
+def _check_component(ctx: CallContext, key: Key) -> None:
+    """``inference-component/<name>`` with ``sagemaker:inference-component:DesiredCopyCount``
+    (sagemaker-rules.md rule 38): the component must exist and have copies of its own."""
+    from sagemaker_emulator.sagemaker.components import find_component
+
+    name = key[1][len(COMPONENT_PREFIX):]
+    if key[2] != COPY_DIMENSION:
+        raise validation(f"Unsupported scalable dimension {key[2]} for SageMaker inference "
+                         f"components: use {COPY_DIMENSION}.")
+    found = find_component(ctx.account, ctx.region, name)
+    if found is None:
+        raise validation(f"The inference component {name} does not exist.")
+    if found.base is not None:
+        raise validation(f"The inference component {name} is an adapter: it has no copy count "
+                         "to scale.")
 
 
 def _suspended(params: Params, previous: Params | None) -> Params:
@@ -167,6 +192,12 @@ def register_scalable_target(ctx: CallContext, params: Params) -> Params:
                              f"({high}).")
     if key[0] == "sagemaker":
         _check_sagemaker_variant(ctx, key)  # takes the hosting lock: not under ours
+        if key[2] == COPY_DIMENSION:
+            # "it changes the resource's current capacity to a value that is inside of this
+            # range" (RegisterScalableTarget): for copy counts (rule 38)
+            from sagemaker_emulator.sagemaker.components import clamp_copies
+
+            clamp_copies(ctx.account, ctx.region, key[1][len(COMPONENT_PREFIX):], low, high)
     with db.lock:
         existing = db.targets.get(key)
         if existing is not None:

@@ -112,6 +112,21 @@ class Emulator:
         self.state.faults.set_endpoint_fault(endpoint, "update", EndpointFault(
             kind, reason or default))  # type: ignore[arg-type]
 
+    def fail_next_component_update(self, component: str, kind: str = "fail",
+                                   reason: str | None = None) -> None:
+        """The next UpdateInferenceComponent of ``component``: ``fail`` (ends Failed) or
+        ``rollback`` (ends InService on its old specification with a FailureReason), after
+        the update's batches."""
+        if kind not in ("fail", "rollback"):
+            raise ValueError("kind is one of fail, rollback")
+        from sagemaker_emulator.sagemaker.components import COMPONENT_UPDATE
+
+        default = {"fail": "Failed to deploy the inference component update (injected).",
+                   "rollback": "Inference component update failed and was rolled back "
+                               "(injected)."}[kind]
+        self.state.faults.set_endpoint_fault(component, COMPONENT_UPDATE, EndpointFault(
+            "fail" if kind == "fail" else "silent_rollback", reason or default))
+
     def fail_next_create(self, endpoint: str, reason: str | None = None) -> None:
         self.state.faults.set_endpoint_fault(endpoint, "create", EndpointFault(
             "fail", reason or "Failed to create the endpoint (injected)."))
@@ -195,6 +210,15 @@ class Emulator:
         from sagemaker_emulator.sagemaker.store import hosting
 
         hosting(account, region or self.region).scale_variant(endpoint, variant, count)
+
+    def scale_component(self, component: str, copies: int, region: str | None = None,
+                        account: str = DEFAULT_ACCOUNT) -> None:
+        """What the autoscaler does: move an inference component's desired copy count without
+        an UpdateInferenceComponentRuntimeConfig of the owner's (copies that do not fit on the
+        variant's instances stay pending)."""
+        from sagemaker_emulator.sagemaker.components import scale_component
+
+        scale_component(account, region or self.region, component, copies)
 
     def system_update(self, endpoint: str, seconds: float = 600.0, region: str | None = None,
                       account: str = DEFAULT_ACCOUNT) -> None:

@@ -11,6 +11,7 @@ from sagemaker_emulator import (  # noqa: F401
 )
 from sagemaker_emulator.sagemaker import (  # noqa: F401
     api,
+    components,
     endpoints,
     pipeline_executions,
     pipelines,

@@ -33,6 +33,15 @@ class Durations:
     """RollingBack -> InService on the old config."""
     delete: float = 60.0
     """Deleting -> gone."""
+    component_create: float = 240.0
+    """CreateInferenceComponent: Creating -> InService (its copies placed)."""
+    component_batch: float = 180.0
+    """UpdateInferenceComponent: one batch of new copies comes up (or, rolling back, one batch of
+    old copies comes back)."""
+    component_copies: float = 60.0
+    """UpdateInferenceComponentRuntimeConfig: Updating -> InService with the new copy count."""
+    component_delete: float = 30.0
+    """DeleteInferenceComponent: Deleting -> gone."""
     pipeline_execution: float = 300.0
     """A pipeline execution: Executing -> Succeeded (or Failed, when a failure is injected)."""
     pipeline_stop: float = 30.0

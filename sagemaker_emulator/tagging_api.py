@@ -34,7 +34,8 @@ def _iter_tagged_resources(self: SageMakerModelBackend) -> Iterator[TaggedResour
         collected = [(f"sagemaker:{kind}", r.arn, dict(r.tags))
                      for kind, items in (("endpoint", store.endpoints),
                                          ("endpoint-config", store.configs),
-                                         ("model", store.models))
+                                         ("model", store.models),
+                                         ("inference-component", store.components))
                      for r in items.values()]
     for resource_type, arn, tags in collected:
         yield TaggedResource(arn, tags, resource_type)

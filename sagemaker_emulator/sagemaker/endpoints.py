@@ -16,7 +16,7 @@ from sagemaker_emulator.app_autoscaling import deregister_endpoint_targets, targ
 from sagemaker_emulator.cloudwatch import alarm_states
 from sagemaker_emulator.dispatch import CallContext, handler, validation
 from sagemaker_emulator.paging import with_token
-from sagemaker_emulator.sagemaker import exclusions, lifecycle, validate
+from sagemaker_emulator.sagemaker import components, exclusions, lifecycle, validate
 from sagemaker_emulator.sagemaker.api import (
     SM,
     get_config,
@@ -78,7 +78,23 @@ def _variant_view(v: VariantState) -> Params:
     else:
         out["CurrentInstanceCount"] = v.current_count
         out["DesiredInstanceCount"] = v.desired_count
+    if v.managed_scaling:
+        out["ManagedInstanceScaling"] = copy.deepcopy(v.managed_scaling)
+    out.update(copy.deepcopy(v.extra))
     return out
+
+
+def _variant_views(store: Hosting, ep: Endpoint, shadow: bool) -> list[Params]:
+    views = []
+    for v in ep.variants:
+        if v.shadow != shadow:
+            continue
+        view = _variant_view(v)
+        managed = components.managed_instance_count(store, ep.name, v)
+        if managed is not None:  # managed instance scaling: the instances the copies use
+            view["CurrentInstanceCount"] = view["DesiredInstanceCount"] = managed
+        views.append(view)
+    return views
 
 
 def _pending(store: Hosting, ep: Endpoint) -> Params | None:
@@ -114,11 +130,11 @@ def describe_endpoint(ctx: CallContext, params: Params) -> Params:
         ep = _endpoint(store, params.get("EndpointName"))
         out: Params = {
             "EndpointName": ep.name, "EndpointArn": ep.arn, "EndpointConfigName": ep.config_name,
-            "ProductionVariants": [_variant_view(v) for v in ep.variants if not v.shadow],
+            "ProductionVariants": _variant_views(store, ep, shadow=False),
             "EndpointStatus": ep.status, "CreationTime": ep.created,
             "LastModifiedTime": ep.modified,
         }
-        shadows = [_variant_view(v) for v in ep.variants if v.shadow]
+        shadows = _variant_views(store, ep, shadow=True)
         if shadows:
             out["ShadowProductionVariants"] = shadows
         if ep.failure_reason:
@@ -150,6 +166,11 @@ def delete_endpoint(ctx: CallContext, params: Params) -> None:
     with store.lock:
         ep = _endpoint(store, params.get("EndpointName"))
         _refuse_busy(ep, updating=False)
+        hosted = components.components_on(store, ep.name)
+        if hosted:
+            # rule 32: AWS documents no answer; the emulator refuses (sagemaker-rules.md)
+            raise validation(f'Cannot delete endpoint "{ep.arn}": it hosts inference '
+                             f"component(s) {', '.join(hosted)}; delete them first.")
         lifecycle.start_delete(ep)
         # rule 23: Application Auto Scaling deregisters the endpoint's variants silently
         deregister_endpoint_targets(ctx.account, ctx.region, ep.name)

@@ -110,8 +110,10 @@ def variants_from_config(cfg: EndpointConfig, previous: Endpoint | None = None,
                     weight = prev.desired_weight
                 if "DesiredInstanceCount" not in exclude:
                     count = prev.desired_count
+            extra = {k: v[k] for k in ("RoutingConfig",) if k in v}
             out.append(VariantState(v["VariantName"], v.get("InstanceType"), serverless,
-                                    weight, weight, count, count, shadow))
+                                    weight, weight, count, count, shadow, v.get("ModelName"),
+                                    v.get("ManagedInstanceScaling"), extra))
     return out
 
 

@@ -61,6 +61,12 @@ class VariantState:
     current_count: int | None
     desired_count: int | None
     shadow: bool = False
+    model: str | None = None
+    """The variant's ModelName; None on a variant that hosts inference components."""
+    managed_scaling: Params | None = None
+    """ManagedInstanceScaling of its config, as given."""
+    extra: Params = field(default_factory=dict)
+    """Members of its config that DescribeEndpoint echoes as they are (RoutingConfig)."""
 
     @property
     def is_serverless(self) -> bool:
@@ -86,6 +92,33 @@ class Endpoint:
         return next((v for v in self.variants if v.name == name), None)
 
 
+@dataclass
+class InferenceComponent:
+    """An inference component: its running specification and copies (``components.py``)."""
+
+    name: str
+    arn: str
+    endpoint_name: str
+    variant_name: str
+    created: datetime
+    modified: datetime
+    specification: Params
+    """The Specification the running copies have (the request's, as given)."""
+    desired_copies: int | None
+    current_copies: int | None
+    """None for an adapter component: it has no copies of its own."""
+    status: str = "Creating"
+    failure_reason: str = ""
+    last_deployment_config: Params | None = None
+    operation: Any = None
+    """The transition in progress (``component_lifecycle.Operation``), if any."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str | None:
+        return self.specification.get("BaseInferenceComponentName")
+
+
 class Hosting:
     """The hosting resources of one account and region."""
 
@@ -95,6 +128,7 @@ class Hosting:
         self.models: dict[str, Model] = {}
         self.configs: dict[str, EndpointConfig] = {}
         self.endpoints: dict[str, Endpoint] = {}
+        self.components: dict[str, InferenceComponent] = {}
         self.lock = threading.RLock()
 
     def arn(self, kind: str, name: str) -> str:

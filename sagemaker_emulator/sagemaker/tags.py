@@ -19,7 +19,8 @@ from sagemaker_emulator.sagemaker.store import hosting
 Params = dict[str, Any]
 ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
                  r"(?P<type>[a-z-]+)/(?P<name>.+)$")
-OURS = {"model": "models", "endpoint-config": "configs", "endpoint": "endpoints"}
+OURS = {"model": "models", "endpoint-config": "configs", "endpoint": "endpoints",
+        "inference-component": "components"}
 
 
 class _MotoTags:

@@ -55,7 +55,9 @@ def already_exists(kind: str, arn: str) -> AwsError:
 def check_variant(v: Params, field: str, require_model: Any) -> None:
     """``require_model(name)`` raises when the model does not exist."""
     check_name(v.get("VariantName"), f"{field}.variantName")
-    require_model(v.get("ModelName"))
+    if v.get("ModelName") is not None or not for_components(v):
+        require_model(v.get("ModelName"))
+    check_managed_scaling(v)
     serverless = v.get("ServerlessConfig")
     if serverless is not None:
         memory = serverless.get("MemorySizeInMB")
@@ -87,6 +89,24 @@ def check_variant(v: Params, field: str, require_model: Any) -> None:
         raise validation(f"InitialVariantWeight of variant {v['VariantName']} must be >= 0.")
 
 
+def for_components(v: Params) -> bool:
+    """A variant without ModelName hosts inference components (ProductionVariant.ModelName is
+    optional; an endpoint "hosts inference components" when its variants name no model: rule 28).
+    A serverless variant always needs its model."""
+    return v.get("ModelName") is None and v.get("ServerlessConfig") is None
+
+
+def check_managed_scaling(v: Params) -> None:
+    scaling = v.get("ManagedInstanceScaling")
+    if not scaling:
+        return
+    low, high = scaling.get("MinInstanceCount"), scaling.get("MaxInstanceCount")
+    if low is not None and high is not None and low > high:
+        raise validation(f"ManagedInstanceScaling of variant {v['VariantName']}: "
+                         f"MinInstanceCount ({low}) cannot be greater than MaxInstanceCount "
+                         f"({high}).")
+
+
 def check_config(request: Params, require_model: Any) -> None:
     variants = request.get("ProductionVariants") or []
     if not 1 <= len(variants) <= 10:
@@ -106,6 +126,11 @@ def check_config(request: Params, require_model: Any) -> None:
         check_variant(v, f"productionVariants.{i + 1}.member", require_model)
     for i, v in enumerate(shadows):
         check_variant(v, f"shadowProductionVariants.{i + 1}.member", require_model)
+    hosting = [v["VariantName"] for v in variants + shadows if for_components(v)]
+    if hosting and not request.get("ExecutionRoleArn"):
+        # Not in the API reference; Terraform's provider documents it (rule 28).
+        raise validation("ExecutionRoleArn is required when the production variants specify no "
+                         "ModelName (an endpoint for inference components).")
     if all(v.get("InitialVariantWeight", 1.0) == 0 for v in variants):
         raise validation("At least one production variant must have a non-zero "
                          "InitialVariantWeight.")
