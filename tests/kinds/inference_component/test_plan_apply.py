@@ -7,7 +7,13 @@ from pathlib import Path
 
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
-from tests.kinds.inference_component.helpers import component, described, estate
+from tests.kinds.inference_component.helpers import (
+    ROLLING,
+    component,
+    described,
+    estate,
+    set_alarm,
+)
 from tests.plan.helpers import one, ops, plan, write
 
 
@@ -29,3 +35,95 @@ def test_endpoint_and_component_created_in_one_apply(emu: Emulator, tmp_path: Pa
     assert d["RuntimeConfig"]["DesiredCopyCount"] == 2
     again = plan(emu, specs)
     assert not again.resource_changes, [(c.address, c.diff) for c in again.resource_changes]
+
+
+def converged(emu: Emulator, tmp_path: Path, **files: str) -> Path:
+    """The estate applied, with ``files`` as its components."""
+    specs = write(tmp_path, estate(**files))
+    run = apply(emu, specs)
+    assert set(statuses(run).values()) == {"applied"}, run.result
+    return specs
+
+
+def test_copy_count_only_is_a_runtime_config_update(emu: Emulator, tmp_path: Path) -> None:
+    specs = converged(emu, tmp_path, base=component(copies=2))
+    write(tmp_path, estate(base=component(copies=3)))
+    change = one(plan(emu, specs), "InferenceComponent.base")
+    assert change.action_reason == "copy_count_only"
+    assert ops(change) == ["sagemaker:UpdateInferenceComponentRuntimeConfig", "sagectl:wait",
+                           "sagectl:verify", "sagemaker:AddTags"]  # the new spec digest
+    assert change.steps[0].undo[0].params["DesiredRuntimeConfig"] == {"CopyCount": 2}
+    run = apply(emu, specs)
+    assert statuses(run)["InferenceComponent.base"] == "applied", run.result
+    assert described(emu)["RuntimeConfig"] == {"DesiredCopyCount": 3, "CurrentCopyCount": 3}
+    assert not plan(emu, specs).resource_changes
+
+
+def test_rolling_update_success(emu: Emulator, tmp_path: Path) -> None:
+    specs = converged(emu, tmp_path, base=component(copies=2, extra=ROLLING))
+    set_alarm(emu, "OK")
+    write(tmp_path, estate(version=2, base=component(copies=2, extra=ROLLING)))
+    p = plan(emu, specs)
+    change = one(p, "InferenceComponent.base")
+    assert change.action_reason == "specification_changed"
+    assert ops(change) == ["sagemaker:UpdateInferenceComponent", "sagectl:wait",
+                           "sagectl:verify", "sagectl:bake", "sagemaker:AddTags"]
+    request = change.steps[0].params
+    assert request["DeploymentConfig"]["RollingUpdatePolicy"]["MaximumBatchSize"] == {
+        "Type": "COPY_COUNT", "Value": 1}
+    assert request["DeploymentConfig"]["AutoRollbackConfiguration"] == {
+        "Alarms": [{"AlarmName": "llm-errors"}]}
+    assert "RuntimeConfig" not in request
+    undo = change.steps[0].undo[0]
+    assert undo.op == "sagemaker:UpdateInferenceComponent"
+    assert undo.params["Specification"]["ModelName"] == described(emu)["Specification"][
+        "ModelName"]
+    summary = "\n".join(change.consequences["summary"])
+    assert "rolling update of 2 copies in 2 batches of up to 1" in summary
+    assert "batch 1: 1 new copy start next to the old ones, then 1 old stop (1/2 replaced)" in \
+        summary
+    assert "at least 600 s of baking" in summary and "at most 3600 s" in summary
+    rollout = change.consequences["rollout"]
+    assert (rollout["batches"], rollout["peak_extra_copies"]) == (2, 1)
+    assert rollout["instances_now"] == 1 and rollout["instances_at_peak"] == 2
+    old_model = described(emu)["Specification"]["ModelName"]
+    run = apply(emu, specs)
+    assert statuses(run)["InferenceComponent.base"] == "applied", run.result
+    assert described(emu)["Specification"]["ModelName"] != old_model
+    assert not plan(emu, specs).resource_changes
+
+
+def test_rolling_update_rolled_back_by_alarm(emu: Emulator, tmp_path: Path) -> None:
+    """The alarm fires during the rollout: SageMaker puts the old specification back; the
+    outcome (and the exit code) say rolled back, never success."""
+    specs = converged(emu, tmp_path, base=component(copies=2, extra=ROLLING))
+    old_model = described(emu)["Specification"]["ModelName"]
+    write(tmp_path, estate(version=2, base=component(copies=2, extra=ROLLING)))
+    set_alarm(emu, "ALARM")
+    run = apply(emu, specs)
+    assert run.result is not None
+    outcome = next(o for o in run.result.outcomes if o.address == "InferenceComponent.base")
+    assert outcome.status == "rolled_back", outcome
+    assert "SageMaker rolled the update back" in outcome.reason
+    assert run.result.worst == "rolled_back"
+    d = described(emu)
+    assert d["InferenceComponentStatus"] == "InService"
+    assert d["Specification"]["ModelName"] == old_model
+
+
+def test_bake_failure_rolls_back_to_the_previous_specification(emu: Emulator,
+                                                               tmp_path: Path) -> None:
+    """The rollout succeeds; the alarm fires during sagectl's bake: the planned undo puts the
+    previous specification back, verified."""
+    specs = converged(emu, tmp_path, base=component(copies=2, extra=ROLLING))
+    old_model = described(emu)["Specification"]["ModelName"]
+    set_alarm(emu, "OK")
+    write(tmp_path, estate(version=2, base=component(copies=2, extra=ROLLING)))
+    emu.before_call("sagemaker", "UpdateInferenceComponent", lambda: emu.before_call(
+        "cloudwatch", "DescribeAlarms", lambda: set_alarm(emu, "ALARM")))
+    run = apply(emu, specs)
+    assert run.result is not None
+    outcome = next(o for o in run.result.outcomes if o.address == "InferenceComponent.base")
+    assert outcome.status == "rolled_back", outcome
+    assert "in ALARM during the bake" in outcome.reason
+    assert described(emu)["Specification"]["ModelName"] == old_model
