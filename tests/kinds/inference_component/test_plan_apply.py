@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.cli.registry import KINDS
+from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
-from tests.apply.helpers import apply, statuses
+from tests.apply.helpers import apply, statuses, targets
 from tests.kinds.inference_component.helpers import (
+    AUTOSCALING,
     ROLLING,
     component,
     described,
@@ -127,3 +130,46 @@ def test_bake_failure_rolls_back_to_the_previous_specification(emu: Emulator,
     assert outcome.status == "rolled_back", outcome
     assert "in ALARM during the bake" in outcome.reason
     assert described(emu)["Specification"]["ModelName"] == old_model
+
+
+# -- copies the autoscaler owns; scale to zero -----------------------------------------------------
+
+def test_autoscaled_copies_are_never_a_change(emu: Emulator, tmp_path: Path) -> None:
+    extra = AUTOSCALING % {"low": 1, "high": 4} + ROLLING
+    specs = converged(emu, tmp_path, base=component(copies=2, extra=extra))
+    assert targets(emu)["inference-component/base"] == (1, 4)
+    emu.scale_component("base", 4, region="eu-west-1", account="111111111111")
+    emu.advance(600)
+    assert described(emu)["RuntimeConfig"]["DesiredCopyCount"] == 4
+    assert not plan(emu, specs).resource_changes  # the autoscaler's count: no change
+    # a specification change is rolled out without touching the count
+    set_alarm(emu, "OK")
+    write(tmp_path, estate(version=2, base=component(copies=2, extra=extra)))
+    change = one(plan(emu, specs), "InferenceComponent.base")
+    assert change.action_reason == "specification_changed"
+    assert "RuntimeConfig" not in change.steps[0].params
+    assert "copies: 4 (the autoscaler's, left as they are)" in change.consequences["summary"]
+    assert change.consequences["rollout"]["copies"] == 4
+    run = apply(emu, specs)
+    assert statuses(run)["InferenceComponent.base"] == "applied", run.result
+    assert described(emu)["RuntimeConfig"]["DesiredCopyCount"] == 4
+    assert not plan(emu, specs).resource_changes
+
+
+def test_scale_to_zero(emu: Emulator, tmp_path: Path) -> None:
+    """minCapacity 0 on the copies (and 0 instances on the variant): registered as is; the
+    autoscaler's zero is no change; the spec warns that target tracking does not scale out
+    from zero without a step scaling policy."""
+    extra = AUTOSCALING % {"low": 0, "high": 4}
+    specs = write(tmp_path, estate(low=0, base=component(copies=1, extra=extra)))
+    loaded = load_specs(specs, KINDS, "dev")
+    warnings = [d.text() for d in loaded.report.warnings]
+    assert any("does not scale out from zero" in w and "base.yaml:15:18: warning: spec.autoscaling.minCapacity" in w for w in warnings), \
+        warnings
+    run = apply(emu, specs)
+    assert statuses(run)["InferenceComponent.base"] == "applied", run.result
+    assert targets(emu)["inference-component/base"] == (0, 4)
+    emu.scale_component("base", 0, region="eu-west-1", account="111111111111")
+    emu.advance(600)
+    assert described(emu)["RuntimeConfig"] == {"DesiredCopyCount": 0, "CurrentCopyCount": 0}
+    assert not plan(emu, specs).resource_changes
