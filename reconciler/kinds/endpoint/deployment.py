@@ -15,7 +15,11 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from reconciler.contract import CheckContext, Issue, SpecModel
-from reconciler.kinds._guardrails import AutoRollbackConfiguration, Bake
+from reconciler.kinds._guardrails import (  # noqa: F401 (the endpoint's names for them)
+    AlarmReference,
+    AutoRollbackConfiguration,
+    Bake,
+)
 from reconciler.kinds.endpoint.variants import ProductionVariant
 from reconciler.spec.nodes import Path
 
