@@ -9,8 +9,10 @@ from __future__ import annotations
 from reconciler.contract import Registry
 from reconciler.kinds.alarm import AlarmKind
 from reconciler.kinds.endpoint import EndpointKind
+from reconciler.kinds.inference_component import InferenceComponentKind
 from reconciler.kinds.model import ModelKind
 from reconciler.kinds.model_package_group import ModelPackageGroupKind
 from reconciler.kinds.pipeline import PipelineKind
 
-KINDS = Registry([ModelPackageGroupKind, ModelKind, AlarmKind, EndpointKind, PipelineKind])
+KINDS = Registry([ModelPackageGroupKind, ModelKind, AlarmKind, EndpointKind,
+                  InferenceComponentKind, PipelineKind])

@@ -38,12 +38,14 @@ class SpecModel(BaseModel):
 @dataclass(frozen=True, slots=True)
 class Issue:
     """A semantic problem at ``path`` (from the document root, e.g. ``("spec", "x")``), or at
-    ``pos`` when it is in another file the spec refers to."""
+    ``pos`` when it is in another file the spec refers to. ``key``: the problem is the key at
+    ``path`` (an unknown field), so its position is the key's, not its value's."""
 
     path: Path
     message: str
     severity: str = "error"
     pos: Pos | None = None
+    key: bool = False
 
 
 @dataclass(frozen=True, slots=True)

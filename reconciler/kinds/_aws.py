@@ -10,10 +10,11 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 
 from reconciler.contract import Issue, Kind, describe_pattern
 from reconciler.iam.tables import Scope, passed_to
+from reconciler.spec import botoshape
 from reconciler.spec.nodes import Path
 
 if TYPE_CHECKING:
@@ -119,6 +120,86 @@ def check_tags(tags: dict[str, str], at: Path) -> Iterator[Issue]:
                         f"ownership), got {len(tags)}")
 
 
+# -- awsExtra: API members sagectl does not model, checked against botocore ----------------------
+
+EXTRA_ALIAS = "awsExtra"
+AwsExtra = Annotated[dict[str, Any], WithJsonSchema({
+    "type": "object",
+    "description": "API members sagectl does not model yet, passed through to the request, in "
+                   "sagectl's casing (the boto3 member name with its first letter lowered, at "
+                   "every depth). Checked against the installed botocore's request shape before "
+                   "AWS is called: an unknown member, a wrong type, enum value, length, range or "
+                   "pattern is an error at its line, like a modelled field. A member sagectl "
+                   "models is refused (use the field). Shown in plans and part of content "
+                   "names.",
+})]
+
+
+def extra_shape(model: type[BaseModel]) -> tuple[str, str] | None:
+    """(service, botocore shape) that the ``awsExtra`` of a spec model merges into."""
+    return getattr(model, "aws_extra_shape", None)
+
+
+def _modelled(model: type[BaseModel]) -> dict[str, str]:
+    """Aliases a spec model has (its own fields), each with where it goes instead."""
+    reserved: dict[str, str] = dict(getattr(model, "aws_extra_reserved", {}))
+    for name, info in model.model_fields.items():
+        alias = info.alias or name
+        if alias != EXTRA_ALIAS:
+            reserved.setdefault(alias, f"`{alias}` is modelled by sagectl: set it as a field "
+                                       f"next to `{EXTRA_ALIAS}` (`{alias}:`), not in "
+                                       f"`{EXTRA_ALIAS}`")
+    return reserved
+
+
+def check_extras(value: Any, at: Path) -> Iterator[Issue]:
+    """Every ``awsExtra`` under a spec model (recursively), checked against its botocore shape;
+    each problem at its own key or value."""
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from check_extras(item, (*at, i))
+        return
+    if not isinstance(value, BaseModel):
+        return
+    model = type(value)
+    for name, info in model.model_fields.items():
+        alias = info.alias or name
+        item = getattr(value, name)
+        if alias == EXTRA_ALIAS:
+            where = extra_shape(model)
+            if item and where is not None:
+                service, shape = where
+                for problem in botoshape.check(service, shape, item, (*at, EXTRA_ALIAS),
+                                               _modelled(model)):
+                    yield Issue(problem.path, f"{problem.message} (botocore shape {shape})",
+                                key=problem.key)
+        else:
+            yield from check_extras(item, (*at, alias))
+
+
+def extra_request(model: BaseModel) -> dict[str, Any]:
+    """The ``awsExtra`` of a spec model in boto3 casing (empty without one)."""
+    where = extra_shape(type(model))
+    extra = getattr(model, "aws_extra", None)
+    if not extra or where is None:
+        return {}
+    return botoshape.to_boto(where[0], where[1], extra)  # type: ignore[no-any-return]
+
+
+def extra_from_boto(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """The members of a boto3 response that the request shape of ``model``'s ``awsExtra`` has
+    and the model does not: what an ``awsExtra`` could have set, in sagectl casing."""
+    where = extra_shape(model)
+    if where is None:
+        return {}
+    service, shape = where
+    modelled = {to_pascal(a) for a in _modelled(model)}
+    members = botoshape.members(service, shape).values()
+    picked = {m: data[m] for m in members if m in data and m not in modelled
+              and data[m] is not None}
+    return botoshape.from_boto(service, shape, picked) if picked else {}  # type: ignore[no-any-return]
+
+
 # -- boto3 requests from spec models ---------------------------------------------------------
 
 _PASCAL_EXCEPTIONS = {"okActions": "OKActions"}
@@ -144,12 +225,13 @@ def boto_request(model: BaseModel, exclude: frozenset[str] = frozenset()) -> dic
     out: dict[str, Any] = {}
     for name, info in type(model).model_fields.items():
         alias = info.alias or name
-        if alias in exclude:
+        if alias in exclude or alias == EXTRA_ALIAS:
             continue
         value = getattr(model, name)
         if value is None:
             continue
         out[to_pascal(alias)] = _boto_value(value, exclude)
+    out.update(extra_request(model))  # checked: it names no member the model has
     return out
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from reconciler.kinds._aws import to_pascal
+from reconciler.kinds._aws import extra_from_boto, to_pascal
 from reconciler.kinds._live import unwrap_annotation
 
 RESERVED_PREFIXES = ("sagectl:", "aws:")
@@ -75,12 +75,14 @@ def unmanaged(model: type[BaseModel], data: dict[str, Any], ignore: frozenset[st
               path: str = "") -> list[str]:
     """Paths of set fields in a boto3 response (``data``) that ``model`` does not map."""
     fields = {to_pascal(info.alias or name): info for name, info in model.model_fields.items()}
+    extra = extra_from_boto(model, data)  # what the model's awsExtra takes: managed
     found: list[str] = []
     for key, value in data.items():
         here = f"{path}.{key}" if path else key
         info = fields.get(key)
         if info is None:
-            if key not in ignore and not _empty(value) and value != "":
+            taken = key[:1].lower() + key[1:] in extra
+            if key not in ignore and not taken and not _empty(value) and value != "":
                 found.append(here)
             continue
         sub, many = _model_of(info.annotation, value)

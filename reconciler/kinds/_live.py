@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
-from reconciler.kinds._aws import to_pascal
+from reconciler.kinds._aws import EXTRA_ALIAS, extra_from_boto, to_pascal
 from reconciler.plan.model import Step, Undo
 
 NOT_FOUND_CODES = {"ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity",
@@ -57,12 +57,17 @@ def _convert(annotation: Any, value: Any) -> Any:
 
 
 def from_boto(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
-    """A boto3 response mapped onto ``model``'s aliases (unknown keys dropped)."""
+    """A boto3 response mapped onto ``model``'s aliases (unknown keys dropped). A model with an
+    ``awsExtra`` gets the response's members that its request shape has and it does not model."""
     out: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         alias = info.alias or name
         key = to_pascal(alias)
-        if key in data and data[key] is not None:
+        if alias == EXTRA_ALIAS:
+            extra = extra_from_boto(model, data)
+            if extra:
+                out[alias] = extra
+        elif key in data and data[key] is not None:
             out[alias] = _convert(info.annotation, data[key])
     return out
 

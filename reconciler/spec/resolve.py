@@ -236,7 +236,7 @@ def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None
     for resource in result.resources:
         ctx.resource = resource
         for issue in tree.kinds[resource.kind].check(resource.name, resource.spec, ctx):
-            pos = issue.pos or locate(resource.node, issue.path)
+            pos = issue.pos or locate(resource.node, issue.path, key=issue.key)
             context = f"{resource.kind} {resource.name}" if pos.file != resource.file else ""
             diag_path = format_path(issue.path)  # in the referenced file when issue.pos
             if issue.severity == "warning":

@@ -105,6 +105,8 @@ class EndpointPlanner:
         """Why AWS runs no deployment guardrails on this endpoint (None: it does)."""
         marketplace = {}
         for v in all_variants(self.spec):
+            if v.model_name is None:
+                continue
             resolved = self.ctx.shared.get(f"model:{v.model_name}")
             product = getattr(resolved, "marketplace", None)
             if product:
@@ -118,8 +120,8 @@ class EndpointPlanner:
             if v.is_serverless:
                 continue
             live = self.live.variant(v.variant_name)
-            if v.effective_capacity_owner == "autoscaling" and live and \
-                    live.get("DesiredInstanceCount"):
+            if v.effective_capacity_owner in ("autoscaling", "managed") and live and \
+                    live.get("DesiredInstanceCount") is not None:
                 counts[v.variant_name] = int(live["DesiredInstanceCount"])
             else:
                 counts[v.variant_name] = int(v.initial_instance_count or 0)
@@ -195,6 +197,13 @@ class EndpointPlanner:
                     entries.append(DiffEntry(f"{base}.initialInstanceCount", have_count,
                                              v.initial_instance_count))
                     want["DesiredInstanceCount"] = v.initial_instance_count
+            elif v.managed:
+                have_count = live.get("DesiredInstanceCount")
+                mis = v.managed_instance_scaling
+                if have_count is not None and mis is not None:
+                    notes.append(f"{v.variant_name}: {have_count} instance(s), owned by "
+                                 "SageMaker's managed instance scaling "
+                                 f"[{mis.min_instance_count}, {mis.max_instance_count}]")
             else:
                 have_count = live.get("DesiredInstanceCount")
                 scaling = v.autoscaling
@@ -336,6 +345,8 @@ class EndpointPlanner:
 
     def waits(self) -> str | None:
         for v in all_variants(self.spec):
+            if v.model_name is None:
+                continue
             key = f"model:{v.model_name}"
             resolved = self.ctx.shared.get(key)
             if resolved is not None and resolved.waits:
@@ -352,7 +363,7 @@ class EndpointPlanner:
 
     def depends_on(self) -> list[str]:
         deps = {f"Model.{v.model_name}" for v in all_variants(self.spec)
-                if not v.model_name.startswith("arn:") and
+                if v.model_name is not None and not v.model_name.startswith("arn:") and
                 self.ctx.specs.get("Model", v.model_name) is not None}
         cfg = self.spec.deployment_config
         if cfg and cfg.auto_rollback_configuration:

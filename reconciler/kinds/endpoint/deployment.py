@@ -12,10 +12,14 @@ import math
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from reconciler.contract import CheckContext, Issue, SpecModel
-from reconciler.kinds._aws import ALARM_NAME_PATTERN
+from reconciler.kinds._guardrails import (  # noqa: F401 (the endpoint's names for them)
+    AlarmReference,
+    AutoRollbackConfiguration,
+    Bake,
+)
 from reconciler.kinds.endpoint.variants import ProductionVariant
 from reconciler.spec.nodes import Path
 
@@ -56,18 +60,6 @@ class RollingUpdatePolicy(SpecModel):
     rollback_maximum_batch_size: CapacitySize | None = None
 
 
-class AlarmReference(SpecModel):
-    alarm_name: Annotated[str, StringConstraints(min_length=1, max_length=255,
-                                                 pattern=ALARM_NAME_PATTERN)]
-    external: bool = False
-    """True for an alarm that exists in CloudWatch but is not defined in these specs."""
-
-
-class AutoRollbackConfiguration(SpecModel):
-    alarms: Annotated[list[AlarmReference], Field(min_length=1, max_length=10)]
-    """1-10 CloudWatch alarms; if any is in ALARM during the rollout, SageMaker rolls back."""
-
-
 class DeploymentConfig(SpecModel):
     """Passed to UpdateEndpoint. Without a policy SageMaker uses blue/green, all at once."""
 
@@ -78,17 +70,6 @@ class DeploymentConfig(SpecModel):
     def alarm_names(self) -> list[str]:
         cfg = self.auto_rollback_configuration
         return [a.alarm_name for a in cfg.alarms] if cfg else []
-
-
-class Bake(SpecModel):
-    """sagectl's own watch after a deploy has finished: the rollback alarms must stay out of
-    ALARM for this long, or sagectl rolls the endpoint back to its previous config."""
-
-    duration_in_seconds: Annotated[int, Field(ge=0, le=28800)] = 0
-    """How long to watch (0 disables the bake)."""
-    allow_insufficient_data: bool = False
-    """Treat alarms with INSUFFICIENT_DATA for the whole bake as a pass (default: the bake is
-    inconclusive and fails)."""
 
 
 def _n(count: int) -> str:

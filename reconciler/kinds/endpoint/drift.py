@@ -73,13 +73,16 @@ def _autoscaler(ctx: PlanContext, described: dict[str, Any]) -> list[DriftItem]:
         live = {v.get("VariantName"): v for v in
                 (described[resource.name] or {}).get("ProductionVariants", [])}
         for variant in resource.spec.production_variants:  # type: ignore[attr-defined]
-            if variant.effective_capacity_owner != "autoscaling":
+            if variant.effective_capacity_owner not in ("autoscaling", "managed"):
                 continue
             count = (live.get(variant.variant_name) or {}).get("CurrentInstanceCount")
             if count is None or count == variant.initial_instance_count:
                 continue
-            scaling = variant.autoscaling
+            scaling, mis = variant.autoscaling, variant.managed_instance_scaling
             bounds = f" (bounds {scaling.min_capacity}-{scaling.max_capacity})" if scaling else ""
+            if variant.managed and mis is not None:
+                bounds = (f" (managed instance scaling {mis.min_instance_count}-"
+                          f"{mis.max_instance_count})")
             items.append(DriftItem(
                 resource.address, "Endpoint", resource.name, "autoscaler",
                 f"variant {variant.variant_name} runs {count} instance(s), the spec's initial "

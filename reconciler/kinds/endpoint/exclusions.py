@@ -48,7 +48,7 @@ def exclusion(variants: Iterable[ProductionVariant],
             return Exclusion("Inf1", f"variant {v.variant_name!r} runs on {v.instance_type} "
                                      "(Inf1)", EXCLUSIONS_PAGE)
     for v in variants:
-        if marketplace and v.model_name in marketplace:
+        if marketplace and v.model_name is not None and v.model_name in marketplace:
             return Exclusion("Marketplace container",
                              f"variant {v.variant_name!r} uses model {v.model_name!r}, a "
                              f"Marketplace product ({marketplace[v.model_name]})",

@@ -17,18 +17,21 @@ from typing import Any, TypeVar
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
 )
 
 from reconciler.apply.context import ApplyContext, StepFailed
+from reconciler.kinds._guardrails import (  # noqa: F401 (the endpoint's names for them)
+    BAKE_READ_GRACE,
+    TRANSIENT_CODES,
+    alarm_states,
+    transient,
+    unreadable,
+    watch_alarms,
+)
+from reconciler.kinds._guardrails import brief as _brief
 from reconciler.kinds._live import not_found
 
 T = TypeVar("T")
-BAKE_READ_GRACE = 600.0
-"""How long after its end a bake keeps trying to read alarms it could not read."""
 SETTLED = {"InService", "Failed", "UpdateRollbackFailed", "OutOfService"}
 BROKEN = {"Failed", "UpdateRollbackFailed"}
 
@@ -47,33 +50,8 @@ class StillBusy(StepFailed):
     update or rollback while Updating): the journal is kept so a later run re-attaches."""
 
 
-TRANSIENT_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
-    "TooManyRequestsException", "ServiceUnavailable", "InternalFailure", "InternalError",
-    "InternalServerError", "RequestTimeout", "RequestTimeoutException"})
-"""Errors that say nothing about the endpoint: AWS (or the way to it) is busy."""
-
-
-def transient(err: Exception) -> bool:
-    """A throttling, 5xx or connection error that botocore's own retries did not outlast."""
-    if isinstance(err, ClientError):
-        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        return err.response.get("Error", {}).get("Code") in TRANSIENT_CODES or \
-            int(status) >= 500
-    return isinstance(err, (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError,
-                            ConnectTimeoutError))
-
-
 def _unreadable(actx: ApplyContext, name: str, what: str, err: Exception) -> None:
-    actx.events.emit("status", f"Endpoint.{name}", status="unknown",
-                     message=f"could not read {what} ({_brief(err)}): trying again")
-
-
-def _brief(err: Exception) -> str:
-    if isinstance(err, ClientError):
-        info = err.response.get("Error", {})
-        return f"{info.get('Code')}: {info.get('Message')}"
-    return type(err).__name__
+    unreadable(actx, f"Endpoint.{name}", what, err)
 
 
 def describe(actx: ApplyContext, name: str) -> dict[str, Any] | None:
@@ -202,63 +180,8 @@ def verify(described: dict[str, Any], config: str | None = None,
                                  f"{have.get(key)}, planned {wanted[key]}")
 
 
-def alarm_states(actx: ApplyContext, names: list[str]) -> dict[str, str]:
-    cw = actx.aws.client("cloudwatch")
-    states: dict[str, str] = {}
-    for start in range(0, len(names), 100):
-        for alarm in cw.describe_alarms(AlarmNames=names[start:start + 100])["MetricAlarms"]:
-            states[alarm["AlarmName"]] = alarm["StateValue"]
-    return states
-
-
 def bake(actx: ApplyContext, name: str, seconds: float, alarms: list[str],
          allow_insufficient: bool, heartbeat: Any = None, until: float | None = None) -> None:
     """Watch ``alarms`` until ``until`` (or ``seconds`` from now)."""
-    address = f"Endpoint.{name}"
-    end = until if until is not None else actx.clock.now() + seconds
-    if not alarms:
-        actx.events.emit("bake", address, message=f"baking {int(seconds)} s (no guardrail "
-                                                  "alarms: time only)")
-    saw_data = False
-    unread_since: float | None = None
-    while True:
-        try:
-            states = alarm_states(actx, alarms) if alarms else {}
-            unread_since = None
-        except (ClientError, BotoCoreError) as err:
-            if not transient(err):
-                raise
-            _unreadable(actx, name, "the guardrail alarms", err)
-            now = actx.clock.now()
-            unread_since = now if unread_since is None else unread_since
-            if now >= end and now - unread_since > BAKE_READ_GRACE:
-                raise StepFailed(f"could not read the guardrail alarms to finish the bake "
-                                 f"({_brief(err)}): unknown is not a pass") from err
-            if heartbeat is not None:
-                heartbeat()
-            actx.clock.sleep(actx.options.poll_seconds)
-            continue
-        missing = sorted(set(alarms) - set(states))
-        if missing:
-            raise StepFailed(f"guardrail alarm(s) {', '.join(missing)} do not exist")
-        firing = sorted(a for a, s in states.items() if s == "ALARM")
-        if firing:
-            raise StepFailed(f"guardrail alarm {', '.join(firing)} in ALARM during the bake")
-        if any(s == "OK" for s in states.values()):
-            saw_data = True
-        now = actx.clock.now()
-        if now >= end:
-            break
-        if heartbeat is not None:
-            heartbeat()
-        actx.events.emit("bake", address, seconds_left=int(end - now),
-                         message=f"baking: {int(end - now)} s left, alarms "
-                                 + (", ".join(f"{a} {s}" for a, s in sorted(states.items()))
-                                    or "none"))
-        actx.clock.sleep(min(actx.options.poll_seconds, end - now))
-    if alarms and not saw_data:
-        message = (f"bake inconclusive: guardrail alarms {', '.join(alarms)} had no data "
-                   f"(INSUFFICIENT_DATA) for the whole {int(seconds)} s")
-        if not allow_insufficient:
-            raise StepFailed(message + "; set bake.allowInsufficientData to accept that")
-        actx.events.emit("bake", address, message=message + " (allowed by the spec)")
+    watch_alarms(actx, f"Endpoint.{name}", f"endpoint {name}", seconds, alarms,
+                 allow_insufficient, heartbeat, until)

@@ -232,7 +232,8 @@ def endpoint_document(ictx: ImportContext, ep: ImportedEndpoint, model_names: di
     spec = canonical(EndpointSpec, from_boto(EndpointSpec, ep.config.described), SAGECTL_FIELDS)
     for group in ("productionVariants", "shadowProductionVariants"):
         for variant in spec.get(group, []):
-            variant["modelName"] = model_names[variant["modelName"]]
+            if "modelName" in variant:  # none: the variant hosts inference components
+                variant["modelName"] = model_names[variant["modelName"]]
             _capacity(ep, variant, warnings)
     deployment = _deployment(ep, alarms)
     if deployment:
@@ -281,7 +282,7 @@ def import_files(ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
                                     _rollback_alarms(endpoint.described),
                                     sorted(metric.get(endpoint.name, []))))
     models = models_kind.import_read(ictx, sorted({v["ModelName"] for e in eps
-                                                   for v in e.variants()}))
+                                                   for v in e.variants() if "ModelName" in v}))
     alarms = alarms_kind.import_read(ictx, sorted({a for e in eps
                                                    for a in e.rollback_alarms + e.metric_alarms}))
     read_tags(aws, [*endpoints, *configs, *models.values(), *alarms.values()])
@@ -298,6 +299,8 @@ def import_files(ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
         docs: list[Document] = []
         model_names = {}
         for variant in ep.variants():
+            if "ModelName" not in variant:
+                continue
             live = models[variant["ModelName"]]
             choice = ictx.choose("Model", live.name, live)
             assert choice is not None

@@ -11,87 +11,28 @@ Per endpoint, one DescribeEndpoint: live status, current config and the live wei
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.kinds._autoscaling import (  # noqa: F401 (the endpoint's names for them)
+    Scaling,
+    finish_scaling_read,
+    start_scaling_read,
+)
+from reconciler.kinds._autoscaling import live_autoscaling as shared_live_autoscaling
 from reconciler.kinds._aws import sagemaker_arn
 from reconciler.kinds._live import canonical, from_boto, not_found
-from reconciler.kinds.endpoint.autoscaling import Autoscaling, ScalingPolicy, ScheduledAction
+from reconciler.kinds.endpoint.autoscaling import Autoscaling
 from reconciler.kinds.endpoint.requests import SAGECTL_FIELDS
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.plan.context import STRUCTURE_TAG, PlanContext
 
 
-@dataclass
-class Scaling:
-    """Live Application Auto Scaling state of the ``sagemaker`` namespace, by resource id."""
-
-    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    _by_endpoint: dict[str, list[tuple[str, str]]] | None = field(default=None, repr=False)
-
-    def targets_of(self, endpoint: str) -> list[tuple[str, str, dict[str, Any]]]:
-        """``(variant, resource id, target)`` of one endpoint's scalable variants, by variant."""
-        if self._by_endpoint is None:
-            index: dict[str, list[tuple[str, str]]] = defaultdict(list)
-            for rid in sorted(self.targets):
-                parts = rid.split("/")
-                if len(parts) == 4 and parts[0] == "endpoint" and parts[2] == "variant":
-                    index[parts[1]].append((parts[3], rid))
-            self._by_endpoint = dict(index)
-        return [(variant, rid, self.targets[rid])
-                for variant, rid in self._by_endpoint.get(endpoint, [])]
-
-
-def start_scaling_read(ctx: PlanContext) -> Any:
-    """Start the three paginated reads on the pool; ``.result()`` of each later."""
-    def read(operation: str, key: str) -> list[dict[str, Any]]:
-        return ctx.aws.paginate("application-autoscaling", operation, key,
-                                ServiceNamespace="sagemaker")
-
-    return [ctx.aws.submit(read, "describe_scalable_targets", "ScalableTargets"),
-            ctx.aws.submit(read, "describe_scaling_policies", "ScalingPolicies"),
-            ctx.aws.submit(read, "describe_scheduled_actions", "ScheduledActions")]
-
-
-def finish_scaling_read(futures: Any) -> Scaling:
-    targets, policies, actions = (f.result() for f in futures)
-    scaling = Scaling()
-    for t in targets:
-        scaling.targets[t["ResourceId"]] = t
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for p in policies:
-        grouped[p["ResourceId"]].append(p)
-    scaling.policies = dict(grouped)
-    grouped = defaultdict(list)
-    for a in actions:
-        grouped[a["ResourceId"]].append(a)
-    scaling.actions = dict(grouped)
-    return scaling
-
-
 def live_autoscaling(scaling: Scaling, rid: str) -> dict[str, Any] | None:
-    """Spec-shaped autoscaling of one variant, as AWS has it (what the spec does not own, such
-    as a policy's ``Alarms``, Application Auto Scaling's, is dropped by ``from_boto``)."""
-    target = scaling.targets.get(rid)
-    if target is None:
-        return None
-    policies = [from_boto(ScalingPolicy, p)
-                for p in sorted(scaling.policies.get(rid, []), key=lambda p: p["PolicyName"])]
-    actions = [from_boto(ScheduledAction, a)
-               for a in sorted(scaling.actions.get(rid, []),
-                               key=lambda a: a["ScheduledActionName"])]
-    for a in actions:
-        for when in ("startTime", "endTime"):
-            if when in a and not isinstance(a[when], str):
-                a[when] = a[when].isoformat()
-    data = {"minCapacity": target["MinCapacity"], "maxCapacity": target["MaxCapacity"],
-            "scalingPolicies": policies, "scheduledActions": actions}
-    return canonical(Autoscaling, data)
+    """Spec-shaped autoscaling of one variant, as AWS has it."""
+    return shared_live_autoscaling(scaling, rid, Autoscaling)
 
 
 @dataclass

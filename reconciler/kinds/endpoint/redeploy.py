@@ -59,7 +59,7 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
         deregistered.add(variant)
         auto_lines.append(f"deregisters autoscaling of {variant} before the update: "
                           f"{why_dereg}")
-    retain = any(v.effective_capacity_owner == "autoscaling" and
+    retain = any(v.effective_capacity_owner in ("autoscaling", "managed") and
                  p.live.variant(v.variant_name) is not None
                  for v in all_variants(p.spec))
     params: dict[str, Any] = {"EndpointName": p.name,

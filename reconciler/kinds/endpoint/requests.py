@@ -50,13 +50,15 @@ def build(name: str, env: str | None, spec: EndpointSpec, model_names: dict[str,
           ) -> DesiredEndpoint:
     request = boto_request(spec, SAGECTL_FIELDS)
     for v in request["ProductionVariants"] + request.get("ShadowProductionVariants", []):
-        v["ModelName"] = model_aws_name(v["ModelName"], model_names)
+        if "ModelName" in v:  # a variant without a model hosts inference components
+            v["ModelName"] = model_aws_name(v["ModelName"], model_names)
     hashed = digest({"env": env, "request": request})
     canonical = dump(spec, SAGECTL_FIELDS)
     for v in canonical["productionVariants"] + canonical.get("shadowProductionVariants", []):
-        v["modelName"] = model_aws_name(v["modelName"], model_names)
+        if "modelName" in v:
+            v["modelName"] = model_aws_name(v["modelName"], model_names)
     used = {v["ModelName"] for v in request["ProductionVariants"]
-            + request.get("ShadowProductionVariants", [])}
+            + request.get("ShadowProductionVariants", []) if "ModelName" in v}
     everything = digest({"env": env, "spec": dump(spec), "models": sorted(used)})
     return DesiredEndpoint(spec, request, f"{name}-{hashed[:8]}", structure_of(canonical),
                            canonical, everything)

@@ -7,12 +7,21 @@ creates under a content-derived name, since configs are immutable).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from reconciler.contract import CheckContext, Issue, SpecModel, duplicates
-from reconciler.kinds._aws import KmsKeyId, S3Uri, SnsTopicArn, Tags, check_tags
+from reconciler.kinds._aws import (
+    AwsExtra,
+    KmsKeyId,
+    RoleArn,
+    S3Uri,
+    SnsTopicArn,
+    Tags,
+    check_extras,
+    check_tags,
+)
 from reconciler.kinds.endpoint import exclusions
 from reconciler.kinds.endpoint.deployment import Bake, DeploymentConfig, check_deployment
 from reconciler.kinds.endpoint.variants import ProductionVariant
@@ -73,6 +82,11 @@ class AsyncInferenceConfig(SpecModel):
 class EndpointSpec(SpecModel):
     """A SageMaker endpoint and its (content-named) endpoint config."""
 
+    aws_extra_shape: ClassVar[tuple[str, str]] = ("sagemaker", "CreateEndpointConfigInput")
+    aws_extra_reserved: ClassVar[dict[str, str]] = {
+        "endpointConfigName": "`endpointConfigName` is set by sagectl (configs are named by "
+                              "content: <endpoint>-<hash8>)"}
+
     production_variants: Annotated[list[ProductionVariant], Field(min_length=1, max_length=10)]
     """1-10 variants that share the endpoint's traffic by weight."""
     shadow_production_variants: Annotated[list[ProductionVariant],
@@ -82,6 +96,9 @@ class EndpointSpec(SpecModel):
     async_inference_config: AsyncInferenceConfig | None = None
     kms_key_id: KmsKeyId | None = None
     """KMS key for the ML storage volumes of the endpoint's instances."""
+    execution_role_arn: RoleArn | None = None
+    """IAM role SageMaker assumes on the endpoint's behalf (the endpoint config's
+    ExecutionRoleArn): e.g. for an endpoint whose variants host inference components."""
     deployment_config: DeploymentConfig | None = None
     """How updates roll out (UpdateEndpoint's DeploymentConfig)."""
     bake: Bake = Bake()
@@ -91,6 +108,9 @@ class EndpointSpec(SpecModel):
     """Allow sagectl to delete and re-create the endpoint when AWS offers no update path
     (instance-based to serverless, removing async inference). Causes downtime."""
     tags: Tags = {}
+    aws_extra: AwsExtra | None = None
+    """CreateEndpointConfig members sagectl does not model, checked against the installed
+    botocore's `CreateEndpointConfigInput` shape."""
 
     def all_variants(self) -> list[tuple[str, int, ProductionVariant]]:
         out = [("productionVariants", i, v) for i, v in enumerate(self.production_variants)]
@@ -102,6 +122,12 @@ class EndpointSpec(SpecModel):
         everything = self.all_variants()
         for field, i, variant in everything:
             yield from variant.check(ctx, (*at, field, i))
+        for i, v in enumerate(self.shadow_production_variants or []):
+            if v.model_name is None:
+                yield Issue((*at, "shadowProductionVariants", i),
+                            "a shadow variant needs `modelName`: it receives a copy of the "
+                            "traffic for a model (rule 40)")
+        yield from check_extras(self, at)
         for name, idx in duplicates([v.variant_name for _, _, v in everything]).items():
             for j in idx:
                 field, i, _ = everything[j]

@@ -1,16 +1,18 @@
-"""Production and shadow variants of an endpoint: instance-based or serverless."""
+"""Production and shadow variants of an endpoint: instance-based or serverless, with a model or
+without one (a variant without a model hosts inference components on its instances)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints
 
-from reconciler.contract import CheckContext, Issue, SpecModel
-from reconciler.kinds._aws import SageMakerName, is_arn, valid_arn
+from reconciler.contract import CheckContext, Issue, SpecModel, describe_pattern
+from reconciler.kinds._aws import AwsExtra, SageMakerName, is_arn, valid_arn
 from reconciler.kinds.endpoint import instance_types
 from reconciler.kinds.endpoint.autoscaling import Autoscaling
+from reconciler.spec import botoshape
 from reconciler.spec.nodes import Path
 
 INSTANCE_TYPE_PATTERN = r"^ml\.[a-z0-9]+(-[a-z0-9]+)?\.[a-z0-9]+$"
@@ -27,7 +29,18 @@ INSTANCE_ONLY_FIELDS = (
      "containerStartupHealthCheckTimeoutInSeconds"),
     ("enable_ssm_access", "enableSSMAccess"),
     ("routing_config", "routingConfig"),
+    ("managed_instance_scaling", "managedInstanceScaling"),
+    ("inference_ami_version", "inferenceAmiVersion"),
+    ("capacity_reservation_config", "capacityReservationConfig"),
+    ("variant_instance_provision_timeout_in_seconds", "variantInstanceProvisionTimeoutInSeconds"),
 )
+
+InferenceAmiVersion = Literal[tuple(  # type: ignore[valid-type]
+    botoshape.shape("sagemaker", "ProductionVariantInferenceAmiVersion")["enum"])]
+"""The values of botocore's ``ProductionVariantInferenceAmiVersion`` enum (installed version)."""
+ML_RESERVATION_ARN = r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z0-9\-]{1,14}/.*$"
+describe_pattern(ML_RESERVATION_ARN, "a SageMaker ML capacity reservation ARN "
+                                     "(arn:aws:sagemaker:REGION:ACCOUNT:TYPE/ID)")
 
 
 class ServerlessConfig(SpecModel):
@@ -41,17 +54,62 @@ class ServerlessConfig(SpecModel):
     """Pre-warmed concurrency (1-200, at most maxConcurrency)."""
 
 
+class PrefixAwareRoutingConfig(SpecModel):
+    prefix_length: Annotated[int, Field(ge=1024, le=65536)] | None = None
+    concurrency_threshold: Annotated[int, Field(ge=1, le=1024)] | None = None
+
+
 class RoutingConfig(SpecModel):
-    routing_strategy: Literal["LEAST_OUTSTANDING_REQUESTS", "RANDOM"]
+    """How the endpoint routes requests to its instances (and inference component copies)."""
+
+    routing_strategy: Literal["LEAST_OUTSTANDING_REQUESTS", "RANDOM", "PREFIX_AWARE", "KV_AWARE"]
+    prefix_aware_routing_config: PrefixAwareRoutingConfig | None = None
+    """Only with `routingStrategy: PREFIX_AWARE`."""
+
+
+class ScaleInPolicy(SpecModel):
+    strategy: Literal["IDLE_RELEASE", "CONSOLIDATION"]
+    """`IDLE_RELEASE`: release instances that host no component copy; `CONSOLIDATION`: move
+    copies onto fewer instances to release more."""
+    maximum_step_size: Annotated[int, Field(ge=1, le=100)] | None = None
+    cooldown_in_minutes: Annotated[int, Field(ge=5, le=1440)] | None = None
+    """Default 20."""
+
+
+class ManagedInstanceScaling(SpecModel):
+    """SageMaker scales the variant's instances itself, within [min, max], to fit the copies of
+    its inference components. When `ENABLED`, the live instance count is SageMaker's: sagectl
+    never resets it."""
+
+    status: Literal["ENABLED", "DISABLED"] | None = None
+    min_instance_count: Annotated[int, Field(ge=0)] | None = None
+    """0 lets the endpoint scale to zero instances: only for a variant without a model (one that
+    hosts inference components)."""
+    max_instance_count: Annotated[int, Field(ge=1)] | None = None
+    scale_in_policy: ScaleInPolicy | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.status == "ENABLED"
+
+
+class CapacityReservationConfig(SpecModel):
+    capacity_reservation_preference: Literal["capacity-reservations-only"] | None = None
+    """`capacity-reservations-only`: launch only into an ML capacity reservation."""
+    ml_reservation_arn: Annotated[str, StringConstraints(
+        min_length=20, max_length=258, pattern=ML_RESERVATION_ARN)] | None = None
 
 
 class ProductionVariant(SpecModel):
     """One variant: instance-based (`instanceType` + `initialInstanceCount`) or serverless
-    (`serverlessConfig`)."""
+    (`serverlessConfig`); with a model, or without one to host inference components."""
+
+    aws_extra_shape: ClassVar[tuple[str, str]] = ("sagemaker", "ProductionVariant")
 
     variant_name: SageMakerName
-    model_name: ModelRef
-    """A `Model` defined in the specs, or the ARN of a model sagectl does not manage."""
+    model_name: ModelRef | None = None
+    """A `Model` defined in the specs, or the ARN of a model sagectl does not manage. Without
+    one, the variant's instances host inference components (instance-based variants only)."""
     instance_type: Annotated[str, StringConstraints(max_length=64,
                                                     pattern=INSTANCE_TYPE_PATTERN)] | None = None
     """e.g. `ml.m6i.xlarge`, `ml.g5.2xlarge`, `ml.inf2.xlarge`: one of the values of
@@ -66,20 +124,40 @@ class ProductionVariant(SpecModel):
     model_data_download_timeout_in_seconds: StartupTimeout | None = None
     container_startup_health_check_timeout_in_seconds: StartupTimeout | None = None
     enable_ssm_access: bool | None = None
+    """Native AWS Systems Manager access to the variant's instances (off by default)."""
     routing_config: RoutingConfig | None = None
+    managed_instance_scaling: ManagedInstanceScaling | None = None
+    inference_ami_version: InferenceAmiVersion | None = None  # type: ignore[valid-type]
+    """A preconfigured inference AMI (driver and CUDA or Neuron versions), one of botocore's
+    `ProductionVariantInferenceAmiVersion` values."""
+    capacity_reservation_config: CapacityReservationConfig | None = None
+    variant_instance_provision_timeout_in_seconds: Annotated[int, Field(ge=300, le=3600)] | \
+        None = None
+    """How long SageMaker retries provisioning instances on insufficient capacity (300-3600)."""
     serverless_config: ServerlessConfig | None = None
     capacity_owner: Literal["spec", "autoscaling"] | None = None
     """Who owns the live instance count (or provisioned concurrency): `spec` (sagectl keeps it at
     `initialInstanceCount`) or `autoscaling` (sagectl never resets it). Default: `autoscaling`
-    when `autoscaling` is set, else `spec`."""
+    when `autoscaling` is set, else `spec`. With `managedInstanceScaling` ENABLED, SageMaker
+    owns the count and neither applies."""
     autoscaling: Autoscaling | None = None
+    aws_extra: AwsExtra | None = None
+    """ProductionVariant members sagectl does not model (e.g. `instancePools`), checked against
+    the installed botocore's `ProductionVariant` shape."""
 
     @property
     def is_serverless(self) -> bool:
         return self.serverless_config is not None
 
     @property
+    def managed(self) -> bool:
+        """SageMaker's managed instance scaling owns the live instance count."""
+        return self.managed_instance_scaling is not None and self.managed_instance_scaling.enabled
+
+    @property
     def effective_capacity_owner(self) -> str:
+        if self.managed:
+            return "managed"
         if self.capacity_owner:
             return self.capacity_owner
         return "autoscaling" if self.autoscaling is not None else "spec"
@@ -87,6 +165,8 @@ class ProductionVariant(SpecModel):
     def check(self, ctx: CheckContext, at: Path) -> Iterator[Issue]:
         yield from self._check_shape(at)
         yield from self._check_capacity(at)
+        yield from self._check_managed(at)
+        yield from self._check_routing(at)
         yield from self._check_model(ctx, at)
 
     def _check_shape(self, at: Path) -> Iterator[Issue]:
@@ -146,8 +226,50 @@ class ProductionVariant(SpecModel):
                         f"[minCapacity, maxCapacity] = [{scaling.min_capacity}, "
                         f"{scaling.max_capacity}]")
 
+    def _check_managed(self, at: Path) -> Iterator[Issue]:
+        mis = self.managed_instance_scaling
+        if mis is None:
+            return
+        m_at = (*at, "managedInstanceScaling")
+        low, high = mis.min_instance_count, mis.max_instance_count
+        if low is not None and high is not None and low > high:
+            yield Issue((*m_at, "minInstanceCount"), f"minInstanceCount ({low}) cannot exceed "
+                                                     f"maxInstanceCount ({high})")
+        if low == 0 and self.model_name is not None:
+            yield Issue((*m_at, "minInstanceCount"),
+                        "minInstanceCount 0 (scale to zero instances) needs a variant without "
+                        "`modelName`: an endpoint scales to zero only if it hosts inference "
+                        "components (sagemaker-rules.md rule 41)")
+        if not mis.enabled:
+            return
+        if self.capacity_owner == "spec":
+            yield Issue((*at, "capacityOwner"),
+                        "capacityOwner is `spec` but managedInstanceScaling is ENABLED: "
+                        "SageMaker owns the instance count; remove one of them (rule 42)")
+        if self.autoscaling is not None:
+            yield Issue((*at, "autoscaling"), "managedInstanceScaling is ENABLED: SageMaker "
+                                              "scales this variant's instances itself, and an "
+                                              "Application Auto Scaling target on its instance "
+                                              "count would fight it; remove one of them "
+                                              "(rule 42)")
+
+    def _check_routing(self, at: Path) -> Iterator[Issue]:
+        routing = self.routing_config
+        if routing is not None and routing.prefix_aware_routing_config is not None and \
+                routing.routing_strategy != "PREFIX_AWARE":
+            yield Issue((*at, "routingConfig", "prefixAwareRoutingConfig"),
+                        "`prefixAwareRoutingConfig` applies only with routingStrategy "
+                        f"PREFIX_AWARE (got {routing.routing_strategy}; rule 43)")
+
     def _check_model(self, ctx: CheckContext, at: Path) -> Iterator[Issue]:
         ref = self.model_name
+        if ref is None:
+            if self.is_serverless:
+                yield Issue((*at, "serverlessConfig"),
+                            "a variant without `modelName` hosts inference components on its "
+                            "instances: it needs `instanceType` and `initialInstanceCount`, not "
+                            "`serverlessConfig` (rule 40)")
+            return
         if is_arn(ref):
             if not valid_arn(ref) or ":model/" not in ref:
                 yield Issue((*at, "modelName"), f"{ref!r} is not a SageMaker model ARN "

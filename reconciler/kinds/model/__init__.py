@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING
 
 from reconciler.drift.classify import DriftItem, KindDrift
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
+from reconciler.kinds._model_users import models_in_use
 from reconciler.kinds.model import importing, permissions, pins, plan, promote
 from reconciler.kinds.model.reasons import REASONS
 from reconciler.kinds.model.spec import ModelSpec
 from reconciler.plan.context import ADDRESS_TAG
+from reconciler.plan.model import Problem
 
 if TYPE_CHECKING:
     from reconciler.apply.state import StateTable
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from reconciler.importer.live import Tagged
     from reconciler.importer.naming import Choice, ImportContext
     from reconciler.plan.context import OwnedResource, PlanContext
-    from reconciler.plan.model import KindPlan, Problem, ResourceChange
+    from reconciler.plan.model import KindPlan, ResourceChange
     from reconciler.spec.resources import Resource, SpecSet
 
 
@@ -49,6 +51,17 @@ class ModelKind(SageMakerKind):
     @classmethod
     def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
         return plan.delete(orphan)
+
+    @classmethod
+    def keep_orphan(cls, ctx: PlanContext, orphan: Orphan) -> Problem | None:
+        """A model an inference component runs is in use: never deleted while it is."""
+        users = models_in_use(ctx)
+        used = {v.name: users[v.name.lower()] for v in orphan.owned if v.name.lower() in users}
+        if not used:
+            return None
+        return Problem(orphan.address, f"{orphan.what} left the specs but is in use: " + "; ".join(
+            f"{model} by inference component(s) {', '.join(sorted(by))}"
+            for model, by in sorted(used.items())) + "; it is kept", severity="warning")
 
     @classmethod
     def check_pin(cls, ctx: PlanContext, key: str, value: str) -> str | None:

@@ -9,11 +9,13 @@ from reconciler.kinds._aws import PASS_SAGEMAKER, SHARED_SCOPES, SM_LIST, sagema
 from reconciler.kinds.model.spec import ModelSpec
 
 SM_MODEL, SM_PACKAGE = "sm-model", "sm-model-package"
+SM_COMPONENT = "sm-inference-component"
 
 PERMISSIONS = Permissions(
     scopes={
         SM_MODEL: sagemaker_scope("SageMakerModels", "model"),
         SM_PACKAGE: sagemaker_scope("SageMakerModelPackages", "model-package"),
+        SM_COMPONENT: sagemaker_scope("SageMakerInferenceComponents", "inference-component"),
         SM_LIST: SHARED_SCOPES[SM_LIST],
         PASS_SAGEMAKER: SHARED_SCOPES[PASS_SAGEMAKER],
     },
@@ -22,6 +24,9 @@ PERMISSIONS = Permissions(
             "DescribeModel": read(SM_MODEL),
             "DescribeModelPackage": read(SM_PACKAGE),
             "ListModelPackages": read(SM_LIST),
+            # a model an inference component runs is not deleted (kinds/_model_users.py)
+            "ListInferenceComponents": read(SM_LIST),
+            "DescribeInferenceComponent": read(SM_COMPONENT),
             "AddTags": write(SM_MODEL),
             "DeleteTags": write(SM_MODEL),
             "CreateModel": write(SM_MODEL),

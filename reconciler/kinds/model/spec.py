@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 
 from reconciler.contract import CheckContext, Issue, SpecModel, duplicates
-from reconciler.kinds._aws import RoleArn, S3Uri, SageMakerName, Tags, check_tags
+from reconciler.kinds._aws import (
+    AwsExtra,
+    RoleArn,
+    S3Uri,
+    SageMakerName,
+    Tags,
+    check_extras,
+    check_tags,
+)
 from reconciler.spec.errors import SENSITIVE_VALUES
 from reconciler.spec.nodes import Path
 
@@ -35,9 +43,54 @@ EnvValue = Annotated[str, StringConstraints(max_length=1024)]
 PackageName = Annotated[str, StringConstraints(min_length=1, max_length=176)]
 
 
+class ModelAccessConfig(SpecModel):
+    accept_eula: bool
+    """`true` accepts the model's end-user license agreement (required by models that have one,
+    e.g. some JumpStart LLMs)."""
+
+
+class InferenceHubAccessConfig(SpecModel):
+    hub_content_arn: Annotated[str, StringConstraints(max_length=255)]
+
+
+class S3ModelDataSource(SpecModel):
+    """Model data in S3, uncompressed (`compressionType: None`) or a gzip'd tar (`Gzip`)."""
+
+    s3_uri: S3Uri
+    """An object (`S3Object`) or a key prefix ending with `/` (`S3Prefix`)."""
+    s3_data_type: Literal["S3Prefix", "S3Object"]
+    compression_type: Literal["None", "Gzip"]
+    model_access_config: ModelAccessConfig | None = None
+    hub_access_config: InferenceHubAccessConfig | None = None
+    manifest_s3_uri: S3Uri | None = None
+    """A CSV manifest of the artifact locations."""
+
+    def check(self, at: Path) -> Iterator[Issue]:
+        if self.s3_data_type == "S3Prefix" and not self.s3_uri.endswith("/"):
+            yield Issue((*at, "s3Uri"), "with s3DataType S3Prefix, `s3Uri` is a key name prefix "
+                                        "and must end with '/' (rule 44)")
+        if self.s3_data_type == "S3Prefix" and self.compression_type == "Gzip":
+            yield Issue((*at, "compressionType"), "compressionType Gzip needs s3DataType "
+                                                  "S3Object (a single gzip'd tar archive; "
+                                                  "rule 44)")
+
+
+class ModelDataSource(SpecModel):
+    s3_data_source: S3ModelDataSource
+
+
+class AdditionalModelDataSource(SpecModel):
+    channel_name: Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                                   pattern=r"^[A-Za-z0-9\.\-_]+$")]
+    """Mounted at /opt/ml/additional-model-data-sources/<channelName>/."""
+    s3_data_source: S3ModelDataSource
+
+
 class ContainerDefinition(SpecModel):
     """One container of a model. Exactly one source: ``image``, ``modelPackageName``, or
     ``modelPackageGroupName`` (the registry, resolved at plan time)."""
+
+    aws_extra_shape: ClassVar[tuple[str, str]] = ("sagemaker", "ContainerDefinition")
 
     container_hostname: SageMakerName | None = None
     """Hostname of the container in a serial inference pipeline."""
@@ -46,6 +99,12 @@ class ContainerDefinition(SpecModel):
     """Inference image URI in ECR, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com/fraud:1.4`."""
     model_data_url: S3Uri | None = None
     """S3 location of the model artifacts (`model.tar.gz`, or a prefix for MultiModel)."""
+    model_data_source: ModelDataSource | None = None
+    """The model data in S3, uncompressed or not (instead of `modelDataUrl`): how large models
+    are usually deployed."""
+    additional_model_data_sources: Annotated[list[AdditionalModelDataSource],
+                                             Field(max_length=5)] | None = None
+    """Up to 5 more S3 data sources, each mounted under its channel name."""
     environment: Annotated[dict[EnvKey, EnvValue], Field(max_length=100),
                            SENSITIVE_VALUES] = {}
     """Environment variables for the container. Values must be strings (quote numbers).
@@ -61,8 +120,12 @@ class ContainerDefinition(SpecModel):
     model_package_version: PackageVersion | None = None
     """With `modelPackageGroupName`: a version number to pin, or `latestApproved` (default): the
     newest package with status Approved, resolved when the plan is made and pinned in the plan."""
+    aws_extra: AwsExtra | None = None
+    """ContainerDefinition members sagectl does not model, checked against the installed
+    botocore's `ContainerDefinition` shape."""
 
     def check(self, ctx: CheckContext, at: Path) -> Iterator[Issue]:
+        yield from self._check_data(at)
         candidates = (("image", self.image), ("modelPackageName", self.model_package_name),
                       ("modelPackageGroupName", self.model_package_group_name))
         sources = [name for name, value in candidates if value is not None]
@@ -83,6 +146,30 @@ class ContainerDefinition(SpecModel):
             yield Issue((*at, "modelDataUrl"), "with mode MultiModel, `modelDataUrl` is an S3 "
                                                "prefix and must end with '/'")
 
+    def _check_data(self, at: Path) -> Iterator[Issue]:
+        source = self.model_data_source
+        if source is not None:
+            s_at = (*at, "modelDataSource")
+            if self.model_data_url is not None:
+                yield Issue(s_at, "`modelDataUrl` and `modelDataSource` are alternatives; set "
+                                  "only one (rule 44)")
+            if self.image is None:
+                yield Issue(s_at, "`modelDataSource` goes with `image`; a model package brings "
+                                  "its own artifacts")
+            if self.mode == "MultiModel":
+                yield Issue(s_at, "`modelDataSource` cannot be used with multi-model endpoints "
+                                  "(mode MultiModel; rule 44)")
+            yield from source.s3_data_source.check((*s_at, "s3DataSource"))
+        extra = self.additional_model_data_sources or []
+        for i, item in enumerate(extra):
+            yield from item.s3_data_source.check((*at, "additionalModelDataSources", i,
+                                                  "s3DataSource"))
+        for name, indexes in duplicates([x.channel_name for x in extra]).items():
+            for i in indexes:
+                yield Issue((*at, "additionalModelDataSources", i, "channelName"),
+                            f"duplicate channelName {name!r} (each is a directory under "
+                            "/opt/ml/additional-model-data-sources/)")
+
 
 class VpcConfig(SpecModel):
     security_group_ids: Annotated[list[Annotated[str, StringConstraints(
@@ -101,6 +188,11 @@ class InferenceExecutionConfig(SpecModel):
 class ModelSpec(SpecModel):
     """A SageMaker model: one container (`primaryContainer`) or several (`containers`)."""
 
+    aws_extra_shape: ClassVar[tuple[str, str]] = ("sagemaker", "CreateModelInput")
+    aws_extra_reserved: ClassVar[dict[str, str]] = {
+        "modelName": "`modelName` is set by sagectl (models are named by content: "
+                     "<name>-<hash8>)"}
+
     execution_role_arn: RoleArn | None = None
     """IAM role SageMaker assumes to pull the image and artifacts."""
     primary_container: ContainerDefinition | None = None
@@ -115,6 +207,9 @@ class ModelSpec(SpecModel):
     enable_network_isolation: bool = False
     """Containers get no outbound network access."""
     tags: Tags = {}
+    aws_extra: AwsExtra | None = None
+    """CreateModel members sagectl does not model, checked against the installed botocore's
+    `CreateModelInput` shape."""
 
     def all_containers(self) -> list[ContainerDefinition]:
         if self.primary_container is not None:
@@ -144,4 +239,5 @@ class ModelSpec(SpecModel):
         needs_role = any(c.image is not None for c in self.all_containers())
         if needs_role and self.execution_role_arn is None:
             yield Issue(at, "`executionRoleArn` is required for a model that runs your own image")
+        yield from check_extras(self, at)
         yield from check_tags(self.tags, (*at, "tags"))

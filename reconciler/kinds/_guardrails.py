@@ -1,0 +1,147 @@
+"""What guarded deployments share (endpoints, inference components): the rollback alarms a
+deployment names, sagectl's bake (``Bake``) and the watch of those alarms after a deploy
+(``watch_alarms``), and which AWS errors are transient (tried again, never taken as an answer).
+
+Unknown is never success: an alarm that cannot be read is tried again, and one still unread at
+the end of the bake fails it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+from pydantic import Field, StringConstraints
+
+from reconciler.apply.context import ApplyContext, StepFailed
+from reconciler.contract import SpecModel
+from reconciler.kinds._aws import ALARM_NAME_PATTERN
+
+BAKE_READ_GRACE = 600.0
+"""How long after its end a bake keeps trying to read alarms it could not read."""
+
+
+class AlarmReference(SpecModel):
+    alarm_name: Annotated[str, StringConstraints(min_length=1, max_length=255,
+                                                 pattern=ALARM_NAME_PATTERN)]
+    external: bool = False
+    """True for an alarm that exists in CloudWatch but is not defined in these specs."""
+
+
+class AutoRollbackConfiguration(SpecModel):
+    alarms: Annotated[list[AlarmReference], Field(min_length=1, max_length=10)]
+    """1-10 CloudWatch alarms; if any is in ALARM during the rollout, SageMaker rolls back."""
+
+
+class Bake(SpecModel):
+    """sagectl's own watch after a deploy has finished: the rollback alarms must stay out of
+    ALARM for this long, or sagectl rolls the change back (an endpoint to its previous config,
+    an inference component to its previous specification)."""
+
+    duration_in_seconds: Annotated[int, Field(ge=0, le=28800)] = 0
+    """How long to watch (0 disables the bake)."""
+    allow_insufficient_data: bool = False
+    """Treat alarms with INSUFFICIENT_DATA for the whole bake as a pass (default: the bake is
+    inconclusive and fails)."""
+
+
+TRANSIENT_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+    "TooManyRequestsException", "ServiceUnavailable", "InternalFailure", "InternalError",
+    "InternalServerError", "RequestTimeout", "RequestTimeoutException"})
+"""Errors that say nothing about the resource: AWS (or the way to it) is busy."""
+
+
+def transient(err: Exception) -> bool:
+    """A throttling, 5xx or connection error that botocore's own retries did not outlast."""
+    if isinstance(err, ClientError):
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return err.response.get("Error", {}).get("Code") in TRANSIENT_CODES or \
+            int(status) >= 500
+    return isinstance(err, (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError,
+                            ConnectTimeoutError))
+
+
+def brief(err: Exception) -> str:
+    if isinstance(err, ClientError):
+        info = err.response.get("Error", {})
+        return f"{info.get('Code')}: {info.get('Message')}"
+    return type(err).__name__
+
+
+def unreadable(actx: ApplyContext, address: str, what: str, err: Exception) -> None:
+    actx.events.emit("status", address, status="unknown",
+                     message=f"could not read {what} ({brief(err)}): trying again")
+
+
+def alarm_states(actx: ApplyContext, names: list[str]) -> dict[str, str]:
+    cw = actx.aws.client("cloudwatch")
+    states: dict[str, str] = {}
+    for start in range(0, len(names), 100):
+        for alarm in cw.describe_alarms(AlarmNames=names[start:start + 100])["MetricAlarms"]:
+            states[alarm["AlarmName"]] = alarm["StateValue"]
+    return states
+
+
+def watch_alarms(actx: ApplyContext, address: str, label: str, seconds: float,
+                 alarms: list[str], allow_insufficient: bool, heartbeat: Any = None,
+                 until: float | None = None) -> None:
+    """Watch ``alarms`` until ``until`` (or ``seconds`` from now): ALARM fails the bake; alarms
+    that stay INSUFFICIENT_DATA throughout make it inconclusive, which fails unless
+    ``allow_insufficient``; alarms that cannot be read are tried again, and not read by the
+    end plus ``BAKE_READ_GRACE`` they fail it (unknown is not a pass). ``address`` names the
+    resource in events, ``label`` in messages (``endpoint scorer``)."""
+    end = until if until is not None else actx.clock.now() + seconds
+    if not alarms:
+        actx.events.emit("bake", address, message=f"baking {int(seconds)} s (no guardrail "
+                                                  "alarms: time only)")
+    saw_data = False
+    unread_since: float | None = None
+    while True:
+        try:
+            states = alarm_states(actx, alarms) if alarms else {}
+            unread_since = None
+        except (ClientError, BotoCoreError) as err:
+            if not transient(err):
+                raise
+            unreadable(actx, address, "the guardrail alarms", err)
+            now = actx.clock.now()
+            unread_since = now if unread_since is None else unread_since
+            if now >= end and now - unread_since > BAKE_READ_GRACE:
+                raise StepFailed(f"could not read the guardrail alarms to finish the bake "
+                                 f"({brief(err)}): unknown is not a pass") from err
+            if heartbeat is not None:
+                heartbeat()
+            actx.clock.sleep(actx.options.poll_seconds)
+            continue
+        missing = sorted(set(alarms) - set(states))
+        if missing:
+            raise StepFailed(f"guardrail alarm(s) {', '.join(missing)} do not exist")
+        firing = sorted(a for a, s in states.items() if s == "ALARM")
+        if firing:
+            raise StepFailed(f"guardrail alarm {', '.join(firing)} in ALARM during the bake")
+        if any(s == "OK" for s in states.values()):
+            saw_data = True
+        now = actx.clock.now()
+        if now >= end:
+            break
+        if heartbeat is not None:
+            heartbeat()
+        actx.events.emit("bake", address, seconds_left=int(end - now),
+                         message=f"baking: {int(end - now)} s left, alarms "
+                                 + (", ".join(f"{a} {s}" for a, s in sorted(states.items()))
+                                    or "none"))
+        actx.clock.sleep(min(actx.options.poll_seconds, end - now))
+    if alarms and not saw_data:
+        message = (f"bake inconclusive: guardrail alarms {', '.join(alarms)} had no data "
+                   f"(INSUFFICIENT_DATA) for the whole {int(seconds)} s")
+        if not allow_insufficient:
+            raise StepFailed(message + "; set bake.allowInsufficientData to accept that")
+        actx.events.emit("bake", address, message=message + " (allowed by the spec)")

@@ -1,0 +1,82 @@
+"""The ``InferenceComponent`` kind: a model (or container) with its copies on an endpoint
+variant that hosts components, its copy autoscaling and its guarded rolling updates.
+
+The package has the shape every kind has (docs/adding-a-kind.md): ``spec.py`` (the spec model
+and its checks), ``reasons.py``, ``plan.py`` (read and decide), ``hosts.py`` and ``capacity.py``
+(the variant and whether the copies fit on it), ``rollout.py`` (what a rolling update means for
+reviewers), ``undo.py`` (each step's planned undo), ``apply.py`` (waits, verification, bake,
+rollback), ``drift.py``, ``permissions.py``, and this class.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reconciler.kinds._aws import SageMakerKind
+from reconciler.kinds.inference_component import apply, drift, plan
+from reconciler.kinds.inference_component.permissions import PERMISSIONS
+from reconciler.kinds.inference_component.reasons import REASONS
+from reconciler.kinds.inference_component.spec import InferenceComponentSpec
+
+if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.apply.state import StateTable
+    from reconciler.apply.steps import StepHooks, UndoLog
+    from reconciler.contract import Orphan
+    from reconciler.drift.classify import KindDrift
+    from reconciler.iam.tables import Permissions
+    from reconciler.plan.context import PlanContext
+    from reconciler.plan.model import KindPlan, ResourceChange
+    from reconciler.spec.resources import Resource
+
+
+class InferenceComponentKind(SageMakerKind):
+    kind = "InferenceComponent"
+    noun = "inference component"
+    spec_model = InferenceComponentSpec
+    description = ("A SageMaker inference component: a model (or container) with its copies on "
+                   "an endpoint variant that hosts components, its copy autoscaling and its "
+                   "rolling updates.")
+    resource_types = ("sagemaker:inference-component",)
+    plan_order = 45
+    """After endpoints (40): created after the endpoint that hosts them, deleted before it
+    (deletions run in reverse)."""
+    reasons = REASONS
+
+    @classmethod
+    def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        plan.start_chains(ctx)
+
+    @classmethod
+    def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        plan.prefetch(ctx, desired)
+
+    @classmethod
+    def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        return plan.plan(ctx, desired)
+
+    @classmethod
+    def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        return plan.delete(ctx, orphan)
+
+    @classmethod
+    def uses(cls, resource: Resource) -> list[tuple[str, str]]:
+        model = resource.spec.specification.model_name  # type: ignore[attr-defined]
+        return [("Model", model)] if model and not model.startswith("arn:") else []
+
+    @classmethod
+    def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],
+              seen: set[str]) -> KindDrift:
+        return drift.drift(ctx, changes, seen)
+
+    @classmethod
+    def permissions(cls) -> Permissions:
+        return PERMISSIONS
+
+    @classmethod
+    def step_hooks(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
+                   ) -> StepHooks:
+        return apply.ComponentSteps(actx, change, log)
+
+
+__all__ = ["InferenceComponentKind", "InferenceComponentSpec"]

@@ -1,0 +1,150 @@
+"""Where components go: the variant that hosts them, from the Endpoint spec that defines it, or
+read live for an endpoint sagectl does not manage (which must then exist: rule 46); and the
+capacity-fit verdict for every variant the specs place components on (rule 49)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from reconciler.kinds._live import not_found
+from reconciler.kinds.inference_component import capacity
+from reconciler.kinds.inference_component.spec import InferenceComponentSpec
+from reconciler.plan.context import PlanContext
+from reconciler.plan.model import Problem
+from reconciler.spec.resources import Resource
+
+
+@dataclass
+class Host:
+    """The variant one component is placed on."""
+
+    endpoint: str
+    variant: str
+    instance_type: str | None = None
+    maximum: int = 0
+    """The most instances the variant can have."""
+    limit: str = ""
+    """Where ``maximum`` comes from, in words."""
+    problem: str | None = None
+    """Why no component can go there (an external endpoint that does not exist, ...)."""
+    in_specs: bool = True
+
+
+def _from_spec(endpoint: Any, name: str, variant_name: str) -> Host:
+    host = Host(name, variant_name)
+    variant = next((v for v in endpoint.production_variants
+                    if v.variant_name == variant_name), None)
+    if variant is None:  # reported by the spec check
+        host.problem = f"endpoint {name} has no production variant {variant_name}"
+        return host
+    host.instance_type = variant.instance_type
+    mis = variant.managed_instance_scaling
+    if mis is not None and mis.status == "ENABLED" and mis.max_instance_count:
+        host.maximum = mis.max_instance_count
+        host.limit = f"managedInstanceScaling max is {mis.max_instance_count}"
+    else:
+        host.maximum = int(variant.initial_instance_count or 0)
+        host.limit = (f"variant {variant_name} has {host.maximum} instance(s) and no managed "
+                      "instance scaling")
+    return host
+
+
+def _from_aws(ctx: PlanContext, name: str, variant_name: str) -> Host:
+    host = Host(name, variant_name, in_specs=False)
+    sm = ctx.aws.client("sagemaker")
+    try:
+        endpoint = sm.describe_endpoint(EndpointName=name)
+    except ClientError as err:
+        if not not_found(err):
+            raise
+        host.problem = (f"endpoint {name} is not defined in the specs and does not exist in AWS; "
+                        "define it as an Endpoint, or create it first")
+        return host
+    live = next((v for v in endpoint.get("ProductionVariants", [])
+                 if v["VariantName"] == variant_name), None)
+    if live is None:
+        host.problem = f"endpoint {name} has no production variant {variant_name}"
+        return host
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    variant = next((v for v in config.get("ProductionVariants", [])
+                    if v["VariantName"] == variant_name), {})
+    if variant.get("ModelName") or variant.get("ServerlessConfig"):
+        host.problem = (f"variant {variant_name} of endpoint {name} "
+                        + ("hosts model " + variant["ModelName"] if variant.get("ModelName")
+                           else "is serverless")
+                        + ": inference components go on an instance-based variant without a "
+                          "model")
+        return host
+    host.instance_type = variant.get("InstanceType")
+    mis = variant.get("ManagedInstanceScaling") or {}
+    if mis.get("Status") == "ENABLED" and mis.get("MaxInstanceCount"):
+        host.maximum = int(mis["MaxInstanceCount"])
+        host.limit = f"managedInstanceScaling max is {host.maximum}"
+    else:
+        host.maximum = int(live.get("CurrentInstanceCount") or live.get("DesiredInstanceCount")
+                           or 0)
+        host.limit = f"variant {variant_name} runs {host.maximum} instance(s)"
+    return host
+
+
+def hosts(ctx: PlanContext, desired: list[Resource]) -> dict[tuple[str, str], Host]:
+    """The host of every (endpoint, variant) the specs place components on."""
+    wanted = sorted({(r.spec.endpoint_name, r.spec.variant_name)  # type: ignore[attr-defined]
+                     for r in desired})
+
+    def find(key: tuple[str, str]) -> Host:
+        found = ctx.specs.get("Endpoint", key[0])
+        if found is not None:
+            return _from_spec(found.spec, *key)
+        return ctx.once(f"ic-host:{key[0]}:{key[1]}", lambda: _from_aws(ctx, *key))
+
+    return dict(zip(wanted, ctx.aws.map(find, wanted), strict=True))
+
+
+def offer(ctx: PlanContext, instance_type: str) -> capacity.Offer | None:
+    return ctx.once(f"ec2-type:{instance_type}", lambda: capacity.read_offer(
+        ctx.aws.client("ec2"), instance_type))
+
+
+def fit_problems(ctx: PlanContext, desired: list[Resource],
+                 placed: dict[tuple[str, str], Host]) -> list[Problem]:
+    """Capacity fit of every variant: the components' copies at their maximum (the autoscaler's
+    maximum, else the spec's count) on the variant's maximum instances."""
+    problems: list[Problem] = []
+    for key, host in sorted(placed.items()):
+        if host.problem is not None or host.instance_type is None:
+            continue
+        mine = [r for r in desired if (r.spec.endpoint_name,  # type: ignore[attr-defined]
+                                       r.spec.variant_name) == key]  # type: ignore[attr-defined]
+        groups = []
+        for r in mine:
+            spec: InferenceComponentSpec = r.spec  # type: ignore[assignment]
+            if spec.specification.is_adapter:
+                continue  # it uses its base component's compute
+            groups.append(capacity.Copies(r.name, spec.max_copies(),
+                                          capacity.needs_of(
+                                              spec.specification.compute_resource_requirements)))
+        if not groups:
+            continue
+        address = mine[0].address if len(mine) == 1 else f"Endpoint.{key[0]}"
+        found = offer(ctx, host.instance_type)
+        if found is None:
+            problems.append(Problem(address, f"capacity fit not checked for variant {key[1]} of "
+                                             f"endpoint {key[0]}: EC2 has no instance type "
+                                             f"{host.instance_type.removeprefix('ml.')} to take "
+                                             "its accelerators, CPUs and memory from",
+                                    severity="warning"))
+            continue
+        verdict = capacity.check(found, groups, host.maximum, host.limit)
+        where = f"variant {key[1]} of endpoint {key[0]}"
+        problems += [Problem(address, f"the components' copies do not fit on {where}: {e}",
+                             "raise the variant's instance maximum (managedInstanceScaling."
+                             "maxInstanceCount), use a larger instance type, or fewer copies "
+                             "(autoscaling.maxCapacity / runtimeConfig.copyCount)")
+                     for e in verdict.errors]
+        problems += [Problem(address, f"{where}: {w}", severity="warning")
+                     for w in verdict.warnings]
+    return problems

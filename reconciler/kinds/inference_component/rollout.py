@@ -1,0 +1,76 @@
+"""What a specification change means for reviewers: the rolling batches step by step, the peak
+of extra copies (and instances) during the rollout, its duration, copies against capacity.
+
+AWS: "For each step, SageMaker AI provisions capacity on the new endpoint fleet, routes traffic
+to that fleet, and terminates capacity on the old endpoint fleet" (InferenceComponentRolling-
+UpdatePolicy), so one batch of new copies runs next to the old ones at each step: the peak is
+one batch more. How long a batch takes to start is not known in advance; the plan gives the
+baking it will take at least and the deadline (``maximumExecutionTimeoutInSeconds``) it cannot
+exceed without rolling back.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from reconciler.kinds.inference_component import capacity
+from reconciler.kinds.inference_component.hosts import Host
+from reconciler.kinds.inference_component.spec import (
+    DeploymentConfig,
+    InferenceComponentSpec,
+    batch_copies,
+)
+
+
+def rolling(spec: InferenceComponentSpec, copies: int, host: Host | None,
+            offer: capacity.Offer | None, old_needs: dict[str, float]) -> tuple[
+                list[str], dict[str, Any]]:
+    """(summary lines, machine-readable consequences) of rolling ``copies`` copies to the
+    spec's specification."""
+    cfg: DeploymentConfig | None = spec.deployment_config
+    if copies <= 0:
+        return ["no copies run: the new specification applies to the copies started later"], \
+            {"copies": 0}
+    if cfg is None:
+        return [f"replaces its {copies} cop{'y' if copies == 1 else 'ies'} with SageMaker's "
+                "default deployment (no deploymentConfig: not documented by AWS)"], \
+            {"copies": copies}
+    policy = cfg.rolling_update_policy
+    batch = min(copies, batch_copies(policy.maximum_batch_size, copies))
+    batches = math.ceil(copies / batch)
+    lines = [f"rolling update of {copies} copies in {batches} batch"
+             f"{'' if batches == 1 else 'es'} of up to {batch}, each baked "
+             f"{policy.wait_interval_in_seconds} s while SageMaker watches "
+             + (", ".join(cfg.alarm_names()) or "no alarm")]
+    done = 0
+    for i in range(batches):
+        step = min(batch, copies - done)
+        done += step
+        lines.append(f"  batch {i + 1}: {step} new cop{'y' if step == 1 else 'ies'} start next "
+                     f"to the old ones, then {step} old stop ({done}/{copies} replaced)")
+    baking = batches * policy.wait_interval_in_seconds
+    timeout = policy.maximum_execution_timeout_in_seconds
+    lines.append(f"takes at least {baking} s of baking plus the time each batch takes to start; "
+                 + (f"at most {timeout} s (maximumExecutionTimeoutInSeconds: then SageMaker "
+                    "rolls back)" if timeout else "no deadline is set "
+                    "(maximumExecutionTimeoutInSeconds)"))
+    out: dict[str, Any] = {"copies": copies, "batch_copies": batch, "batches": batches,
+                           "peak_extra_copies": batch, "baking_seconds": baking,
+                           "timeout_seconds": timeout}
+    new_needs = capacity.needs_of(spec.specification.compute_resource_requirements)
+    if host is not None and offer is not None and host.maximum:
+        now = capacity.lower_bound(offer, [capacity.Copies("old", copies, old_needs)])
+        peak = capacity.lower_bound(offer, [capacity.Copies("old", copies, old_needs),
+                                            capacity.Copies("new", batch, new_needs)])
+        out.update(instances_now=now, instances_at_peak=peak, instance_maximum=host.maximum)
+        t = offer.instance_type
+        if peak <= now:
+            lines.append(f"peak: {copies + batch} copies, no extra instance needed (at least "
+                         f"{now} x {t} hold them)")
+        else:
+            lines.append(f"peak: {copies + batch} copies need at least {peak} x {t} during the "
+                         f"rollout ({peak - now} more than now); {host.limit}"
+                         + ("" if peak <= host.maximum else
+                            ": the batch may not find room, and SageMaker rolls back then"))
+    return lines, out
