@@ -75,6 +75,11 @@ class Ownership:
         found = self.get(arn)
         return None if found is None else (found.env or "")
 
+    def learn(self, resource: OwnedResource) -> None:
+        """Add a resource found after the tagging API was read (see ``Kind`` plans that confirm
+        an owner with the resource's own tags)."""
+        self.by_arn[resource.arn.lower()] = resource
+
     def is_mine(self, arn: str) -> bool:
         return self.owner_env(arn) == self.env
 

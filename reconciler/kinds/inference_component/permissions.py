@@ -41,6 +41,7 @@ PERMISSIONS = Permissions(
             "UpdateInferenceComponent": write(SM_COMPONENT),
             "UpdateInferenceComponentRuntimeConfig": write(SM_COMPONENT),
             "DeleteInferenceComponent": write(SM_COMPONENT),
+            "ListTags": read(SM_COMPONENT),  # an owner the tagging API snapshot missed
             "AddTags": write(SM_COMPONENT),
             "DeleteTags": write(SM_COMPONENT),
         },

@@ -40,7 +40,7 @@ from reconciler.kinds.inference_component.spec import (
     InferenceComponentSpec,
     batch_problem,
 )
-from reconciler.plan.context import PlanContext, target_tags, user_tags
+from reconciler.plan.context import OwnedResource, PlanContext, target_tags, user_tags
 from reconciler.plan.diff import diff
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
 from reconciler.plan.vocabulary import Action, Common, Reason
@@ -201,6 +201,8 @@ class Planner:
         if self.described is None:
             return self.create(ownership)
         owner = self.ctx.ownership.owner_env(self.arn)
+        if owner is None:
+            owner = self.confirm_owner()
         if owner != (self.ctx.env or ""):
             return Problem(self.resource.address, f"inference component {self.name} exists and "
                            "is " + ("not managed by sagectl" if owner is None else
@@ -208,6 +210,19 @@ class Planner:
                            "adopt it with `sagectl import`, or rename the spec"
                            if owner is None else "")
         return self.update(ownership)
+
+    def confirm_owner(self) -> str | None:
+        """The owner from the component's own tags. The tagging API is read once, when the plan
+        starts; a component another run created since (while this plan read the rest) is not in
+        that snapshot, and is not unmanaged for that. One ListTags, only for a component the
+        snapshot does not know."""
+        tags = {t["Key"]: t.get("Value", "") for t in self.ctx.aws.client("sagemaker").list_tags(
+            ResourceArn=self.arn).get("Tags", [])}
+        found = OwnedResource(self.arn, "sagemaker:inference-component", tags)
+        if found.address is None:
+            return None
+        self.ctx.ownership.learn(found)
+        return found.env or ""
 
     def create(self, ownership: dict[str, str]) -> ResourceChange:
         spec, name = self.spec, self.name
