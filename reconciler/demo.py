@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from reconciler.demo_llm import llm_rollout as roll_out
 from reconciler.targets import EMULATOR_URL_VARIABLE, _emulator_aws
 
 ENV, ACCOUNT, REGION = "dev", "111111111111", "eu-west-1"
@@ -193,25 +194,26 @@ def first_plan(story: Story) -> None:
     waiting = [c["address"] for c in plan["resource_changes"] if c["waits"]]
     for address in waiting:
         story.say(f"   waits: {address}: {_change(plan, address)['waits'][:90]}")
-    story.expect(plan["summary"]["create"] == 11 and len(waiting) == 2,
-                 f"expected 11 creates, 2 waiting; got {plan['summary']}")
-    story.ok("11 resources to create; the registry-backed challenger waits for an approved model")
+    story.expect(plan["summary"]["create"] == 16 and len(waiting) == 2,
+                 f"expected 16 creates, 2 waiting; got {plan['summary']}")
+    story.ok("16 resources to create; the registry-backed challenger waits for an approved model")
 
 
 @step
 def first_apply(story: Story) -> None:
-    story.step("Apply: registry, pipeline (with its first run), models, endpoints, alarms")
+    story.step("Apply: registry, pipeline (with its first run), models, endpoints, alarms, "
+               "inference components")
     done = story.apply()
     outcomes = done.outcomes()
     applied = sorted(a for a, s in outcomes.items() if s == "applied")
     story.say(f"   applied: {', '.join(applied)}")
-    story.expect(done.code == 6 and len(applied) == 9, f"expected exit 6 with 9 applied, got "
+    story.expect(done.code == 6 and len(applied) == 14, f"expected exit 6 with 14 applied, got "
                                                        f"{done.code}: {outcomes}")
     runs = [e for e in done.events() if e["event"] == "verified"
             and e["address"] == "Pipeline.fraud-training"]
     story.expect(bool(runs), "the pipeline's first run was not verified")
     story.say(f"   {runs[0]['message']}")
-    story.ok("9 applied; 2 wait for the registry (exit 6: not everything could be applied)")
+    story.ok("14 applied; 2 wait for the registry (exit 6: not everything could be applied)")
 
 
 @step
@@ -336,6 +338,11 @@ def heal(story: Story) -> None:
               for v in story.endpoint()["ProductionVariants"]}
     story.expect(counts["primary"] == 3, f"heal reset the autoscaled count: {counts}")
     story.ok("healed; no actionable drift left, the autoscaler's count kept")
+
+
+@step
+def llm_rollout(story: Story) -> None:
+    roll_out(story, REGION, ACCOUNT)
 
 
 def run(specs: Path, cli: Callable[[list[str]], int], out: IO[str] | None = None,

@@ -27,9 +27,11 @@ def test_the_demo_passes_on_the_example_specs() -> None:
                      "rolled_back: SageMaker rolled the update back",
                      "out_of_band: productionVariants[challenger].initialVariantWeight: "
                      "live 50.0, spec 20.0",
-                     "healed: Endpoint.fraud-scorer"):
+                     "healed: Endpoint.fraud-scorer",
+                     "chat-llm-base: InService on chat-llm-",
+                     "the autoscaler's 2 copies kept"):
         assert expected in out, out
-    assert "all 8 steps behaved as expected" in out
+    assert "all 9 steps behaved as expected" in out
 
 
 def test_the_demo_fails_when_a_step_misbehaves(tmp_path: Path) -> None:
@@ -50,9 +52,9 @@ def test_the_demo_fails_when_a_step_misbehaves(tmp_path: Path) -> None:
                                                  "durationInSeconds: 0"))
     done = run_demo(str(specs))
     assert done.returncode == 1, done.stdout[-3000:]
-    assert "FAILED: expected exit 6 with 9 applied, got 6:" in done.stdout
+    assert "FAILED: expected exit 6 with 14 applied, got 6:" in done.stdout
     assert "step 3 did not behave as expected" in done.stdout
-    assert "all 8 steps behaved as expected" not in done.stdout
+    assert "all 9 steps behaved as expected" not in done.stdout
 
 
 def test_the_demo_needs_the_example_directory(tmp_path: Path) -> None:
