@@ -33,7 +33,7 @@ from reconciler.kinds._aws import boto_request, extra_request, sagemaker_arn
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
 from reconciler.kinds.inference_component import capacity, hosts, live, undo
 from reconciler.kinds.inference_component.reasons import InferenceComponentReason as R
-from reconciler.kinds.inference_component.rollout import rolling
+from reconciler.kinds.inference_component.rollout import capacity_line, rolling
 from reconciler.kinds.inference_component.spec import (
     ComputeResourceRequirements,
     CopyAutoscaling,
@@ -255,6 +255,10 @@ class Planner:
             summary.append(f"starts {count} cop{'y' if count == 1 else 'ies'}"
                            + (f"; then the autoscaler owns the count ({scaling.min_capacity}"
                               f"-{scaling.max_capacity})" if scaling else ""))
+        line = capacity_line(spec, self.host, hosts.offer(self.ctx, self.host.instance_type)
+                             if self.host.instance_type else None)
+        if line:
+            summary.append(line)
         return self.change([Action.CREATE], Common.NEW, entries,
                            undo.plan_undo(name, steps, None, self.scaling), summary,
                            {"copies": spec.runtime_config.copy_count if spec.runtime_config

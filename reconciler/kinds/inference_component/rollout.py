@@ -74,3 +74,22 @@ def rolling(spec: InferenceComponentSpec, copies: int, host: Host | None,
                          + ("" if peak <= host.maximum else
                             ": the batch may not find room, and SageMaker rolls back then"))
     return lines, out
+
+
+def capacity_line(spec: InferenceComponentSpec, host: Host | None,
+                  offer: capacity.Offer | None) -> str | None:
+    """What the component's copies take of its variant, at their most (the autoscaler's
+    maximum, else the spec's count), for reviewers; None when the fit cannot be stated (an
+    adapter, an unknown instance type, a copy no instance holds: ``hosts.fit_problems`` says
+    why)."""
+    if spec.specification.is_adapter or host is None or offer is None:
+        return None
+    needs = capacity.needs_of(spec.specification.compute_resource_requirements)
+    per = capacity.per_instance(offer, needs)
+    most = spec.max_copies()
+    if per == 0 or not most:
+        return None
+    t = offer.instance_type
+    return (f"capacity: at most {most} cop{'y' if most == 1 else 'ies'}, {per} per {t}, need "
+            f"{math.ceil(most / per)} x {t} for this component"
+            + (f"; {host.limit}" if host.limit else ""))

@@ -87,6 +87,9 @@ def test_rule_49_copies_at_the_autoscaling_maximum_must_fit(emu: Emulator,
         "need 2 x ml.g5.12xlarge; managedInstanceScaling max is 1"]
     write(tmp_path, estate(high=2, base=component(copies=1, gpus=2, extra=extra)))
     assert errors(emu, specs) == []
+    summary = one(plan(emu, specs), "InferenceComponent.base").consequences["summary"]
+    assert ("capacity: at most 4 copies, 2 per ml.g5.12xlarge, need 2 x ml.g5.12xlarge for this "
+            "component; managedInstanceScaling max is 2") in summary, summary
 
 
 def test_rule_49_a_copy_larger_than_an_instance(emu: Emulator, tmp_path: Path) -> None:
