@@ -200,10 +200,19 @@ def check_xml(shape: Any, proto: str, raw: bytes, out: list[str]) -> None:
             _xml(shape, root, "", out)
         return
     wrapper = shape.serialization.get("resultWrapper") if shape is not None else None
+    if proto == "ec2" and wrapper is None:  # members straight under the root, and a requestId
+        for child in [c for c in root if _local(c.tag) == "requestId"]:
+            root.remove(child)
+        if shape is not None:
+            _xml(shape, root, "", out)
+        else:
+            out.extend(f"{_local(c.tag)}: element not in the response ({_local(root.tag)})"
+                       for c in root)
+        return
     result = None
     for child in root:
         name = _local(child.tag)
-        if name == "ResponseMetadata" or (proto == "ec2" and name == "requestId"):
+        if name == "ResponseMetadata":
             continue
         if wrapper is not None and name == wrapper and result is None:
             result = child
@@ -211,7 +220,7 @@ def check_xml(shape: Any, proto: str, raw: bytes, out: list[str]) -> None:
             out.append(f"{name}: element not in the response ({_local(root.tag)})")
     if shape is None:
         return
-    if wrapper is None:  # ec2: members straight under the root
+    if wrapper is None:
         _xml(shape, root, "", out)
     elif result is None:
         missing(shape, {}, "", out)

@@ -150,11 +150,12 @@ def explain(demand: Demand, placement: Placement, instance_type: str | None) -> 
                 f"{instance_type} offers {_describe(per)}.")
     per_copy = min(_ratio(per.accelerators, needs.accelerators), _ratio(per.cpus, needs.cpus),
                    _ratio(per.memory_mb, needs.memory_mb))
-    wanted = math.ceil(demand.copies / per_copy) if per_copy and per_copy != math.inf else 1
+    alone = math.ceil(demand.copies / per_copy) if per_copy != math.inf else 1
     return (f"Insufficient capacity: {demand.copies} copies of inference component "
-            f"{demand.name} ({_describe(needs)} each) need {wanted} x {instance_type} with the "
-            f"other components' copies placed; the variant can have at most {placement.limit} "
-            f"instance(s), and {placement.pending(demand)} copies could not be placed.")
+            f"{demand.name} ({_describe(needs)} each, {per_copy:g} per {instance_type}) need "
+            f"{alone} x {instance_type} on their own; the variant can have at most "
+            f"{placement.limit} instance(s), which with the other components' copies hold "
+            f"{placement.placed.get(demand.name, 0)} of them.")
 
 
 def _ratio(offer: float, need: float) -> float:

@@ -70,8 +70,9 @@ class Operation:
         return self.steps[-1].end
 
     def done_at(self, t: float) -> int:
-        """New-specification copies made by ``t`` (the last finished step's count)."""
-        finished = [s.done for s in self.steps if s.end <= t]
+        """New-specification copies up by ``t``: a batch counts once it bakes (or is over)."""
+        finished = [s.done for s in self.steps
+                    if s.end <= t or (s.watch and s.start <= t)]
         return finished[-1] if finished else 0
 
 

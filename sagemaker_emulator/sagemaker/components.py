@@ -9,11 +9,11 @@ import copy
 from typing import Any
 
 from sagemaker_emulator import cloudwatch
-from sagemaker_emulator.cloudwatch import alarm_states
 from sagemaker_emulator.dispatch import CallContext, handler, validation
 from sagemaker_emulator.paging import with_token
 from sagemaker_emulator.sagemaker import capacity, component_lifecycle, lifecycle, validate
-from sagemaker_emulator.sagemaker.api import SM, get_model, listing, request_tags, store_of
+from sagemaker_emulator.sagemaker import component_rules as rules
+from sagemaker_emulator.sagemaker.api import SM, listing, request_tags, store_of
 from sagemaker_emulator.sagemaker.store import Hosting, InferenceComponent, VariantState, hosting
 from sagemaker_emulator.state import STATE
 
@@ -102,102 +102,6 @@ def _get(store: Hosting, name: Any) -> InferenceComponent:
     return ic
 
 
-def _check_copies(runtime: Params | None, adapter: bool) -> int | None:
-    if adapter:
-        if runtime is not None:
-            raise validation("An adapter inference component (BaseInferenceComponentName) has no "
-                             "copies of its own: omit RuntimeConfig.")
-        return None
-    if not runtime or runtime.get("CopyCount") is None:
-        raise validation("RuntimeConfig.CopyCount is required.")
-    count = runtime["CopyCount"]
-    if not isinstance(count, int) or count < 0:
-        raise validation(f"CopyCount must be >= 0; got {count}.")
-    return count
-
-
-def check_specification(store: Hosting, spec: Params | None, endpoint: str,
-                        name: str) -> None:
-    """InferenceComponentSpecification's rules (sagemaker-rules.md rule 30)."""
-    if not spec:
-        raise validation("Specification is required.")
-    base = spec.get("BaseInferenceComponentName")
-    container = spec.get("Container")
-    if base is not None:
-        found = store.components.get(base)
-        if found is None:
-            raise validate.not_found("inference component",
-                                     store.arn("inference-component", base))
-        if found.endpoint_name != endpoint:
-            raise validation(f"The base inference component {base} is hosted on endpoint "
-                             f"{found.endpoint_name}; an adapter must be on the same endpoint "
-                             f"({endpoint}).")
-        if found.base is not None:
-            raise validation(f"The base inference component {base} is itself an adapter.")
-        if spec.get("ComputeResourceRequirements"):
-            raise validation("An adapter inference component uses the compute resources of its "
-                             "base inference component: omit ComputeResourceRequirements.")
-        if spec.get("ModelName") or not (container or {}).get("ArtifactUrl"):
-            raise validation("An adapter inference component specifies the location of its "
-                             "adapter artifacts in Container.ArtifactUrl (and no ModelName).")
-        return
-    if bool(spec.get("ModelName")) == bool(container):
-        raise validation(f"Inference component {name}: specify exactly one of ModelName and "
-                         "Container.")
-    if spec.get("ModelName"):
-        get_model(store, spec["ModelName"])
-    if container is not None and not container.get("Image"):
-        raise validation("Container.Image is required when the inference component has no "
-                         "ModelName.")
-    req = spec.get("ComputeResourceRequirements")
-    if not req:
-        raise validation("ComputeResourceRequirements is required for an inference component "
-                         "that is not an adapter.")
-    low, high = req.get("MinMemoryRequiredInMb"), req.get("MaxMemoryRequiredInMb")
-    if low is not None and high is not None and high < low:
-        raise validation(f"MaxMemoryRequiredInMb ({high}) must be >= MinMemoryRequiredInMb "
-                         f"({low}).")
-
-
-def check_deployment(ctx: CallContext, deployment: Params, copies: int) -> None:
-    """InferenceComponentDeploymentConfig's limits (sagemaker-rules.md rule 36)."""
-    rolling = deployment.get("RollingUpdatePolicy")
-    if not rolling:
-        raise validation("DeploymentConfig.RollingUpdatePolicy is required.")
-    wait = rolling.get("WaitIntervalInSeconds")
-    if not isinstance(wait, int) or not 0 <= wait <= validate.WAIT_MAX:
-        raise validation("WaitIntervalInSeconds must be between 0 and 3600.")
-    timeout = rolling.get("MaximumExecutionTimeoutInSeconds")
-    if timeout is not None and not validate.TIMEOUT_RANGE[0] <= timeout <= \
-            validate.TIMEOUT_RANGE[1]:
-        raise validation("MaximumExecutionTimeoutInSeconds must be between 600 and 28800.")
-    for key in ("MaximumBatchSize", "RollbackMaximumBatchSize"):
-        size = rolling.get(key)
-        if size is None:
-            continue
-        value = size.get("Value")
-        if not isinstance(value, int) or value < 1:
-            raise validation(f"{key}.Value must be >= 1.")
-        if size.get("Type") == "CAPACITY_PERCENT" and value > 100:
-            raise validation(f"{key}.Value is a percentage: at most 100.")
-    size = rolling["MaximumBatchSize"]
-    percent = size["Value"] if size["Type"] == "CAPACITY_PERCENT" else (
-        100.0 * size["Value"] / copies if copies else 100.0)
-    if copies and not 5 <= percent <= 50:
-        raise validation("MaximumBatchSize must be between 5% and 50% of the copy count of the "
-                         f"inference component ({copies}); got {size['Value']} "
-                         f"{'%' if size['Type'] == 'CAPACITY_PERCENT' else 'copies'}.")
-    alarms = (deployment.get("AutoRollbackConfiguration") or {}).get("Alarms") or []
-    if len(alarms) > 10:
-        raise validation("AutoRollbackConfiguration supports at most 10 alarms.")
-    existing = alarm_states(ctx.account, ctx.region, [a.get("AlarmName") for a in alarms])
-    for alarm in alarms:
-        if alarm.get("AlarmName") not in existing:
-            raise validation(f"CloudWatch alarm {alarm.get('AlarmName')} does not exist or "
-                             "SageMaker is not authorized to describe it "
-                             "(cloudwatch:DescribeAlarms).")
-
-
 def _refuse_busy(ic: InferenceComponent) -> None:
     if ic.status in ("Creating", "Updating", "Deleting"):
         raise validation(f'Cannot update in-progress inference component "{ic.arn}".')
@@ -243,9 +147,9 @@ def create_inference_component(ctx: CallContext, params: Params) -> Params:
                              f"{v.model or '(serverless)'}: inference components need a variant "
                              "without ModelName.")
         spec = params.get("Specification")
-        check_specification(store, spec, ep.name, name)
+        rules.check_specification(store, spec, ep.name, name)
         assert spec is not None
-        copies = _check_copies(params.get("RuntimeConfig"),
+        copies = rules.check_copies(params.get("RuntimeConfig"),
                                spec.get("BaseInferenceComponentName") is not None)
         now = STATE.clock.datetime()
         ic = InferenceComponent(name, arn, ep.name, v.name, now, now, copy.deepcopy(spec),
@@ -330,15 +234,15 @@ def update_inference_component(ctx: CallContext, params: Params) -> Params:
             raise validation("The emulator does not model Specifications (one specification per "
                              "instance type); use Specification.")
         spec = params.get("Specification") or ic.specification
-        check_specification(store, spec, ic.endpoint_name, ic.name)
+        rules.check_specification(store, spec, ic.endpoint_name, ic.name)
         if (spec.get("BaseInferenceComponentName") or None) != ic.base:
             raise validation("BaseInferenceComponentName cannot be changed by an update.")
         runtime = params.get("RuntimeConfig")
         copies = ic.desired_copies if runtime is None and ic.base is None else \
-            _check_copies(runtime, ic.base is not None)
+            rules.check_copies(runtime, ic.base is not None)
         deployment = params.get("DeploymentConfig")
         if deployment:
-            check_deployment(ctx, deployment, copies or 0)
+            rules.check_deployment(ctx, deployment, copies or 0)
         ic.last_deployment_config = copy.deepcopy(deployment)
         fault = STATE.faults.take_endpoint_fault(ic.name, COMPONENT_UPDATE)
         component_lifecycle.start_update(ic, spec, copies if copies is not None else 0,
@@ -359,7 +263,7 @@ def update_runtime_config(ctx: CallContext, params: Params) -> Params:
         if ic.base is not None:
             raise validation(f"Inference component {ic.name} is an adapter: it has no copies of "
                              "its own to change.")
-        copies = _check_copies(params.get("DesiredRuntimeConfig"), False)
+        copies = rules.check_copies(params.get("DesiredRuntimeConfig"), False)
         assert copies is not None
         component_lifecycle.start_copies(ic, copies)
         ic.modified = STATE.clock.datetime()
