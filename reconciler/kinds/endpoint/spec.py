@@ -127,6 +127,11 @@ class EndpointSpec(SpecModel):
                 yield Issue((*at, "shadowProductionVariants", i),
                             "a shadow variant needs `modelName`: it receives a copy of the "
                             "traffic for a model (rule 40)")
+        hosting = [v.variant_name for v in self.production_variants if v.model_name is None]
+        if hosting and self.execution_role_arn is None:
+            yield Issue(at, f"variant {hosting[0]!r} has no `modelName` (it hosts inference "
+                            "components): the endpoint needs `executionRoleArn`, the role "
+                            "SageMaker assumes for them (rule 40)")
         yield from check_extras(self, at)
         for name, idx in duplicates([v.variant_name for _, _, v in everything]).items():
             for j in idx:

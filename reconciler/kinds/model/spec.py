@@ -69,10 +69,6 @@ class S3ModelDataSource(SpecModel):
         if self.s3_data_type == "S3Prefix" and not self.s3_uri.endswith("/"):
             yield Issue((*at, "s3Uri"), "with s3DataType S3Prefix, `s3Uri` is a key name prefix "
                                         "and must end with '/' (rule 44)")
-        if self.s3_data_type == "S3Prefix" and self.compression_type == "Gzip":
-            yield Issue((*at, "compressionType"), "compressionType Gzip needs s3DataType "
-                                                  "S3Object (a single gzip'd tar archive; "
-                                                  "rule 44)")
 
 
 class ModelDataSource(SpecModel):
