@@ -200,6 +200,19 @@ def extra_from_boto(model: type[BaseModel], data: dict[str, Any]) -> dict[str, A
     return botoshape.from_boto(service, shape, picked) if picked else {}  # type: ignore[no-any-return]
 
 
+def extra_live(model: type[BaseModel], wanted: dict[str, Any] | None,
+               data: dict[str, Any]) -> dict[str, Any]:
+    """The live ``awsExtra`` of a kind compared field by field: what Describe returned for the
+    shape's unmodelled members (``extra_from_boto``), plus each wanted member that Describe
+    does not return at all, taken as wanted: sagectl cannot see it, so it is sent with the
+    request but is never a lasting difference (a change to it alone is not planned)."""
+    out = extra_from_boto(model, data)
+    for member, value in (wanted or {}).items():
+        if to_pascal(member) not in data and member not in out:
+            out[member] = value
+    return out
+
+
 # -- boto3 requests from spec models ---------------------------------------------------------
 
 _PASCAL_EXCEPTIONS = {"okActions": "OKActions"}

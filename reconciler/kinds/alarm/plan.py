@@ -17,7 +17,7 @@ from typing import Any
 
 from reconciler.aws import batches
 from reconciler.contract import Orphan
-from reconciler.kinds._aws import boto_request
+from reconciler.kinds._aws import boto_request, extra_live, extra_request
 from reconciler.kinds._live import canonical, dump, from_boto, tag_list, tag_undo
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
 from reconciler.kinds.alarm.reasons import AlarmReason
@@ -26,6 +26,7 @@ from reconciler.plan.context import OwnedResource, PlanContext, user_tags
 from reconciler.plan.diff import diff
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, Undo, digest
 from reconciler.plan.vocabulary import Action, Common
+from reconciler.spec import botoshape
 from reconciler.spec.resources import Resource
 
 SAGECTL_ONLY = frozenset({"tags"})
@@ -50,12 +51,21 @@ def desired_view(spec: AlarmSpec) -> dict[str, Any]:
     return _normal(dump(spec, SAGECTL_ONLY))
 
 
-def live_view(described: dict[str, Any]) -> dict[str, Any]:
-    return _normal(canonical(AlarmSpec, from_boto(AlarmSpec, described), SAGECTL_ONLY))
+def live_view(described: dict[str, Any], spec: AlarmSpec | None = None) -> dict[str, Any]:
+    """The alarm as read, in spec form; its ``awsExtra`` is what DescribeAlarms returned of
+    PutMetricAlarm's unmodelled members, and a wanted member it does not return is taken as
+    wanted (``extra_live``)."""
+    data = {k: v for k, v in from_boto(AlarmSpec, described).items() if k != "awsExtra"}
+    extra = extra_live(AlarmSpec, spec.aws_extra if spec else None, described)
+    if extra:
+        data["awsExtra"] = extra
+    return _normal(canonical(AlarmSpec, data, SAGECTL_ONLY))
 
 
 def request(resource: Resource) -> dict[str, Any]:
-    return {"AlarmName": resource.name, **boto_request(resource.spec, SAGECTL_ONLY)}
+    spec: AlarmSpec = resource.spec  # type: ignore[assignment]
+    return {"AlarmName": resource.name, **boto_request(spec, SAGECTL_ONLY),
+            **extra_request(spec)}
 
 
 _PUT_FIELDS = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
@@ -66,8 +76,16 @@ _PUT_FIELDS = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "
 
 
 def restore_request(described: dict[str, Any]) -> dict[str, Any]:
-    """A PutMetricAlarm request that puts a described alarm back as it was."""
-    return {k: described[k] for k in _PUT_FIELDS if described.get(k) not in (None, [], "")}
+    """A PutMetricAlarm request that puts a described alarm back as it was (with the members
+    of PutMetricAlarm that sagectl does not model, as far as DescribeAlarms returns them)."""
+    put = set(_PUT_FIELDS) | set(botoshape.members("cloudwatch", "PutMetricAlarmInput").values())
+    put.discard("Tags")  # PutMetricAlarm's tags only apply on create; tags are undone apart
+    return {k: described[k] for k in sorted(put, key=_order)
+            if described.get(k) not in (None, [], "")}
+
+
+def _order(member: str) -> int:
+    return _PUT_FIELDS.index(member) if member in _PUT_FIELDS else len(_PUT_FIELDS)
 
 
 def _guardrails(ctx: PlanContext) -> dict[str, list[str]]:
@@ -143,7 +161,7 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
                                                              f"by environment {owner!r}"))
             continue
         live_tags = (ctx.ownership.get(arn) or OwnedResource(arn, "", {})).tags
-        entries = diff(live_view(live), desired_view(spec))
+        entries = diff(live_view(live, spec), desired_view(spec))
         tag_entries = diff(user_tags(live_tags), spec.tags, "tags")
         if not entries and not tag_entries:
             result.unchanged += 1  # bookkeeping tags (commit, path) only move with a change
@@ -171,7 +189,7 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
             AlarmReason.CONFIG_CHANGED if any(s.op.endswith("PutMetricAlarm") for s in steps)
             else Common.TAGS_ONLY, entries, steps,
             {"summary": [f"updates {role} {resource.name} in place (its state is kept)"]},
-            fingerprint=digest({"alarm": live_view(live), "tags": live_tags}),
+            fingerprint=digest({"alarm": live_view(live, spec), "tags": live_tags}),
             depends_on=depends, spec_path=ctx.spec_path(resource)))
     return result
 

@@ -4,12 +4,12 @@ that endpoints name in ``deploymentConfig.autoRollbackConfiguration``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints
 
 from reconciler.contract import Issue, SpecModel, duplicates
-from reconciler.kinds._aws import Tags, check_tags
+from reconciler.kinds._aws import AwsExtra, Tags, check_extras, check_tags
 from reconciler.spec.nodes import Path
 
 Name255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -50,6 +50,10 @@ class MetricDataQuery(SpecModel):
 class AlarmSpec(SpecModel):
     """A CloudWatch metric alarm on one metric (`metricName`...) or on metric math (`metrics`)."""
 
+    aws_extra_shape: ClassVar[tuple[str, str]] = ("cloudwatch", "PutMetricAlarmInput")
+    aws_extra_reserved: ClassVar[dict[str, str]] = {
+        "alarmName": "`alarmName` is the resource's `metadata.name`"}
+
     alarm_description: Annotated[str, StringConstraints(max_length=1024)] | None = None
     actions_enabled: bool = True
     ok_actions: Annotated[list[ActionArn], Field(max_length=5)] = []
@@ -83,8 +87,12 @@ class AlarmSpec(SpecModel):
     treat_missing_data: Literal["breaching", "notBreaching", "ignore", "missing"] | None = None
     evaluate_low_sample_count_percentile: Literal["evaluate", "ignore"] | None = None
     tags: Tags = {}
+    aws_extra: AwsExtra | None = None
+    """PutMetricAlarm members sagectl does not model (e.g. `evaluationInterval`): sent with
+    every PutMetricAlarm, which replaces the whole definition, so each can change."""
 
     def check(self, ctx: object, at: Path) -> Iterator[Issue]:
+        yield from check_extras(self, at)
         single = {"namespace": self.namespace, "metricName": self.metric_name,
                   "statistic": self.statistic, "extendedStatistic": self.extended_statistic,
                   "period": self.period}

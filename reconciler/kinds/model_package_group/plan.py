@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.kinds._aws import extra_live, extra_request
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
 from reconciler.kinds.model_package_group.policy import policy_diff, policy_steps, read_policy
 from reconciler.kinds.model_package_group.reasons import ModelPackageGroupReason
@@ -63,13 +64,16 @@ def _plan_one(ctx: PlanContext, resource: Resource,
     live, live_policy = live_pair
     description = spec.model_package_group_description
     policy = spec.resource_policy
-    content = {"modelPackageGroupDescription": description}
+    content: dict[str, Any] = {"modelPackageGroupDescription": description}
+    if spec.aws_extra:
+        content["awsExtra"] = spec.aws_extra
     ownership = ctx.ownership_tags(resource, digest(content))
     if live is None:
         params: dict[str, Any] = {"ModelPackageGroupName": resource.name,
                                   "Tags": tag_list({**spec.tags, **ownership})}
         if description:
             params["ModelPackageGroupDescription"] = description
+        params.update(extra_request(spec))
         summary = [f"creates model package group {resource.name}"]
         if policy is not None:
             summary.append("sets its resource policy")
@@ -96,6 +100,17 @@ def _plan_one(ctx: PlanContext, resource: Resource,
             resource.address, "modelPackageGroupDescription cannot change after creation "
                               f"(live: {live.get('ModelPackageGroupDescription')!r})",
             "keep the description as it is; SageMaker has no update for it"))
+        return
+    have_extra = extra_live(ModelPackageGroupSpec, spec.aws_extra, live)
+    extra_entries = diff(have_extra or None, spec.aws_extra or None, "awsExtra")
+    if extra_entries:
+        # No UpdateModelPackageGroup exists: the members of CreateModelPackageGroup are set
+        # at creation, like the description. One Describe does not return is never a diff.
+        result.problems.append(Problem(
+            resource.address, "awsExtra cannot change after creation (SageMaker has no "
+                              "UpdateModelPackageGroup): " + ", ".join(
+                                  e.path for e in extra_entries),
+            "keep the members as they are live, or create a new group"))
         return
     owned = ctx.ownership.get(arn)
     live_tags = owned.tags if owned else {}

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import StringConstraints
 
 from reconciler.contract import Issue, SpecModel
-from reconciler.kinds._aws import Tags, check_tags
+from reconciler.kinds._aws import AwsExtra, Tags, check_extras, check_tags
 from reconciler.spec.nodes import Path
 
 
 class ModelPackageGroupSpec(SpecModel):
     """A model package group: the registry that pipelines register model versions in."""
+
+    aws_extra_shape: ClassVar[tuple[str, str]] = ("sagemaker", "CreateModelPackageGroupInput")
+    aws_extra_reserved: ClassVar[dict[str, str]] = {
+        "modelPackageGroupName": "`modelPackageGroupName` is the resource's `metadata.name`"}
 
     model_package_group_description: Annotated[str, StringConstraints(
         max_length=1024)] | None = None
@@ -24,8 +28,13 @@ class ModelPackageGroupSpec(SpecModel):
     """An IAM resource policy (Version, Statement) for the group, e.g. to let another account
     read or deploy its versions."""
     tags: Tags = {}
+    aws_extra: AwsExtra | None = None
+    """CreateModelPackageGroup members sagectl does not model (e.g. `managedConfiguration`).
+    Set at creation only: SageMaker has no UpdateModelPackageGroup, so a change to one that
+    DescribeModelPackageGroup returns is refused like a description change."""
 
     def check(self, ctx: object, at: Path) -> Iterator[Issue]:
+        yield from check_extras(self, at)
         policy = self.resource_policy
         if policy is not None:
             if not isinstance(policy.get("Statement"), list | dict) or not policy["Statement"]:

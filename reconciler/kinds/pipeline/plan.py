@@ -22,7 +22,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.contract import Orphan
-from reconciler.kinds._aws import sagemaker_arn
+from reconciler.kinds._aws import (
+    extra_from_boto,
+    extra_live,
+    extra_request,
+    sagemaker_arn,
+    to_pascal,
+)
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
 from reconciler.kinds.pipeline import secrets, trigger
 from reconciler.kinds.pipeline.reasons import PipelineReason
@@ -32,6 +38,7 @@ from reconciler.plan.context import OwnedResource, PlanContext, target_tags, use
 from reconciler.plan.diff import diff
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, Undo, digest
 from reconciler.plan.vocabulary import Action, Common
+from reconciler.spec import botoshape
 from reconciler.spec.auxiliary import build_for, load_for
 from reconciler.spec.resources import Resource
 
@@ -70,10 +77,13 @@ def _fields(spec: PipelineSpec, defn: dict[str, Any], name: str) -> dict[str, An
     if spec.parallelism_configuration:
         steps = spec.parallelism_configuration.max_parallel_execution_steps
         out["parallelismConfiguration"] = {"maxParallelExecutionSteps": steps}
+    if spec.aws_extra:
+        out["awsExtra"] = spec.aws_extra
     return out
 
 
-def _live_fields(d: dict[str, Any]) -> dict[str, Any]:
+def _live_fields(d: dict[str, Any], wanted_extra: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
     raw = d.get("PipelineDefinition") or "{}"
     try:
         parsed = json.loads(raw)
@@ -87,6 +97,9 @@ def _live_fields(d: dict[str, Any]) -> dict[str, Any]:
     if d.get("ParallelismConfiguration"):
         out["parallelismConfiguration"] = {"maxParallelExecutionSteps": d[
             "ParallelismConfiguration"]["MaxParallelExecutionSteps"]}
+    extra = extra_live(PipelineSpec, wanted_extra, d)
+    if extra:
+        out["awsExtra"] = extra
     return out
 
 
@@ -120,8 +133,12 @@ def _definition_steps(ctx: PlanContext, spec: PipelineSpec, name: str, fields: d
     if "parallelismConfiguration" in fields:
         params["ParallelismConfiguration"] = {"MaxParallelExecutionSteps": fields[
             "parallelismConfiguration"]["maxParallelExecutionSteps"]}
+    params.update(extra_request(spec))
     return steps, params
 
+
+UPDATE_MEMBERS = frozenset(botoshape.members("sagemaker", "UpdatePipelineRequest").values())
+"""What UpdatePipeline takes: an ``awsExtra`` member outside it is set at creation only."""
 
 _PIPELINE_FIELDS = ("PipelineDisplayName", "PipelineDescription", "RoleArn",
                     "ParallelismConfiguration")
@@ -132,6 +149,10 @@ def _restore(name: str, live: dict[str, Any]) -> Undo:
     description, parallelism)."""
     request = {"PipelineName": name, "PipelineDefinition": live["PipelineDefinition"]}
     request.update({k: live[k] for k in _PIPELINE_FIELDS if live.get(k)})
+    # the extras as read, where UpdatePipeline takes them
+    for member in extra_from_boto(PipelineSpec, live):
+        if to_pascal(member) in UPDATE_MEMBERS:
+            request[to_pascal(member)] = live[to_pascal(member)]
     return Undo("sagemaker:UpdatePipeline", name, request,
                 "restored the previous pipeline definition")
 
@@ -258,7 +279,7 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
                                                             f"{owner!r}"),
             "adopt it with `sagectl import`, or rename the spec" if owner is None else ""))
         return
-    have = _live_fields(live)
+    have = _live_fields(live, spec.aws_extra)
     hidden = secrets.diff_paths(secret)
     entries = diff(have, fields, "", hidden)
     live_tags = (ctx.ownership.get(arn) or OwnedResource(arn, "", {})).tags
@@ -270,8 +291,16 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
     steps: list[Step] = []
     summary: list[str] = []
     consequences: dict[str, Any] = {}
+    fixed = sorted(e.path for e in entries if e.path.startswith("awsExtra.")
+                   and to_pascal(e.path.split(".")[1].split("[")[0]) not in UPDATE_MEMBERS)
+    if fixed:
+        result.problems.append(Problem(
+            resource.address, "UpdatePipeline does not take " + ", ".join(fixed) +
+            ": it is set at creation only", "keep it as it is live, or recreate the pipeline"))
+        return
     if entries:
         uploads, params = _definition_steps(ctx, spec, resource.name, fields, dg)
+        params = {k: v for k, v in params.items() if k in UPDATE_MEMBERS}
         steps += [*uploads, Step("sagemaker:UpdatePipeline", resource.name, params,
                                  dg(params)).undone_by(_restore(resource.name, live))]
         summary.append("updates the pipeline in place (UpdatePipeline: a new pipeline "

@@ -10,13 +10,13 @@ sagectl itself).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 
 from reconciler.contract import CheckContext, Issue, SpecModel, duplicates
 from reconciler.diagnostics import Pos
-from reconciler.kinds._aws import RoleArn, Tags, check_tags
+from reconciler.kinds._aws import AwsExtra, RoleArn, Tags, check_extras, check_tags
 from reconciler.kinds.pipeline.validate import check_definition
 from reconciler.spec.builders import BUILDER_PATTERN
 from reconciler.spec.errors import SENSITIVE_VALUES
@@ -80,6 +80,13 @@ class PipelineSpec(SpecModel):
     """A SageMaker pipeline. Give the definition inline (`pipelineDefinition`), as a file
     (`pipelineDefinitionFile`) or as a Python builder (`pipelineDefinitionBuilder`)."""
 
+    aws_extra_shape: ClassVar[tuple[str, str]] = ("sagemaker", "CreatePipelineRequest")
+    aws_extra_reserved: ClassVar[dict[str, str]] = {
+        "pipelineName": "`pipelineName` is the resource's `metadata.name`",
+        "pipelineDefinitionS3Location": "sagectl uploads the definition itself: set "
+                                        "`pipelineDefinitionS3Bucket`",
+        "clientRequestToken": "sagectl sets `clientRequestToken` itself (from the content)"}
+
     pipeline_display_name: Annotated[str, StringConstraints(
         min_length=1, max_length=256, pattern=PIPELINE_NAME_PATTERN)] | None = None
     pipeline_description: Annotated[str, StringConstraints(max_length=3072)] | None = None
@@ -111,8 +118,13 @@ class PipelineSpec(SpecModel):
     schedule: PipelineSchedule | None = None
     start_on_change: StartOnChange | None = None
     tags: Tags = {}
+    aws_extra: AwsExtra | None = None
+    """CreatePipeline members sagectl does not model (e.g. `pipelineVersionAliases`), also
+    sent with UpdatePipeline when UpdatePipeline takes the member (every one CreatePipeline
+    has in the installed botocore, except the token and tags sagectl sets itself)."""
 
     def check(self, ctx: CheckContext, at: Path) -> Iterator[Issue]:
+        yield from check_extras(self, at)
         sources = [(field, value) for field, value in (
             ("pipelineDefinition", self.pipeline_definition),
             ("pipelineDefinitionFile", self.pipeline_definition_file),
