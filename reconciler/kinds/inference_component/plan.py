@@ -374,9 +374,7 @@ def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
     steps += [Step("sagemaker:DeleteInferenceComponent", name, {"InferenceComponentName": name}),
               Step("sagectl:wait", name, {"until": "deleted"})]
     base = ((described or {}).get("Specification") or {}).get("BaseInferenceComponentName")
-    depends = [f"{KIND}.{base}"] if base and any(
-        r.name == base.lower() for r in ctx.ownership.mine("sagemaker:inference-component")) \
-        else []
+    depends = _deletion_depends(ctx, described or {})
     return ResourceChange(orphan.address, KIND, orphan.name, [Action.DELETE], Common.NOT_IN_SPEC,
                           [], undo.plan_undo(name, steps, described, scaling),
                           {"summary": [f"deletes inference component {name}"
@@ -385,3 +383,22 @@ def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
                           fingerprint=digest({"status": (described or {}).get(
                               "InferenceComponentStatus"), "tags": owned.tags}),
                           depends_on=depends)
+
+
+def _deletion_depends(ctx: PlanContext, described: dict[str, Any]) -> list[str]:
+    """What a component's deletion must come before, as ``depends_on`` (deletions run in
+    reverse, and one whose dependant failed does not start): its base component, the endpoint
+    that hosts it and the model it runs, when this environment owns them (they may be deleted in
+    the same run; the endpoint cannot be while it still hosts the component)."""
+    spec = described.get("Specification") or {}
+    wanted = {"sagemaker:inference-component": spec.get("BaseInferenceComponentName"),
+              "sagemaker:endpoint": described.get("EndpointName"),
+              "sagemaker:model": spec.get("ModelName")}
+    found = set()
+    for resource_type, name in wanted.items():
+        if not name:
+            continue
+        for owned in ctx.ownership.mine(resource_type):
+            if owned.name == name.lower() and owned.address:
+                found.add(owned.address)
+    return sorted(found)

@@ -138,3 +138,27 @@ def test_drift_classes(emu: Emulator, tmp_path: Path) -> None:
     report = run_drift(emu, specs)
     found = {i.drift_class for i in report.items if i.address == "InferenceComponent.base"}
     assert found == {"out_of_band", "autoscaler"}, report.items
+
+
+def test_deletions_wait_for_the_deletions_that_depend_on_them(emu: Emulator,
+                                                              tmp_path: Path) -> None:
+    """A component whose deletion fails keeps its endpoint and its model: their deletions in the
+    same apply are not started, and say why."""
+    specs = write(tmp_path, estate(base=component()))
+    assert set(statuses(apply(emu, specs)).values()) == {"applied"}
+    write(tmp_path, {"alarms/llm.yaml": estate()["alarms/llm.yaml"]}, prune=True)
+    gone = plan(emu, specs)
+    assert set(one(gone, "InferenceComponent.base").depends_on) == {"Endpoint.llm",
+                                                                    "Model.llm-model"}
+    emu.inject("denied", "sagemaker", "DeleteInferenceComponent", times=None)
+    run = apply(emu, specs)
+    got = statuses(run)
+    assert got["InferenceComponent.base"] == "failed", run.result
+    assert got["Endpoint.llm"] == "waiting" and got["Model.llm-model"] == "waiting", got
+    reasons = {o.address: o.reason for o in run.result.outcomes}
+    assert "not started: InferenceComponent.base failed" in reasons["Endpoint.llm"]
+    assert "not started: InferenceComponent.base failed" in reasons["Model.llm-model"]
+    sm = client(emu)
+    assert sm.describe_endpoint(EndpointName="llm")["EndpointStatus"] == "InService"
+    assert described(emu)["InferenceComponentStatus"] == "InService"
+    assert sm.list_models()["Models"]
