@@ -57,6 +57,12 @@ def model_names(ctx: PlanContext) -> dict[str, str]:
             if key.startswith("model:")}
 
 
+def content(spec: InferenceComponentSpec, names: dict[str, str]) -> dict[str, Any]:
+    """Everything sagectl applies for a component (its ownership digest; adoption's too)."""
+    return {"spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "models": live.desired_canonical(spec, names).get("modelName")}
+
+
 def start_chains(ctx: PlanContext) -> None:
     ctx.prefetched["ic:scaling"] = start_scaling_read(ctx)
 
@@ -110,9 +116,7 @@ class Planner:
 
     # -- shared pieces ------------------------------------------------------------------------
     def content(self) -> dict[str, Any]:
-        """Everything sagectl applies for this component (its ownership digest)."""
-        return {"spec": self.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
-                "models": live.desired_canonical(self.spec, self.names).get("modelName")}
+        return content(self.spec, self.names)
 
     def depends_on(self) -> list[str]:
         specs, spec = self.ctx.specs, self.spec
