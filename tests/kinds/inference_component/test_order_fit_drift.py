@@ -107,6 +107,32 @@ def test_rule_49_components_share_the_variant(emu: Emulator, tmp_path: Path) -> 
         "max is 1"]
 
 
+def test_rule_49_live_components_outside_the_specs_count(emu: Emulator, tmp_path: Path) -> None:
+    """A component someone else put on the variant takes room: its live copies count, and the
+    message says they are not in these specs; one list per endpoint finds it."""
+    specs = write(tmp_path, estate(high=2, base=component(copies=2, gpus=2)))
+    assert set(statuses(apply(emu, specs)).values()) == {"applied"}
+    sm = client(emu)
+    sm.create_inference_component(
+        InferenceComponentName="other-team", EndpointName="llm", VariantName="main",
+        Specification={"ModelName": described(emu)["Specification"]["ModelName"],
+                       "ComputeResourceRequirements": {"NumberOfAcceleratorDevicesRequired": 2,
+                                                       "MinMemoryRequiredInMb": 1024}},
+        RuntimeConfig={"CopyCount": 2})
+    emu.advance(100_000)
+    write(tmp_path, estate(high=2, base=component(copies=2, gpus=2),
+                           more=component("more", copies=2, gpus=2)))
+    before = emu.calls[("sagemaker", "ListInferenceComponents")]
+    assert errors(emu, specs) == [
+        "the components' copies do not fit on variant main of endpoint llm: 2 copies x 2 GPUs "
+        "(base) + 2 copies x 2 GPUs (more) + 2 copies x 2 GPUs (other-team, live, not in these "
+        "specs) need 3 x ml.g5.12xlarge; managedInstanceScaling max is 2"]
+    assert emu.calls[("sagemaker", "ListInferenceComponents")] == before + 1
+    sm.delete_inference_component(InferenceComponentName="other-team")
+    emu.advance(100_000)
+    assert errors(emu, specs) == []
+
+
 # -- drift -----------------------------------------------------------------------------------------
 
 def run_drift(emu: Emulator, specs: Path) -> DriftReport:
