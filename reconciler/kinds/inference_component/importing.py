@@ -27,6 +27,7 @@ from reconciler.kinds._aws import extra_from_boto
 from reconciler.kinds._documents import integral, prune, unmanaged, unmanaged_warning, user_tags
 from reconciler.kinds._live import add_tags, canonical, from_boto
 from reconciler.kinds.inference_component import live
+from reconciler.kinds.inference_component.extras import extra_tag
 from reconciler.kinds.inference_component.plan import content, model_names
 from reconciler.kinds.inference_component.spec import (
     CopyAutoscaling,
@@ -163,7 +164,8 @@ def adoption(ctx: PlanContext, resources: list[Resource], documents: Mapping[str
     for r in resources:
         doc = documents[r.address]
         spec: InferenceComponentSpec = r.spec  # type: ignore[assignment]
-        wanted = {**spec.tags, **ctx.ownership_tags(r, digest(content(spec, names)))}
+        wanted = {**spec.tags, **ctx.ownership_tags(r, digest(content(spec, names)),
+                                                    extra_tag(spec.aws_extra))}
         taggings.append(Tagging(r.address, f"inference component {r.name}", doc.source.arn,
                                 doc.source.tags, wanted, add_tags))
     return taggings, []

@@ -31,7 +31,7 @@ from reconciler.kinds._autoscaling import (
 )
 from reconciler.kinds._aws import boto_request, extra_request, sagemaker_arn
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
-from reconciler.kinds.inference_component import capacity, hosts, live, undo
+from reconciler.kinds.inference_component import capacity, extras, hosts, live, undo
 from reconciler.kinds.inference_component.reasons import InferenceComponentReason as R
 from reconciler.kinds.inference_component.rollout import rolling
 from reconciler.kinds.inference_component.spec import (
@@ -201,7 +201,8 @@ class Planner:
         refused = self.refusal()
         if refused is not None:
             return refused
-        ownership = self.ctx.ownership_tags(self.resource, digest(self.content()))
+        ownership = self.ctx.ownership_tags(self.resource, digest(self.content()),
+                                            extras.extra_tag(self.spec.aws_extra))
         if self.described is None:
             return self.create(ownership)
         owner = self.ctx.ownership.owner_env(self.arn)
@@ -249,12 +250,20 @@ class Planner:
                            {"copies": spec.runtime_config.copy_count if spec.runtime_config
                             else None})
 
-    def update(self, ownership: dict[str, str]) -> ResourceChange | None:
+    def update(self, ownership: dict[str, str]) -> ResourceChange | Problem | None:
         spec, name, described = self.spec, self.name, self.described
         assert described is not None
+        owned = self.ctx.ownership.get(self.arn)
+        live_tags = owned.tags if owned else {}
+        extra_changes = extras.changes(spec.aws_extra, live_tags)
+        if extra_changes.refused:
+            return Problem(self.resource.address, "; ".join(extra_changes.refused) + ": SageMaker "
+                           f"cannot change it on inference component {name} (rule 50)",
+                           "put the value back, or create the component again under a new "
+                           "name (a new spec name; the old component is deleted)")
         want_spec = live.desired_canonical(spec, self.names)
         have_spec = live.live_canonical(described)
-        spec_entries = diff(have_spec, want_spec, "specification")
+        spec_entries = diff(have_spec, want_spec, "specification") + extra_changes.entries
         have_copies = live.copies(described)
         owner = spec.effective_capacity_owner
         want_copies = spec.runtime_config.copy_count \
@@ -264,8 +273,6 @@ class Planner:
         have_scaling = live_autoscaling(self.scaling, self.rid, CopyAutoscaling)
         want_scaling = desired_autoscaling(spec.autoscaling)
         scaling_entries = diff(have_scaling, want_scaling, "autoscaling")
-        owned = self.ctx.ownership.get(self.arn)
-        live_tags = owned.tags if owned else {}
         tag_entries = diff(user_tags(live_tags), dict(spec.tags), "tags")
         if not (spec_entries or copy_entries or scaling_entries or tag_entries):
             return None
@@ -276,7 +283,7 @@ class Planner:
         if spec_entries:
             reason = R.SPECIFICATION_CHANGED
             steps += self._update_steps(want_spec, have_spec, want_copies if copy_entries
-                                        else None, have_copies)
+                                        else None, have_copies, extra_changes.request)
             lines, extra["rollout"] = self._rollout(have_copies or 0, described)
             summary += [f"updates inference component {name}'s specification", *lines]
             self._check_batch(have_copies or 0)
@@ -315,10 +322,12 @@ class Planner:
                            undo.plan_undo(name, steps, described, self.scaling), summary, extra)
 
     def _update_steps(self, want: dict[str, Any], have: dict[str, Any],
-                      copies: int | None, have_copies: int | None) -> list[Step]:
+                      copies: int | None, have_copies: int | None,
+                      extra: dict[str, Any]) -> list[Step]:
         spec, name = self.spec, self.name
         request: dict[str, Any] = {"InferenceComponentName": name,
-                                   "Specification": live.desired_request(spec, self.names)}
+                                   "Specification": live.desired_request(spec, self.names),
+                                   **extra}
         if copies is not None:  # spec-owned, changed too: one deployment
             request["RuntimeConfig"] = {"CopyCount": copies}
         if spec.deployment_config is not None:
