@@ -1,6 +1,10 @@
 """Executing a plan: changes on their dependency graph, independent ones in parallel (bounded),
 the steps of one change in order; deletions last, in reverse dependency order.
 
+A deletion runs only when every change that depends on the resource it deletes (its deletion,
+which went first) applied; otherwise it is reported as not started, naming that change (a
+component whose deletion failed keeps its endpoint and model).
+
 A change runs when everything it depends on was applied; if a dependency did not apply, the
 change waits (it is reported, not attempted). Every change is leased first (``leases.py``): a
 resource another live run holds is not touched (the change waits, naming the holder), and a
@@ -141,7 +145,17 @@ def _execute(actx: ApplyContext, plan: Plan, kinds: Registry, leases: RunLeases
                 if outcome.status == ROLLED_BACK or outcome.details.get("undone"):
                     _undo_dependencies(actx, plan, change, outcomes, undo_logs)
             release_finished()
+        before = _users(plan.resource_changes)
         for change in deletions:
+            # what depends on this resource went first (deletions run in reverse): if it did
+            # not go, deleting this one would pull the floor from under it
+            blocked = [u for u in before.get(change.address, ())
+                       if u in outcomes and outcomes[u].status != APPLIED]
+            if blocked:
+                outcomes[change.address] = Outcome(change.address, WAITING, "not started: " + (
+                    ", ".join(f"{u} {outcomes[u].status}" for u in blocked))
+                    + " (it depends on this resource)")
+                continue
             outcomes[change.address] = run(change)
             release_finished()
 

@@ -279,6 +279,28 @@ def finish_scaling_read(futures: Any) -> Scaling:
     return scaling
 
 
+def read_scaling(aws: Any, rids: list[str]) -> Scaling:
+    """Scalable targets of these resource ids (50 a call) and the policies and scheduled actions
+    of those that have one (an import's read: a few resources, not the whole namespace)."""
+    scaling = Scaling()
+    for start in range(0, len(rids), 50):
+        for target in aws.paginate(AAS, "describe_scalable_targets", "ScalableTargets",
+                                   ServiceNamespace="sagemaker",
+                                   ResourceIds=rids[start:start + 50]):
+            if target["ResourceId"] in rids:
+                scaling.targets[target["ResourceId"]] = target
+    for rid, target in scaling.targets.items():
+        where = {"ServiceNamespace": "sagemaker", "ResourceId": rid,
+                 "ScalableDimension": target["ScalableDimension"]}
+        scaling.policies[rid] = [p for p in aws.paginate(
+            AAS, "describe_scaling_policies", "ScalingPolicies", **where)
+            if p["ResourceId"] == rid]
+        scaling.actions[rid] = [a for a in aws.paginate(
+            AAS, "describe_scheduled_actions", "ScheduledActions", **where)
+            if a["ResourceId"] == rid]
+    return scaling
+
+
 def live_autoscaling(scaling: Scaling, rid: str, model: type[AutoscalingBase]
                      ) -> dict[str, Any] | None:
     """Spec-shaped autoscaling of one scalable target, as AWS has it (what the spec does not

@@ -1,7 +1,8 @@
 """``sagectl import ENDPOINT...``: the endpoint kind is the import root. It reads the endpoints,
-their configs and Application Auto Scaling of their variants, asks the Model and Alarm kinds (by
-name, through the registry) to read, name and describe the models its variants serve and the
-alarms it uses, and writes one file per endpoint: its models, the endpoint, its alarms.
+their configs and Application Auto Scaling of their variants, asks the Model, Alarm and
+InferenceComponent kinds (by name, through the registry) to read, name and describe the models
+its variants and components serve, the alarms it uses and the components it hosts, and writes
+one file per endpoint: its models, the endpoint, its components, its alarms.
 
 Refused (nothing written): an endpoint that does not exist or is not InService, one sagectl
 manages or the tree defines already, one whose name is too long for content-named configs
@@ -281,11 +282,20 @@ def import_files(ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
         eps.append(ImportedEndpoint(endpoint, config, _scaling(ictx, endpoint.name, variants),
                                     _rollback_alarms(endpoint.described),
                                     sorted(metric.get(endpoint.name, []))))
+    # the inference components the endpoints host: the kind of them reads and describes them
+    ic_kind = ictx.kinds.get("InferenceComponent")
+    hosted = ic_kind.import_related(ictx, "Endpoint", names) if ic_kind else {}
+    components = ic_kind.import_read(ictx, sorted({c for cs in hosted.values() for c in cs})) \
+        if ic_kind and any(hosted.values()) else {}
+    component_models = {name: model for name, c in components.items()
+                        if (model := (c.described.get("Specification") or {}).get("ModelName"))}
     models = models_kind.import_read(ictx, sorted({v["ModelName"] for e in eps
-                                                   for v in e.variants() if "ModelName" in v}))
+                                                   for v in e.variants() if "ModelName" in v}
+                                                  | set(component_models.values())))
     alarms = alarms_kind.import_read(ictx, sorted({a for e in eps
                                                    for a in e.rollback_alarms + e.metric_alarms}))
-    read_tags(aws, [*endpoints, *configs, *models.values(), *alarms.values()])
+    read_tags(aws, [*endpoints, *configs, *models.values(), *alarms.values(),
+                    *components.values()])
 
     for ep in eps:
         _check(ictx, ep)
@@ -298,10 +308,10 @@ def import_files(ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
     for ep in eps:
         docs: list[Document] = []
         model_names = {}
-        for variant in ep.variants():
-            if "ModelName" not in variant:
-                continue
-            live = models[variant["ModelName"]]
+        used = [v["ModelName"] for v in ep.variants() if "ModelName" in v] + [
+            component_models[c] for c in hosted.get(ep.name, []) if c in component_models]
+        for model in used:
+            live = models[model]
             choice = ictx.choose("Model", live.name, live)
             assert choice is not None
             model_names[live.name] = choice.name
@@ -310,6 +320,11 @@ def import_files(ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
                 claimed.add(docs[-1].address)
         refs = [AlarmRef(c.name, c.external) for c in rollback[ep.name] if c is not None]
         docs.append(endpoint_document(ictx, ep, model_names, refs))
+        for component in hosted.get(ep.name, []):
+            chosen = ictx.choose("InferenceComponent", component, components.get(component))
+            if chosen is not None and chosen.new:
+                docs.append(ictx.document("InferenceComponent", components[component],
+                                          chosen.name))
         for choice in rollback[ep.name] + uses[ep.name]:
             if choice is None or not choice.new or f"Alarm.{choice.name}" in claimed:
                 continue

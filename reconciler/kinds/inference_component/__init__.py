@@ -13,20 +13,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.kinds._aws import SageMakerKind
-from reconciler.kinds.inference_component import apply, drift, plan
+from reconciler.kinds.inference_component import apply, drift, importing, plan
 from reconciler.kinds.inference_component.permissions import PERMISSIONS
 from reconciler.kinds.inference_component.reasons import REASONS
 from reconciler.kinds.inference_component.spec import InferenceComponentSpec
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from reconciler.apply.context import ApplyContext
     from reconciler.apply.state import StateTable
     from reconciler.apply.steps import StepHooks, UndoLog
     from reconciler.contract import Orphan
     from reconciler.drift.classify import KindDrift
     from reconciler.iam.tables import Permissions
+    from reconciler.importer.adopt import Tagging
+    from reconciler.importer.documents import Document
+    from reconciler.importer.live import Tagged
+    from reconciler.importer.naming import Choice, ImportContext
     from reconciler.plan.context import PlanContext
-    from reconciler.plan.model import KindPlan, ResourceChange
+    from reconciler.plan.model import KindPlan, Problem, ResourceChange
     from reconciler.spec.resources import Resource
 
 
@@ -68,6 +74,30 @@ class InferenceComponentKind(SageMakerKind):
     def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],
               seen: set[str]) -> KindDrift:
         return drift.drift(ctx, changes, seen)
+
+    # -- import (an imported endpoint's components) ----------------------------------------
+    @classmethod
+    def import_related(cls, ictx: ImportContext, kind: str, names: list[str]
+                       ) -> dict[str, list[str]]:
+        return importing.related(ictx, kind, names)
+
+    @classmethod
+    def import_read(cls, ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
+        return importing.read(ictx, names)
+
+    @classmethod
+    def import_choice(cls, ictx: ImportContext, name: str, live: Tagged | None, role: str
+                      ) -> Choice | None:
+        return importing.choice(ictx, name, live)
+
+    @classmethod
+    def to_document(cls, ictx: ImportContext, live: Tagged, name: str) -> Document:
+        return importing.document(ictx, live, name)
+
+    @classmethod
+    def adoption(cls, ctx: PlanContext, resources: list[Resource],
+                 documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        return importing.adoption(ctx, resources, documents)
 
     @classmethod
     def permissions(cls) -> Permissions:

@@ -46,6 +46,12 @@ class Copies:
     name: str
     count: int
     needs: dict[str, float]
+    foreign: bool = False
+    """A live component on the variant that these specs do not define (someone else's)."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}, live, not in these specs" if self.foreign else self.name
 
 
 def needs_of(req: ComputeResourceRequirements | None) -> dict[str, float]:
@@ -149,7 +155,7 @@ def check(offer: Offer, groups: list[Copies], maximum: int, limit: str) -> Fit:
     for g in groups:
         if g.count and per_instance(offer, g.needs) == 0:
             short = [d for d in DIMENSIONS if g.needs[d] > offer.amount(d)]
-            errors.append(f"one copy of {g.name} needs " + ", ".join(
+            errors.append(f"one copy of {g.label} needs " + ", ".join(
                 f"{_unit(offer, d, g.needs[d])} (an {t} has {_unit(offer, d, offer.amount(d))})"
                 for d in short))
     if errors:
@@ -164,7 +170,7 @@ def check(offer: Offer, groups: list[Copies], maximum: int, limit: str) -> Fit:
                           key=lambda d: g.needs[d] / max(offer.amount(d), 1e-9))
             parts.append(f"{g.count} cop{'y' if g.count == 1 else 'ies'} x "
                          f"{_unit(offer, biggest, g.needs[biggest])}"
-                         + (f" ({g.name})" if len(groups) > 1 else ""))
+                         + (f" ({g.label})" if len(groups) > 1 else ""))
         return Fit([f"{' + '.join(parts)} need {needed} x {t}; {limit}"], [], needed)
     placed = first_fit(offer, groups)
     warnings = []

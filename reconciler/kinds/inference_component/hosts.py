@@ -109,11 +109,63 @@ def offer(ctx: PlanContext, instance_type: str) -> capacity.Offer | None:
         ctx.aws.client("ec2"), instance_type))
 
 
+def _exists(ctx: PlanContext, host: Host) -> bool:
+    """Whether the endpoint was read and exists: an external one (``_from_aws``), or one the
+    specs define that the Endpoint kind's plan described (``PlanContext.observed``)."""
+    if not host.in_specs:
+        return host.problem is None
+    return host.endpoint in ctx.observed.get("Endpoint", {})
+
+
+def neighbours(ctx: PlanContext, desired: list[Resource],
+               placed: dict[tuple[str, str], Host]) -> dict[tuple[str, str], list[capacity.Copies]]:
+    """The copies of live components that share a variant with the specs' components but that
+    these specs do not define: one paginated ListInferenceComponents per endpoint that exists
+    (none for an endpoint still to be created), a DescribeInferenceComponent for each one found.
+    Their current copy count (desired or current, whichever is larger) is what they occupy."""
+    ours = {r.name for r in desired}
+    by_endpoint: dict[str, set[str]] = {}
+    for (endpoint, variant), host in placed.items():
+        if host.instance_type is not None and _exists(ctx, host):
+            by_endpoint.setdefault(endpoint, set()).add(variant)
+    sm = ctx.aws.client("sagemaker")
+
+    def listed(endpoint: str) -> list[dict[str, Any]]:
+        variants = by_endpoint[endpoint]
+        where = {"EndpointNameEquals": endpoint}
+        if len(variants) == 1:
+            where["VariantNameEquals"] = next(iter(variants))
+        return [c for c in ctx.aws.paginate("sagemaker", "list_inference_components",
+                                            "InferenceComponents", **where)
+                if c["VariantName"] in variants and c["InferenceComponentName"] not in ours]
+
+    found = [c for cs in ctx.aws.map(listed, sorted(by_endpoint)) for c in cs]
+    described = ctx.aws.map(lambda c: sm.describe_inference_component(
+        InferenceComponentName=c["InferenceComponentName"]), found)
+    out: dict[tuple[str, str], list[capacity.Copies]] = {}
+    for d in described:
+        spec = d.get("Specification") or {}
+        runtime = d.get("RuntimeConfig") or {}
+        count = max(int(runtime.get("DesiredCopyCount") or 0),
+                    int(runtime.get("CurrentCopyCount") or 0))
+        if spec.get("BaseInferenceComponentName") or not count:
+            continue  # an adapter uses its base's compute
+        req = spec.get("ComputeResourceRequirements") or {}
+        needs = {"accelerators": float(req.get("NumberOfAcceleratorDevicesRequired") or 0),
+                 "cpus": float(req.get("NumberOfCpuCoresRequired") or 0),
+                 "memory": float(req.get("MinMemoryRequiredInMb") or 0)}
+        out.setdefault((d["EndpointName"], d["VariantName"]), []).append(
+            capacity.Copies(d["InferenceComponentName"], count, needs, foreign=True))
+    return out
+
+
 def fit_problems(ctx: PlanContext, desired: list[Resource],
                  placed: dict[tuple[str, str], Host]) -> list[Problem]:
     """Capacity fit of every variant: the components' copies at their maximum (the autoscaler's
-    maximum, else the spec's count) on the variant's maximum instances."""
+    maximum, else the spec's count) on the variant's maximum instances, with the copies of live
+    components on the same variant that the specs do not define (``neighbours``)."""
     problems: list[Problem] = []
+    others = neighbours(ctx, desired, placed)
     for key, host in sorted(placed.items()):
         if host.problem is not None or host.instance_type is None:
             continue
@@ -129,6 +181,7 @@ def fit_problems(ctx: PlanContext, desired: list[Resource],
                                               spec.specification.compute_resource_requirements)))
         if not groups:
             continue
+        groups += sorted(others.get(key, []), key=lambda g: g.name)
         address = mine[0].address if len(mine) == 1 else f"Endpoint.{key[0]}"
         found = offer(ctx, host.instance_type)
         if found is None:

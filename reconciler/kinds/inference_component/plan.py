@@ -31,7 +31,7 @@ from reconciler.kinds._autoscaling import (
 )
 from reconciler.kinds._aws import boto_request, extra_request, sagemaker_arn
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
-from reconciler.kinds.inference_component import capacity, hosts, live, undo
+from reconciler.kinds.inference_component import capacity, extras, hosts, live, undo
 from reconciler.kinds.inference_component.reasons import InferenceComponentReason as R
 from reconciler.kinds.inference_component.rollout import capacity_line, rolling
 from reconciler.kinds.inference_component.spec import (
@@ -55,6 +55,12 @@ the copy counts the specs own or leave to the autoscaler)."""
 def model_names(ctx: PlanContext) -> dict[str, str]:
     return {key.split(":", 1)[1]: value.aws_name for key, value in ctx.shared.items()
             if key.startswith("model:")}
+
+
+def content(spec: InferenceComponentSpec, names: dict[str, str]) -> dict[str, Any]:
+    """Everything sagectl applies for a component (its ownership digest; adoption's too)."""
+    return {"spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "models": live.desired_canonical(spec, names).get("modelName")}
 
 
 def start_chains(ctx: PlanContext) -> None:
@@ -110,9 +116,7 @@ class Planner:
 
     # -- shared pieces ------------------------------------------------------------------------
     def content(self) -> dict[str, Any]:
-        """Everything sagectl applies for this component (its ownership digest)."""
-        return {"spec": self.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
-                "models": live.desired_canonical(self.spec, self.names).get("modelName")}
+        return content(self.spec, self.names)
 
     def depends_on(self) -> list[str]:
         specs, spec = self.ctx.specs, self.spec
@@ -197,7 +201,8 @@ class Planner:
         refused = self.refusal()
         if refused is not None:
             return refused
-        ownership = self.ctx.ownership_tags(self.resource, digest(self.content()))
+        ownership = self.ctx.ownership_tags(self.resource, digest(self.content()),
+                                            extras.extra_tag(self.spec.aws_extra))
         if self.described is None:
             return self.create(ownership)
         owner = self.ctx.ownership.owner_env(self.arn)
@@ -264,12 +269,20 @@ class Planner:
                            {"copies": spec.runtime_config.copy_count if spec.runtime_config
                             else None})
 
-    def update(self, ownership: dict[str, str]) -> ResourceChange | None:
+    def update(self, ownership: dict[str, str]) -> ResourceChange | Problem | None:
         spec, name, described = self.spec, self.name, self.described
         assert described is not None
+        owned = self.ctx.ownership.get(self.arn)
+        live_tags = owned.tags if owned else {}
+        extra_changes = extras.changes(spec.aws_extra, live_tags)
+        if extra_changes.refused:
+            return Problem(self.resource.address, "; ".join(extra_changes.refused) + ": SageMaker "
+                           f"cannot change it on inference component {name} (rule 50)",
+                           "put the value back, or create the component again under a new "
+                           "name (a new spec name; the old component is deleted)")
         want_spec = live.desired_canonical(spec, self.names)
         have_spec = live.live_canonical(described)
-        spec_entries = diff(have_spec, want_spec, "specification")
+        spec_entries = diff(have_spec, want_spec, "specification") + extra_changes.entries
         have_copies = live.copies(described)
         owner = spec.effective_capacity_owner
         want_copies = spec.runtime_config.copy_count \
@@ -279,8 +292,6 @@ class Planner:
         have_scaling = live_autoscaling(self.scaling, self.rid, CopyAutoscaling)
         want_scaling = desired_autoscaling(spec.autoscaling)
         scaling_entries = diff(have_scaling, want_scaling, "autoscaling")
-        owned = self.ctx.ownership.get(self.arn)
-        live_tags = owned.tags if owned else {}
         tag_entries = diff(user_tags(live_tags), dict(spec.tags), "tags")
         if not (spec_entries or copy_entries or scaling_entries or tag_entries):
             return None
@@ -291,7 +302,7 @@ class Planner:
         if spec_entries:
             reason = R.SPECIFICATION_CHANGED
             steps += self._update_steps(want_spec, have_spec, want_copies if copy_entries
-                                        else None, have_copies)
+                                        else None, have_copies, extra_changes.request)
             lines, extra["rollout"] = self._rollout(have_copies or 0, described)
             summary += [f"updates inference component {name}'s specification", *lines]
             self._check_batch(have_copies or 0)
@@ -330,10 +341,12 @@ class Planner:
                            undo.plan_undo(name, steps, described, self.scaling), summary, extra)
 
     def _update_steps(self, want: dict[str, Any], have: dict[str, Any],
-                      copies: int | None, have_copies: int | None) -> list[Step]:
+                      copies: int | None, have_copies: int | None,
+                      extra: dict[str, Any]) -> list[Step]:
         spec, name = self.spec, self.name
         request: dict[str, Any] = {"InferenceComponentName": name,
-                                   "Specification": live.desired_request(spec, self.names)}
+                                   "Specification": live.desired_request(spec, self.names),
+                                   **extra}
         if copies is not None:  # spec-owned, changed too: one deployment
             request["RuntimeConfig"] = {"CopyCount": copies}
         if spec.deployment_config is not None:
@@ -393,9 +406,7 @@ def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
     steps += [Step("sagemaker:DeleteInferenceComponent", name, {"InferenceComponentName": name}),
               Step("sagectl:wait", name, {"until": "deleted"})]
     base = ((described or {}).get("Specification") or {}).get("BaseInferenceComponentName")
-    depends = [f"{KIND}.{base}"] if base and any(
-        r.name == base.lower() for r in ctx.ownership.mine("sagemaker:inference-component")) \
-        else []
+    depends = _deletion_depends(ctx, described or {})
     return ResourceChange(orphan.address, KIND, orphan.name, [Action.DELETE], Common.NOT_IN_SPEC,
                           [], undo.plan_undo(name, steps, described, scaling),
                           {"summary": [f"deletes inference component {name}"
@@ -404,3 +415,22 @@ def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
                           fingerprint=digest({"status": (described or {}).get(
                               "InferenceComponentStatus"), "tags": owned.tags}),
                           depends_on=depends)
+
+
+def _deletion_depends(ctx: PlanContext, described: dict[str, Any]) -> list[str]:
+    """What a component's deletion must come before, as ``depends_on`` (deletions run in
+    reverse, and one whose dependant failed does not start): its base component, the endpoint
+    that hosts it and the model it runs, when this environment owns them (they may be deleted in
+    the same run; the endpoint cannot be while it still hosts the component)."""
+    spec = described.get("Specification") or {}
+    wanted = {"sagemaker:inference-component": spec.get("BaseInferenceComponentName"),
+              "sagemaker:endpoint": described.get("EndpointName"),
+              "sagemaker:model": spec.get("ModelName")}
+    found = set()
+    for resource_type, name in wanted.items():
+        if not name:
+            continue
+        for owned in ctx.ownership.mine(resource_type):
+            if owned.name == name.lower() and owned.address:
+                found.add(owned.address)
+    return sorted(found)

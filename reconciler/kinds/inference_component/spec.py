@@ -177,7 +177,10 @@ class InferenceComponentSpec(SpecModel):
 
     aws_extra_shape: ClassVar[tuple[str, str]] = ("sagemaker", "CreateInferenceComponentInput")
     aws_extra_reserved: ClassVar[dict[str, str]] = {
-        "inferenceComponentName": "`inferenceComponentName` is the document's metadata.name"}
+        "inferenceComponentName": "`inferenceComponentName` is the document's metadata.name",
+        "specifications": "AWS takes `Specifications` (one per instance type) only instead of "
+                          "`Specification`, never both, and sagectl requires `specification` "
+                          "(rule 50)"}
 
     endpoint_name: SageMakerName
     """An Endpoint defined in the specs, or an existing endpoint sagectl does not manage."""

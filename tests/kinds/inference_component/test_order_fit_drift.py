@@ -110,6 +110,32 @@ def test_rule_49_components_share_the_variant(emu: Emulator, tmp_path: Path) -> 
         "max is 1"]
 
 
+def test_rule_49_live_components_outside_the_specs_count(emu: Emulator, tmp_path: Path) -> None:
+    """A component someone else put on the variant takes room: its live copies count, and the
+    message says they are not in these specs; one list per endpoint finds it."""
+    specs = write(tmp_path, estate(high=2, base=component(copies=2, gpus=2)))
+    assert set(statuses(apply(emu, specs)).values()) == {"applied"}
+    sm = client(emu)
+    sm.create_inference_component(
+        InferenceComponentName="other-team", EndpointName="llm", VariantName="main",
+        Specification={"ModelName": described(emu)["Specification"]["ModelName"],
+                       "ComputeResourceRequirements": {"NumberOfAcceleratorDevicesRequired": 2,
+                                                       "MinMemoryRequiredInMb": 1024}},
+        RuntimeConfig={"CopyCount": 2})
+    emu.advance(100_000)
+    write(tmp_path, estate(high=2, base=component(copies=2, gpus=2),
+                           more=component("more", copies=2, gpus=2)))
+    before = emu.calls[("sagemaker", "ListInferenceComponents")]
+    assert errors(emu, specs) == [
+        "the components' copies do not fit on variant main of endpoint llm: 2 copies x 2 GPUs "
+        "(base) + 2 copies x 2 GPUs (more) + 2 copies x 2 GPUs (other-team, live, not in these "
+        "specs) need 3 x ml.g5.12xlarge; managedInstanceScaling max is 2"]
+    assert emu.calls[("sagemaker", "ListInferenceComponents")] == before + 1
+    sm.delete_inference_component(InferenceComponentName="other-team")
+    emu.advance(100_000)
+    assert errors(emu, specs) == []
+
+
 # -- drift -----------------------------------------------------------------------------------------
 
 def run_drift(emu: Emulator, specs: Path) -> DriftReport:
@@ -141,3 +167,27 @@ def test_drift_classes(emu: Emulator, tmp_path: Path) -> None:
     report = run_drift(emu, specs)
     found = {i.drift_class for i in report.items if i.address == "InferenceComponent.base"}
     assert found == {"out_of_band", "autoscaler"}, report.items
+
+
+def test_deletions_wait_for_the_deletions_that_depend_on_them(emu: Emulator,
+                                                              tmp_path: Path) -> None:
+    """A component whose deletion fails keeps its endpoint and its model: their deletions in the
+    same apply are not started, and say why."""
+    specs = write(tmp_path, estate(base=component()))
+    assert set(statuses(apply(emu, specs)).values()) == {"applied"}
+    write(tmp_path, {"alarms/llm.yaml": estate()["alarms/llm.yaml"]}, prune=True)
+    gone = plan(emu, specs)
+    assert set(one(gone, "InferenceComponent.base").depends_on) == {"Endpoint.llm",
+                                                                    "Model.llm-model"}
+    emu.inject("denied", "sagemaker", "DeleteInferenceComponent", times=None)
+    run = apply(emu, specs)
+    got = statuses(run)
+    assert got["InferenceComponent.base"] == "failed", run.result
+    assert got["Endpoint.llm"] == "waiting" and got["Model.llm-model"] == "waiting", got
+    reasons = {o.address: o.reason for o in run.result.outcomes}
+    assert "not started: InferenceComponent.base failed" in reasons["Endpoint.llm"]
+    assert "not started: InferenceComponent.base failed" in reasons["Model.llm-model"]
+    sm = client(emu)
+    assert sm.describe_endpoint(EndpointName="llm")["EndpointStatus"] == "InService"
+    assert described(emu)["InferenceComponentStatus"] == "InService"
+    assert sm.list_models()["Models"]

@@ -117,3 +117,12 @@ def test_aws_extra_rejects_a_misspelt_member(tmp_path: Path) -> None:
     found = problems(tmp_path, text)
     assert any(p.startswith("components/base.yaml:12:16: error: spec.specification.awsExtra."
                             "dataCacheConfg") for p in found), found
+
+
+def test_rule_50_aws_extra_specifications_is_refused(tmp_path: Path) -> None:
+    """`Specifications` is the only CreateInferenceComponent member sagectl does not model, and
+    AWS takes it only instead of `Specification`, which sagectl requires."""
+    text = component(extra="  awsExtra:\n    specifications: [{modelName: llm-model}]")
+    found = problems(tmp_path, text)
+    assert any(p.startswith("components/base.yaml:14:5: error: spec.awsExtra.specifications")
+               and "never both" in p and "rule 50" in p for p in found), found
