@@ -117,6 +117,15 @@ def _exists(ctx: PlanContext, host: Host) -> bool:
     return host.endpoint in ctx.observed.get("Endpoint", {})
 
 
+def busy(ctx: PlanContext, endpoint: str) -> str | None:
+    """The status of a spec endpoint the Endpoint kind's plan described, when it is not
+    InService: SageMaker takes no component on it then (rule 31), so a component change waits.
+    None for InService, or an endpoint not described (to be created by this plan: the
+    component's change depends on that one)."""
+    status = (ctx.observed.get("Endpoint", {}).get(endpoint) or {}).get("EndpointStatus")
+    return None if status in (None, "InService") else str(status)
+
+
 def neighbours(ctx: PlanContext, desired: list[Resource],
                placed: dict[tuple[str, str], Host]) -> dict[tuple[str, str], list[capacity.Copies]]:
     """The copies of live components that share a variant with the specs' components but that

@@ -140,6 +140,10 @@ class Planner:
         resolved = self.ctx.shared.get(f"model:{model}") if model else None
         if resolved is not None and resolved.waits:
             return f"model {model} cannot be created yet: {resolved.waits}"
+        endpoint = hosts.busy(self.ctx, self.spec.endpoint_name)
+        if endpoint is not None:
+            return (f"endpoint {self.spec.endpoint_name} is {endpoint}: SageMaker places no "
+                    "component on it until it is InService")
         status = (self.described or {}).get("InferenceComponentStatus")
         if status is None or status == "InService":
             return None

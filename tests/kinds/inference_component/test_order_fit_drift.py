@@ -191,3 +191,20 @@ def test_deletions_wait_for_the_deletions_that_depend_on_them(emu: Emulator,
     assert sm.describe_endpoint(EndpointName="llm")["EndpointStatus"] == "InService"
     assert described(emu)["InferenceComponentStatus"] == "InService"
     assert sm.list_models()["Models"]
+
+
+def test_a_component_waits_while_its_endpoint_is_busy(emu: Emulator, tmp_path: Path) -> None:
+    """The endpoint exists but is busy (SageMaker's maintenance here; another run's update is the
+    same): SageMaker
+    places no component on it (rule 31), so the component's change waits instead of failing."""
+    specs = write(tmp_path, estate())
+    assert set(statuses(apply(emu, specs)).values()) == {"applied"}
+    # SystemUpdating for the rest of the test, whatever the machine's load
+    emu.system_update("llm", 10**6, region="eu-west-1", account="111111111111")
+    write(tmp_path, estate(base=component()))
+    change = one(plan(emu, specs), "InferenceComponent.base")
+    assert change.waits == ("endpoint llm is SystemUpdating: SageMaker places no component on it "
+                            "until it is InService"), change.waits
+    run = apply(emu, specs)
+    assert statuses(run)["InferenceComponent.base"] == "waiting", run.result
+    assert client(emu).list_inference_components()["InferenceComponents"] == []
