@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sagemaker_emulator.faults import EndpointFault
+from sagemaker_emulator.sagemaker.lifecycle import alarms_firing, first_watched
 from sagemaker_emulator.state import STATE
 
 Params = dict[str, Any]
@@ -155,23 +156,6 @@ def _start_rollback(ic: Any, op: Operation, at: float, reason: str) -> None:
 
 # -- observing --------------------------------------------------------------------------------
 
-def _first_watched(op: Operation, after: float, until: float) -> float | None:
-    for step in op.steps:
-        if not step.watch:
-            continue
-        lo, hi = max(after, step.start), min(until, step.end)
-        if lo < hi or (lo == hi == until and step.start <= lo < step.end):
-            return lo
-    return None
-
-
-def _firing(store: Any, names: list[str]) -> list[str]:
-    from sagemaker_emulator.cloudwatch import alarm_states
-
-    states = alarm_states(store.account, store.region, names)
-    return [n for n in names if states.get(n) == "ALARM"]
-
-
 def observe(store: Any, ic: Any, place: Any) -> None:
     """Bring ``ic`` up to the current simulated time. ``place(ic, spec, copies)`` returns the
     copies that fit (capacity.py) and the FailureReason when some do not."""
@@ -180,9 +164,9 @@ def observe(store: Any, ic: Any, place: Any) -> None:
         op = ic.operation
         if op.kind == "update" and op.alarms and op.fault is None:
             until = min(now, op.end, op.deadline or math.inf)
-            t = _first_watched(op, op.checked, until)
+            t = first_watched(op, op.checked, until)
             if t is not None:
-                firing = _firing(store, op.alarms)
+                firing = alarms_firing(store, op.alarms)
                 if ic.operation is not op:
                     continue  # the alarm's state change already settled this component
                 if firing:

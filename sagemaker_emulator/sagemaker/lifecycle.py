@@ -221,7 +221,9 @@ def start_update(ep: Endpoint, cfg: EndpointConfig, new_variants: list[VariantSt
 
 # -- observing --------------------------------------------------------------------------------
 
-def _first_watched(op: Operation, after: float, until: float) -> float | None:
+def first_watched(op: Any, after: float, until: float) -> float | None:
+    """When in (``after``, ``until``] the first step of ``op`` that watches alarms does so (an
+    endpoint's deployment, or an inference component's rolling update: same step shape)."""
     for step in op.steps:
         if not step.watch:
             continue
@@ -231,7 +233,7 @@ def _first_watched(op: Operation, after: float, until: float) -> float | None:
     return None
 
 
-def _alarms_firing(hosting: Hosting, names: list[str]) -> list[str]:
+def alarms_firing(hosting: Hosting, names: list[str]) -> list[str]:
     from sagemaker_emulator.cloudwatch import alarm_states
 
     states = alarm_states(hosting.account, hosting.region, names)
@@ -297,9 +299,9 @@ def observe(hosting: Hosting, ep: Endpoint) -> None:
         op = ep.operation
         if op.kind == "update" and op.alarms and op.fault is None:
             until = min(now, op.end, op.deadline or math.inf)
-            t = _first_watched(op, op.checked, until)
+            t = first_watched(op, op.checked, until)
             if t is not None:
-                firing = _alarms_firing(hosting, op.alarms)
+                firing = alarms_firing(hosting, op.alarms)
                 if ep.operation is not op:
                     # Reading the alarms evaluated metric data, the alarm changed state now, and
                     # the settle around that change already acted on this endpoint.
