@@ -5,6 +5,7 @@ endpoints and their configs, Application Auto Scaling of their variants, the gua
 from __future__ import annotations
 
 from reconciler.iam.tables import Implied, Permissions, Scope, read, write
+from reconciler.kinds._autoscaling_permissions import TARGET_TRACKING_ALARMS
 from reconciler.kinds._aws import ALARMS, SHARED_SCOPES, SM_LIST, sagemaker_scope
 
 SM_ENDPOINT, SM_CONFIG = "sm-endpoint", "sm-endpoint-config"
@@ -74,17 +75,6 @@ PERMISSIONS = Permissions(
         Implied("sagemaker:DescribeEndpointConfig", (SM_CONFIG,), (_REGISTER,), _BY_AAS),
         Implied("sagemaker:UpdateEndpointWeightsAndCapacities", (SM_ENDPOINT,), (_REGISTER,),
                 _BY_AAS),
-        Implied("cloudwatch:DescribeAlarms", (ALARMS,),
-                (("application-autoscaling", "PutScalingPolicy"),
-                 ("application-autoscaling", "DeleteScalingPolicy"),
-                 ("application-autoscaling", "DeregisterScalableTarget")),
-                "target tracking policies own CloudWatch alarms (TargetTracking-*)"),
-        Implied("cloudwatch:PutMetricAlarm", (ALARMS,),
-                (("application-autoscaling", "PutScalingPolicy"),),
-                "target tracking policies create CloudWatch alarms"),
-        Implied("cloudwatch:DeleteAlarms", (ALARMS,),
-                (("application-autoscaling", "DeleteScalingPolicy"),
-                 ("application-autoscaling", "DeregisterScalableTarget")),
-                "deleting a target tracking policy deletes its alarms"),
+        *TARGET_TRACKING_ALARMS,
     ),
 )

@@ -7,6 +7,7 @@ endpoint kind are defined alike (the tables merge them)."""
 from __future__ import annotations
 
 from reconciler.iam.tables import Implied, Permissions, Scope, read, write
+from reconciler.kinds._autoscaling_permissions import TARGET_TRACKING_ALARMS
 from reconciler.kinds._aws import ALARMS, SHARED_SCOPES, SM_LIST, sagemaker_scope
 
 SM_COMPONENT, SM_ENDPOINT, SM_CONFIG, SM_MODEL = (
@@ -63,18 +64,7 @@ PERMISSIONS = Permissions(
         Implied("sagemaker:DescribeInferenceComponent", (SM_COMPONENT,), (_REGISTER,), _BY_AAS),
         Implied("sagemaker:UpdateInferenceComponentRuntimeConfig", (SM_COMPONENT,),
                 (_REGISTER,), _BY_AAS),
-        Implied("cloudwatch:DescribeAlarms", (ALARMS,),
-                (("application-autoscaling", "PutScalingPolicy"),
-                 ("application-autoscaling", "DeleteScalingPolicy"),
-                 ("application-autoscaling", "DeregisterScalableTarget")),
-                "target tracking policies own CloudWatch alarms (TargetTracking-*)"),
-        Implied("cloudwatch:PutMetricAlarm", (ALARMS,),
-                (("application-autoscaling", "PutScalingPolicy"),),
-                "target tracking policies create CloudWatch alarms"),
-        Implied("cloudwatch:DeleteAlarms", (ALARMS,),
-                (("application-autoscaling", "DeleteScalingPolicy"),
-                 ("application-autoscaling", "DeregisterScalableTarget")),
-                "deleting a target tracking policy deletes its alarms"),
+        *TARGET_TRACKING_ALARMS,
     ),
 )
 """What the IAM policy must allow for inference components (``sagectl iam-policy``)."""
