@@ -5,11 +5,15 @@ endpoints and their configs, Application Auto Scaling of their variants, the gua
 from __future__ import annotations
 
 from reconciler.iam.tables import Implied, Permissions, Scope, read, write
-from reconciler.kinds._autoscaling_permissions import TARGET_TRACKING_ALARMS
+from reconciler.kinds._autoscaling_permissions import (
+    AUTOSCALING_OPERATIONS,
+    AUTOSCALING_SCOPES,
+    TARGET_TRACKING_ALARMS,
+)
 from reconciler.kinds._aws import ALARMS, SHARED_SCOPES, SM_LIST, sagemaker_scope
 
 SM_ENDPOINT, SM_CONFIG = "sm-endpoint", "sm-endpoint-config"
-AAS_READ, AAS_TARGETS, AAS_SLR = "aas-read", "aas-targets", "aas-service-linked-role"
+AAS_SLR = "aas-service-linked-role"
 QUOTAS = "service-quotas"
 
 SLR_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
@@ -23,9 +27,7 @@ PERMISSIONS = Permissions(
         SM_CONFIG: sagemaker_scope("SageMakerEndpointConfigs", "endpoint-config"),
         SM_LIST: SHARED_SCOPES[SM_LIST],
         ALARMS: SHARED_SCOPES[ALARMS],
-        AAS_READ: Scope("AutoScalingRead", ("*",)),  # Describe* actions take no resource
-        AAS_TARGETS: Scope("AutoScalingTargets",
-                           ("arn:{p}:application-autoscaling:{r}:{a}:scalable-target/*",)),
+        **AUTOSCALING_SCOPES,
         AAS_SLR: Scope("AutoScalingServiceLinkedRole",
                        (f"arn:{{p}}:iam::{{a}}:role/aws-service-role/{SLR_SERVICE}/{SLR_ROLE}",),
                        ("StringEquals", "iam:AWSServiceName", SLR_SERVICE)),
@@ -50,17 +52,7 @@ PERMISSIONS = Permissions(
             "UpdateEndpoint": write(SM_ENDPOINT, SM_CONFIG),
             "UpdateEndpointWeightsAndCapacities": write(SM_ENDPOINT),
         },
-        "application-autoscaling": {
-            "DescribeScalableTargets": read(AAS_READ),
-            "DescribeScalingPolicies": read(AAS_READ),
-            "DescribeScheduledActions": read(AAS_READ),
-            "DeleteScalingPolicy": write(AAS_TARGETS),
-            "DeleteScheduledAction": write(AAS_TARGETS),
-            "DeregisterScalableTarget": write(AAS_TARGETS),
-            "PutScalingPolicy": write(AAS_TARGETS),
-            "PutScheduledAction": write(AAS_TARGETS),
-            "RegisterScalableTarget": write(AAS_TARGETS),
-        },
+        "application-autoscaling": AUTOSCALING_OPERATIONS,
         "cloudwatch": {
             "DescribeAlarms": read(ALARMS),  # guardrail alarms: external ones, the bake
         },

@@ -7,12 +7,15 @@ endpoint kind are defined alike (the tables merge them)."""
 from __future__ import annotations
 
 from reconciler.iam.tables import Implied, Permissions, Scope, read, write
-from reconciler.kinds._autoscaling_permissions import TARGET_TRACKING_ALARMS
+from reconciler.kinds._autoscaling_permissions import (
+    AUTOSCALING_OPERATIONS,
+    AUTOSCALING_SCOPES,
+    TARGET_TRACKING_ALARMS,
+)
 from reconciler.kinds._aws import ALARMS, SHARED_SCOPES, SM_LIST, sagemaker_scope
 
 SM_COMPONENT, SM_ENDPOINT, SM_CONFIG, SM_MODEL = (
     "sm-inference-component", "sm-endpoint", "sm-endpoint-config", "sm-model")
-AAS_READ, AAS_TARGETS = "aas-read", "aas-targets"
 EC2_TYPES = "ec2-instance-types"
 _BY_AAS = "Application Auto Scaling checks the caller may scale the component's copies"
 _REGISTER = ("application-autoscaling", "RegisterScalableTarget")
@@ -25,9 +28,7 @@ PERMISSIONS = Permissions(
         SM_MODEL: sagemaker_scope("SageMakerModels", "model"),
         SM_LIST: SHARED_SCOPES[SM_LIST],
         ALARMS: SHARED_SCOPES[ALARMS],
-        AAS_READ: Scope("AutoScalingRead", ("*",)),
-        AAS_TARGETS: Scope("AutoScalingTargets",
-                           ("arn:{p}:application-autoscaling:{r}:{a}:scalable-target/*",)),
+        **AUTOSCALING_SCOPES,
         EC2_TYPES: Scope("EC2InstanceTypesRead", ("*",)),  # DescribeInstanceTypes: no resource
     },
     operations={
@@ -46,17 +47,7 @@ PERMISSIONS = Permissions(
             "AddTags": write(SM_COMPONENT),
             "DeleteTags": write(SM_COMPONENT),
         },
-        "application-autoscaling": {
-            "DescribeScalableTargets": read(AAS_READ),
-            "DescribeScalingPolicies": read(AAS_READ),
-            "DescribeScheduledActions": read(AAS_READ),
-            "DeleteScalingPolicy": write(AAS_TARGETS),
-            "DeleteScheduledAction": write(AAS_TARGETS),
-            "DeregisterScalableTarget": write(AAS_TARGETS),
-            "PutScalingPolicy": write(AAS_TARGETS),
-            "PutScheduledAction": write(AAS_TARGETS),
-            "RegisterScalableTarget": write(AAS_TARGETS),
-        },
+        "application-autoscaling": AUTOSCALING_OPERATIONS,
         "cloudwatch": {"DescribeAlarms": read(ALARMS)},  # the bake
         "ec2": {"DescribeInstanceTypes": read(EC2_TYPES)},  # the capacity fit (rule 49)
     },
