@@ -239,6 +239,12 @@ class Emulator:
         else:
             limits[instance_type] = int(instances)
 
+    def set_capacity_unavailable(self, *instance_types: str) -> None:
+        """From now on SageMaker has insufficient capacity (ICE) for ``instance_types`` (none:
+        every type is available again). New deployments fall back through a variant's
+        instance pools in priority order, and fail when no type is left (rule 54)."""
+        self.state.faults.unavailable_types = set(instance_types)
+
     def set_rollback_status(self, status: str) -> None:
         """The status DescribeEndpoint shows while a guardrail rollback runs. AWS documents none
         (sagemaker-rules.md rule 26), so tests run sagectl under each candidate."""

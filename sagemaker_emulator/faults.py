@@ -7,6 +7,8 @@
   UpdateRollbackFailed, or hangs.
 - Pipeline faults: the next execution of a pipeline (started by anyone, a schedule included) ends
   Failed with a FailureReason.
+- Insufficient capacity: instance types SageMaker cannot provision now (an ICE); a variant's
+  instance pools fall back to the next type, a deployment with no type left fails.
 - Hooks: something happens in AWS just before the next matching call is served (in process only:
   the hook is a Python callable), e.g. SageMaker starts maintaining the endpoint.
 - Crash point: after the N-th mutating call has taken effect, its response is held until the test
@@ -88,6 +90,8 @@ class Faults:
         self.crash = CrashPoint()
         self.mutations = 0
         self.hooks: list[CallHook] = []
+        self.unavailable_types: set[str] = set()
+        """Instance types with insufficient capacity (ICE) for new endpoint instances."""
 
     # -- call faults ------------------------------------------------------------------------
     def add(self, fault: CallFault) -> None:

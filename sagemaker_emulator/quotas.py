@@ -31,6 +31,7 @@ from moto.servicequotas.models import servicequotas_backends
 
 from sagemaker_emulator.dispatch import AwsError, CallContext, handler
 from sagemaker_emulator.paging import page, with_token
+from sagemaker_emulator.sagemaker import pools
 from sagemaker_emulator.sagemaker.store import Endpoint, EndpointConfig, Hosting
 
 Params = dict[str, Any]
@@ -54,8 +55,9 @@ def fleet(cfg: EndpointConfig) -> Counter[str]:
     """Instances per type that ``cfg`` runs (production and shadow variants)."""
     counts: Counter[str] = Counter()
     for v in cfg.variants + cfg.shadow_variants:
-        if v.get("InstanceType"):
-            counts[v["InstanceType"]] += int(v.get("InitialInstanceCount") or 0)
+        itype = pools.provisioned_type(v)  # the pool its instances come from (rule 54)
+        if itype:
+            counts[itype] += int(v.get("InitialInstanceCount") or 0)
     return counts
 
 

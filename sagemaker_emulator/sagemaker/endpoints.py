@@ -15,8 +15,9 @@ from sagemaker_emulator import cloudwatch, quotas
 from sagemaker_emulator.app_autoscaling import deregister_endpoint_targets, targets_for_endpoint
 from sagemaker_emulator.cloudwatch import alarm_states
 from sagemaker_emulator.dispatch import CallContext, handler, validation
+from sagemaker_emulator.faults import EndpointFault
 from sagemaker_emulator.paging import with_token
-from sagemaker_emulator.sagemaker import components, exclusions, lifecycle, validate
+from sagemaker_emulator.sagemaker import components, exclusions, lifecycle, pools, validate
 from sagemaker_emulator.sagemaker.api import (
     SM,
     get_config,
@@ -60,13 +61,24 @@ def create_endpoint(ctx: CallContext, params: Params) -> Params:
             raise validate.already_exists("endpoint", arn)
         cfg = get_config(store, params.get("EndpointConfigName"))
         quotas.check(store, quotas.fleet(cfg))
+        fault = STATE.faults.take_endpoint_fault(name, "create") or _no_capacity(cfg)
         now = sim_now()
         ep = Endpoint(name, arn, cfg.name, "Creating", now, now,
                       lifecycle.variants_from_config(cfg), tags=request_tags(params),
                       last_deployment_config=copy.deepcopy(params.get("DeploymentConfig")))
-        lifecycle.start_create(ep, STATE.faults.take_endpoint_fault(name, "create"))
+        lifecycle.start_create(ep, fault)
         store.endpoints[name] = ep
     return {"EndpointArn": arn}
+
+
+def _no_capacity(cfg: Any) -> EndpointFault | None:
+    """The deployment of ``cfg`` fails when one of its variants gets no instance: every type it
+    may run on has insufficient capacity (rule 54)."""
+    for v in cfg.variants + cfg.shadow_variants:
+        reason = pools.insufficient(v)
+        if reason:
+            return EndpointFault("fail", reason)
+    return None
 
 
 def _variant_view(v: VariantState) -> Params:
@@ -93,6 +105,9 @@ def _variant_views(store: Hosting, ep: Endpoint, shadow: bool) -> list[Params]:
         managed = components.managed_instance_count(store, ep.name, v)
         if managed is not None:  # managed instance scaling: the instances the copies use
             view["CurrentInstanceCount"] = view["DesiredInstanceCount"] = managed
+        if v.pools:
+            view["InstancePools"] = pools.summaries(v.pools, v.instance_type,
+                                                    view.get("CurrentInstanceCount"))
         views.append(view)
     return views
 
@@ -116,6 +131,8 @@ def _pending(store: Hosting, ep: Endpoint) -> Params | None:
             op.new_config in store.configs else None
         if cfg_variant and cfg_variant.get("InstanceType"):
             view["InstanceType"] = cfg_variant["InstanceType"]
+        if v.pools:  # the new fleet is still being provisioned: no instance counted yet
+            view["InstancePools"] = pools.summaries(v.pools, v.instance_type, 0)
         view["VariantStatus"] = [{"Status": step.phase, "StatusMessage": message,
                                   "StartTime": lifecycle.when(step.start)}]
         variants.append(view)
@@ -234,7 +251,7 @@ def update_endpoint(ctx: CallContext, params: Params) -> Params:
                 raise validation(f"The variant {variant} is registered with Application Auto "
                                  "Scaling and cannot be removed by an update; deregister its "
                                  "scalable target first.")
-            if current and current.instance_type != target_variant.get("InstanceType"):
+            if current and pools.config_types_of(current) != pools.config_types(target_variant):
                 raise validation(f"The instance type of variant {variant} cannot be changed "
                                  "while it is registered with Application Auto Scaling; "
                                  "deregister its scalable target first.")
@@ -270,7 +287,8 @@ def update_endpoint(ctx: CallContext, params: Params) -> Params:
         delta = quotas.rolling_delta(quotas.fleet(new), run_as)
         quotas.check(store, delta)
         lifecycle.start_update(ep, new, new_variants, run_as,
-                               STATE.faults.take_endpoint_fault(ep.name, "update"))
+                               STATE.faults.take_endpoint_fault(ep.name, "update")
+                               or _no_capacity(new))
         ep.operation.fleet_delta = delta
         ep.modified = sim_now()
         return {"EndpointArn": ep.arn}

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sagemaker_emulator.sagemaker import pools
 from sagemaker_emulator.sagemaker.store import EndpointConfig, Hosting
 
 Params = dict[str, Any]
@@ -67,8 +68,10 @@ def exclusion(store: Hosting, configs: list[EndpointConfig | None]) -> str | Non
     """Why guardrails do not apply to an endpoint running (or going to) ``configs``; None if
     they do."""
     present = [c for c in configs if c is not None]
-    if any(str(v.get("InstanceType", "")).startswith("ml.inf1.")
-           for c in present for v in c.variants + c.shadow_variants):
+    # An instance pool of Inf1 type may provision Inf1 instances: the endpoint is treated as
+    # using them (AWS documents the exclusion for Inf1, not for pools; rule 54).
+    if any(t.startswith("ml.inf1.") for c in present for v in c.variants + c.shadow_variants
+           for t in pools.config_types(v)):
         return "Inf1 instances"
     if any(_uses_marketplace(store, c) for c in present):
         return "Marketplace containers"

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sagemaker_emulator.faults import EndpointFault
+from sagemaker_emulator.sagemaker import pools
 from sagemaker_emulator.sagemaker.store import Endpoint, EndpointConfig, Hosting, VariantState
 from sagemaker_emulator.state import STATE
 
@@ -111,9 +112,12 @@ def variants_from_config(cfg: EndpointConfig, previous: Endpoint | None = None,
                 if "DesiredInstanceCount" not in exclude:
                     count = prev.desired_count
             extra = {k: v[k] for k in ("RoutingConfig",) if k in v}
-            out.append(VariantState(v["VariantName"], v.get("InstanceType"), serverless,
+            types = pools.config_types(v)
+            itype = pools.provisioned_type(v) or (types[0] if types else None)
+            out.append(VariantState(v["VariantName"], itype, serverless,
                                     weight, weight, count, count, shadow, v.get("ModelName"),
-                                    v.get("ManagedInstanceScaling"), extra))
+                                    v.get("ManagedInstanceScaling"), extra,
+                                    pools.ordered(v) or None))
     return out
 
 

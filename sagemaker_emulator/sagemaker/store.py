@@ -67,6 +67,9 @@ class VariantState:
     """ManagedInstanceScaling of its config, as given."""
     extra: Params = field(default_factory=dict)
     """Members of its config that DescribeEndpoint echoes as they are (RoutingConfig)."""
+    pools: list[Params] | None = None
+    """InstancePools of its config, by priority; ``instance_type`` is then the type its
+    instances were provisioned from (pools.py)."""
 
     @property
     def is_serverless(self) -> bool:

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from sagemaker_emulator.dispatch import AwsError, validation
+from sagemaker_emulator.sagemaker import pools
 
 Params = dict[str, Any]
 
@@ -72,12 +73,14 @@ def check_variant(v: Params, field: str, require_model: Any) -> None:
         if provisioned is not None and not 1 <= provisioned <= concurrency:
             raise validation(f"ProvisionedConcurrency {provisioned} must be between 1 and "
                              f"MaxConcurrency ({concurrency}).")
-        if v.get("InstanceType") or v.get("InitialInstanceCount"):
+        if v.get("InstanceType") or v.get("InstancePools") or v.get("InitialInstanceCount"):
             raise validation(f"Variant {v['VariantName']}: ServerlessConfig cannot be combined "
-                             "with InstanceType or InitialInstanceCount.")
+                             "with InstanceType, InstancePools or InitialInstanceCount.")
         return
     itype = v.get("InstanceType")
-    if itype not in instance_types():
+    if v.get("InstancePools") is not None:
+        pools.check(v, field, instance_types(), require_model)
+    elif itype not in instance_types():
         raise validation(f"1 validation error detected: Value '{itype}' at "
                          f"'{field}.instanceType' failed to satisfy constraint: Member must "
                          f"satisfy enum value set: [{', '.join(instance_types())}]")

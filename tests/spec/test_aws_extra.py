@@ -68,44 +68,50 @@ def test_a_wrong_type_is_an_error_at_its_value(tmp_path: Path) -> None:
 
 
 def test_a_bad_enum_value_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
-    found = errors(tmp_path, {"m.yaml": MODEL, "e.yaml": endpoint(
-        "      awsExtra:\n"
-        "        instancePools:\n"
-        "          - {instanceType: ml.g5.xlarg, priority: 1}\n")})
+    found = errors(tmp_path, {"m.yaml": MODEL, "e.yaml": endpoint(top_extra=(
+        "  awsExtra:\n"
+        "    explainerConfig:\n"
+        "      clarifyExplainerConfig:\n"
+        "        shapConfig: {shapBaselineConfig: {shapBaseline: '1,2'}}\n"
+        "        inferenceConfig: {featureTypes: [numerical, categoricall]}\n"))})
     assert len(found) == 1, [d.text() for d in found]
-    assert where(found[0]) == ("e.yaml", 12, 28)
-    assert "did you mean 'ml.g5.xlarge'?" in found[0].message
+    assert where(found[0]) == ("e.yaml", 14, 53)
+    assert "did you mean 'categorical'?" in found[0].message
 
 
 def test_limits_and_required_members_are_checked(tmp_path: Path) -> None:
     found = errors(tmp_path, {"m.yaml": MODEL, "e.yaml": endpoint(
         "      awsExtra:\n"
-        "        instancePools:\n"
-        "          - {instanceType: ml.g5.xlarge, priority: 6}\n"
-        "          - {instanceType: ml.g5.2xlarge}\n")})
+        "        coreDumpConfig: {kmsKeyId: my-key}\n",
+        "  awsExtra:\n"
+        "    crossRegionTrafficConfig:\n"
+        "      maxInvocationsPerSecondPerInstance: 20000\n"
+        "      maxCrossRegionPercentPerEndpoint: 50\n")})
     messages = sorted((where(d), d.message.split(" (botocore")[0]) for d in found)
-    assert messages == [(("e.yaml", 12, 52), "must be at most 5, got 6"),
-                        (("e.yaml", 13, 13), "missing required member `priority`")]
+    assert messages == [(("e.yaml", 11, 25), "missing required member `destinationS3Uri`"),
+                        (("e.yaml", 14, 43), "must be at most 10000, got 20000")]
 
 
 def test_a_modelled_member_is_refused(tmp_path: Path) -> None:
     found = errors(tmp_path, {"m.yaml": MODEL, "e.yaml": endpoint(
         "      awsExtra:\n"
-        "        instanceType: ml.g5.2xlarge\n",
+        "        instanceType: ml.g5.2xlarge\n"
+        "        instancePools: [{instanceType: ml.g5.2xlarge, priority: 1}]\n",
         "  awsExtra:\n"
         "    endpointConfigName: mine\n")})
     messages = sorted((where(d), d.message) for d in found)
     assert messages[0][0] == ("e.yaml", 11, 9)
     assert "`instanceType` is modelled by sagectl" in messages[0][1]
-    assert messages[1][0] == ("e.yaml", 13, 5)
-    assert "`endpointConfigName` is set by sagectl" in messages[1][1]
+    assert messages[1][0] == ("e.yaml", 12, 9)
+    assert "`instancePools` is modelled by sagectl" in messages[1][1]
+    assert messages[2][0] == ("e.yaml", 14, 5)
+    assert "`endpointConfigName` is set by sagectl" in messages[2][1]
 
 
 def test_a_valid_extra_passes(tmp_path: Path) -> None:
     assert errors(tmp_path, {"m.yaml": MODEL, "e.yaml": endpoint(
         "      awsExtra:\n"
-        "        instancePools:\n"
-        "          - {instanceType: ml.g5.xlarge, priority: 1}\n",
+        "        coreDumpConfig: {destinationS3Uri: 's3://bucket/dumps'}\n",
         "  awsExtra:\n"
         "    enableNetworkIsolation: true\n")}) == []
 

@@ -88,7 +88,7 @@ class EndpointKind(SageMakerKind):
     def uses(cls, resource: Resource) -> list[tuple[str, str]]:
         """The Models of its production and shadow variants."""
         spec: EndpointSpec = resource.spec  # type: ignore[assignment]
-        names = dict.fromkeys(v.model_name for _, _, v in spec.all_variants() if v.model_name)
+        names = dict.fromkeys(ref for _, _, v in spec.all_variants() for ref in v.model_refs)
         return [("Model", n) for n in names]
 
     @classmethod

@@ -105,12 +105,11 @@ class EndpointPlanner:
         """Why AWS runs no deployment guardrails on this endpoint (None: it does)."""
         marketplace = {}
         for v in all_variants(self.spec):
-            if v.model_name is None:
-                continue
-            resolved = self.ctx.shared.get(f"model:{v.model_name}")
-            product = getattr(resolved, "marketplace", None)
-            if product:
-                marketplace[v.model_name] = product
+            for ref in v.model_refs:
+                resolved = self.ctx.shared.get(f"model:{ref}")
+                product = getattr(resolved, "marketplace", None)
+                if product:
+                    marketplace[ref] = product
         return exclusion(all_variants(self.spec), marketplace)
 
     def counts_after(self) -> dict[str, int]:
@@ -141,7 +140,7 @@ class EndpointPlanner:
         fleet = ", ".join(
             f"{v.variant_name} {v.serverless_config.memory_size_in_mb} MB serverless"
             if v.serverless_config else
-            f"{v.variant_name} {v.initial_instance_count} x {v.instance_type}"
+            f"{v.variant_name} {v.initial_instance_count} x {v.instance_label}"
             for v in all_variants(self.spec))
         summary = [f"creates endpoint {self.name} ({fleet}) on config {self.want.config_name}"]
         autoscaled = [v.variant_name for v in all_variants(self.spec) if v.autoscaling]
@@ -222,7 +221,7 @@ class EndpointPlanner:
         """Instances per type a capacity change adds (rule 20: quotas count them)."""
         running: Counter[str] = Counter()
         added: Counter[str] = Counter()
-        types = {v.variant_name: v.instance_type for v in all_variants(self.spec)}
+        types = {v.variant_name: v.first_instance_type for v in all_variants(self.spec)}
         for want in desired:
             itype = types.get(want["VariantName"])
             live = self.live.variant(want["VariantName"]) or {}
@@ -345,12 +344,10 @@ class EndpointPlanner:
 
     def waits(self) -> str | None:
         for v in all_variants(self.spec):
-            if v.model_name is None:
-                continue
-            key = f"model:{v.model_name}"
-            resolved = self.ctx.shared.get(key)
-            if resolved is not None and resolved.waits:
-                return f"model {v.model_name} cannot be created yet: {resolved.waits}"
+            for ref in v.model_refs:
+                resolved = self.ctx.shared.get(f"model:{ref}")
+                if resolved is not None and resolved.waits:
+                    return f"model {ref} cannot be created yet: {resolved.waits}"
         status = self.live.status
         if status in ("absent", "InService"):
             return None
@@ -362,9 +359,8 @@ class EndpointPlanner:
             "; the change waits until it is InService"
 
     def depends_on(self) -> list[str]:
-        deps = {f"Model.{v.model_name}" for v in all_variants(self.spec)
-                if v.model_name is not None and not v.model_name.startswith("arn:") and
-                self.ctx.specs.get("Model", v.model_name) is not None}
+        deps = {f"Model.{ref}" for v in all_variants(self.spec) for ref in v.model_refs
+                if not ref.startswith("arn:") and self.ctx.specs.get("Model", ref) is not None}
         cfg = self.spec.deployment_config
         if cfg and cfg.auto_rollback_configuration:
             deps |= {f"Alarm.{a.alarm_name}" for a in cfg.auto_rollback_configuration.alarms

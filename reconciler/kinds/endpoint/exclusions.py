@@ -44,15 +44,18 @@ def exclusion(variants: Iterable[ProductionVariant],
     variants; ``marketplace`` maps model names to the Marketplace package they use."""
     variants = list(variants)
     for v in variants:
-        if is_inf1(v.instance_type):
-            return Exclusion("Inf1", f"variant {v.variant_name!r} runs on {v.instance_type} "
-                                     "(Inf1)", EXCLUSIONS_PAGE)
+        # a pool of Inf1 type may provision Inf1 instances: treated as running on them
+        for itype in v.instance_types:
+            if is_inf1(itype):
+                via = " (one of its instance pools)" if v.instance_pools else ""
+                return Exclusion("Inf1", f"variant {v.variant_name!r} runs on {itype} "
+                                         f"(Inf1){via}", EXCLUSIONS_PAGE)
     for v in variants:
-        if marketplace and v.model_name is not None and v.model_name in marketplace:
-            return Exclusion("Marketplace container",
-                             f"variant {v.variant_name!r} uses model {v.model_name!r}, a "
-                             f"Marketplace product ({marketplace[v.model_name]})",
-                             EXCLUSIONS_PAGE)
+        for ref in v.model_refs:
+            if marketplace and ref in marketplace:
+                return Exclusion("Marketplace container",
+                                 f"variant {v.variant_name!r} uses model {ref!r}, a "
+                                 f"Marketplace product ({marketplace[ref]})", EXCLUSIONS_PAGE)
     for v in variants:
         if v.is_serverless:
             return Exclusion("serverless", f"variant {v.variant_name!r} is serverless",

@@ -39,7 +39,7 @@ from reconciler.kinds.endpoint.autoscaling import Autoscaling, ScalingPolicy, Sc
 from reconciler.kinds.endpoint.changes import EndpointPlanner
 from reconciler.kinds.endpoint.deployment import DeploymentConfig
 from reconciler.kinds.endpoint.live import LiveEndpoint, Scaling, live_autoscaling
-from reconciler.kinds.endpoint.requests import SAGECTL_FIELDS, build, resource_id
+from reconciler.kinds.endpoint.requests import SAGECTL_FIELDS, build, resource_id, variant_models
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.plan.context import PlanContext
 from reconciler.plan.model import Problem
@@ -235,6 +235,9 @@ def endpoint_document(ictx: ImportContext, ep: ImportedEndpoint, model_names: di
         for variant in spec.get(group, []):
             if "modelName" in variant:  # none: the variant hosts inference components
                 variant["modelName"] = model_names[variant["modelName"]]
+            for pool in variant.get("instancePools", []):
+                if "modelNameOverride" in pool:
+                    pool["modelNameOverride"] = model_names[pool["modelNameOverride"]]
             _capacity(ep, variant, warnings)
     deployment = _deployment(ep, alarms)
     if deployment:
@@ -289,8 +292,8 @@ def import_files(ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
         if ic_kind and any(hosted.values()) else {}
     component_models = {name: model for name, c in components.items()
                         if (model := (c.described.get("Specification") or {}).get("ModelName"))}
-    models = models_kind.import_read(ictx, sorted({v["ModelName"] for e in eps
-                                                   for v in e.variants() if "ModelName" in v}
+    models = models_kind.import_read(ictx, sorted({m for e in eps for v in e.variants()
+                                                   for m in variant_models(v)}
                                                   | set(component_models.values())))
     alarms = alarms_kind.import_read(ictx, sorted({a for e in eps
                                                    for a in e.rollback_alarms + e.metric_alarms}))
@@ -308,7 +311,7 @@ def import_files(ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
     for ep in eps:
         docs: list[Document] = []
         model_names = {}
-        used = [v["ModelName"] for v in ep.variants() if "ModelName" in v] + [
+        used = list(dict.fromkeys(m for v in ep.variants() for m in variant_models(v))) + [
             component_models[c] for c in hosted.get(ep.name, []) if c in component_models]
         for model in used:
             live = models[model]

@@ -1,6 +1,11 @@
 """Instance quotas (sagemaker-rules.md rule 20): what a change runs at its peak, per instance
 type, against the account's quotas '<type> for endpoint usage' read from Service Quotas.
 
+A variant with instance pools (rule 54) is counted against its priority-1 type, where SageMaker
+puts its instances when it has the capacity; whether a quota limit (rather than insufficient
+capacity) makes SageMaker fall back to the next pool is not documented, so the warning says
+what happens on the first pool and no more.
+
 AWS refuses a CreateEndpoint, UpdateEndpoint or UpdateEndpointWeightsAndCapacities that would
 exceed a quota with ``ResourceLimitExceeded``; a blue/green update keeps the old fleet while it
 brings up the new one, a rolling one needs one batch more. The plan warns when a change alone
@@ -39,6 +44,10 @@ def running(live: LiveEndpoint) -> Counter[str]:
              + live.config.get("shadowProductionVariants", [])}
     for v in live.described.get("ProductionVariants", []) + \
             live.described.get("ShadowProductionVariants", []):
+        if v.get("InstancePools"):  # a heterogeneous variant counts its instances per pool
+            for pool in v["InstancePools"]:
+                counts[pool["InstanceType"]] += int(pool.get("CurrentInstanceCount") or 0)
+            continue
         itype = types.get(v["VariantName"])
         if itype:
             counts[itype] += int(v.get("CurrentInstanceCount") or 0)
@@ -51,11 +60,11 @@ def new_fleet(spec: EndpointSpec, counts: dict[str, int], plan: Rollout | None =
     batch for a rolling update. ``counts``: production variant counts after the deploy."""
     fleet: Counter[str] = Counter()
     for v in spec.production_variants:
-        if v.instance_type and v.variant_name in counts:
-            fleet[v.instance_type] += counts[v.variant_name]
+        if v.first_instance_type and v.variant_name in counts:
+            fleet[v.first_instance_type] += counts[v.variant_name]
     for v in spec.shadow_production_variants or []:
-        if v.instance_type and v.initial_instance_count:
-            fleet[v.instance_type] += v.initial_instance_count
+        if v.first_instance_type and v.initial_instance_count:
+            fleet[v.first_instance_type] += v.initial_instance_count
     if plan is not None and plan.strategy == "rolling" and len(fleet) == 1:
         return Counter({next(iter(fleet)): plan.peak_extra})
     return fleet

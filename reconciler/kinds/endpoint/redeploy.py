@@ -47,12 +47,13 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
     for variant, _, target in p.scaling.targets_of(p.name):
         live_v = next((v for v in all_variants(p.spec) if v.variant_name == variant),
                       None)
-        old_type = _live_instance_type(p, variant)
+        old_types = _live_instance_types(p, variant)
         if live_v is None:
             why_dereg = "AWS refuses to remove an autoscaled variant"
-        elif old_type is not None and live_v.instance_type != old_type:
+        elif old_types and live_v.instance_types != old_types:
             why_dereg = (f"AWS refuses to change the instance type of an autoscaled "
-                         f"variant ({old_type} -> {live_v.instance_type})")
+                         f"variant ({', '.join(old_types)} -> "
+                         f"{', '.join(live_v.instance_types)})")
         else:
             continue
         steps.append(deregister_step(p.name, variant, target, why_dereg))
@@ -141,13 +142,18 @@ def new_config(p: EndpointPlanner, digest_changed: bool) -> ResourceChange | Pro
             new_config=p.want.config_name, expected_seconds=estimate.expected_seconds,
             worst_case_seconds=estimate.worst_case_seconds, instances_by_type=needed))
 
-def _live_instance_type(p: EndpointPlanner, variant: str) -> str | None:
+def _live_instance_types(p: EndpointPlanner, variant: str) -> list[str]:
+    """The instance types the live config gives ``variant``: its type, or its pools' types by
+    priority."""
     if p.live.config is not None:
         for v in p.live.config.get("productionVariants", []) + \
                 p.live.config.get("shadowProductionVariants", []):
             if v["variantName"] == variant:
-                return v.get("instanceType")
-    return None
+                if v.get("instancePools"):
+                    return [pool["instanceType"] for pool in
+                            sorted(v["instancePools"], key=lambda pool: pool["priority"])]
+                return [v["instanceType"]] if v.get("instanceType") else []
+    return []
 
 def replace(p: EndpointPlanner, why: str) -> ResourceChange | Problem:
     if not p.spec.allow_replacement:

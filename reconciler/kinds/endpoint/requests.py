@@ -33,6 +33,24 @@ def model_aws_name(reference: str, names: dict[str, str]) -> str:
     return names.get(reference, reference)
 
 
+def variant_models(v: dict[str, Any]) -> list[str]:
+    """The models a CreateEndpointConfig variant names: its ``ModelName`` (none on a variant
+    that hosts inference components) and its instance pools' ``ModelNameOverride``."""
+    names = [v["ModelName"]] if v.get("ModelName") else []
+    return names + [p["ModelNameOverride"] for p in v.get("InstancePools") or []
+                    if p.get("ModelNameOverride")]
+
+
+def _resolve(variants: list[dict[str, Any]], names: dict[str, str], model: str, pools: str,
+             override: str) -> None:
+    for v in variants:
+        if model in v:  # a variant without a model hosts inference components
+            v[model] = model_aws_name(v[model], names)
+        for pool in v.get(pools) or []:
+            if override in pool:
+                pool[override] = model_aws_name(pool[override], names)
+
+
 @dataclass
 class DesiredEndpoint:
     spec: EndpointSpec
@@ -49,16 +67,14 @@ class DesiredEndpoint:
 def build(name: str, env: str | None, spec: EndpointSpec, model_names: dict[str, str]
           ) -> DesiredEndpoint:
     request = boto_request(spec, SAGECTL_FIELDS)
-    for v in request["ProductionVariants"] + request.get("ShadowProductionVariants", []):
-        if "ModelName" in v:  # a variant without a model hosts inference components
-            v["ModelName"] = model_aws_name(v["ModelName"], model_names)
+    _resolve(request["ProductionVariants"] + request.get("ShadowProductionVariants", []),
+             model_names, "ModelName", "InstancePools", "ModelNameOverride")
     hashed = digest({"env": env, "request": request})
     canonical = dump(spec, SAGECTL_FIELDS)
-    for v in canonical["productionVariants"] + canonical.get("shadowProductionVariants", []):
-        if "modelName" in v:
-            v["modelName"] = model_aws_name(v["modelName"], model_names)
-    used = {v["ModelName"] for v in request["ProductionVariants"]
-            + request.get("ShadowProductionVariants", []) if "ModelName" in v}
+    _resolve(canonical["productionVariants"] + canonical.get("shadowProductionVariants", []),
+             model_names, "modelName", "instancePools", "modelNameOverride")
+    used = {name for v in request["ProductionVariants"]
+            + request.get("ShadowProductionVariants", []) for name in variant_models(v)}
     everything = digest({"env": env, "spec": dump(spec), "models": sorted(used)})
     return DesiredEndpoint(spec, request, f"{name}-{hashed[:8]}", structure_of(canonical),
                            canonical, everything)

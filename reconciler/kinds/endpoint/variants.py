@@ -10,17 +10,19 @@ from pydantic import Field, StringConstraints
 
 from reconciler.contract import CheckContext, Issue, SpecModel, describe_pattern
 from reconciler.kinds._aws import AwsExtra, SageMakerName, is_arn, valid_arn
-from reconciler.kinds.endpoint import instance_types
+from reconciler.kinds.endpoint import instance_types as instance_enum
 from reconciler.kinds.endpoint.autoscaling import Autoscaling
 from reconciler.spec import botoshape
 from reconciler.spec.nodes import Path
 
 INSTANCE_TYPE_PATTERN = r"^ml\.[a-z0-9]+(-[a-z0-9]+)?\.[a-z0-9]+$"
+InstanceType = Annotated[str, StringConstraints(max_length=64, pattern=INSTANCE_TYPE_PATTERN)]
 ModelRef = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 StartupTimeout = Annotated[int, Field(ge=60, le=3600)]
 
 INSTANCE_ONLY_FIELDS = (
     ("instance_type", "instanceType"),
+    ("instance_pools", "instancePools"),
     ("initial_instance_count", "initialInstanceCount"),
     ("accelerator_type", "acceleratorType"),
     ("volume_size_in_gb", "volumeSizeInGB"),
@@ -100,6 +102,18 @@ class CapacityReservationConfig(SpecModel):
         min_length=20, max_length=258, pattern=ML_RESERVATION_ARN)] | None = None
 
 
+class InstancePool(SpecModel):
+    """One instance type a variant may run on (a heterogeneous endpoint, rule 54)."""
+
+    instance_type: InstanceType
+    """One of the values of `ProductionVariantInstanceType` in the installed botocore."""
+    priority: Annotated[int, Field(ge=1, le=5)]
+    """1 (tried first) to 5: SageMaker falls back to the next pool on insufficient capacity."""
+    model_name_override: ModelRef | None = None
+    """A model for instances of this type instead of the variant's `modelName`: a `Model` in the
+    specs or the ARN of one sagectl does not manage."""
+
+
 class ProductionVariant(SpecModel):
     """One variant: instance-based (`instanceType` + `initialInstanceCount`) or serverless
     (`serverlessConfig`); with a model, or without one to host inference components."""
@@ -110,10 +124,13 @@ class ProductionVariant(SpecModel):
     model_name: ModelRef | None = None
     """A `Model` defined in the specs, or the ARN of a model sagectl does not manage. Without
     one, the variant's instances host inference components (instance-based variants only)."""
-    instance_type: Annotated[str, StringConstraints(max_length=64,
-                                                    pattern=INSTANCE_TYPE_PATTERN)] | None = None
+    instance_type: InstanceType | None = None
     """e.g. `ml.m6i.xlarge`, `ml.g5.2xlarge`, `ml.inf2.xlarge`: one of the values of
     `ProductionVariantInstanceType` in the installed botocore's SageMaker model."""
+    instance_pools: Annotated[list[InstancePool], Field(min_length=1, max_length=5)] | None = None
+    """Instead of `instanceType`: up to 5 instance types by priority. SageMaker provisions from
+    priority 1 and falls back to the next pool when a type has insufficient capacity, within
+    `variantInstanceProvisionTimeoutInSeconds`."""
     initial_instance_count: Annotated[int, Field(ge=1)] | None = None
     """Instances to start with. With autoscaling, the autoscaler owns the live count."""
     initial_variant_weight: Annotated[float, Field(ge=0)] = 1.0
@@ -142,12 +159,43 @@ class ProductionVariant(SpecModel):
     owns the count and neither applies."""
     autoscaling: Autoscaling | None = None
     aws_extra: AwsExtra | None = None
-    """ProductionVariant members sagectl does not model (e.g. `instancePools`), checked against
-    the installed botocore's `ProductionVariant` shape."""
+    """ProductionVariant members sagectl does not model (e.g. `acceleratorPartitionLayouts`),
+    checked against the installed botocore's `ProductionVariant` shape."""
 
     @property
     def is_serverless(self) -> bool:
         return self.serverless_config is not None
+
+    @property
+    def instance_types(self) -> list[str]:
+        """Every instance type the variant may run on, in the order SageMaker tries them."""
+        if self.instance_pools:
+            return [p.instance_type for p in sorted(self.instance_pools, key=lambda p: p.priority)]
+        return [self.instance_type] if self.instance_type else []
+
+    @property
+    def first_instance_type(self) -> str | None:
+        """The type SageMaker provisions when it has the capacity (priority 1 of the pools)."""
+        types = self.instance_types
+        return types[0] if types else None
+
+    @property
+    def instance_label(self) -> str:
+        """``ml.g6.2xlarge``, or with pools ``ml.g6.2xlarge (or ml.g5.2xlarge on insufficient
+        capacity)``."""
+        types = self.instance_types
+        if len(types) <= 1:
+            return types[0] if types else "no instance type"
+        return f"{types[0]} (or {', '.join(types[1:])} on insufficient capacity)"
+
+    @property
+    def model_refs(self) -> list[str]:
+        """Its model and the models its instance pools run instead."""
+        refs = [self.model_name] if self.model_name else []
+        for pool in self.instance_pools or []:
+            if pool.model_name_override and pool.model_name_override not in refs:
+                refs.append(pool.model_name_override)
+        return refs
 
     @property
     def managed(self) -> bool:
@@ -183,13 +231,46 @@ class ProductionVariant(SpecModel):
                             f"provisionedConcurrency ({sc.provisioned_concurrency}) cannot exceed "
                             f"maxConcurrency ({sc.max_concurrency})")
             return
-        if self.instance_type is None:
-            yield Issue(at, "a variant needs `instanceType` and `initialInstanceCount` "
-                            "(instance-based) or `serverlessConfig` (serverless)")
-        elif (wrong := instance_types.problem(self.instance_type)) is not None:
+        if self.instance_pools is not None:
+            yield from self._check_pools(at)
+        elif self.instance_type is None:
+            yield Issue(at, "a variant needs `instanceType` (or `instancePools`) and "
+                            "`initialInstanceCount` (instance-based) or `serverlessConfig` "
+                            "(serverless)")
+            return
+        elif (wrong := instance_enum.problem(self.instance_type)) is not None:
             yield Issue((*at, "instanceType"), wrong)
-        elif self.initial_instance_count is None:
+            return
+        if self.initial_instance_count is None:
             yield Issue(at, "missing `initialInstanceCount` for an instance-based variant")
+
+    def _check_pools(self, at: Path) -> Iterator[Issue]:
+        """AWS: instance pools replace `InstanceType` (rule 54). Equal priorities or a type
+        listed twice are sagectl's errors: AWS documents no order for them."""
+        p_at = (*at, "instancePools")
+        if self.instance_type is not None:
+            yield Issue((*at, "instanceType"), "`instancePools` replaces `instanceType`: give "
+                                               "one of them (rule 54)")
+        seen: dict[int, int] = {}
+        types: dict[str, int] = {}
+        for i, pool in enumerate(self.instance_pools or []):
+            if (wrong := instance_enum.problem(pool.instance_type)) is not None:
+                yield Issue((*p_at, i, "instanceType"), wrong)
+            if pool.priority in seen:
+                yield Issue((*p_at, i, "priority"),
+                            f"priority {pool.priority} is also pool {seen[pool.priority] + 1}'s: "
+                            "give each pool its own priority (AWS documents no order between "
+                            "equal priorities)")
+            seen.setdefault(pool.priority, i)
+            if pool.instance_type in types:
+                yield Issue((*p_at, i, "instanceType"),
+                            f"{pool.instance_type} is already pool {types[pool.instance_type] + 1}")
+            types.setdefault(pool.instance_type, i)
+            if pool.model_name_override is not None and self.model_name is None:
+                yield Issue((*p_at, i, "modelNameOverride"),
+                            "`modelNameOverride` replaces the variant's `modelName` on this "
+                            "pool's instances; a variant without a model hosts inference "
+                            "components and has no model to override")
 
     def _check_capacity(self, at: Path) -> Iterator[Issue]:
         scaling = self.autoscaling
@@ -204,10 +285,11 @@ class ProductionVariant(SpecModel):
             return
         a_at = (*at, "autoscaling")
         yield from scaling.check(a_at, self.is_serverless)
-        if self.instance_type is not None and self.instance_type.startswith("ml.t"):
-            yield Issue((*at, "instanceType"), f"{self.instance_type} is a burstable instance "
-                                               "type, which SageMaker cannot autoscale; use e.g. "
-                                               "ml.m6i or ml.c6i, or remove `autoscaling`")
+        burstable = [t for t in self.instance_types if t.startswith("ml.t")]
+        if burstable:
+            yield Issue((*at, "instancePools" if self.instance_pools else "instanceType"),
+                        f"{burstable[0]} is a burstable instance type, which SageMaker cannot "
+                        "autoscale; use e.g. ml.m6i or ml.c6i, or remove `autoscaling`")
         if self.is_serverless:
             sc = self.serverless_config
             assert sc is not None
@@ -262,6 +344,10 @@ class ProductionVariant(SpecModel):
                         f"PREFIX_AWARE (got {routing.routing_strategy}; rule 43)")
 
     def _check_model(self, ctx: CheckContext, at: Path) -> Iterator[Issue]:
+        for i, pool in enumerate(self.instance_pools or []):
+            if pool.model_name_override is not None:
+                yield from _check_model_ref(ctx, pool.model_name_override,
+                                            (*at, "instancePools", i, "modelNameOverride"))
         ref = self.model_name
         if ref is None:
             if self.is_serverless:
@@ -270,17 +356,20 @@ class ProductionVariant(SpecModel):
                             "instances: it needs `instanceType` and `initialInstanceCount`, not "
                             "`serverlessConfig` (rule 40)")
             return
-        if is_arn(ref):
-            if not valid_arn(ref) or ":model/" not in ref:
-                yield Issue((*at, "modelName"), f"{ref!r} is not a SageMaker model ARN "
-                                                "(arn:aws:sagemaker:REGION:ACCOUNT:model/NAME)")
-            return
-        if not ctx.defines("Model", ref):
-            yield Issue((*at, "modelName"), f"model {ref!r} is not defined in the specs; define a "
-                                            "Model with that name, or give the ARN of a model "
-                                            "sagectl does not manage")
+        yield from _check_model_ref(ctx, ref, (*at, "modelName"))
+        if is_arn(ref) or not ctx.defines("Model", ref):
             return
         model = ctx.lookup("Model", ref)
         if self.is_serverless and getattr(model, "vpc_config", None) is not None:
             yield Issue((*at, "modelName"), f"model {ref!r} has a vpcConfig, which serverless "
                                             "endpoints do not support")
+
+
+def _check_model_ref(ctx: CheckContext, ref: str, at: Path) -> Iterator[Issue]:
+    if is_arn(ref):
+        if not valid_arn(ref) or ":model/" not in ref:
+            yield Issue(at, f"{ref!r} is not a SageMaker model ARN "
+                            "(arn:aws:sagemaker:REGION:ACCOUNT:model/NAME)")
+    elif not ctx.defines("Model", ref):
+        yield Issue(at, f"model {ref!r} is not defined in the specs; define a Model with that "
+                        "name, or give the ARN of a model sagectl does not manage")

@@ -4,7 +4,7 @@ capacity-fit verdict for every variant the specs place components on (rule 49)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,6 +24,11 @@ class Host:
     endpoint: str
     variant: str
     instance_type: str | None = None
+    """The type its instances come from when SageMaker has the capacity (instance pools: the
+    priority-1 pool's)."""
+    fallbacks: list[str] = field(default_factory=list)
+    """The types of its other instance pools, in the order SageMaker falls back to them on
+    insufficient capacity (rule 54)."""
     maximum: int = 0
     """The most instances the variant can have."""
     limit: str = ""
@@ -40,7 +45,7 @@ def _from_spec(endpoint: Any, name: str, variant_name: str) -> Host:
     if variant is None:  # reported by the spec check
         host.problem = f"endpoint {name} has no production variant {variant_name}"
         return host
-    host.instance_type = variant.instance_type
+    host.instance_type, *host.fallbacks = variant.instance_types or [None]
     mis = variant.managed_instance_scaling
     if mis is not None and mis.status == "ENABLED" and mis.max_instance_count:
         host.maximum = mis.max_instance_count
@@ -78,7 +83,9 @@ def _from_aws(ctx: PlanContext, name: str, variant_name: str) -> Host:
                         + ": inference components go on an instance-based variant without a "
                           "model")
         return host
-    host.instance_type = variant.get("InstanceType")
+    pools = sorted(variant.get("InstancePools") or [], key=lambda p: p["Priority"])
+    host.instance_type, *host.fallbacks = [p["InstanceType"] for p in pools] or \
+        [variant.get("InstanceType")]
     mis = variant.get("ManagedInstanceScaling") or {}
     if mis.get("Status") == "ENABLED" and mis.get("MaxInstanceCount"):
         host.maximum = int(mis["MaxInstanceCount"])
@@ -192,21 +199,32 @@ def fit_problems(ctx: PlanContext, desired: list[Resource],
             continue
         groups += sorted(others.get(key, []), key=lambda g: g.name)
         address = mine[0].address if len(mine) == 1 else f"Endpoint.{key[0]}"
-        found = offer(ctx, host.instance_type)
-        if found is None:
-            problems.append(Problem(address, f"capacity fit not checked for variant {key[1]} of "
-                                             f"endpoint {key[0]}: EC2 has no instance type "
-                                             f"{host.instance_type.removeprefix('ml.')} to take "
-                                             "its accelerators, CPUs and memory from",
-                                    severity="warning"))
-            continue
-        verdict = capacity.check(found, groups, host.maximum, host.limit)
-        where = f"variant {key[1]} of endpoint {key[0]}"
-        problems += [Problem(address, f"the components' copies do not fit on {where}: {e}",
-                             "raise the variant's instance maximum (managedInstanceScaling."
-                             "maxInstanceCount), use a larger instance type, or fewer copies "
-                             "(autoscaling.maxCapacity / runtimeConfig.copyCount)")
-                     for e in verdict.errors]
-        problems += [Problem(address, f"{where}: {w}", severity="warning")
-                     for w in verdict.warnings]
+        for rank, itype in enumerate([host.instance_type, *host.fallbacks]):
+            problems += _fit(ctx, address, key, host, itype, rank, groups)
     return problems
+
+
+def _fit(ctx: PlanContext, address: str, key: tuple[str, str], host: Host, itype: str,
+         rank: int, groups: list[capacity.Copies]) -> list[Problem]:
+    """The fit on one instance type. ``rank`` 0 is where the instances go when SageMaker has
+    the capacity: a misfit there is an error. A later instance pool is used only on
+    insufficient capacity of the ones before it: a misfit there is a warning, saying so."""
+    where = f"variant {key[1]} of endpoint {key[0]}"
+    fallback = (f"if SageMaker falls back to instance pool {rank + 1} ({itype}) on "
+                "insufficient capacity, " if rank else "")
+    found = offer(ctx, itype)
+    if found is None:
+        return [Problem(address, f"{fallback}capacity fit not checked for {where}: EC2 has no "
+                                 f"instance type {itype.removeprefix('ml.')} to take its "
+                                 "accelerators, CPUs and memory from", severity="warning")]
+    verdict = capacity.check(found, groups, host.maximum, host.limit)
+    hint = ("raise the variant's instance maximum (managedInstanceScaling.maxInstanceCount), "
+            "use a larger instance type, or fewer copies (autoscaling.maxCapacity / "
+            "runtimeConfig.copyCount)")
+    if rank:
+        return [Problem(address, f"{fallback}the components' copies do not fit on {where}: {e}",
+                        f"{hint}; or remove that instance pool", "warning")
+                for e in verdict.errors]
+    return [Problem(address, f"the components' copies do not fit on {where}: {e}", hint)
+            for e in verdict.errors] + [Problem(address, f"{where}: {w}", severity="warning")
+                                         for w in verdict.warnings]

@@ -44,9 +44,7 @@ spec:
       enableSSMAccess: true
       variantInstanceProvisionTimeoutInSeconds: 900
       awsExtra:
-        instancePools:
-          - {{instanceType: ml.g5.12xlarge, priority: 1}}
-          - {{instanceType: ml.g6.12xlarge, priority: 2}}
+        coreDumpConfig: {{destinationS3Uri: "s3://dumps/llm"}}
 """
 
 
@@ -63,14 +61,12 @@ def test_a_variant_without_a_model_applies_with_its_fields_and_extras(
     change = one(first, "Endpoint.llm")
     assert ops(change)[:2] == ["sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint"]
     paths = {e.path for e in change.diff}
-    assert "productionVariants[main].awsExtra.instancePools" in paths
+    assert "productionVariants[main].awsExtra.coreDumpConfig.destinationS3Uri" in paths
     assert not any("modelName" in p for p in paths)
     apply(emu, specs)
     variant = config_of(emu, "llm")["ProductionVariants"][0]  # type: ignore[index]
     assert "ModelName" not in variant
-    assert variant["InstancePools"] == [
-        {"InstanceType": "ml.g5.12xlarge", "Priority": 1},
-        {"InstanceType": "ml.g6.12xlarge", "Priority": 2}]
+    assert variant["CoreDumpConfig"] == {"DestinationS3Uri": "s3://dumps/llm"}
     assert variant["ManagedInstanceScaling"]["MinInstanceCount"] == 0
     assert variant["VariantInstanceProvisionTimeoutInSeconds"] == 900
     assert variant["InferenceAmiVersion"] == "al2-ami-sagemaker-inference-gpu-3-1"
@@ -80,7 +76,7 @@ def test_a_variant_without_a_model_applies_with_its_fields_and_extras(
 def test_changing_an_extra_makes_a_new_config(emu: Emulator, tmp_path: Path) -> None:
     specs = write(tmp_path, {"llm.yaml": HOSTING})
     apply(emu, specs)
-    write(tmp_path, {"llm.yaml": HOSTING.replace("priority: 2", "priority: 3")})
+    write(tmp_path, {"llm.yaml": HOSTING.replace("s3://dumps/llm", "s3://dumps/llm2")})
     change = one(plan(emu, specs), "Endpoint.llm")
     assert "sagemaker:CreateEndpointConfig" in ops(change)
     assert "sagemaker:UpdateEndpoint" in ops(change)

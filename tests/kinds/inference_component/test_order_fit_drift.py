@@ -99,6 +99,32 @@ def test_rule_49_a_copy_larger_than_an_instance(emu: Emulator, tmp_path: Path) -
         "needs 8 GPUs (an ml.g5.12xlarge has 4 GPUs)"]
 
 
+def test_rule_54_every_instance_pool_is_fitted(emu: Emulator, tmp_path: Path) -> None:
+    """Pools ml.g5.12xlarge (4 GPUs) then ml.g5.2xlarge (1 GPU): a copy of 2 GPUs fits the
+    first, not the fallback. The first pool is where the instances go when SageMaker has the
+    capacity (an error if they do not fit); the second only on insufficient capacity (a
+    warning that says so). An instance pool whose type is too small everywhere is an error."""
+    pooled = {"endpoints/llm.yaml": estate()["endpoints/llm.yaml"].replace(
+        "      instanceType: ml.g5.12xlarge\n",
+        "      instancePools:\n        - {instanceType: ml.g5.12xlarge, priority: 1}\n"
+        "        - {instanceType: ml.g5.2xlarge, priority: 2}\n")}
+    assert pooled["endpoints/llm.yaml"] != estate()["endpoints/llm.yaml"]
+    specs = write(tmp_path, {**estate(base=component(copies=1, gpus=2)), **pooled})
+    found = plan(emu, specs)
+    assert found.errors == []
+    warnings = [p.message for p in found.problems if p.severity == "warning"]
+    assert ("if SageMaker falls back to instance pool 2 (ml.g5.2xlarge) on insufficient "
+            "capacity, the components' copies do not fit on variant main of endpoint llm: one "
+            "copy of base needs 2 GPUs (an ml.g5.2xlarge has 1 GPU)") in warnings, warnings
+    swapped = {"endpoints/llm.yaml": pooled["endpoints/llm.yaml"].replace(
+        "priority: 1", "priority: 9").replace("priority: 2", "priority: 1").replace(
+        "priority: 9", "priority: 2")}
+    write(tmp_path, {**estate(base=component(copies=1, gpus=2)), **swapped})
+    assert errors(emu, specs) == [
+        "the components' copies do not fit on variant main of endpoint llm: one copy of base "
+        "needs 2 GPUs (an ml.g5.2xlarge has 1 GPU)"]
+
+
 def test_rule_49_components_share_the_variant(emu: Emulator, tmp_path: Path) -> None:
     """Two components of 2 copies x 2 GPUs: 8 GPUs, two ml.g5.12xlarge; the variant has at
     most one."""
