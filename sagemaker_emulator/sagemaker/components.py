@@ -1,7 +1,7 @@
 """SageMaker inference components served by the emulator (moto has none): Create, Describe,
 List, Update, UpdateRuntimeConfig and Delete, with statuses on the simulated clock
 (``component_lifecycle.py``) and copies placed on the variant's instances (``capacity.py``).
-The rules and their sources: docs/sagemaker-rules.md, rules 28-39."""
+The rules and their sources: docs/sagemaker-rules.md, rules 28-39 and 53."""
 
 from __future__ import annotations
 
