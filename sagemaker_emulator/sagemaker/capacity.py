@@ -158,6 +158,20 @@ def explain(demand: Demand, placement: Placement, instance_type: str | None) -> 
             f"{placement.placed.get(demand.name, 0)} of them.")
 
 
+def explain_side_by_side(mine: list[Demand], placement: Placement,
+                         instance_type: str | None) -> str:
+    """Why a component's old and new specification copies (a rolling step) do not all fit."""
+    per = placement.per_instance
+    if per is None:
+        return (f"The instance type {instance_type} has no known capacity to place inference "
+                "component copies on.")
+    held = ", ".join(f"{d.copies} x {d.name} ({_describe(d.needs)} each)" for d in mine if d.copies)
+    placed = sum(placement.placed.get(d.name, 0) for d in mine)
+    return (f"Insufficient capacity: {held} must run side by side; the variant can have at most "
+            f"{placement.limit} x {instance_type}, which with the other components' copies hold "
+            f"{placed} of these {sum(d.copies for d in mine)} copies.")
+
+
 def _ratio(offer: float, need: float) -> float:
     return math.floor(offer / need) if need else math.inf
 

@@ -18,6 +18,15 @@ W = WaitIntervalInSeconds):
   blue/green rollback strategy", InferenceComponentCapacitySize), D each; then the component is
   InService on the old specification with a FailureReason. The status meanwhile is ``Updating``
   (InferenceComponentStatus has no rollback value); the FailureReason wording is the emulator's.
+- room (sagemaker-rules.md rule 53): "For each step, SageMaker AI provisions capacity on the new
+  endpoint fleet, routes traffic to that fleet, and terminates capacity on the old endpoint
+  fleet", so while a batch starts, the copies not yet replaced run next to the new ones made so
+  far plus the batch (``holding``); a rollback step likewise brings its batch of old copies up
+  next to the new ones it will retire ("provisions the entire capacity of the old fleet at once"
+  by default). Each step's copies, with every other component's on the variant, must be placed
+  (``capacity.py``; managed instance scaling adds instances up to ``MaxInstanceCount``) when the
+  step starts. A batch that finds no room rolls the update back; a rollback step that finds none
+  leaves the component Failed (AWS documents neither: the conservative choices).
 """
 
 from __future__ import annotations
@@ -42,7 +51,9 @@ class Step:
     watch: bool = False
     """Whether the rollback alarms are watched during the step."""
     done: int = 0
-    """Copies on the new specification once the step is over."""
+    """Copies on the new specification once the step is over (a rollback: copies returned)."""
+    batch: int = 0
+    """Copies this step starts next to the running ones (0: a baking or single-state step)."""
 
 
 @dataclass
@@ -61,6 +72,10 @@ class Operation:
     reason: str = ""
     rollback_batch: Params | None = None
     """RollbackMaximumBatchSize of the update (None: all copies at once)."""
+    leaving: Params | None = None
+    """A rollback's specification being retired (the update's)."""
+    roomed: int = 0
+    """Steps whose room was checked when they started (``next_batch``)."""
 
     @property
     def start(self) -> float:
@@ -119,13 +134,14 @@ def update_steps(start: float, copies: int, deployment: Params | None) -> list[S
     d = STATE.durations.component_batch
     rolling = (deployment or {}).get("RollingUpdatePolicy")
     if not rolling or copies <= 0:
-        return [Step(start, start + d, done=copies)]
+        return [Step(start, start + d, done=copies, batch=copies)]
     batch = batch_size(rolling["MaximumBatchSize"], copies)
     wait = float(rolling.get("WaitIntervalInSeconds", 0))
     steps, t, done = [], start, 0
     while done < copies:
-        done = min(copies, done + batch)
-        steps.append(Step(t, t + d))
+        step = min(batch, copies - done)
+        done += step
+        steps.append(Step(t, t + d, batch=step))
         steps.append(Step(t + d, t + d + wait, watch=True, done=done))
         t += d + wait
     return steps
@@ -146,24 +162,67 @@ def start_update(ic: Any, specification: Params, copies: int, deployment: Params
                              rollback_batch=rolling.get("RollbackMaximumBatchSize"))
 
 
-def _start_rollback(ic: Any, op: Operation, at: float, reason: str) -> None:
-    made = max(1, op.done_at(at))
+def _start_rollback(ic: Any, op: Operation, at: float, reason: str,
+                    made: int | None = None) -> None:
+    """Back to the old specification in ``RollbackMaximumBatchSize`` batches, each bringing up
+    old copies next to the new ones it retires. ``made``: the new copies to return (default: those
+    up by ``at``, at least the batch in flight)."""
+    made = max(1, op.done_at(at)) if made is None else made
     batch = batch_size(op.rollback_batch, made)
     d = STATE.durations.component_batch
-    steps = [Step(at + i * d, at + (i + 1) * d) for i in range(math.ceil(made / batch))]
-    ic.operation = Operation("rollback", "Updating", steps, at, reason=reason)
+    steps, returned, t = [], 0, at
+    while returned < made:
+        step = min(batch, made - returned)
+        returned += step
+        steps.append(Step(t, t + d, done=returned, batch=step))
+        t += d
+    ic.operation = Operation("rollback", "Updating", steps or [Step(at, at)], at,
+                             specification=ic.specification, copies=op.copies, reason=reason,
+                             leaving=op.specification)
+
+
+def holding(op: Operation, t: float) -> tuple[int, int]:
+    """(old, new) specification copies of a rolling update or rollback at ``t``, a batch being
+    started included."""
+    total = op.copies or 0
+    current = next((s for s in op.steps if s.start <= t < s.end), None)
+    starting = current.batch if current is not None else 0
+    if op.kind == "rollback":
+        made = sum(s.batch for s in op.steps)
+        returned = op.done_at(t) if t < op.end else made
+        return total - made + returned + starting, made - returned
+    done = op.done_at(t) if t < op.end else total
+    return max(0, total - done), done + starting
+
+
+def next_batch(op: Operation, now: float) -> tuple[int, Step] | None:
+    """The first step not checked for room that starts a batch by ``now``."""
+    for i in range(op.roomed, len(op.steps)):
+        step = op.steps[i]
+        if step.batch and step.start <= now:
+            return i, step
+        if step.batch or step.start > now:
+            return None
+    return None
 
 
 # -- observing --------------------------------------------------------------------------------
 
-def observe(store: Any, ic: Any, place: Any) -> None:
+def observe(store: Any, ic: Any, place: Any, room: Any) -> None:
     """Bring ``ic`` up to the current simulated time. ``place(ic, spec, copies)`` returns the
-    copies that fit (capacity.py) and the FailureReason when some do not."""
+    copies that fit (capacity.py) and the FailureReason when some do not; ``room(ic, op, t)`` why
+    the copies ``op`` holds at ``t`` do not all fit next to the other components' ("" if they
+    do)."""
     now = STATE.clock.now()
     while ic.operation is not None:
         op = ic.operation
+        rolling = op.kind in ("update", "rollback") and op.fault is None
+        pending = next_batch(op, now) if rolling else None
+        if pending is not None and op.deadline is not None and pending[1].start >= op.deadline:
+            pending = None
         if op.kind == "update" and op.alarms and op.fault is None:
-            until = min(now, op.end, op.deadline or math.inf)
+            until = min(now, op.end, op.deadline or math.inf,
+                        pending[1].start if pending else math.inf)
             t = first_watched(op, op.checked, until)
             if t is not None:
                 firing = alarms_firing(store, op.alarms)
@@ -175,6 +234,23 @@ def observe(store: Any, ic: Any, place: Any) -> None:
                                     "during the deployment.")
                     continue
             op.checked = max(op.checked, until)
+        if pending is not None:
+            index, step = pending
+            op.roomed = index + 1
+            short = room(ic, op, step.start)
+            if short and op.kind == "update":
+                _start_rollback(ic, op, step.start, "Inference component update was rolled "
+                                f"back: a batch of {step.batch} new cop"
+                                f"{'y' if step.batch == 1 else 'ies'} found no room next to the "
+                                f"running copies. {short}", made=op.done_at(step.start))
+                continue
+            if short:
+                ic.operation, ic.modified = None, when(step.start)
+                ic.status, ic.failure_reason = "Failed", (
+                    f"{op.reason} The rollback then found no room to bring {step.batch} old "
+                    f"cop{'y' if step.batch == 1 else 'ies'} back next to the new ones. {short}")
+                return
+            continue
         if op.kind == "update" and op.fault is None and op.deadline is not None and \
                 op.deadline < op.end and now >= op.deadline:
             _start_rollback(ic, op, op.deadline, "Inference component update timed out: it did "

@@ -1,7 +1,7 @@
 """SageMaker inference components served by the emulator (moto has none): Create, Describe,
 List, Update, UpdateRuntimeConfig and Delete, with statuses on the simulated clock
 (``component_lifecycle.py``) and copies placed on the variant's instances (``capacity.py``).
-The rules and their sources: docs/sagemaker-rules.md, rules 28-39."""
+The rules and their sources: docs/sagemaker-rules.md, rules 28-39 and 53."""
 
 from __future__ import annotations
 
@@ -43,13 +43,49 @@ def _variant(store: Hosting, ic: InferenceComponent) -> VariantState | None:
 
 def demands(store: Hosting, endpoint: str, variant: str, skip: str | None = None
             ) -> list[capacity.Demand]:
-    """The copies the components on a variant hold now, oldest component first."""
+    """The copies the components on a variant hold now, oldest component first; a component in a
+    rolling update or rollback holds its old and new specification's copies side by side
+    (``component_lifecycle.holding``, rule 53)."""
     found = sorted((c for c in store.components.values()
                     if c.endpoint_name == endpoint and c.variant_name == variant
                     and c.name != skip and c.base is None and c.current_copies),
                    key=lambda c: (c.created, c.name))
-    return [capacity.Demand(c.name, capacity.copy_needs(c.specification), c.current_copies or 0)
-            for c in found]
+    out = []
+    for c in found:
+        op = c.operation
+        if op is not None and op.kind in ("update", "rollback") and op.fault is None:
+            out += _side_by_side(c, op, STATE.clock.now())
+        else:
+            out.append(capacity.Demand(c.name, capacity.copy_needs(c.specification),
+                                       c.current_copies or 0))
+    return out
+
+
+def _side_by_side(ic: InferenceComponent, op: Any, t: float) -> list[capacity.Demand]:
+    old, new = component_lifecycle.holding(op, t)
+    old_spec = op.specification if op.kind == "rollback" else ic.specification
+    new_spec = op.leaving if op.kind == "rollback" else op.specification
+    return [capacity.Demand(ic.name, capacity.copy_needs(old_spec or {}), old),
+            capacity.Demand(f"{ic.name} (new specification)",
+                            capacity.copy_needs(new_spec or {}), new)]
+
+
+def room(store: Hosting, ic: InferenceComponent, op: Any, t: float) -> str:
+    """Why the copies ``op`` holds at ``t`` (old and new specification side by side) do not all
+    fit next to the other components' copies on the variant ("" when they do)."""
+    if ic.base is not None or not op.copies:
+        return ""
+    v = _variant(store, ic)
+    if v is None:
+        return f"The variant {ic.variant_name} of endpoint {ic.endpoint_name} is gone."
+    mine = _side_by_side(ic, op, t)
+    wanted = demands(store, ic.endpoint_name, v.name, skip=ic.name) + mine
+    placed = capacity.place(wanted, capacity.instance_resources(v.instance_type or ""),
+                            capacity.instance_limit(v))
+    short = next((d for d in mine if placed.pending(d)), None)
+    if short is None:
+        return ""
+    return capacity.explain_side_by_side(mine, placed, v.instance_type)
 
 
 def placement(store: Hosting, endpoint: str, v: VariantState,
@@ -77,15 +113,19 @@ def place(store: Hosting, ic: InferenceComponent, spec: Params, copies: int | No
 
 
 def observe(store: Hosting, ic: InferenceComponent) -> None:
-    component_lifecycle.observe(store, ic, lambda c, spec, n: place(store, c, spec, n))
+    component_lifecycle.observe(store, ic, lambda c, spec, n: place(store, c, spec, n),
+                                lambda c, op, t: room(store, c, op, t))
 
 
 def managed_instance_count(store: Hosting, endpoint: str, v: VariantState) -> int | None:
     """DescribeEndpoint's instance count of a variant under managed instance scaling (None when
     it has none, or hosts no component yet: its InitialInstanceCount then)."""
-    if not any(c.endpoint_name == endpoint and c.variant_name == v.name
-               for c in store.components.values()):
+    mine = [c for c in store.components.values()
+            if c.endpoint_name == endpoint and c.variant_name == v.name]
+    if not mine:
         return None
+    for c in mine:
+        observe(store, c)
     return capacity.managed_count(v, placement(store, endpoint, v))
 
 

@@ -34,10 +34,11 @@ def image(sm: Any, name: str = "base") -> str:
     return str(described["Specification"]["Container"]["DeployedImage"]["SpecifiedImage"])
 
 
-def four_copies(emu: Emulator) -> Any:
-    """An InService component with 4 copies (2 GPUs each) on 2 ml.g5.12xlarge at most."""
+def four_copies(emu: Emulator, high: int = 3) -> Any:
+    """An InService component with 4 copies (2 GPUs each: 2 per ml.g5.12xlarge) on ``high``
+    instances at most: 3 leave room for a batch of 2 new copies next to the 4 old (rule 53)."""
     sm = emu.client("sagemaker")
-    ic_endpoint(emu, sm, low=1, high=2)
+    ic_endpoint(emu, sm, low=1, high=high)
     in_service(emu, sm, copies=4)
     return sm
 
@@ -142,7 +143,7 @@ def test_rule_37_the_execution_timeout_rolls_back(emu: Emulator) -> None:
 
 
 def test_rule_37_without_deployment_config_all_copies_at_once(emu: Emulator) -> None:
-    sm = four_copies(emu)
+    sm = four_copies(emu, high=4)  # all 4 new copies start next to the 4 old (rule 53)
     sm.update_inference_component(InferenceComponentName="base", Specification=new_spec())
     emu.advance(emu.durations.component_batch)
     assert ic_status(sm) == "InService"
@@ -152,7 +153,7 @@ def test_rule_37_without_deployment_config_all_copies_at_once(emu: Emulator) -> 
 
 
 def test_rule_37_injected_failures(emu: Emulator) -> None:
-    sm = four_copies(emu)
+    sm = four_copies(emu, high=4)
     emu.fail_next_component_update("base", "rollback")
     sm.update_inference_component(InferenceComponentName="base", Specification=new_spec())
     emu.advance(emu.durations.component_batch)
@@ -169,12 +170,13 @@ def test_rule_37_injected_failures(emu: Emulator) -> None:
 
 
 def test_rule_37_a_specification_that_no_longer_fits_is_rolled_back(emu: Emulator) -> None:
-    sm = four_copies(emu)  # 4 x 2 GPUs fill both instances
+    sm = four_copies(emu, high=2)  # 4 x 2 GPUs fill both instances
     bigger = new_spec()
     bigger["ComputeResourceRequirements"]["NumberOfAcceleratorDevicesRequired"] = 4
     sm.update_inference_component(InferenceComponentName="base", Specification=bigger)
-    emu.advance(emu.durations.component_batch)
     described = sm.describe_inference_component(InferenceComponentName="base")
     assert (described["InferenceComponentStatus"], image(sm)) == ("InService", IMAGE)
     assert described["FailureReason"].startswith(
-        "Inference component update was rolled back: Insufficient capacity: 4 copies")
+        "Inference component update was rolled back: a batch of 4 new copies found no room "
+        "next to the running copies. Insufficient capacity: 4 x base (2 accelerator devices, "
+        "1024 MB of memory each), 4 x base (new specification) (4 accelerator devices")

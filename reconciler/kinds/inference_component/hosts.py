@@ -175,6 +175,34 @@ def neighbours(ctx: PlanContext, desired: list[Resource],
     return out
 
 
+def live_copies(ctx: PlanContext, endpoint: str, variant: str) -> list[capacity.Copies]:
+    """The copies every live component on a variant holds now (adapters hold none): one
+    paginated ListInferenceComponents and a DescribeInferenceComponent per component, once per
+    variant and plan. What a rolling update's batches must find room next to (rule 53)."""
+    def read() -> list[capacity.Copies]:
+        sm = ctx.aws.client("sagemaker")
+        listed = ctx.aws.paginate("sagemaker", "list_inference_components",
+                                  "InferenceComponents", EndpointNameEquals=endpoint,
+                                  VariantNameEquals=variant)
+        out = []
+        for d in ctx.aws.map(lambda c: sm.describe_inference_component(
+                InferenceComponentName=c["InferenceComponentName"]), listed):
+            spec = d.get("Specification") or {}
+            runtime = d.get("RuntimeConfig") or {}
+            count = max(int(runtime.get("DesiredCopyCount") or 0),
+                        int(runtime.get("CurrentCopyCount") or 0))
+            if spec.get("BaseInferenceComponentName") or not count:
+                continue
+            req = spec.get("ComputeResourceRequirements") or {}
+            out.append(capacity.Copies(d["InferenceComponentName"], count, {
+                "accelerators": float(req.get("NumberOfAcceleratorDevicesRequired") or 0),
+                "cpus": float(req.get("NumberOfCpuCoresRequired") or 0),
+                "memory": float(req.get("MinMemoryRequiredInMb") or 0)}))
+        return out
+
+    return ctx.once(f"ic-live-copies:{endpoint}:{variant}", read)
+
+
 def fit_problems(ctx: PlanContext, desired: list[Resource],
                  placed: dict[tuple[str, str], Host]) -> list[Problem]:
     """Capacity fit of every variant: the components' copies at their maximum (the autoscaler's

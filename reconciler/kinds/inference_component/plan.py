@@ -377,7 +377,15 @@ class Planner:
         old = live.live_canonical(described).get("computeResourceRequirements")
         old_needs = capacity.needs_of(ComputeResourceRequirements.model_validate(
             old, strict=False) if old else None)
-        return rolling(self.spec, copies, self.host, offer, old_needs)
+        others = [c for c in hosts.live_copies(self.ctx, self.host.endpoint, self.host.variant)
+                  if c.name != self.name] if offer is not None and self.host.maximum else []
+        lines, out = rolling(self.spec, copies, self.host, offer, old_needs, others)
+        if out.get("no_room"):
+            self.problems.append(Problem(
+                self.resource.address, out["no_room"], "raise managedInstanceScaling."
+                "maxInstanceCount, or lower deploymentConfig.rollingUpdatePolicy."
+                "maximumBatchSize", severity="warning"))
+        return lines, out
 
     def _check_batch(self, copies: int) -> None:
         cfg = self.spec.deployment_config

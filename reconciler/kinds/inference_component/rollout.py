@@ -4,9 +4,12 @@ of extra copies (and instances) during the rollout, its duration, copies against
 AWS: "For each step, SageMaker AI provisions capacity on the new endpoint fleet, routes traffic
 to that fleet, and terminates capacity on the old endpoint fleet" (InferenceComponentRolling-
 UpdatePolicy), so one batch of new copies runs next to the old ones at each step: the peak is
-one batch more. How long a batch takes to start is not known in advance; the plan gives the
-baking it will take at least and the deadline (``maximumExecutionTimeoutInSeconds``) it cannot
-exceed without rolling back.
+one batch more, next to the other components' copies on the variant. A peak that needs more
+instances than the variant can have is a warning: the batch finds no room, and AWS documents
+only that capacity shortfalls cause "update failures and rollbacks" (sagemaker-rules.md rule
+53; the emulator rolls back). How long a batch takes to start is not known in advance;
+the plan gives the baking it will take at least and the deadline
+(``maximumExecutionTimeoutInSeconds``) it cannot exceed without rolling back.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from reconciler.kinds.inference_component.spec import (
 
 
 def rolling(spec: InferenceComponentSpec, copies: int, host: Host | None,
-            offer: capacity.Offer | None, old_needs: dict[str, float]) -> tuple[
-                list[str], dict[str, Any]]:
+            offer: capacity.Offer | None, old_needs: dict[str, float],
+            others: list[capacity.Copies] | None = None) -> tuple[list[str], dict[str, Any]]:
     """(summary lines, machine-readable consequences) of rolling ``copies`` copies to the
-    spec's specification."""
+    spec's specification, next to ``others`` (the other components' live copies on the
+    variant). ``no_room`` in the consequences: the warning when the peak cannot fit."""
     cfg: DeploymentConfig | None = spec.deployment_config
     if copies <= 0:
         return ["no copies run: the new specification applies to the copies started later"], \
@@ -60,19 +64,30 @@ def rolling(spec: InferenceComponentSpec, copies: int, host: Host | None,
                            "timeout_seconds": timeout}
     new_needs = capacity.needs_of(spec.specification.compute_resource_requirements)
     if host is not None and offer is not None and host.maximum:
-        now = capacity.lower_bound(offer, [capacity.Copies("old", copies, old_needs)])
+        beside = list(others or [])
+        now = capacity.lower_bound(offer, [capacity.Copies("old", copies, old_needs), *beside])
         peak = capacity.lower_bound(offer, [capacity.Copies("old", copies, old_needs),
-                                            capacity.Copies("new", batch, new_needs)])
+                                            capacity.Copies("new", batch, new_needs), *beside])
         out.update(instances_now=now, instances_at_peak=peak, instance_maximum=host.maximum)
         t = offer.instance_type
+        held = sum(c.count for c in beside)
+        also = f" (with {held} cop{'y' if held == 1 else 'ies'} of other components)" \
+            if held else ""
         if peak <= now:
-            lines.append(f"peak: {copies + batch} copies, no extra instance needed (at least "
-                         f"{now} x {t} hold them)")
+            lines.append(f"peak: {copies + batch} copies{also}, no extra instance needed (at "
+                         f"least {now} x {t} hold them)")
         else:
-            lines.append(f"peak: {copies + batch} copies need at least {peak} x {t} during the "
-                         f"rollout ({peak - now} more than now); {host.limit}"
-                         + ("" if peak <= host.maximum else
-                            ": the batch may not find room, and SageMaker rolls back then"))
+            lines.append(f"peak: {copies + batch} copies{also} need at least {peak} x {t} "
+                         f"during the rollout ({peak - now} more than now); {host.limit}")
+        if peak > host.maximum:
+            out["no_room"] = (
+                f"the rolling update cannot find room: {copies} old + {batch} new copies"
+                f"{also} need at least {peak} x {t} at each batch, {peak - host.maximum} more "
+                f"than the variant can have ({host.limit}); the first batch cannot be placed. "
+                "AWS does not document what follows; it describes capacity shortfalls as "
+                "\"causing update failures and rollbacks\": expect the update to fail and the "
+                "component to stay on its current specification")
+            lines.append(f"the update is expected to fail: {out['no_room']}")
     return lines, out
 
 

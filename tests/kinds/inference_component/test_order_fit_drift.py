@@ -174,7 +174,8 @@ def run_drift(emu: Emulator, specs: Path) -> DriftReport:
 
 def test_drift_classes(emu: Emulator, tmp_path: Path) -> None:
     extra = AUTOSCALING % {"low": 1, "high": 4}
-    specs = write(tmp_path, estate(base=component(copies=2, extra=extra)))
+    # 3 instances: the hand-made update's new copies start next to the old ones (rule 53)
+    specs = write(tmp_path, estate(high=3, base=component(copies=2, extra=extra)))
     assert set(statuses(apply(emu, specs)).values()) == {"applied"}
     assert not run_drift(emu, specs).items
     emu.scale_component("base", 3, region="eu-west-1", account="111111111111")

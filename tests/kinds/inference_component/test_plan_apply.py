@@ -40,9 +40,10 @@ def test_endpoint_and_component_created_in_one_apply(emu: Emulator, tmp_path: Pa
     assert not again.resource_changes, [(c.address, c.diff) for c in again.resource_changes]
 
 
-def converged(emu: Emulator, tmp_path: Path, **files: str) -> Path:
-    """The estate applied, with ``files`` as its components."""
-    specs = write(tmp_path, estate(**files))
+def converged(emu: Emulator, tmp_path: Path, high: int = 2, **files: str) -> Path:
+    """The estate applied, with ``files`` as its components (``high``: the variant's
+    managedInstanceScaling max)."""
+    specs = write(tmp_path, estate(high=high, **files))
     run = apply(emu, specs)
     assert set(statuses(run).values()) == {"applied"}, run.result
     return specs
@@ -136,7 +137,8 @@ def test_bake_failure_rolls_back_to_the_previous_specification(emu: Emulator,
 
 def test_autoscaled_copies_are_never_a_change(emu: Emulator, tmp_path: Path) -> None:
     extra = AUTOSCALING % {"low": 1, "high": 4} + ROLLING
-    specs = converged(emu, tmp_path, base=component(copies=2, extra=extra))
+    # a third instance: room for a batch next to the autoscaler's 4 copies (rule 53)
+    specs = converged(emu, tmp_path, high=3, base=component(copies=2, extra=extra))
     assert targets(emu)["inference-component/base"] == (1, 4)
     emu.scale_component("base", 4, region="eu-west-1", account="111111111111")
     emu.advance(600)
@@ -144,7 +146,7 @@ def test_autoscaled_copies_are_never_a_change(emu: Emulator, tmp_path: Path) -> 
     assert not plan(emu, specs).resource_changes  # the autoscaler's count: no change
     # a specification change is rolled out without touching the count
     set_alarm(emu, "OK")
-    write(tmp_path, estate(version=2, base=component(copies=2, extra=extra)))
+    write(tmp_path, estate(version=2, high=3, base=component(copies=2, extra=extra)))
     change = one(plan(emu, specs), "InferenceComponent.base")
     assert change.action_reason == "specification_changed"
     assert "RuntimeConfig" not in change.steps[0].params
