@@ -239,8 +239,8 @@ class Emulator:
         else:
             limits[instance_type] = int(instances)
 
-    def set_capacity_unavailable(self, *instance_types: str) -> None:
-        """From now on SageMaker has insufficient capacity (ICE) for ``instance_types`` (none:
+    def set_capacity_unavailable(self, instance_types: list[str] | tuple[str, ...] = ()) -> None:
+        """From now on SageMaker has insufficient capacity (ICE) for ``instance_types`` (empty:
         every type is available again). New deployments fall back through a variant's
         instance pools in priority order, and fail when no type is left (rule 54)."""
         self.state.faults.unavailable_types = set(instance_types)

@@ -26,7 +26,7 @@ CONTROLS = ("advance", "freeze", "unfreeze", "set_time_factor", "now", "set_dura
             "pipeline_versions", "arm_crash",
             "wait_for_crash", "release_crash", "mutations", "calls", "set_alarm_state",
             "hold_alarm_state", "release_alarm_state", "scale_variant", "system_update",
-            "set_rollback_status", "set_quota", "reset")
+            "set_rollback_status", "set_quota", "set_capacity_unavailable", "reset")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -43,7 +43,7 @@ def test_rule_54_insufficient_capacity_falls_back_to_the_next_pool(emu: Emulator
     sm = emu.client("sagemaker")
     model(sm)
     config(sm, "c1", pooled(count=3))
-    emu.set_capacity_unavailable("ml.g6.2xlarge")
+    emu.set_capacity_unavailable(["ml.g6.2xlarge"])
     endpoint(emu, sm)
     assert summary(sm) == [{"InstanceType": "ml.g6.2xlarge", "CurrentInstanceCount": 0},
                            {"InstanceType": "ml.g5.2xlarge", "CurrentInstanceCount": 3}]
@@ -55,7 +55,7 @@ def test_rule_54_no_capacity_in_any_pool_fails_the_deployment(emu: Emulator) -> 
     config(sm, "c1", pooled())
     config(sm, "single", {"VariantName": "main", "ModelName": "m1",
                           "InstanceType": "ml.g5.2xlarge", "InitialInstanceCount": 1})
-    emu.set_capacity_unavailable("ml.g6.2xlarge", "ml.g5.2xlarge")
+    emu.set_capacity_unavailable(["ml.g6.2xlarge", "ml.g5.2xlarge"])
     endpoint(emu, sm, in_service=False)
     endpoint(emu, sm, name="one", config_name="single", in_service=False)
     emu.advance(emu.durations.create)
@@ -106,8 +106,8 @@ def test_rule_54_components_are_placed_on_the_provisioned_type(emu: Emulator) ->
     variant = {"VariantName": "main", "InitialInstanceCount": 1,
                "InstancePools": [{"InstanceType": "ml.g5.12xlarge", "Priority": 1},
                                  {"InstanceType": "ml.g5.2xlarge", "Priority": 2}]}
-    for name, unavailable in (("big", ()), ("small", ("ml.g5.12xlarge",))):
-        emu.set_capacity_unavailable(*unavailable)
+    for name, unavailable in (("big", []), ("small", ["ml.g5.12xlarge"])):
+        emu.set_capacity_unavailable(unavailable)
         sm.create_endpoint_config(EndpointConfigName=f"{name}-c", ExecutionRoleArn=ROLE,
                                   ProductionVariants=[variant])
         endpoint(emu, sm, name=name, config_name=f"{name}-c")

@@ -96,7 +96,7 @@ def test_pools_apply_with_resolved_models_and_plan_clean(emu: Emulator, tmp_path
 def test_a_fallback_on_insufficient_capacity_is_not_drift(emu: Emulator, tmp_path: Path) -> None:
     """SageMaker put the instances on the second pool: the config is what the spec says, so
     nothing changes."""
-    emu.set_capacity_unavailable("ml.g6.2xlarge")
+    emu.set_capacity_unavailable(["ml.g6.2xlarge"])
     specs = write(tmp_path, FILES)
     apply(emu, specs)
     assert described(emu)["ProductionVariants"][0]["InstancePools"][1] == {
