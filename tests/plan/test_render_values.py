@@ -354,3 +354,23 @@ def test_a_pair_that_renders_alike_says_it_changed() -> None:
                                                       '"(sensitive)" (changed, not shown)')
     b, a = pair(1, "1", 60)
     assert (b, a) == ("1", '"1"')
+
+
+def test_an_added_value_is_shown_whole_member_by_member() -> None:
+    """Nothing of an added (or removed) value is cut: all of it is new. A long mapping or list
+    is shown a member per line; a long string whole."""
+    from reconciler.plan.render.values import parts
+
+    pools = [{"instanceType": "ml.g6.2xlarge", "priority": 1},
+             {"instanceType": "ml.g5.2xlarge", "priority": 2,
+              "modelNameOverride": "chat-g5-1b24e35b"}]
+    lines = parts("productionVariants[main].instancePools", pools)
+    assert lines == [
+        ("productionVariants[main].instancePools[0]",
+         '{"instanceType": "ml.g6.2xlarge", "priority": 1}'),
+        ("productionVariants[main].instancePools[1]",
+         '{"instanceType": "ml.g5.2xlarge", "priority": 2, "modelNameOverride": '
+         '"chat-g5-1b24e35b"}')]
+    nested = parts("x", {"a": "b" * 100, "c": {"d": "e" * 150}})
+    assert nested == [("x.a", '"' + "b" * 100 + '"'), ("x.c.d", '"' + "e" * 150 + '"')]
+    assert parts("short", [1, 2]) == [("short", "[1, 2]")]

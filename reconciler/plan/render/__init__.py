@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from reconciler.plan.digest_key import PROVISIONAL
 from reconciler.plan.model import Plan
-from reconciler.plan.render.values import MAX_VALUE, pair, value
+from reconciler.plan.render.values import MAX_VALUE, pair, parts, value
 
-__all__ = ["MAX_VALUE", "header", "notes", "pair", "summary_line", "value"]
+__all__ = ["MAX_VALUE", "header", "notes", "pair", "parts", "summary_line", "value"]
 
 PROVISIONAL_NOTE = (
     "this environment has no digest key yet (the first apply creates it in the state table), "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reconciler.plan.model import Plan, ResourceChange
 from reconciler.plan.order import marker, mermaid
-from reconciler.plan.render import header, pair, summary_line, value
+from reconciler.plan.render import header, pair, parts, summary_line
 from reconciler.plan.render import notes as plan_notes
 
 COMMENT_LIMIT = 60_000
@@ -27,9 +27,9 @@ def _details(change: ResourceChange) -> str:
         lines += ["", "```diff"]
         for entry in change.diff:
             if entry.before is None:
-                lines.append(f"+ {entry.path} = {value(entry.after)}")
+                lines += [f"+ {p} = {t}" for p, t in parts(entry.path, entry.after)]
             elif entry.after is None:
-                lines.append(f"- {entry.path} = {value(entry.before)}")
+                lines += [f"- {p} = {t}" for p, t in parts(entry.path, entry.before)]
             else:
                 before, after = pair(entry.before, entry.after)
                 lines += [f"- {entry.path} = {before}", f"+ {entry.path} = {after}"]

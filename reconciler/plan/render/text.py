@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from reconciler.plan.model import Plan, ResourceChange
 from reconciler.plan.order import marker
-from reconciler.plan.render import header, notes, pair, summary_line, value
+from reconciler.plan.render import header, notes, pair, parts, summary_line
 
 
 def _diff_lines(change: ResourceChange, limit: int) -> list[str]:
     lines = []
     for entry in change.diff[:limit]:
         if entry.before is None:
-            lines.append(f"      + {entry.path} = {value(entry.after)}")
+            lines += [f"      + {p} = {t}" for p, t in parts(entry.path, entry.after)]
         elif entry.after is None:
-            lines.append(f"      - {entry.path} = {value(entry.before)}")
+            lines += [f"      - {p} = {t}" for p, t in parts(entry.path, entry.before)]
         else:
             before, after = pair(entry.before, entry.after, 60)
             lines.append(f"      ~ {entry.path}: {before} -> {after}")

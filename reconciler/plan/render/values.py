@@ -1,6 +1,9 @@
 """How a value reads in a plan or a drift report: JSON on one line, shortened when long.
 
-A single value (a field a change adds or removes) is cut at the end. A before/after pair is not:
+A single value (a field a change adds or removes) is never cut: all of it is new (or gone). When
+its JSON is longer than a line, a mapping or list is shown member by member on lines of their own
+(``instancePools[1].modelNameOverride = "..."``), down to values that fit or cannot be split (a
+long string is shown whole). A before/after pair is not cut either:
 cutting both sides at the same width hides any difference past the cut (an image
 ``…-cu118-ubuntu20.04`` -> ``…-cu118-ubuntu22.04`` read as two identical lines). A pair is
 shortened only where its two sides agree: each run of characters they share keeps up to ``k``
@@ -43,9 +46,22 @@ def to_json(v: Any) -> str:
 
 
 def value(v: Any, limit: int = MAX_VALUE) -> str:
-    """A value as a reviewer reads it: JSON, cut at the end when long."""
+    """A value as a reviewer reads it: JSON, cut at the end when long (for notes and messages;
+    a diff's added or removed value goes through ``parts``)."""
     text = to_json(v)
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def parts(path: str, v: Any, limit: int = MAX_VALUE) -> list[tuple[str, str]]:
+    """``(path, JSON)`` lines showing all of ``v``: one line when it fits in ``limit``, else a
+    line per member of a mapping (``path.key``) or item of a list (``path[i]``), recursively;
+    a scalar is shown whole however long."""
+    text = to_json(v)
+    if len(text) <= limit or not v or not isinstance(v, dict | list):
+        return [(path, text)]
+    items = [(f"{path}.{k}", x) for k, x in v.items()] if isinstance(v, dict) else \
+        [(f"{path}[{i}]", x) for i, x in enumerate(v)]
+    return [line for sub, x in items for line in parts(sub, x, limit)]
 
 
 def pair(before: Any, after: Any, limit: int = MAX_VALUE) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from reconciler.cli.registry import KINDS
+from reconciler.plan.render import text
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply
@@ -79,6 +80,9 @@ def test_pools_apply_with_resolved_models_and_plan_clean(emu: Emulator, tmp_path
     assert change.depends_on == ["Model.chat-g5", "Model.chat-g6"]
     assert ("creates endpoint chat (main 2 x ml.g6.2xlarge (or ml.g5.2xlarge on insufficient "
             "capacity))") in "\n".join(change.consequences["summary"])
+    shown = text.render(first)  # nothing of the pools is cut from the plan a reviewer reads
+    assert '+ productionVariants[main].instancePools[1] = {"instanceType": "ml.g5.2xlarge", ' \
+        '"priority": 2, "modelNameOverride": "chat-g5-' in shown, shown
     apply(emu, specs)
     variant = config_of(emu)["ProductionVariants"][0]
     assert "InstanceType" not in variant
