@@ -52,7 +52,16 @@ class AlarmSpec(SpecModel):
 
     aws_extra_shape: ClassVar[tuple[str, str]] = ("cloudwatch", "PutMetricAlarmInput")
     aws_extra_reserved: ClassVar[dict[str, str]] = {
-        "alarmName": "`alarmName` is the resource's `metadata.name`"}
+        "alarmName": "`alarmName` is the resource's `metadata.name`",
+        # PutMetricAlarm: "you must specify either MetricName, a Metrics array, or an
+        # EvaluationCriteria"; EvaluationInterval "cannot be specified for alarms configured
+        # with MetricName or Metrics" (rule 53). An Alarm here always has one of those two.
+        "evaluationCriteria": "`evaluationCriteria` (a PromQL alarm) does not go with "
+                              "`metricName` or `metrics`, and an Alarm here has one of them "
+                              "(PutMetricAlarm)",
+        "evaluationInterval": "`evaluationInterval` cannot be specified for alarms configured "
+                              "with `metricName` or `metrics` (PutMetricAlarm); it is for "
+                              "`evaluationCriteria` alarms, which sagectl does not model"}
 
     alarm_description: Annotated[str, StringConstraints(max_length=1024)] | None = None
     actions_enabled: bool = True

@@ -85,7 +85,15 @@ class PipelineSpec(SpecModel):
         "pipelineName": "`pipelineName` is the resource's `metadata.name`",
         "pipelineDefinitionS3Location": "sagectl uploads the definition itself: set "
                                         "`pipelineDefinitionS3Bucket`",
-        "clientRequestToken": "sagectl sets `clientRequestToken` itself (from the content)"}
+        "clientRequestToken": "sagectl sets `clientRequestToken` itself (from the content)",
+        # Aliases belong to pipeline versions (rule 53): UpdatePipeline takes them "only when
+        # the update changes the pipeline definition", and not while another version holds
+        # them, so a spec cannot keep them through Create/UpdatePipeline.
+        "pipelineVersionAliases": "`pipelineVersionAliases` name pipeline versions, not the "
+                                  "pipeline: UpdatePipeline takes them only with a new "
+                                  "definition and not while another version holds them, so "
+                                  "sagectl cannot keep them; assign them with "
+                                  "UpdatePipelineVersion"}
 
     pipeline_display_name: Annotated[str, StringConstraints(
         min_length=1, max_length=256, pattern=PIPELINE_NAME_PATTERN)] | None = None
