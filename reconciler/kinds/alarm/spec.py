@@ -97,8 +97,10 @@ class AlarmSpec(SpecModel):
     evaluate_low_sample_count_percentile: Literal["evaluate", "ignore"] | None = None
     tags: Tags = {}
     aws_extra: AwsExtra | None = None
-    """PutMetricAlarm members sagectl does not model (e.g. `evaluationInterval`): sent with
-    every PutMetricAlarm, which replaces the whole definition, so each can change."""
+    """PutMetricAlarm members sagectl does not model (e.g. `actionConfiguration`): sent with
+    every PutMetricAlarm, which replaces the whole definition, so each can change.
+    `evaluationInterval` and `evaluationCriteria` (PromQL alarms) do not go with `metricName`
+    or `metrics` and are refused."""
 
     def check(self, ctx: object, at: Path) -> Iterator[Issue]:
         yield from check_extras(self, at)

@@ -127,9 +127,10 @@ class PipelineSpec(SpecModel):
     start_on_change: StartOnChange | None = None
     tags: Tags = {}
     aws_extra: AwsExtra | None = None
-    """CreatePipeline members sagectl does not model (e.g. `pipelineVersionAliases`), also
-    sent with UpdatePipeline when UpdatePipeline takes the member (every one CreatePipeline
-    has in the installed botocore, except the token and tags sagectl sets itself)."""
+    """CreatePipeline members sagectl does not model, also sent with UpdatePipeline when
+    UpdatePipeline takes the member. The installed botocore's only such member,
+    `pipelineVersionAliases`, is refused: aliases name pipeline versions, and UpdatePipeline
+    takes them only with a new definition and not while another version holds them."""
 
     def check(self, ctx: CheckContext, at: Path) -> Iterator[Issue]:
         yield from check_extras(self, at)
