@@ -15,8 +15,10 @@ What the emulator changes in moto, which stores alarms and datapoints but never 
 - Not evaluated, so they keep their state (INSUFFICIENT_DATA, or what SetAlarmState gave them):
   metric-math alarms and the other alarms ``metric_evaluation.evaluable`` refuses.
 - ``hold`` is a fault for tests, not an AWS behaviour (``Emulator.hold_alarm_state``).
-- PutMetricAlarm's ``ActionConfiguration`` (what notifications carry; the emulator sends none)
-  is kept and DescribeAlarms answers it (moto dropped it). ``EvaluationInterval`` or
+- PutMetricAlarm's ``ActionConfiguration`` (what notifications carry; the emulator sends none),
+  ``WarmUpConfiguration`` and ``EvaluationWindow`` are kept and DescribeAlarms answers them
+  (moto dropped them). What a warm-up or a wall-clock window does to evaluation is not
+  modelled: such an alarm is evaluated like any other. ``EvaluationInterval`` or
   ``EvaluationCriteria`` with ``MetricName`` or ``Metrics`` is refused, as PutMetricAlarm says
   ("cannot be specified for alarms configured with MetricName or Metrics"); PromQL alarms
   (``EvaluationCriteria``) are not modelled (rule 53).
@@ -167,7 +169,9 @@ def _put_metric_alarm(self: CloudWatchBackend, name: str, *args: Any, **kwargs: 
     return alarm
 
 
-KEPT = (("ActionConfiguration", "action_configuration"),)
+KEPT = (("ActionConfiguration", "action_configuration"),
+        ("WarmUpConfiguration", "warm_up_configuration"),
+        ("EvaluationWindow", "evaluation_window"))
 """PutMetricAlarm members moto drops that the emulator keeps for DescribeAlarms (the
 serializer reads the snake_case attribute)."""
 

@@ -28,13 +28,20 @@ def _alarm(cw: Any) -> dict[str, Any]:
     return cw.describe_alarms(AlarmNames=["a"])["MetricAlarms"][0]  # type: ignore[no-any-return]
 
 
-def test_rule_53_describe_alarms_answers_action_configuration(emu: Emulator) -> None:
+@pytest.mark.parametrize(("member", "kept"), [
+    ("ActionConfiguration", {"AlarmTagsPropagation": {"Enabled": True,
+                                                      "IncludedTagKeys": ["team"]}}),
+    ("WarmUpConfiguration", {"WarmUpPeriodDurationInMinutes": 15,
+                             "OnlyStartEvaluatingAfterWarmUpPeriodEnds": True}),
+    ("EvaluationWindow", {"WallClockWindow": {"Timezone": "Europe/Paris"}}),
+])
+def test_rule_53_describe_alarms_answers_action_configuration(
+        emu: Emulator, member: str, kept: dict[str, Any]) -> None:
     cw = emu.client("cloudwatch")
-    kept = {"AlarmTagsPropagation": {"Enabled": True, "IncludedTagKeys": ["team"]}}
-    cw.put_metric_alarm(**ALARM, ActionConfiguration=kept)
-    assert _alarm(cw)["ActionConfiguration"] == kept
+    cw.put_metric_alarm(**ALARM, **{member: kept})
+    assert _alarm(cw)[member] == kept
     cw.put_metric_alarm(**ALARM)  # PutMetricAlarm overwrites the whole definition
-    assert "ActionConfiguration" not in _alarm(cw)
+    assert member not in _alarm(cw)
 
 
 @pytest.mark.parametrize("member", [{"EvaluationInterval": 60}, {

@@ -162,3 +162,16 @@ def test_rule_53_a_group_extra_read_back_cannot_change(emu: Emulator, tmp_path: 
     assert problem.address == "ModelPackageGroup.fraud"
     assert "awsExtra cannot change after creation" in problem.message, problem.message
     assert "awsExtra" in problem.message
+
+
+def test_rule_53_a_warm_up_change_is_planned(emu: Emulator, tmp_path: Path) -> None:
+    """WarmUpConfiguration is answered by DescribeAlarms too: a new duration is exactly that
+    diff (before the emulator kept it, the change planned nothing)."""
+    warm = "warmUpConfiguration: {warmUpPeriodDurationInMinutes: 15}"
+    specs = write(tmp_path, {"r.yaml": ALARM.replace("EXTRA", warm)})
+    apply(emu, specs)
+    assert plan(emu, specs).resource_changes == []
+    specs = write(tmp_path, {"r.yaml": ALARM.replace("EXTRA", warm.replace("15", "30"))})
+    change = one(plan(emu, specs), "Alarm.errors")
+    assert [(e.path, e.before, e.after) for e in change.diff] == [
+        ("awsExtra.warmUpConfiguration.warmUpPeriodDurationInMinutes", 15, 30)]
