@@ -21,7 +21,7 @@ What the emulator changes in moto, which stores alarms and datapoints but never 
   modelled: such an alarm is evaluated like any other. ``EvaluationInterval`` or
   ``EvaluationCriteria`` with ``MetricName`` or ``Metrics`` is refused, as PutMetricAlarm says
   ("cannot be specified for alarms configured with MetricName or Metrics"); PromQL alarms
-  (``EvaluationCriteria``) are not modelled (rule 53).
+  (``EvaluationCriteria``) are not modelled (rule 55).
 
 Nothing runs in the background. Whenever alarm states are read (DescribeAlarms and its friends, or
 a rollout checking its guardrails through ``alarm_states``), and before anything that changes what

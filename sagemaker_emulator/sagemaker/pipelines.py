@@ -17,7 +17,7 @@ working; the emulator serves every pipeline operation itself. Fixes over moto:
 - CreatePipeline repeated with the ClientRequestToken that created the pipeline returns its ARN
   (an idempotent retry); with another token it fails with the "must be unique" ValidationException
   the SageMaker SDK's ``upsert`` looks for.
-- Pipeline version aliases (rule 53): CreatePipeline's ``PipelineVersionAliases`` go to version
+- Pipeline version aliases (rule 55): CreatePipeline's ``PipelineVersionAliases`` go to version
   1, UpdatePipeline's to the version it creates, refused when the update does not change the
   definition or when another version holds the alias; DescribePipeline (of the latest version,
   or the one ``PipelineVersionId`` / ``PipelineVersionAlias`` names) and ListPipelineVersions

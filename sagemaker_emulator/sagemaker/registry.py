@@ -12,7 +12,7 @@
   packages) and names the package, not its ARN, in ModelPackageStatusDetails (the model's
   ``EntityName``, which has no room for an ARN).
 - DescribeModelPackageGroup answers the required CreatedBy (moto kept it but left it out), and
-  the ``ManagedConfiguration`` the group was created with (moto dropped it; rule 53).
+  the ``ManagedConfiguration`` the group was created with (moto dropped it; rule 55).
 - DeleteModelPackage exists (moto lacks it: HTTP 500); version numbers are never reused.
 """
 

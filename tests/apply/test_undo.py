@@ -77,7 +77,7 @@ def test_an_alarm_update_is_undone_to_its_previous_definition(emu: Emulator,
 
 
 def test_an_alarm_undo_puts_its_previous_extras_back(emu: Emulator, tmp_path: Path) -> None:
-    """PutMetricAlarm overwrites the whole alarm (rule 53), so the undo of an update that
+    """PutMetricAlarm overwrites the whole alarm (rule 55), so the undo of an update that
     changed an `awsExtra` member must carry the previous value: here ActionConfiguration, which
     DescribeAlarms answers. Catches an undo built from the modelled fields only (it would
     leave the new notification settings, or clear them)."""

@@ -35,7 +35,7 @@ def _alarm(cw: Any) -> dict[str, Any]:
                              "OnlyStartEvaluatingAfterWarmUpPeriodEnds": True}),
     ("EvaluationWindow", {"WallClockWindow": {"Timezone": "Europe/Paris"}}),
 ])
-def test_rule_53_describe_alarms_answers_action_configuration(
+def test_rule_55_describe_alarms_answers_action_configuration(
         emu: Emulator, member: str, kept: dict[str, Any]) -> None:
     cw = emu.client("cloudwatch")
     cw.put_metric_alarm(**ALARM, **{member: kept})
@@ -46,7 +46,7 @@ def test_rule_53_describe_alarms_answers_action_configuration(
 
 @pytest.mark.parametrize("member", [{"EvaluationInterval": 60}, {
     "EvaluationCriteria": {"PromQLCriteria": {"Query": "up > 0"}}, "EvaluationInterval": 60}])
-def test_rule_53_promql_members_do_not_go_with_a_metric(emu: Emulator,
+def test_rule_55_promql_members_do_not_go_with_a_metric(emu: Emulator,
                                                         member: dict[str, Any]) -> None:
     cw = emu.client("cloudwatch")
     with pytest.raises(ClientError) as err:
@@ -57,7 +57,7 @@ def test_rule_53_promql_members_do_not_go_with_a_metric(emu: Emulator,
     assert cw.describe_alarms()["MetricAlarms"] == []
 
 
-def test_rule_53_describe_model_package_group_answers_managed_configuration(
+def test_rule_55_describe_model_package_group_answers_managed_configuration(
         emu: Emulator) -> None:
     sm = emu.client("sagemaker")
     sm.create_model_package_group(ModelPackageGroupName="g", ModelPackageGroupDescription="d",
@@ -73,7 +73,7 @@ def test_rule_53_describe_model_package_group_answers_managed_configuration(
         ModelPackageGroupName="plain")
 
 
-def test_rule_53_pipeline_version_aliases_belong_to_versions(emu: Emulator) -> None:
+def test_rule_55_pipeline_version_aliases_belong_to_versions(emu: Emulator) -> None:
     sm = emu.client("sagemaker")
     sm.create_pipeline(PipelineName="p", RoleArn=ROLE, PipelineDefinition=_definition("one"),
                        PipelineVersionAliases=["stable"], ClientRequestToken="t" * 32)

@@ -106,7 +106,7 @@ def test_a_valid_member_reaches_the_request_and_the_next_plan_is_empty(
     (ALARM, "evaluationCriteria: {promQLCriteria: {query: up}}", "a PromQL alarm"),
     (PIPELINE, "pipelineVersionAliases: [stable]", "name pipeline versions, not the pipeline"),
 ])
-def test_rule_53_members_aws_refuses_here_are_located_errors(
+def test_rule_55_members_aws_refuses_here_are_located_errors(
         template: str, member: str, words: str, tmp_path: Path) -> None:
     """Members a metric alarm cannot carry (PutMetricAlarm), and pipeline version aliases
     (UpdatePipeline takes them only with a new definition and not while another version holds
@@ -121,7 +121,7 @@ def test_rule_53_members_aws_refuses_here_are_located_errors(
     assert words in d.message, d.message
 
 
-def test_rule_53_an_alarm_extra_read_back_changes_as_exactly_that_diff(
+def test_rule_55_an_alarm_extra_read_back_changes_as_exactly_that_diff(
         emu: Emulator, tmp_path: Path) -> None:
     """DescribeAlarms answers ActionConfiguration: after apply the plan is empty, a changed
     value is exactly that diff (PutMetricAlarm with the new value), and so is its removal.
@@ -148,7 +148,7 @@ def test_rule_53_an_alarm_extra_read_back_changes_as_exactly_that_diff(
     assert "ActionConfiguration" not in step.params  # PutMetricAlarm overwrites the whole alarm
 
 
-def test_rule_53_a_group_extra_read_back_cannot_change(emu: Emulator, tmp_path: Path) -> None:
+def test_rule_55_a_group_extra_read_back_cannot_change(emu: Emulator, tmp_path: Path) -> None:
     """DescribeModelPackageGroup answers ManagedConfiguration; SageMaker has no update for a
     group, so leaving it out afterwards is a plan error naming it, never a silent no-op."""
     extra = "managedConfiguration: {managedStorageType: Restricted}"
@@ -164,7 +164,7 @@ def test_rule_53_a_group_extra_read_back_cannot_change(emu: Emulator, tmp_path: 
     assert "awsExtra" in problem.message
 
 
-def test_rule_53_a_warm_up_change_is_planned(emu: Emulator, tmp_path: Path) -> None:
+def test_rule_55_a_warm_up_change_is_planned(emu: Emulator, tmp_path: Path) -> None:
     """WarmUpConfiguration is answered by DescribeAlarms too: a new duration is exactly that
     diff (before the emulator kept it, the change planned nothing)."""
     warm = "warmUpConfiguration: {warmUpPeriodDurationInMinutes: 15}"

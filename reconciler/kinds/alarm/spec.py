@@ -55,7 +55,7 @@ class AlarmSpec(SpecModel):
         "alarmName": "`alarmName` is the resource's `metadata.name`",
         # PutMetricAlarm: "you must specify either MetricName, a Metrics array, or an
         # EvaluationCriteria"; EvaluationInterval "cannot be specified for alarms configured
-        # with MetricName or Metrics" (rule 53). An Alarm here always has one of those two.
+        # with MetricName or Metrics" (rule 55). An Alarm here always has one of those two.
         "evaluationCriteria": "`evaluationCriteria` (a PromQL alarm) does not go with "
                               "`metricName` or `metrics`, and an Alarm here has one of them "
                               "(PutMetricAlarm)",

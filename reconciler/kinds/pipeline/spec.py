@@ -86,7 +86,7 @@ class PipelineSpec(SpecModel):
         "pipelineDefinitionS3Location": "sagectl uploads the definition itself: set "
                                         "`pipelineDefinitionS3Bucket`",
         "clientRequestToken": "sagectl sets `clientRequestToken` itself (from the content)",
-        # Aliases belong to pipeline versions (rule 53): UpdatePipeline takes them "only when
+        # Aliases belong to pipeline versions (rule 55): UpdatePipeline takes them "only when
         # the update changes the pipeline definition", and not while another version holds
         # them, so a spec cannot keep them through Create/UpdatePipeline.
         "pipelineVersionAliases": "`pipelineVersionAliases` name pipeline versions, not the "
