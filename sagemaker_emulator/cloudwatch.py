@@ -15,6 +15,13 @@ What the emulator changes in moto, which stores alarms and datapoints but never 
 - Not evaluated, so they keep their state (INSUFFICIENT_DATA, or what SetAlarmState gave them):
   metric-math alarms and the other alarms ``metric_evaluation.evaluable`` refuses.
 - ``hold`` is a fault for tests, not an AWS behaviour (``Emulator.hold_alarm_state``).
+- PutMetricAlarm's ``ActionConfiguration`` (what notifications carry; the emulator sends none),
+  ``WarmUpConfiguration`` and ``EvaluationWindow`` are kept and DescribeAlarms answers them
+  (moto dropped them). What a warm-up or a wall-clock window does to evaluation is not
+  modelled: such an alarm is evaluated like any other. ``EvaluationInterval`` or
+  ``EvaluationCriteria`` with ``MetricName`` or ``Metrics`` is refused, as PutMetricAlarm says
+  ("cannot be specified for alarms configured with MetricName or Metrics"); PromQL alarms
+  (``EvaluationCriteria``) are not modelled (rule 55).
 
 Nothing runs in the background. Whenever alarm states are read (DescribeAlarms and its friends, or
 a rollout checking its guardrails through ``alarm_states``), and before anything that changes what
@@ -42,6 +49,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
+from moto.cloudwatch.exceptions import InvalidParameterCombination
 from moto.cloudwatch.models import Alarm, CloudWatchBackend, cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
 
@@ -161,10 +169,28 @@ def _put_metric_alarm(self: CloudWatchBackend, name: str, *args: Any, **kwargs: 
     return alarm
 
 
+KEPT = (("ActionConfiguration", "action_configuration"),
+        ("WarmUpConfiguration", "warm_up_configuration"),
+        ("EvaluationWindow", "evaluation_window"))
+"""PutMetricAlarm members moto drops that the emulator keeps for DescribeAlarms (the
+serializer reads the snake_case attribute)."""
+
+
 def _put_metric_alarm_call(self: CloudWatchResponse) -> Any:
     """The PutMetricAlarm API: the instants already due follow the alarm's old definition."""
+    metric = self._get_param("MetricName") or self._get_param("Metrics")
+    for member in ("EvaluationInterval", "EvaluationCriteria"):
+        if self._get_param(member) is not None and metric:
+            raise InvalidParameterCombination(
+                f"{member} cannot be specified for alarms configured with MetricName or "
+                "Metrics.")
     evaluate(self.cloudwatch_backend)
-    return _original_put_call(self)
+    result = _original_put_call(self)
+    alarm = self.cloudwatch_backend.alarms.get(self._get_param("AlarmName"))
+    if alarm is not None:
+        for member, attr in KEPT:
+            setattr(alarm, attr, self._get_param(member))
+    return result
 
 
 def _set_alarm_state(self: CloudWatchBackend, alarm_name: str, reason: str, reason_data: str,

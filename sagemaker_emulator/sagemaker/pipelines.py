@@ -17,6 +17,12 @@ working; the emulator serves every pipeline operation itself. Fixes over moto:
 - CreatePipeline repeated with the ClientRequestToken that created the pipeline returns its ARN
   (an idempotent retry); with another token it fails with the "must be unique" ValidationException
   the SageMaker SDK's ``upsert`` looks for.
+- Pipeline version aliases (rule 55): CreatePipeline's ``PipelineVersionAliases`` go to version
+  1, UpdatePipeline's to the version it creates, refused when the update does not change the
+  definition or when another version holds the alias; DescribePipeline (of the latest version,
+  or the one ``PipelineVersionId`` / ``PipelineVersionAlias`` names) and ListPipelineVersions
+  answer each version's aliases. Aliases are 1-128 of ``[a-zA-Z0-9._-]``, not only digits,
+  unique within the pipeline, at most 10 a version.
 - Times are on the simulated clock.
 """
 
@@ -60,6 +66,7 @@ class PipelineVersion:
     description: str | None
     role_arn: str | None
     parallelism: Params | None
+    aliases: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -146,10 +153,37 @@ def get(backend: SageMakerModelBackend, name_or_arn: Any) -> FakePipeline:
     return found
 
 
-def _snapshot(pipeline: FakePipeline, version_id: int, created: datetime) -> PipelineVersion:
+def _snapshot(pipeline: FakePipeline, version_id: int, created: datetime,
+              aliases: list[str] | None = None) -> PipelineVersion:
     return PipelineVersion(version_id, created, pipeline.pipeline_definition,
                            pipeline.pipeline_display_name, pipeline.pipeline_description,
-                           pipeline.role_arn, pipeline.parallelism_configuration)
+                           pipeline.role_arn, pipeline.parallelism_configuration,
+                           list(aliases or []))
+
+
+ALIAS = re.compile(r"^[a-zA-Z0-9._\-]{1,128}$")
+
+
+def _aliases(params: Params, st: PipelineState | None) -> list[str]:
+    """The ``PipelineVersionAliases`` of a Create/UpdatePipeline, checked: "Each alias can contain
+    1-128 letters, numbers, periods (.), hyphens (-), and underscores (_), and can't consist of
+    numbers only. An alias must be unique within the pipeline" (CreatePipeline)."""
+    aliases = list(params.get("PipelineVersionAliases") or [])
+    for alias in aliases:
+        if not isinstance(alias, str) or not ALIAS.match(alias) or alias.isdigit():
+            raise validation(f"Alias '{alias}' is not valid: an alias contains 1-128 letters, "
+                             "numbers, periods, hyphens and underscores, and can't consist of "
+                             "numbers only.")
+    if len(set(aliases)) != len(aliases):
+        raise validation("An alias must be unique within the pipeline; "
+                         f"{sorted(a for a in set(aliases) if aliases.count(a) > 1)} repeated.")
+    for version in (st.versions if st else []):
+        held = sorted(set(aliases) & set(version.aliases))
+        if held:
+            raise validation(f"Alias(es) {', '.join(held)} already assigned to pipeline version "
+                             f"{version.version_id}: remove them from that version first "
+                             "(UpdatePipelineVersion).")
+    return aliases
 
 
 # -- operations -------------------------------------------------------------------------------
@@ -180,8 +214,8 @@ def create_pipeline(ctx: CallContext, params: Params) -> Params:
         pipeline.arn = pipeline_arn(ctx.account, ctx.region, name)
         now = sim_now()
         pipeline.creation_time = pipeline.last_modified_time = now
-        pipeline._sagectl = PipelineState(versions=[_snapshot(pipeline, 1, now)],
-                                          create_token=token)
+        pipeline._sagectl = PipelineState(
+            versions=[_snapshot(pipeline, 1, now, _aliases(params, None))], create_token=token)
         backend.pipelines[name] = pipeline
     return {"PipelineArn": pipeline.arn}
 
@@ -198,6 +232,10 @@ def update_pipeline(ctx: CallContext, params: Params) -> Params:
         pipeline = get(backend, params.get("PipelineName"))
         st = state_of(pipeline)
         definition = definition_of(ctx, params, required=False)
+        aliases = _aliases(params, st)
+        if aliases and (definition is None or definition == st.latest.definition):
+            raise validation("You can specify aliases only when the update changes the "
+                             "pipeline definition.")
         if definition is not None:
             pipeline.pipeline_definition = definition
         for key, attr in UPDATABLE:
@@ -205,7 +243,7 @@ def update_pipeline(ctx: CallContext, params: Params) -> Params:
                 setattr(pipeline, attr, params[key])
         now = sim_now()
         pipeline.last_modified_time = now
-        version = _snapshot(pipeline, st.latest.version_id + 1, now)
+        version = _snapshot(pipeline, st.latest.version_id + 1, now, aliases)
         st.versions.append(version)
     return {"PipelineArn": pipeline.arn, "PipelineVersionId": version.version_id}
 
@@ -225,6 +263,16 @@ def describe_pipeline(ctx: CallContext, params: Params) -> Params:
                                f"{params['PipelineVersionId']} of '{pipeline.arn}' does not "
                                "exist.")
             version = found
+        alias = params.get("PipelineVersionAlias")
+        if alias is not None:
+            if params.get("PipelineVersionId") is not None:
+                raise validation("PipelineVersionAlias can't be specified with "
+                                 "PipelineVersionId.")
+            named = next((v for v in st.versions if alias in v.aliases), None)
+            if named is None:
+                raise AwsError("ResourceNotFound", f"No version of '{pipeline.arn}' has the "
+                               f"alias {alias}.")
+            version = named
         out: Params = {
             "PipelineArn": pipeline.arn, "PipelineName": pipeline.pipeline_name,
             "PipelineDisplayName": version.display_name or pipeline.pipeline_name,
@@ -238,6 +286,8 @@ def describe_pipeline(ctx: CallContext, params: Params) -> Params:
             out["LastRunTime"] = st.last_run
         if version.parallelism:
             out["ParallelismConfiguration"] = version.parallelism
+        if version.aliases:
+            out["PipelineVersionAliases"] = list(version.aliases)
     return out
 
 
@@ -304,6 +354,8 @@ def list_pipeline_versions(ctx: CallContext, params: Params) -> Params:
         for v in chosen:
             summary: Params = {"PipelineArn": pipeline.arn, "PipelineVersionId": v.version_id,
                                "CreationTime": v.created}
+            if v.aliases:
+                summary["PipelineVersionAliases"] = list(v.aliases)
             runs = [e for e in st.executions.values() if e.version_id == v.version_id]
             if runs:
                 latest = max(runs, key=lambda e: e.start)

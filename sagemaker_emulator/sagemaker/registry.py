@@ -11,7 +11,8 @@
 - DescribeModelPackage answers the required ModelPackageName (moto left it out for versioned
   packages) and names the package, not its ARN, in ModelPackageStatusDetails (the model's
   ``EntityName``, which has no room for an ARN).
-- DescribeModelPackageGroup answers the required CreatedBy (moto kept it but left it out).
+- DescribeModelPackageGroup answers the required CreatedBy (moto kept it but left it out), and
+  the ``ManagedConfiguration`` the group was created with (moto dropped it; rule 55).
 - DeleteModelPackage exists (moto lacks it: HTTP 500); version numbers are never reused.
 """
 
@@ -65,6 +66,22 @@ def describe_model_package(ctx: CallContext, params: Params) -> Params:
     return out  # type: ignore[no-any-return]
 
 
+MANAGED = "_sagectl_managed_configuration"
+"""Group attribute: the ManagedConfiguration of CreateModelPackageGroup (None: none)."""
+
+
+@handler("sagemaker", "CreateModelPackageGroup")
+def create_model_package_group(ctx: CallContext, params: Params) -> Params:
+    backend = sagemaker_backends[ctx.account][ctx.region]
+    name = params.get("ModelPackageGroupName")
+    arn = backend.create_model_package_group(
+        model_package_group_name=name,
+        model_package_group_description=params.get("ModelPackageGroupDescription"),
+        tags=params.get("Tags"))
+    setattr(backend.model_package_groups[name], MANAGED, params.get("ManagedConfiguration"))
+    return {"ModelPackageGroupArn": arn}
+
+
 @handler("sagemaker", "DescribeModelPackageGroup")
 def describe_model_package_group(ctx: CallContext, params: Params) -> Params:
     backend = sagemaker_backends[ctx.account][ctx.region]
@@ -74,6 +91,9 @@ def describe_model_package_group(ctx: CallContext, params: Params) -> Params:
     # What AWS puts in CreatedBy for a caller outside SageMaker Studio is not documented;
     # moto's own value for the group (the same as its packages' CreatedBy) is answered.
     out["CreatedBy"] = dict(group.created_by)
+    managed = getattr(group, MANAGED, None)
+    if managed:
+        out["ManagedConfiguration"] = dict(managed)
     return out  # type: ignore[no-any-return]
 
 

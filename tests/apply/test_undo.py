@@ -76,6 +76,41 @@ def test_an_alarm_update_is_undone_to_its_previous_definition(emu: Emulator,
     assert restore_request(live) == restore.params  # the whole previous definition, as planned
 
 
+def test_an_alarm_undo_puts_its_previous_extras_back(emu: Emulator, tmp_path: Path) -> None:
+    """PutMetricAlarm overwrites the whole alarm (rule 55), so the undo of an update that
+    changed an `awsExtra` member must carry the previous value: here ActionConfiguration, which
+    DescribeAlarms answers. Catches an undo built from the modelled fields only (it would
+    leave the new notification settings, or clear them)."""
+    before = {"enabled": True, "includedTagKeys": ["team"]}
+    extra = ("  awsExtra:\n    actionConfiguration:\n      alarmTagsPropagation: "
+             "{enabled: true, includedTagKeys: [team]}\n")
+    specs = write(tmp_path, {"alarm.yaml": ALARM + extra})
+    assert statuses(apply(emu, specs)) == {"Alarm.scorer-errors": APPLIED}
+    write(tmp_path, {"alarm.yaml": ALARM.replace("threshold: 5", "threshold: 9")
+                     + extra.replace("{enabled: true, includedTagKeys: [team]}",
+                                     "{enabled: false}") + "  tags: {team: fraud}\n"})
+    emu.inject("5xx", service="cloudwatch", action="TagResource", times=10)
+    run, events = apply_with_events(emu, specs, max_attempts=1)
+
+    assert statuses(run) == {"Alarm.scorer-errors": ROLLED_BACK}
+    change = one(run.plan, "Alarm.scorer-errors")
+    assert change.steps[0].params["ActionConfiguration"] == {
+        "AlarmTagsPropagation": {"Enabled": False}}
+    (restore,) = change.steps[0].undo
+    assert restore.params["ActionConfiguration"] == {
+        "AlarmTagsPropagation": {"Enabled": True, "IncludedTagKeys": ["team"]}}
+    assert undone(events, change.address) == planned(change, 1)
+    aws = aws_for(emu)
+    try:
+        (live,) = aws.client("cloudwatch").describe_alarms(
+            AlarmNames=["scorer-errors"])["MetricAlarms"]
+    finally:
+        aws.close()
+    assert live["Threshold"] == 5.0
+    assert live["ActionConfiguration"] == {"AlarmTagsPropagation": {
+        "Enabled": before["enabled"], "IncludedTagKeys": before["includedTagKeys"]}}
+
+
 def test_a_pipeline_update_is_undone_to_its_previous_definition_and_tags(
         emu: Emulator, tmp_path: Path) -> None:
     specs = write(tmp_path, files(spec=PIPELINE + START))

@@ -52,7 +52,16 @@ class AlarmSpec(SpecModel):
 
     aws_extra_shape: ClassVar[tuple[str, str]] = ("cloudwatch", "PutMetricAlarmInput")
     aws_extra_reserved: ClassVar[dict[str, str]] = {
-        "alarmName": "`alarmName` is the resource's `metadata.name`"}
+        "alarmName": "`alarmName` is the resource's `metadata.name`",
+        # PutMetricAlarm: "you must specify either MetricName, a Metrics array, or an
+        # EvaluationCriteria"; EvaluationInterval "cannot be specified for alarms configured
+        # with MetricName or Metrics" (rule 55). An Alarm here always has one of those two.
+        "evaluationCriteria": "`evaluationCriteria` (a PromQL alarm) does not go with "
+                              "`metricName` or `metrics`, and an Alarm here has one of them "
+                              "(PutMetricAlarm)",
+        "evaluationInterval": "`evaluationInterval` cannot be specified for alarms configured "
+                              "with `metricName` or `metrics` (PutMetricAlarm); it is for "
+                              "`evaluationCriteria` alarms, which sagectl does not model"}
 
     alarm_description: Annotated[str, StringConstraints(max_length=1024)] | None = None
     actions_enabled: bool = True
@@ -88,8 +97,10 @@ class AlarmSpec(SpecModel):
     evaluate_low_sample_count_percentile: Literal["evaluate", "ignore"] | None = None
     tags: Tags = {}
     aws_extra: AwsExtra | None = None
-    """PutMetricAlarm members sagectl does not model (e.g. `evaluationInterval`): sent with
-    every PutMetricAlarm, which replaces the whole definition, so each can change."""
+    """PutMetricAlarm members sagectl does not model (e.g. `actionConfiguration`): sent with
+    every PutMetricAlarm, which replaces the whole definition, so each can change.
+    `evaluationInterval` and `evaluationCriteria` (PromQL alarms) do not go with `metricName`
+    or `metrics` and are refused."""
 
     def check(self, ctx: object, at: Path) -> Iterator[Issue]:
         yield from check_extras(self, at)

@@ -253,6 +253,8 @@ class Planner:
         if spec.runtime_config is not None:
             entries += diff(None, spec.runtime_config.copy_count, "runtimeConfig.copyCount")
         entries += diff(None, desired_autoscaling(spec.autoscaling), "autoscaling")
+        if spec.aws_extra:  # sent with CreateInferenceComponent: shown like a modelled field
+            entries += diff(None, dict(spec.aws_extra), "awsExtra")
         entries += diff(None, dict(spec.tags), "tags")
         summary = [f"creates inference component {name} on variant {spec.variant_name} of "
                    f"endpoint {spec.endpoint_name}"]

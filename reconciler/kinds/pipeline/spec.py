@@ -85,7 +85,15 @@ class PipelineSpec(SpecModel):
         "pipelineName": "`pipelineName` is the resource's `metadata.name`",
         "pipelineDefinitionS3Location": "sagectl uploads the definition itself: set "
                                         "`pipelineDefinitionS3Bucket`",
-        "clientRequestToken": "sagectl sets `clientRequestToken` itself (from the content)"}
+        "clientRequestToken": "sagectl sets `clientRequestToken` itself (from the content)",
+        # Aliases belong to pipeline versions (rule 55): UpdatePipeline takes them "only when
+        # the update changes the pipeline definition", and not while another version holds
+        # them, so a spec cannot keep them through Create/UpdatePipeline.
+        "pipelineVersionAliases": "`pipelineVersionAliases` name pipeline versions, not the "
+                                  "pipeline: UpdatePipeline takes them only with a new "
+                                  "definition and not while another version holds them, so "
+                                  "sagectl cannot keep them; assign them with "
+                                  "UpdatePipelineVersion"}
 
     pipeline_display_name: Annotated[str, StringConstraints(
         min_length=1, max_length=256, pattern=PIPELINE_NAME_PATTERN)] | None = None
@@ -119,9 +127,10 @@ class PipelineSpec(SpecModel):
     start_on_change: StartOnChange | None = None
     tags: Tags = {}
     aws_extra: AwsExtra | None = None
-    """CreatePipeline members sagectl does not model (e.g. `pipelineVersionAliases`), also
-    sent with UpdatePipeline when UpdatePipeline takes the member (every one CreatePipeline
-    has in the installed botocore, except the token and tags sagectl sets itself)."""
+    """CreatePipeline members sagectl does not model, also sent with UpdatePipeline when
+    UpdatePipeline takes the member. The installed botocore's only such member,
+    `pipelineVersionAliases`, is refused: aliases name pipeline versions, and UpdatePipeline
+    takes them only with a new definition and not while another version holds them."""
 
     def check(self, ctx: CheckContext, at: Path) -> Iterator[Issue]:
         yield from check_extras(self, at)
