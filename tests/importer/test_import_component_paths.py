@@ -13,7 +13,7 @@ import yaml
 
 from sagemaker_emulator import Emulator
 from tests.importer.test_import import sagectl
-from tests.importer.test_import_components import ENDPOINT, MODEL, build_by_hand
+from tests.importer.test_import_components import ENDPOINT, MODEL, build_by_hand, hosting_variant
 from tests.plan.helpers import IMAGE, ROLE, aws_for, write
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -155,13 +155,7 @@ def test_import_refuses_an_endpoint_being_updated(cli: Cli, emu: Emulator,
         aws = aws_for(emu)
         sm = aws.client("sagemaker")
         sm.create_endpoint_config(EndpointConfigName="llm-config-2", ExecutionRoleArn=ROLE,
-                                  ProductionVariants=[{
-                                      "VariantName": "main", "InstanceType": "ml.g5.12xlarge",
-                                      "InitialInstanceCount": 1,
-                                      "ManagedInstanceScaling": {"Status": "ENABLED",
-                                                                 "MinInstanceCount": 1,
-                                                                 "MaxInstanceCount": 3},
-                                      "RoutingConfig": {"RoutingStrategy": "RANDOM"}}])
+                                  ProductionVariants=[hosting_variant(high=3, routing="RANDOM")])
         sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName="llm-config-2")
         assert sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "Updating"
         _refused(cli, write(tmp_path, {}), f"endpoint {ENDPOINT} is Updating",
@@ -181,13 +175,7 @@ def test_a_model_less_endpoint_without_components_imports_and_plans_clean(
     aws = aws_for(emu)
     sm = aws.client("sagemaker")
     sm.create_endpoint_config(EndpointConfigName="empty-config", ExecutionRoleArn=ROLE,
-                              ProductionVariants=[{
-                                  "VariantName": "main", "InstanceType": "ml.g5.12xlarge",
-                                  "InitialInstanceCount": 1,
-                                  "ManagedInstanceScaling": {"Status": "ENABLED",
-                                                             "MinInstanceCount": 1,
-                                                             "MaxInstanceCount": 2},
-                                  "RoutingConfig": {"RoutingStrategy": "RANDOM"}}])
+                              ProductionVariants=[hosting_variant(routing="RANDOM")])
     sm.create_endpoint(EndpointName="empty", EndpointConfigName="empty-config")
     emu.advance(100_000)
     aws.close()

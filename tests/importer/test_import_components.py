@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sagemaker_emulator import Emulator
 from tests.importer.test_import import arn, sagectl, tags_of
@@ -16,19 +17,22 @@ ENDPOINT, MODEL = "llm", "llm-by-hand"
 RID, DIM = "inference-component/base", "sagemaker:inference-component:DesiredCopyCount"
 
 
+def hosting_variant(high: int = 2, routing: str = "LEAST_OUTSTANDING_REQUESTS"
+                    ) -> dict[str, Any]:
+    """A model-less ml.g5.12xlarge variant with managed instance scaling 1-``high``."""
+    return {"VariantName": "main", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1,
+            "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1,
+                                       "MaxInstanceCount": high},
+            "RoutingConfig": {"RoutingStrategy": routing}}
+
+
 def build_by_hand(emu: Emulator) -> None:
     aws = aws_for(emu)
     sm, aas = aws.client("sagemaker"), aws.client("application-autoscaling")
     sm.create_model(ModelName=MODEL, ExecutionRoleArn=ROLE,
                     PrimaryContainer={"Image": f"{IMAGE}:3"})
     sm.create_endpoint_config(EndpointConfigName="llm-config", ExecutionRoleArn=ROLE,
-                              ProductionVariants=[{
-                                  "VariantName": "main", "InstanceType": "ml.g5.12xlarge",
-                                  "InitialInstanceCount": 1,
-                                  "ManagedInstanceScaling": {"Status": "ENABLED",
-                                                             "MinInstanceCount": 1,
-                                                             "MaxInstanceCount": 2},
-                                  "RoutingConfig": {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}}])
+                              ProductionVariants=[hosting_variant()])
     sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="llm-config")
     emu.advance(100_000)
     sm.create_inference_component(

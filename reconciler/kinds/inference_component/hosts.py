@@ -160,19 +160,27 @@ def neighbours(ctx: PlanContext, desired: list[Resource],
         InferenceComponentName=c["InferenceComponentName"]), found)
     out: dict[tuple[str, str], list[capacity.Copies]] = {}
     for d in described:
-        spec = d.get("Specification") or {}
-        runtime = d.get("RuntimeConfig") or {}
-        count = max(int(runtime.get("DesiredCopyCount") or 0),
-                    int(runtime.get("CurrentCopyCount") or 0))
-        if spec.get("BaseInferenceComponentName") or not count:
-            continue  # an adapter uses its base's compute
-        req = spec.get("ComputeResourceRequirements") or {}
-        needs = {"accelerators": float(req.get("NumberOfAcceleratorDevicesRequired") or 0),
-                 "cpus": float(req.get("NumberOfCpuCoresRequired") or 0),
-                 "memory": float(req.get("MinMemoryRequiredInMb") or 0)}
-        out.setdefault((d["EndpointName"], d["VariantName"]), []).append(
-            capacity.Copies(d["InferenceComponentName"], count, needs, foreign=True))
+        held = _held(d, foreign=True)
+        if held is not None:
+            out.setdefault((d["EndpointName"], d["VariantName"]), []).append(held)
     return out
+
+
+def _held(described: dict[str, Any], foreign: bool = False) -> capacity.Copies | None:
+    """The copies a described live component holds: the larger of its desired and current
+    count, with its compute requirements (None: an adapter, which uses its base's compute, or
+    no copies)."""
+    spec = described.get("Specification") or {}
+    runtime = described.get("RuntimeConfig") or {}
+    count = max(int(runtime.get("DesiredCopyCount") or 0),
+                int(runtime.get("CurrentCopyCount") or 0))
+    if spec.get("BaseInferenceComponentName") or not count:
+        return None
+    req = spec.get("ComputeResourceRequirements") or {}
+    needs = {"accelerators": float(req.get("NumberOfAcceleratorDevicesRequired") or 0),
+             "cpus": float(req.get("NumberOfCpuCoresRequired") or 0),
+             "memory": float(req.get("MinMemoryRequiredInMb") or 0)}
+    return capacity.Copies(described["InferenceComponentName"], count, needs, foreign=foreign)
 
 
 def live_copies(ctx: PlanContext, endpoint: str, variant: str) -> list[capacity.Copies]:
@@ -184,21 +192,9 @@ def live_copies(ctx: PlanContext, endpoint: str, variant: str) -> list[capacity.
         listed = ctx.aws.paginate("sagemaker", "list_inference_components",
                                   "InferenceComponents", EndpointNameEquals=endpoint,
                                   VariantNameEquals=variant)
-        out = []
-        for d in ctx.aws.map(lambda c: sm.describe_inference_component(
-                InferenceComponentName=c["InferenceComponentName"]), listed):
-            spec = d.get("Specification") or {}
-            runtime = d.get("RuntimeConfig") or {}
-            count = max(int(runtime.get("DesiredCopyCount") or 0),
-                        int(runtime.get("CurrentCopyCount") or 0))
-            if spec.get("BaseInferenceComponentName") or not count:
-                continue
-            req = spec.get("ComputeResourceRequirements") or {}
-            out.append(capacity.Copies(d["InferenceComponentName"], count, {
-                "accelerators": float(req.get("NumberOfAcceleratorDevicesRequired") or 0),
-                "cpus": float(req.get("NumberOfCpuCoresRequired") or 0),
-                "memory": float(req.get("MinMemoryRequiredInMb") or 0)}))
-        return out
+        described = ctx.aws.map(lambda c: sm.describe_inference_component(
+            InferenceComponentName=c["InferenceComponentName"]), listed)
+        return [held for d in described if (held := _held(d)) is not None]
 
     return ctx.once(f"ic-live-copies:{endpoint}:{variant}", read)
 
