@@ -179,7 +179,8 @@ def test_aws_credentials_only_through_oidc_with_a_role_per_environment() -> None
         for job_name, job in jobs.items():
             assert job["permissions"].get("id-token") == "write", (name, job_name)
             for step in uses(job, "aws-actions/configure-aws-credentials"):
-                assert step["uses"] == "aws-actions/configure-aws-credentials@v4"
+                assert re.fullmatch(r"aws-actions/configure-aws-credentials@[0-9a-f]{40}",
+                                    step["uses"]), step["uses"]  # pinned: tests/workflows/
                 role = step["with"]["role-to-assume"]
                 assert re.search(r"vars(\.|\[)", role) and "AWS_" in role and "ROLE_ARN" in role
                 assert step["with"].get("aws-region")
@@ -293,7 +294,10 @@ def test_apply_runs_dev_then_prod_behind_its_environment_one_at_a_time() -> None
     wf = load("apply.yml")
     assert wf["on"]["push"] == {"branches": ["main"]}
     jobs = wf["jobs"]
-    assert list(jobs) == ["dev", "prod-plan", "prod"]
+    assert list(jobs) == ["dev", "prod-plan", "prod", "verdict"]
+    verdict = jobs.pop("verdict")  # tests/workflows/test_apply_concurrency.py
+    assert verdict["needs"] == ["dev", "prod-plan", "prod"]
+    assert verdict["if"] == "${{ always() && github.ref == 'refs/heads/main' }}"
     appliers = {env: jobs[env] for env in ("dev", "prod")}
     assert sorted(appliers) == example_environments()
     # dev first; prod is planned after dev applied, then approved, then applied
@@ -312,7 +316,12 @@ def test_apply_runs_dev_then_prod_behind_its_environment_one_at_a_time() -> None
         (apply_step,) = [s for s in steps(job) if "scripts/ci/apply.sh" in str(s.get("run"))]
         assert apply_step["run"].split()[0] == "scripts/ci/apply.sh"
         assert apply_step["run"].split()[-1] == env
-        assert apply_step["env"]["SAGECTL_APPLY_ONLY_IF_TIP"] == "1"
+        # the gate (.github/scripts/apply_gate.py) decides, with the token in its step only
+        (gate,) = [s for s in steps(job) if s.get("id") == "gate"]
+        assert "apply_gate.py gate --workflow apply.yml" in gate["run"]
+        assert gate["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
+        assert apply_step["if"] == "steps.gate.outputs.apply == 'true'"
+        assert steps(job).index(gate) < steps(job).index(apply_step)
         (upload,) = uses(job, "actions/upload-artifact")
         assert upload["if"] == "${{ !cancelled() }}"
     # prod's plan waits for the previous prod apply (its group), and prod applies that plan
