@@ -32,6 +32,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 APPLY = "apply"
 SKIP = "skip"
@@ -73,19 +74,19 @@ def verdict(commit: str, tip: str, tip_has_run: bool, results: dict[str, str]) -
 # GitHub
 
 
-def _github():  # type: ignore[no-untyped-def]
+def _github() -> Any:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "ci"))
     import github_api
 
     return github_api
 
 
-def read_tip(gh, branch: str) -> str:  # type: ignore[no-untyped-def]
+def read_tip(gh: Any, branch: str) -> str:
     data, _ = gh.request("GET", gh.repo_path(f"/git/ref/heads/{branch}"))
     return data["object"]["sha"]
 
 
-def has_run(gh, workflow: str, sha: str) -> bool:  # type: ignore[no-untyped-def]
+def has_run(gh: Any, workflow: str, sha: str) -> bool:
     data, _ = gh.request("GET", gh.repo_path(f"/actions/workflows/{workflow}/runs"),
                          params={"head_sha": sha, "per_page": 1})
     return int(data.get("total_count") or 0) > 0
