@@ -76,6 +76,7 @@ def verdict(commit: str, tip: str, tip_has_run: bool, results: dict[str, str]) -
 
 def _github() -> Any:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "ci"))
+    sys.dont_write_bytecode = True  # no __pycache__ left in scripts/ci
     import github_api
 
     return github_api

@@ -131,7 +131,7 @@ def api() -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = {"GITHUB_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
            "GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "acme/ml", "GITHUB_REF_NAME": "main",
-           "PATH": "/usr/bin:/bin"}
+           "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         yield state, env
     finally:
