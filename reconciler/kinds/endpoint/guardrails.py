@@ -74,6 +74,7 @@ def wait(actx: ApplyContext, name: str, deadline_seconds: float, until: str = "I
     A ``progress`` event goes out every ``poll_seconds`` all the same, from the last answer
     (``progress.py``: the phase, and the time left of a wait ``deployment`` defines)."""
     start = actx.clock.now()
+    watch = progress.Watch(actx, name, deployment)
     last = None
     while True:
         try:
@@ -111,7 +112,7 @@ def wait(actx: ApplyContext, name: str, deadline_seconds: float, until: str = "I
                             f"(deadline {int(deadline_seconds)} s)")
         interval = max(actx.options.poll_seconds, (expected - elapsed) / 3)
         pause(actx, min(interval, max(1.0, deadline_seconds - elapsed)), heartbeat,
-              lambda seen=described: progress.report(actx, name, seen, deployment, start))
+              lambda seen=described: watch.report(seen))
 
 
 def pause(actx: ApplyContext, seconds: float, heartbeat: Any, report: Callable[[], Any]
