@@ -86,6 +86,8 @@ class Change:
     status: str = ""
     reason: str = ""
     ended: float | None = None
+    ran: bool = False
+    """Started in this run (a change that waits never does)."""
 
 
 class ApplyView:
@@ -105,7 +107,7 @@ class ApplyView:
                 if change is None:
                     change = self.changes[address] = Change(address, at)
                 if record.get("event") == "start":
-                    change.started = at
+                    change.started, change.ran = at, True
                 phase = phase_of(record)
                 if phase:
                     change.phase = phase
@@ -246,7 +248,8 @@ class LiveView(ApplyView):
         table.add_column("Time", justify="right", no_wrap=True)
         table.add_column("Reason", overflow="fold")
         for change in changes:
-            took = clock_text((change.ended or change.started) - change.started)
+            took = clock_text((change.ended or change.started) - change.started) \
+                if change.ran else "-"
             table.add_row(change.address,
                           Text(change.status.replace("_", " "),
                                style=OUTCOME_STYLE.get(change.status, "")),

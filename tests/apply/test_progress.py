@@ -4,6 +4,7 @@ the apply's clock: the emulator's clock is frozen and moves only when the apply 
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def test_a_canary_rollout_and_its_bake_are_never_silent_for_a_poll_interval(
     end = next(t for t, r in mine if r["event"] == "outcome")
     assert end - start >= ROLLOUT  # the canary's waits really were waited through
     times = [t for t, r in mine if r["event"] != "outcome"]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(times)]
     assert max(gaps) <= POLL + 1e-6, max(gaps)
 
     progress = [(t, r) for t, r in mine if r["event"] == "progress"]
