@@ -38,3 +38,11 @@ class EmulatorClock:
         while self.now() < until:
             time.sleep(step)
             step = min(step * 2, 0.05)
+
+
+def clock_text(seconds: float) -> str:
+    """A duration as a clock shows it: ``4:10``, ``1:02:03`` past an hour."""
+    total = max(0, int(seconds + 0.5))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -62,11 +63,19 @@ class ApplyOptions:
 
 
 class Events:
-    """Progress and outcome events: readable lines, or one JSON object per line (``--json``)."""
+    """Progress and outcome events: readable lines, or one JSON object per line (``--json``),
+    or handed to ``view`` (the command line's live or timestamped view, ``cli/apply_view.py``).
 
-    def __init__(self, json_lines: bool = False, out: IO[str] | None = None) -> None:
+    Kinds of event (the ``event`` member): start, step, status, progress (a wait, at least
+    every poll interval: ``phase``, ``seconds_left`` or null, ``elapsed``), bake, verified,
+    failed, rollback, rolled_back, undo, lease, quarantine, warning, resume, wait, outcome, and
+    the command's own (resumed, refused, plan_errors, error, summary)."""
+
+    def __init__(self, json_lines: bool = False, out: IO[str] | None = None,
+                 view: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.json_lines = json_lines
         self.out = out or sys.stderr
+        self.view = view
         self._lock = threading.Lock()
         self.emitted: list[dict[str, Any]] = []
 
@@ -74,6 +83,9 @@ class Events:
         record = {"event": event, "address": address, **data}
         with self._lock:
             self.emitted.append(record)
+            if self.view is not None and not self.json_lines:
+                self.view(record)
+                return
             if self.json_lines:
                 self.out.write(json.dumps(record, default=str, sort_keys=True) + "\n")
             else:

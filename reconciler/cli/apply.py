@@ -79,6 +79,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from reconciler.apply.stage import apply_plan, prepare
     from reconciler.apply.state import StateTable, new_run_id, run_owner
     from reconciler.aws import user_failure
+    from reconciler.cli.apply_view import make_view
     from reconciler.plan.context import PlanOptions, git_commit
     from reconciler.plan.render import text
     from reconciler.targets import Target, open_target
@@ -89,10 +90,15 @@ def cmd_apply(args: argparse.Namespace) -> int:
     root = Path(args.path if saved is None else args.specs).resolve()
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
                     concurrency=args.concurrency)
-    # --json: the events are the output (stdout), for CI logs; otherwise progress (stderr)
-    events = Events(json_lines=args.json, out=sys.stdout if args.json else sys.stderr)
+    # --json: the events are the output (stdout), for CI logs; otherwise progress (stderr):
+    # a live view in a terminal, timestamped lines elsewhere (apply_view.py)
+    view = None if args.json else make_view(sys.stderr)
+    events = Events(json_lines=args.json, out=sys.stdout if args.json else sys.stderr,
+                    view=view)
     try:
         with open_target(specs, target) as (aws, clock):
+            if view is not None:
+                view.now = clock.now
             state = StateTable(aws, args.state_table, now=clock.now,
                                create=not args.no_create_state_table)
             actx = ApplyContext(aws, state, clock, new_run_id(), run_owner(), git_commit(root),
@@ -132,7 +138,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
             if saved is None and not _confirm(args):
                 print("nothing was applied", file=sys.stderr)
                 return EXIT_ERROR
-            apply_plan(actx, run)
+            if view is not None:
+                view.start()
+            try:
+                apply_plan(actx, run)
+            finally:
+                if view is not None:
+                    view.stop()
     except Exception as err:
         print(f"sagectl: {user_failure(err)}", file=sys.stderr)
         if args.json:
@@ -145,8 +157,11 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if args.json:
         events.emit("summary", "", **summary, exit_code=code)
     else:
+        assert view is not None
+        view.table()
         print("Apply: " + ", ".join(f"{n} {status.replace('_', ' ')}"
-                                    for status, n in summary.items() if n) + ".")
+                                    for status, n in summary.items() if n) + ".", flush=True)
+        view.waiting()
     return code
 
 

@@ -49,6 +49,12 @@ def _deadline(change: ResourceChange) -> float:
     return max(DEFAULT_DEADLINE, float(worst) * 1.5) if worst else DEFAULT_DEADLINE
 
 
+def _deployment_of(change: ResourceChange) -> dict[str, Any] | None:
+    """The DeploymentConfig of the change's UpdateEndpoint (its waits' lengths), if any."""
+    return next((s.params.get("DeploymentConfig") for s in change.steps
+                 if s.op == "sagemaker:UpdateEndpoint"), None)
+
+
 def _bake_of(change: ResourceChange) -> dict[str, Any] | None:
     return next((dict(s.params) for s in change.steps if s.op == "sagectl:bake"), None)
 
@@ -119,7 +125,7 @@ class EndpointSteps(StepHooks):
             expected = float(self.data.expected_seconds or 0) \
                 if step.params.get("through") else 0.0
             self.described = guardrails.wait(actx, self.name, _deadline(self.change), until,
-                                             self.heartbeat, expected)
+                                             self.heartbeat, expected, _deployment_of(self.change))
             if until == "InService" and self.described is not None and \
                     self.described["EndpointStatus"] != "InService":
                 guardrails.verify(self.described)

@@ -30,6 +30,7 @@ from reconciler.kinds._guardrails import (  # noqa: F401 (the endpoint's names f
 )
 from reconciler.kinds._guardrails import brief as _brief
 from reconciler.kinds._live import not_found
+from reconciler.kinds.endpoint import progress
 
 T = TypeVar("T")
 SETTLED = {"InService", "Failed", "UpdateRollbackFailed", "OutOfService"}
@@ -65,11 +66,15 @@ def describe(actx: ApplyContext, name: str) -> dict[str, Any] | None:
 
 
 def wait(actx: ApplyContext, name: str, deadline_seconds: float, until: str = "InService",
-         heartbeat: Any = None, expected: float = 0.0) -> dict[str, Any] | None:
+         heartbeat: Any = None, expected: float = 0.0,
+         deployment: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """Poll until the endpoint settles (or is gone, for ``until="deleted"``). While well short
     of the ``expected`` duration the polls thin out (a third of the expected time left), then
-    every ``poll_seconds``: a 20-minute canary costs a dozen DescribeEndpoint calls, not 80."""
+    every ``poll_seconds``: a 20-minute canary costs a dozen DescribeEndpoint calls, not 80.
+    A ``progress`` event goes out every ``poll_seconds`` all the same, from the last answer
+    (``progress.py``: the phase, and the time left of a wait ``deployment`` defines)."""
     start = actx.clock.now()
+    watch = progress.Watch(actx, name, deployment)
     last = None
     while True:
         try:
@@ -105,10 +110,25 @@ def wait(actx: ApplyContext, name: str, deadline_seconds: float, until: str = "I
             state = described["EndpointStatus"] if described else "gone"
             raise StillBusy(f"endpoint {name} still {state} after {int(elapsed)} s "
                             f"(deadline {int(deadline_seconds)} s)")
+        interval = max(actx.options.poll_seconds, (expected - elapsed) / 3)
+        pause(actx, min(interval, max(1.0, deadline_seconds - elapsed)), heartbeat,
+              lambda seen=described: watch.report(seen))
+
+
+def pause(actx: ApplyContext, seconds: float, heartbeat: Any, report: Callable[[], Any]
+          ) -> None:
+    """Sleep ``seconds`` on the apply's clock, reporting progress (and renewing the lease)
+    at least every ``poll_seconds``: a thinned-out poll is never silent."""
+    left = seconds
+    while True:
+        report()
         if heartbeat is not None:
             heartbeat()
-        interval = max(actx.options.poll_seconds, (expected - elapsed) / 3)
-        actx.clock.sleep(min(interval, max(1.0, deadline_seconds - elapsed)))
+        chunk = min(actx.options.poll_seconds, left)
+        actx.clock.sleep(chunk)
+        left -= chunk
+        if left <= 1e-9:
+            return
 
 
 def refused_busy(err: ClientError) -> bool:

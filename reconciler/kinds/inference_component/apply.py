@@ -86,8 +86,23 @@ class ComponentSteps(StepHooks):
             if self.actx.clock.now() - start > DEADLINE:
                 raise StepFailed(f"inference component {self.name} did not settle within "
                                  f"{int(DEADLINE)} s")
+            self.progress(described, start)
             self.heartbeat()
             self.actx.clock.sleep(self.actx.options.poll_seconds)
+
+    def progress(self, described: dict[str, Any] | None, start: float) -> None:
+        """A ``progress`` event from the DescribeInferenceComponent the wait just made: its
+        status and copy counts (``RuntimeConfig``), and how long it has waited."""
+        elapsed = self.actx.clock.now() - start
+        status = (described or {}).get("InferenceComponentStatus", "gone")
+        runtime = (described or {}).get("RuntimeConfig") or {}
+        copies = (f" ({runtime['CurrentCopyCount']} of {runtime['DesiredCopyCount']} copies)"
+                  if "CurrentCopyCount" in runtime and "DesiredCopyCount" in runtime else "")
+        said = f"{str(status).lower()}{copies}"
+        self.actx.events.emit("progress", self.address, phase=said, seconds_left=None,
+                              elapsed=int(elapsed),
+                              message=f"{said} (inference component {self.name}, waiting "
+                                      f"{int(elapsed)} s)")
 
     # -- the kind's own steps ----------------------------------------------------------------
     def local(self, step: Step) -> None:

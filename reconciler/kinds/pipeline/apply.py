@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.apply.clock import clock_text
 from reconciler.apply.context import ApplyContext, StepFailed
 from reconciler.apply.steps import StepHooks, UndoLog
 from reconciler.kinds.pipeline.plan import WAIT
@@ -56,7 +57,13 @@ def wait_for_execution(actx: ApplyContext, change: ResourceChange, step: Step,
         if actx.clock.now() >= deadline:
             raise _failed(log, f"pipeline execution {arn} still {status} after {int(timeout)} "
                                "s (it keeps running)")
-        actx.clock.sleep(min(actx.options.poll_seconds, max(1.0, deadline - actx.clock.now())))
+        left = deadline - actx.clock.now()
+        actx.events.emit("progress", change.address,
+                         phase=f"execution {status}, timeout in {clock_text(left)}",
+                         seconds_left=int(left), elapsed=int(timeout - left),
+                         message=f"pipeline execution {arn.rsplit('/', 1)[-1]} {status}: "
+                                 f"{int(left)} s left of its {int(timeout)} s timeout")
+        actx.clock.sleep(min(actx.options.poll_seconds, max(1.0, left)))
         execution = actx.aws.client("sagemaker").describe_pipeline_execution(
             PipelineExecutionArn=arn)
     if not DONE[status]:
