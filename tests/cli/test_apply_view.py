@@ -172,6 +172,10 @@ def test_sagectl_apply_without_a_terminal_prints_timestamped_progress_of_canary_
     from tests.apply.test_apply import BASE
 
     assert apply_here(server, write(tmp_path, BASE)) == {"applied"}
+    # The canary's 300 simulated seconds last 6 real seconds at this factor, 20 polls of 15 s:
+    # the countdown is seen unless the machine stalls the apply for seconds. The exact timeline
+    # is tested on a stepped clock in tests/apply/test_progress.py.
+    remote.set_time_factor(0.02)
     specs = write(tmp_path, {**BASE, **new_model()})
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env.update({"SAGECTL_EMULATOR_URL": server, "AWS_ACCESS_KEY_ID": "testing",
