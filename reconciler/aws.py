@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 import boto3
 from botocore.config import Config
 
+from reconciler.defaults import DEFAULT_CONCURRENCY
+
 T = TypeVar("T")
 R = TypeVar("R")
 
-DEFAULT_CONCURRENCY = 16
+
 DEFAULT_MAX_ATTEMPTS = 10
 USER_AGENT = "sagectl"
 

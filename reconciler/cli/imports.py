@@ -21,7 +21,9 @@ from reconciler.cli.common import (
     EXIT_USAGE,
     add_aws_options,
     environment_missing,
+    examples,
     print_diagnostics,
+    read_parallel,
 )
 from reconciler.cli.registry import KINDS
 from reconciler.kinds._aws import SAGEMAKER_NAME_PATTERN
@@ -125,7 +127,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print("sagectl: the specs are invalid; nothing was imported", file=sys.stderr)
         return EXIT_ERROR
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
-                    concurrency=args.concurrency)
+                    concurrency=read_parallel(args))
     options = ImportOptions(names, root, out, args.env, adopt=args.adopt, force=args.force)
     try:
         with open_target(specs, target) as (aws, _clock):
@@ -152,16 +154,21 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "import", help="write specs for live endpoints, and adopt them",
         usage="sagectl import ENDPOINT... [PATH] [--env ENV] [--out DIR] [--adopt] [--force] "
-              "[--emulator] [--profile P] [--region R]",
+              "[--emulator] [--profile NAME] [--region REGION] [--parallel N]",
         description="Read live endpoints (config, models, autoscaling, the alarms they use) and "
                     "write one spec file per endpoint that plans as `No changes.` once adopted. "
                     "With --adopt, tag them with sagectl's ownership tags for the environment, "
                     "after checking that the plan would then be empty. Exit codes: 0 done, "
-                    "1 error, 2 usage.")
+                    "1 error, 2 usage.",
+        epilog=examples(
+            "sagectl import fraud-detector --env prod               # writes specs/imported/",
+            "sagectl import fraud-detector churn specs --env prod --adopt",
+            "sagectl import fraud-detector --env dev --out specs/endpoints --force"))
     p.add_argument("names", nargs="+", metavar="ENDPOINT",
                    help="endpoints to import; a last argument that is a directory (or cannot be "
                         "an endpoint name) is PATH, the spec tree (default: specs)")
-    p.add_argument("--env", help="environment to adopt into (required when the specs define "
+    p.add_argument("--env", metavar="ENV",
+                   help="environment to adopt into (required when the specs define "
                                  "some)")
     p.add_argument("--out", metavar="DIR",
                    help="directory for the files, inside PATH (default: PATH/imported)")
