@@ -34,7 +34,6 @@ from reconciler.cli.common import (
     print_diagnostics,
     read_parallel,
 )
-from reconciler.cli.registry import KINDS
 
 EXIT_BY_OUTCOME = {"applied": EXIT_OK, "waiting": EXIT_NOT_APPLIED,
                    "rolled_back": EXIT_ROLLED_BACK, "failed": EXIT_ERROR,
@@ -44,6 +43,8 @@ EXIT_BY_OUTCOME = {"applied": EXIT_OK, "waiting": EXIT_NOT_APPLIED,
 def _load(path: str, env: str | None, specs_dir: str = "specs",
           nothing: str = "nothing was applied") -> tuple[Any, Any, int]:
     """(specs, saved plan or None, exit code if they cannot be used)."""
+
+    from reconciler.cli.registry import KINDS
     from reconciler.plan.saved import NotAPlan, load_plan
     from reconciler.spec.load import load_specs
 
@@ -185,6 +186,9 @@ def lease_key(resource: str) -> str | None:
     """The lease of ``resource``: an address (``Pipeline.fraud-training``) or, as before every
     kind was leased, an endpoint's name. None: an address of no known kind."""
 
+    from reconciler.cli.registry import KINDS
+
+
     kind, dot, name = resource.partition(".")
     if not dot:
         return resource
@@ -194,6 +198,7 @@ def lease_key(resource: str) -> str | None:
 
 def cmd_unlock(args: argparse.Namespace) -> int:
     from reconciler.apply.state import run_owner
+    from reconciler.cli.registry import KINDS
 
     key = lease_key(args.resource)
     if key is None:

@@ -11,10 +11,10 @@ import sys
 from typing import Any
 
 from reconciler.cli.common import EXIT_ERROR, EXIT_OK, examples
-from reconciler.cli.registry import KINDS
 
 
 def _run(args: argparse.Namespace) -> int:
+    from reconciler.cli.registry import KINDS
     from reconciler.iam import IamPolicyError, build_policy, policy_context
 
     try:

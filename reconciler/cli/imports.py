@@ -25,10 +25,13 @@ from reconciler.cli.common import (
     print_diagnostics,
     read_parallel,
 )
-from reconciler.cli.registry import KINDS
-from reconciler.kinds._aws import SAGEMAKER_NAME_PATTERN
 
-_NAME = re.compile(SAGEMAKER_NAME_PATTERN)
+
+def _name(text: str) -> bool:
+    """Whether ``text`` can be an endpoint's name (the kinds are imported only when used)."""
+    from reconciler.kinds._aws import SAGEMAKER_NAME_PATTERN
+
+    return re.match(SAGEMAKER_NAME_PATTERN, text) is not None
 
 
 def _split(positionals: list[str]) -> tuple[list[str], str]:
@@ -36,7 +39,7 @@ def _split(positionals: list[str]) -> tuple[list[str], str]:
     when it is a directory (write ``./NAME`` for a directory named like an endpoint)."""
     if len(positionals) > 1:
         last = positionals[-1]
-        if not _NAME.match(last) or Path(last).is_dir():
+        if not _name(last) or Path(last).is_dir():
             return positionals[:-1], last
     return positionals, "specs"
 
@@ -98,6 +101,7 @@ def _env_flag(args: argparse.Namespace) -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from reconciler.aws import AwsConfigError, failure_message
+    from reconciler.cli.registry import KINDS
     from reconciler.importer import ImportOptions, run_import
     from reconciler.plan.planner import caller_account
     from reconciler.spec.load import load_specs
@@ -105,7 +109,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     names, path = _split(args.names)
     names = list(dict.fromkeys(names))
-    bad = [n for n in names if not _NAME.match(n) or len(n) > 63]
+    bad = [n for n in names if not _name(n) or len(n) > 63]
     if bad:
         return _usage(f"not an endpoint name: {', '.join(bad)}")
     root = Path(path)

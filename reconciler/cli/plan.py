@@ -19,13 +19,13 @@ from reconciler.cli.common import (
     print_diagnostics,
     read_parallel,
 )
-from reconciler.cli.registry import KINDS
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from reconciler.aws import user_failure
+    from reconciler.cli.registry import KINDS
     from reconciler.plan.context import PlanOptions
     from reconciler.plan.planner import make_plan
     from reconciler.plan.render import markdown, text

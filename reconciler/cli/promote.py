@@ -28,7 +28,6 @@ from reconciler.cli.common import (
     print_diagnostics,
     read_parallel,
 )
-from reconciler.cli.registry import KINDS
 
 
 class RegistryError(Exception):
@@ -110,6 +109,7 @@ def _invalid(diagnostics: list[Any], why: str) -> int:
 
 def cmd_promote(args: argparse.Namespace) -> int:
     from reconciler.aws import failure_message
+    from reconciler.cli.registry import KINDS
     from reconciler.promote import apply_edits, find_pins, plan_edits, unified_diff
     from reconciler.spec.load import load_specs, validate
     from reconciler.spec.spans import SpanError
@@ -154,6 +154,8 @@ def _write(args: argparse.Namespace, env: str | None, promotion: Any, sources: A
            new_texts: dict[str, str]) -> int:
     """Write every file, re-validate every environment and check this one resolves the new
     versions; any failure puts the original bytes back."""
+
+    from reconciler.cli.registry import KINDS
     from reconciler.spec.load import load_specs, validate
 
     written: list[str] = []

@@ -7,11 +7,12 @@ import sys
 from typing import Any
 
 from reconciler.cli.common import EXIT_INVALID, EXIT_OK, examples
-from reconciler.cli.registry import KINDS
-from reconciler.spec.schema import check_outputs, write_outputs
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from reconciler.cli.registry import KINDS
+    from reconciler.spec.schema import check_outputs, write_outputs
+
     if args.check:
         stale = check_outputs(KINDS, args.out, args.docs)
         for path, why in stale:

@@ -11,10 +11,10 @@ import sys
 from typing import Any
 
 from reconciler.cli.common import EXIT_ERROR, EXIT_OK, add_format_option, examples
-from reconciler.cli.registry import KINDS
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from reconciler.cli.registry import KINDS
     from reconciler.plan.render import markdown, text
     from reconciler.plan.saved import NotAPlan, load_plan
 

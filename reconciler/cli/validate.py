@@ -8,10 +8,10 @@ import sys
 from typing import Any
 
 from reconciler.cli.common import EXIT_INVALID, EXIT_OK, add_format_option, examples
-from reconciler.cli.registry import KINDS
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from reconciler.cli.registry import KINDS
     from reconciler.spec.load import validate
 
     result = validate(args.path, KINDS, args.env)
