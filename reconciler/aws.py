@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 import boto3
 from botocore.config import Config
 
+from reconciler.defaults import DEFAULT_CONCURRENCY
+
 T = TypeVar("T")
 R = TypeVar("R")
 
-DEFAULT_CONCURRENCY = 16
+
 DEFAULT_MAX_ATTEMPTS = 10
 USER_AGENT = "sagectl"
 
@@ -191,14 +193,26 @@ class AwsConfigError(Exception):
     """The AWS configuration cannot work (no region, wrong account...). A user error."""
 
 
+NO_CREDENTIALS = (
+    "no AWS credentials found: tried botocore's standard chain (AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY, the AWS_PROFILE or default profile of ~/.aws/credentials and "
+    "~/.aws/config, SSO and process credentials, container and EC2 instance roles). Choose a "
+    "profile with --profile NAME or AWS_PROFILE=NAME, log in with `aws sso login --profile NAME`, "
+    "or try sagectl without an account: --emulator (an embedded emulator), or "
+    "SAGECTL_EMULATOR_URL=http://127.0.0.1:5055 with `sagectl emulator serve`")
+"""What ``failure_message`` says when botocore found no credentials: not a network problem."""
+
+
 def failure_message(err: Exception) -> str | None:
     """What to tell the user about an error that comes from AWS or its configuration (None: the
     error is something else, e.g. a bug)."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     if isinstance(err, ClientError):
         info = err.response.get("Error", {})
         return f"AWS refused {err.operation_name}: {info.get('Code')}: {info.get('Message')}"
+    if isinstance(err, NoCredentialsError):
+        return NO_CREDENTIALS
     if isinstance(err, BotoCoreError):
         return f"cannot reach AWS: {err}"
     if isinstance(err, AwsConfigError) or getattr(err, "user_error", False):

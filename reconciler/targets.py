@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from reconciler.apply.clock import EmulatorClock, WallClock
-from reconciler.aws import DEFAULT_CONCURRENCY, Aws, AwsSettings
+from reconciler.aws import DEFAULT_CONCURRENCY, Aws, AwsConfigError, AwsSettings
 from reconciler.spec.resources import SpecSet
 
 
@@ -44,10 +44,26 @@ def _emulator_aws(url: str, region: str | None, account: str | None,
                            account_header=account), session=session)
 
 
+def check_region(specs: SpecSet, target: Target) -> None:
+    """The environment file decides the region, as it decides the account (checked against the
+    credentials when planning, ``planner.plan_with_context``): ``--region`` may repeat it, never
+    change it. A plan of another region would show every resource as missing and create them
+    there."""
+    env = specs.environment
+    if env is None or not env.spec.region or not target.region:
+        return
+    if target.region != env.spec.region:
+        raise AwsConfigError(f"--region is {target.region}, but environment {env.name!r} is "
+                             f"region {env.spec.region} ({env.file}); refusing to use another "
+                             "region than the environment's: drop --region, or change the "
+                             "environment file")
+
+
 @contextmanager
 def open_target(specs: SpecSet, target: Target) -> Iterator[tuple[Aws, Any]]:
     """AWS clients and the clock that goes with them (wall clock, or the emulator's)."""
     env = specs.environment
+    check_region(specs, target)
     region = target.region or (env.spec.region if env else None)
     account = env.spec.account_id if env else None
     served = os.environ.get(EMULATOR_URL_VARIABLE)

@@ -12,6 +12,7 @@ from typing import IO, Any
 from reconciler.apply.clock import Clock
 from reconciler.apply.state import LEASE_SECONDS, StateTable
 from reconciler.aws import Aws
+from reconciler.defaults import DEFAULT_PARALLEL
 
 # Outcomes, from best to worst; the exit code follows the worst one.
 APPLIED = "applied"
@@ -43,8 +44,6 @@ class Outcome:
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
 
-
-DEFAULT_PARALLEL = 64
 
 
 @dataclass

@@ -49,10 +49,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.aws import Aws
-
-DEFAULT_TABLE = "sagectl-state"
-LEASE_SECONDS = 900.0
-"""A lease not renewed for this long belongs to a run that died."""
+from reconciler.defaults import DEFAULT_TABLE, LEASE_SECONDS
 
 
 class StateError(Exception):

@@ -6,9 +6,9 @@ Exit codes of apply: 0 everything planned was applied and verified (or nothing t
 known good config and verified); 5 degraded (AWS left an endpoint Failed or UpdateRollbackFailed:
 a human must act); 6 not applied (waiting: an endpoint busy, a resource leased by another run, a
 spec quarantined after a rollback, or a dependency that did not apply). The code is that of the
-worst outcome, resumed ones included (degraded, failed, rolled back, waiting). With --json the
-events are stdout's only content; when nothing is applied they say why (plan_errors, refused,
-error).
+worst outcome, resumed ones included (degraded, failed, rolled back, waiting). With --format
+json (or --json, its older spelling) the events are stdout's only content; when nothing is
+applied they say why (plan_errors, refused, error).
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ from reconciler.cli.common import (
     EXIT_ROLLED_BACK,
     EXIT_USAGE,
     add_aws_options,
+    add_format_option,
     add_prune_options,
     environment_missing,
+    examples,
     print_diagnostics,
+    read_parallel,
 )
-from reconciler.cli.registry import KINDS
 
 EXIT_BY_OUTCOME = {"applied": EXIT_OK, "waiting": EXIT_NOT_APPLIED,
                    "rolled_back": EXIT_ROLLED_BACK, "failed": EXIT_ERROR,
@@ -41,6 +43,8 @@ EXIT_BY_OUTCOME = {"applied": EXIT_OK, "waiting": EXIT_NOT_APPLIED,
 def _load(path: str, env: str | None, specs_dir: str = "specs",
           nothing: str = "nothing was applied") -> tuple[Any, Any, int]:
     """(specs, saved plan or None, exit code if they cannot be used)."""
+
+    from reconciler.cli.registry import KINDS
     from reconciler.plan.saved import NotAPlan, load_plan
     from reconciler.spec.load import load_specs
 
@@ -75,7 +79,7 @@ def _confirm(args: argparse.Namespace) -> bool:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from reconciler.apply.context import ApplyContext, ApplyOptions, Events
+    from reconciler.apply.context import DEFAULT_PARALLEL, ApplyContext, ApplyOptions, Events
     from reconciler.apply.stage import apply_plan, prepare
     from reconciler.apply.state import StateTable, new_run_id, run_owner
     from reconciler.aws import user_failure
@@ -89,7 +93,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         return code
     root = Path(args.path if saved is None else args.specs).resolve()
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
-                    concurrency=args.concurrency)
+                    concurrency=read_parallel(args))
     # --json: the events are the output (stdout), for CI logs; otherwise progress (stderr):
     # a live view in a terminal, timestamped lines elsewhere (apply_view.py)
     view = None if args.json else make_view(sys.stderr)
@@ -102,7 +106,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             state = StateTable(aws, args.state_table, now=clock.now,
                                create=not args.no_create_state_table)
             actx = ApplyContext(aws, state, clock, new_run_id(), run_owner(), git_commit(root),
-                                events, ApplyOptions(concurrency=args.parallel,
+                                events, ApplyOptions(concurrency=args.parallel or DEFAULT_PARALLEL,
                                                      poll_seconds=args.poll_seconds,
                                                      force=args.force,
                                                      lease_seconds=args.lease_seconds))
@@ -197,6 +201,9 @@ def lease_key(resource: str) -> str | None:
     """The lease of ``resource``: an address (``Pipeline.fraud-training``) or, as before every
     kind was leased, an endpoint's name. None: an address of no known kind."""
 
+    from reconciler.cli.registry import KINDS
+
+
     kind, dot, name = resource.partition(".")
     if not dot:
         return resource
@@ -206,6 +213,7 @@ def lease_key(resource: str) -> str | None:
 
 def cmd_unlock(args: argparse.Namespace) -> int:
     from reconciler.apply.state import run_owner
+    from reconciler.cli.registry import KINDS
 
     key = lease_key(args.resource)
     if key is None:
@@ -243,57 +251,79 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    from reconciler.apply.context import DEFAULT_PARALLEL
-    from reconciler.apply.state import DEFAULT_TABLE, LEASE_SECONDS
+    from reconciler.defaults import DEFAULT_TABLE, LEASE_SECONDS
 
-    def state_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--env", help="environment (default: the only one, or the saved plan's)")
-        p.add_argument("--state-table", default=DEFAULT_TABLE,
+    def state_options(p: argparse.ArgumentParser, saved_plan: bool = False) -> None:
+        p.add_argument("--env", metavar="ENV",
+                       help="environment (default: the only one" +
+                            (", or the saved plan's)" if saved_plan else ")"))
+        p.add_argument("--state-table", default=DEFAULT_TABLE, metavar="TABLE",
                        help=f"DynamoDB table for leases, journal and history (default "
                             f"{DEFAULT_TABLE})")
 
     p = sub.add_parser("apply", help="apply the plan to AWS, with guardrails and rollback",
-                       description=__doc__.split("\n\n", 1)[1])
+                       description=__doc__.split("\n\n", 1)[1],
+                       epilog=examples(
+                           "sagectl apply specs --env dev                  # plans, asks, applies",
+                           "sagectl plan specs --env prod --out plan.json && sagectl apply "
+                           "plan.json",
+                           "sagectl apply specs --env prod --auto-approve --format json  # CI",
+                           "sagectl apply specs --env dev --emulator --auto-approve"))
     p.add_argument("path", nargs="?", default="specs",
                    help="spec directory (default: specs), or a plan saved with plan --out")
-    state_options(p)
-    p.add_argument("--specs", default="specs",
+    state_options(p, saved_plan=True)
+    p.add_argument("--specs", default="specs", metavar="DIR",
                    help="with a saved plan: the spec directory it was made from (default: specs)")
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--json", action="store_true", help="one JSON event per line (for CI logs)")
-    p.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL,
-                   help=f"independent endpoints changed at once (default {DEFAULT_PARALLEL}: "
-                        "waiting is cheap, and each endpoint has its own guardrails)")
+    add_format_option(p, ("text", "json"),
+                      "text (default: the plan, then progress on stderr) or json (one JSON event "
+                      "per line on stdout, for CI logs)", json_alias="same as --format json")
     p.add_argument("--force", action="store_true",
                    help="apply a spec that was quarantined after a rollback")
-    p.add_argument("--poll-seconds", type=float, default=15.0,
+    p.add_argument("--poll-seconds", type=float, default=15.0, metavar="S",
                    help="how often waits and bakes look at AWS (default 15)")
-    p.add_argument("--lease-seconds", type=float, default=LEASE_SECONDS,
+    p.add_argument("--lease-seconds", type=float, default=LEASE_SECONDS, metavar="S",
                    help=f"how long a lease lasts unless its run renews it (default "
                         f"{LEASE_SECONDS:.0f}): a run that dies blocks its resources this long, "
                         "unless someone runs sagectl unlock")
     p.add_argument("--no-create-state-table", action="store_true",
                    help="fail instead of creating the state table when it is missing")
     add_prune_options(p, planning=False)
-    add_aws_options(p)
+    add_aws_options(p, changes=True)
     p.set_defaults(func=cmd_apply)
 
     p = sub.add_parser("unlock", help="remove a resource's lease (with an audit record)",
                        description="Remove the lease a crashed or stuck run holds on a "
-                                   "resource. Leases also expire on their own.")
+                                   "resource. Leases also expire on their own (apply "
+                                   "--lease-seconds). The lease is removed from the state table "
+                                   "of the environment's account and region.",
+                       epilog=examples(
+                           "sagectl unlock fraud-detector --env prod    # an endpoint's lease",
+                           "sagectl unlock Pipeline.fraud-training --env prod --reason 'run "
+                           "4711 was killed'",
+                           "sagectl unlock fraud-detector --env dev --emulator"))
     p.add_argument("resource", metavar="RESOURCE",
                    help="an address (ModelPackageGroup.fraud-models), or an endpoint's name")
     p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
-    p.add_argument("--reason", default="unlocked by hand", help="recorded in the audit trail")
+    p.add_argument("--reason", default="unlocked by hand", metavar="TEXT",
+                   help="recorded in the audit trail")
     state_options(p)
     add_aws_options(p)
     p.set_defaults(func=cmd_unlock)
 
-    p = sub.add_parser("history", help="what apply did to an endpoint, newest first")
-    p.add_argument("endpoint")
+    p = sub.add_parser("history", help="what apply did to an endpoint, newest first",
+                       description="The apply records of one endpoint (outcome, configs before "
+                                   "and after, commit, reason), newest first, from the state "
+                                   "table of the environment's account and region.",
+                       epilog=examples(
+                           "sagectl history fraud-detector --env prod",
+                           "sagectl history fraud-detector --env prod --limit 5 --format json"))
+    p.add_argument("endpoint", metavar="ENDPOINT", help="the endpoint's name")
     p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
-    p.add_argument("--limit", type=int, default=20, help="records to show (default 20)")
-    p.add_argument("--json", action="store_true", help="the records as JSON")
+    p.add_argument("--limit", type=int, default=20, metavar="N",
+                   help="records to show (default 20)")
+    add_format_option(p, ("text", "json"), "text (default) or json (the records)",
+                      json_alias="same as --format json")
     state_options(p)
     add_aws_options(p)
     p.set_defaults(func=cmd_history)

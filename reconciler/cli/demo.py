@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from reconciler.cli.common import EXIT_USAGE
+from reconciler.cli.common import EXIT_USAGE, examples
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -31,7 +31,9 @@ def add_parser(sub: Any) -> None:
                        description="Validate, plan and apply the example specs on an embedded "
                                    "emulator, then a weights-only change, a canary rolled back "
                                    "by its guardrail alarm, a hand edit found by drift, and its "
-                                   "heal. Exits 0 only if every step behaved as expected.")
+                                   "heal. Exits 0 only if every step behaved as expected.",
+                       epilog=examples("sagectl demo",
+                                       "sagectl demo specs --keep /tmp/demo   # look around after"))
     p.add_argument("specs", nargs="?", default="specs",
                    help="the example spec directory (default: specs)")
     p.add_argument("--keep", metavar="DIR",

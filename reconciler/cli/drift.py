@@ -14,11 +14,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.common import EXIT_DRIFT, EXIT_ERROR, EXIT_OK, add_aws_options
+from reconciler.cli.common import (
+    EXIT_DRIFT,
+    EXIT_ERROR,
+    EXIT_OK,
+    add_aws_options,
+    add_format_option,
+    examples,
+    read_parallel,
+)
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
-    from reconciler.apply.context import ApplyContext, ApplyOptions, Events
+    from reconciler.apply.context import DEFAULT_PARALLEL, ApplyContext, ApplyOptions, Events
     from reconciler.apply.state import StateTable, new_run_id, run_owner
     from reconciler.aws import user_failure
     from reconciler.cli.apply import EXIT_BY_OUTCOME, _load
@@ -32,7 +40,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
         return code
     root = Path(args.path).resolve()
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
-                    concurrency=args.concurrency)
+                    concurrency=read_parallel(args))
     heal_code = EXIT_OK
     healed = None
     try:
@@ -42,7 +50,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
                                    create=not args.no_create_state_table)
                 actx = ApplyContext(aws, state, clock, new_run_id(), run_owner(),
                                     git_commit(root), Events(json_lines=args.format == "json"),
-                                    ApplyOptions(concurrency=args.parallel,
+                                    ApplyOptions(concurrency=args.parallel or DEFAULT_PARALLEL,
                                                  poll_seconds=args.poll_seconds))
                 before, result, report = drift_and_heal(actx, specs, root)
                 if result is not None:
@@ -77,28 +85,29 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    from reconciler.apply.context import DEFAULT_PARALLEL
-    from reconciler.apply.state import DEFAULT_TABLE
+    from reconciler.defaults import DEFAULT_TABLE
 
     p = sub.add_parser("drift", help="compare live AWS with the specs; classify and heal drift",
                        description=__doc__.split("\n\n", 1)[1],
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=examples(
+                           "sagectl drift specs --env prod",
+                           "sagectl drift specs --env prod --detailed-exitcode --format json",
+                           "sagectl drift specs --env prod --format markdown  # an issue body",
+                           "sagectl drift specs --env dev --heal"))
     p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
-    p.add_argument("--env", help="environment (default: the only one)")
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
-                   help="text (default), markdown (an issue body) or json")
+    p.add_argument("--env", metavar="ENV", help="environment (default: the only one)")
+    add_format_option(p, ("text", "markdown", "json"),
+                      "text (default), markdown (an issue body) or json")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 2 when actionable drift exists")
     p.add_argument("--heal", action="store_true",
                    help="apply the fix for out_of_band and missing resources (guarded, never a "
                         "quarantined spec), then report what is left")
-    p.add_argument("--state-table", default=DEFAULT_TABLE,
+    p.add_argument("--state-table", default=DEFAULT_TABLE, metavar="TABLE",
                    help=f"DynamoDB table with quarantine records (default {DEFAULT_TABLE})")
     p.add_argument("--no-create-state-table", action="store_true",
                    help="with --heal: fail instead of creating the state table")
-    p.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL,
-                   help="with --heal: independent endpoints changed at once")
     p.add_argument("--poll-seconds", type=float, default=15.0,
                    help="with --heal: how often waits and bakes look at AWS (default 15)")
-    add_aws_options(p)
+    add_aws_options(p, changes=True)
     p.set_defaults(func=cmd_drift)

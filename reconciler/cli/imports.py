@@ -21,12 +21,17 @@ from reconciler.cli.common import (
     EXIT_USAGE,
     add_aws_options,
     environment_missing,
+    examples,
     print_diagnostics,
+    read_parallel,
 )
-from reconciler.cli.registry import KINDS
-from reconciler.kinds._aws import SAGEMAKER_NAME_PATTERN
 
-_NAME = re.compile(SAGEMAKER_NAME_PATTERN)
+
+def _name(text: str) -> bool:
+    """Whether ``text`` can be an endpoint's name (the kinds are imported only when used)."""
+    from reconciler.kinds._aws import SAGEMAKER_NAME_PATTERN
+
+    return re.match(SAGEMAKER_NAME_PATTERN, text) is not None
 
 
 def _split(positionals: list[str]) -> tuple[list[str], str]:
@@ -34,7 +39,7 @@ def _split(positionals: list[str]) -> tuple[list[str], str]:
     when it is a directory (write ``./NAME`` for a directory named like an endpoint)."""
     if len(positionals) > 1:
         last = positionals[-1]
-        if not _NAME.match(last) or Path(last).is_dir():
+        if not _name(last) or Path(last).is_dir():
             return positionals[:-1], last
     return positionals, "specs"
 
@@ -96,6 +101,7 @@ def _env_flag(args: argparse.Namespace) -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from reconciler.aws import AwsConfigError, failure_message
+    from reconciler.cli.registry import KINDS
     from reconciler.importer import ImportOptions, run_import
     from reconciler.plan.planner import caller_account
     from reconciler.spec.load import load_specs
@@ -103,7 +109,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     names, path = _split(args.names)
     names = list(dict.fromkeys(names))
-    bad = [n for n in names if not _NAME.match(n) or len(n) > 63]
+    bad = [n for n in names if not _name(n) or len(n) > 63]
     if bad:
         return _usage(f"not an endpoint name: {', '.join(bad)}")
     root = Path(path)
@@ -125,7 +131,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print("sagectl: the specs are invalid; nothing was imported", file=sys.stderr)
         return EXIT_ERROR
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
-                    concurrency=args.concurrency)
+                    concurrency=read_parallel(args))
     options = ImportOptions(names, root, out, args.env, adopt=args.adopt, force=args.force)
     try:
         with open_target(specs, target) as (aws, _clock):
@@ -152,16 +158,21 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "import", help="write specs for live endpoints, and adopt them",
         usage="sagectl import ENDPOINT... [PATH] [--env ENV] [--out DIR] [--adopt] [--force] "
-              "[--emulator] [--profile P] [--region R]",
+              "[--emulator] [--profile NAME] [--region REGION] [--parallel N]",
         description="Read live endpoints (config, models, autoscaling, the alarms they use) and "
                     "write one spec file per endpoint that plans as `No changes.` once adopted. "
                     "With --adopt, tag them with sagectl's ownership tags for the environment, "
                     "after checking that the plan would then be empty. Exit codes: 0 done, "
-                    "1 error, 2 usage.")
+                    "1 error, 2 usage.",
+        epilog=examples(
+            "sagectl import fraud-detector --env prod               # writes specs/imported/",
+            "sagectl import fraud-detector churn specs --env prod --adopt",
+            "sagectl import fraud-detector --env dev --out specs/endpoints --force"))
     p.add_argument("names", nargs="+", metavar="ENDPOINT",
                    help="endpoints to import; a last argument that is a directory (or cannot be "
                         "an endpoint name) is PATH, the spec tree (default: specs)")
-    p.add_argument("--env", help="environment to adopt into (required when the specs define "
+    p.add_argument("--env", metavar="ENV",
+                   help="environment to adopt into (required when the specs define "
                                  "some)")
     p.add_argument("--out", metavar="DIR",
                    help="directory for the files, inside PATH (default: PATH/imported)")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from reconciler import __version__
 from reconciler.cli import (
     apply,
+    completion,
     demo,
     drift,
     emulator,
@@ -23,16 +24,18 @@ from reconciler.cli import (
     plan,
     promote,
     schema,
+    show,
     validate,
 )
-from reconciler.cli.common import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from reconciler.cli.common import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser
 
-COMMANDS = (validate, plan, apply, promote, imports, iam, drift, demo, schema, emulator)
+COMMANDS = (validate, plan, show, apply, promote, imports, iam, drift, demo, schema, emulator,
+            completion)
 """The command modules, in the order ``sagectl --help`` lists them; each has ``add_parser``."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="sagectl",
         description="GitOps for Amazon SageMaker: validate, plan and apply endpoint, autoscaling, "
                     "alarm, pipeline and model-registry specs.",
@@ -47,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    completion.autocomplete(parser)  # only when the shell asks (_ARGCOMPLETE): then it exits
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:

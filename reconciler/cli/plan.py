@@ -12,23 +12,31 @@ from reconciler.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     add_aws_options,
+    add_format_option,
     add_prune_options,
     environment_missing,
+    examples,
     print_diagnostics,
+    read_parallel,
 )
-from reconciler.cli.registry import KINDS
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from reconciler.aws import user_failure
+    from reconciler.cli.registry import KINDS
     from reconciler.plan.context import PlanOptions
     from reconciler.plan.planner import make_plan
     from reconciler.plan.render import markdown, text
     from reconciler.spec.load import load_specs
     from reconciler.targets import Target, open_aws
 
+    if Path(args.path).is_file() and args.path.lower().endswith(".json"):
+        print(f"sagectl: {args.path} is a file, not a spec directory: plan reads specs. To see "
+              f"a saved plan: sagectl show {args.path}; to apply it: sagectl apply {args.path}",
+              file=sys.stderr)
+        return EXIT_INVALID
     specs = load_specs(args.path, KINDS, args.env)
     if environment_missing(specs, args.env):
         return EXIT_USAGE
@@ -38,7 +46,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print_diagnostics(specs.report.warnings, "text")
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
-                    concurrency=args.concurrency)
+                    concurrency=read_parallel(args))
     options = PlanOptions(prune=args.prune, state_table=args.state_table)
     try:
         with open_aws(specs, target) as aws:
@@ -63,15 +71,23 @@ def add_parser(sub: Any) -> None:
                        description="Read live AWS, compare it with the specs of one environment "
                                    "and show what apply would do. Exit codes: 0 success, 1 "
                                    "error; with --detailed-exitcode 0 no changes, 1 error, "
-                                   "2 changes.")
+                                   "2 changes.",
+                       epilog=examples(
+                           "sagectl plan specs --env dev",
+                           "sagectl plan specs --env prod --out plan.json   # then: sagectl apply "
+                           "plan.json",
+                           "sagectl plan specs --env prod --format markdown  # a PR comment",
+                           "sagectl plan specs --env dev --emulator          # no AWS account"))
     p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
-    p.add_argument("--env", help="environment to plan (required when the specs define some)")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
-                   help="text (default), json (the plan as data), or markdown (a PR comment)")
-    p.add_argument("--out", help="also save the plan (JSON, with fingerprints) to this file")
+    p.add_argument("--env", metavar="ENV",
+                   help="environment to plan (required when the specs define some)")
+    add_format_option(p, ("text", "json", "markdown"),
+                      "text (default), json (the plan as data), or markdown (a PR comment)")
+    p.add_argument("--out", metavar="FILE",
+                   help="also save the plan (JSON, with fingerprints) to this file")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 2 when there are changes, 0 when there are none")
-    p.add_argument("--state-table", default="sagectl-state",
+    p.add_argument("--state-table", default="sagectl-state", metavar="TABLE",
                    help="DynamoDB table holding the environment's digest key, which keys the "
                         "digests of sensitive values (read only; default sagectl-state)")
     add_prune_options(p, planning=True)

@@ -24,9 +24,10 @@ from reconciler.cli.common import (
     EXIT_USAGE,
     add_aws_options,
     environment_missing,
+    examples,
     print_diagnostics,
+    read_parallel,
 )
-from reconciler.cli.registry import KINDS
 
 
 class RegistryError(Exception):
@@ -88,7 +89,7 @@ def _resolve_versions(args: argparse.Namespace, specs: Any, groups: list[str]
     from reconciler.targets import Target, open_target
 
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
-                    concurrency=args.concurrency)
+                    concurrency=read_parallel(args))
     with open_target(specs, target) as (aws, _clock):
         env = specs.environment
         account = caller_account(aws)
@@ -108,6 +109,7 @@ def _invalid(diagnostics: list[Any], why: str) -> int:
 
 def cmd_promote(args: argparse.Namespace) -> int:
     from reconciler.aws import failure_message
+    from reconciler.cli.registry import KINDS
     from reconciler.promote import apply_edits, find_pins, plan_edits, unified_diff
     from reconciler.spec.load import load_specs, validate
     from reconciler.spec.spans import SpanError
@@ -152,6 +154,8 @@ def _write(args: argparse.Namespace, env: str | None, promotion: Any, sources: A
            new_texts: dict[str, str]) -> int:
     """Write every file, re-validate every environment and check this one resolves the new
     versions; any failure puts the original bytes back."""
+
+    from reconciler.cli.registry import KINDS
     from reconciler.spec.load import load_specs, validate
 
     written: list[str] = []
@@ -237,10 +241,14 @@ def add_parser(sub: Any) -> None:
         "promote", help="pin a model's registry version in the specs (for a pull request)",
         description="Pin the model package version of a Model, or of every registry-backed "
                     "Model an Endpoint serves, by editing the spec file in place (only that "
-                    "value changes). " + __doc__.split("\n\n", 1)[1].replace("\n", " "))
+                    "value changes). " + __doc__.split("\n\n", 1)[1].replace("\n", " "),
+        epilog=examples(
+            "sagectl promote fraud-detector --env prod --latest-approved",
+            "sagectl promote fraud-model --env prod --version 7",
+            "sagectl promote fraud-detector --env prod --latest-approved --dry-run  # a diff"))
     p.add_argument("name", metavar="ENDPOINT_OR_MODEL", help="a Model or an Endpoint")
     p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
-    p.add_argument("--env", help="environment (required when the specs define some)")
+    p.add_argument("--env", metavar="ENV", help="environment (required when the specs define some)")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--version", dest="pin_version", type=_positive, metavar="N",
                        help="pin this version (it must exist; a warning if it is not Approved)")

@@ -7,11 +7,11 @@ import json
 import sys
 from typing import Any
 
-from reconciler.cli.common import EXIT_INVALID, EXIT_OK
-from reconciler.cli.registry import KINDS
+from reconciler.cli.common import EXIT_INVALID, EXIT_OK, add_format_option, examples
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from reconciler.cli.registry import KINDS
     from reconciler.spec.load import validate
 
     result = validate(args.path, KINDS, args.env)
@@ -43,10 +43,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("validate", help="check spec files without calling AWS",
                        description="Check the specs offline: YAML, fields, SageMaker limits and "
-                                   "references. Without --env, every environment is checked.")
+                                   "references. Without --env, every environment is checked. "
+                                   "Exit codes: 0 valid, 1 invalid, 2 usage.",
+                       epilog=examples(
+                           "sagectl validate                       # specs/, every environment",
+                           "sagectl validate specs --env prod",
+                           "sagectl validate specs/endpoints/fraud.yaml --env dev  # one file",
+                           "sagectl validate --format github        # annotations in a CI job"))
     p.add_argument("path", nargs="?", default="specs", help="spec directory or file "
                                                             "(default: specs)")
-    p.add_argument("--env", help="environment to validate (default: all of them)")
-    p.add_argument("--format", choices=("text", "json", "github"), default="text",
-                   help="text (default), json, or github (workflow annotations)")
+    p.add_argument("--env", metavar="ENV", help="environment to validate (default: all of them)")
+    add_format_option(p, ("text", "json", "github"),
+                      "text (default), json, or github (workflow annotations)")
     p.set_defaults(func=cmd_validate)

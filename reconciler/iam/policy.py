@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply.state import DEFAULT_TABLE
 from reconciler.contract import Registry
+from reconciler.defaults import DEFAULT_TABLE, IAM_MODES
 from reconciler.diagnostics import Diagnostic, Report
 from reconciler.iam.tables import CORE, Permissions, assemble, iam_action
 from reconciler.spec.files import read_tree
 from reconciler.spec.load import environment_names, load_specs
 from reconciler.spec.resolve import load_environments
 
-MODES = ("plan", "apply")
+MODES = IAM_MODES
 """``plan``: read-only (plan, drift without heal, history, promote's look-ups); ``apply``: plus
 every change."""
 DEFAULT_SPEC_DIR = "specs"

@@ -3,6 +3,7 @@ for every environment it defines."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,9 @@ def _unknown_env(tree: SpecTree, name: str, envs: dict[str, Environment], report
                                  f"directory (expected {where}/{name}.yaml)")
         return
     defined = ", ".join(f"{e.name} ({e.name_pos})" for e in envs.values()) or "none"
-    report.error(Pos(display_path(tree.env_dir)), f"unknown environment {name!r}; defined: "
+    close = difflib.get_close_matches(name, list(envs), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    report.error(Pos(display_path(tree.env_dir)), f"unknown environment {name!r}{hint}; defined: "
                                                   f"{defined}")
 
 

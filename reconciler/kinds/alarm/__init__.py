@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from reconciler.contract import CheckContext, Issue, Kind, SpecModel
 from reconciler.kinds._aws import ALARM_NAME_PATTERN
-from reconciler.kinds.alarm import importing, plan
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
 from reconciler.kinds.alarm.permissions import PERMISSIONS
 from reconciler.kinds.alarm.reasons import REASONS
@@ -45,42 +44,60 @@ class AlarmKind(Kind):
 
     @classmethod
     def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        from reconciler.kinds.alarm import plan
+
         plan.prefetch(ctx, desired)
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        from reconciler.kinds.alarm import plan
+
         return plan.plan(ctx, desired)
 
     @classmethod
     def keep_orphan(cls, ctx: PlanContext, orphan: Orphan) -> Problem | None:
+        from reconciler.kinds.alarm import plan
+
         return plan.keep_orphan(orphan)
 
     @classmethod
     def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        from reconciler.kinds.alarm import plan
+
         return plan.delete(orphan)
 
     # -- import --------------------------------------------------------------------------------
     @classmethod
     def import_related(cls, ictx: ImportContext, kind: str, names: list[str]
                        ) -> dict[str, list[str]]:
+        from reconciler.kinds.alarm import importing
+
         return importing.related(ictx, kind, names)
 
     @classmethod
     def import_read(cls, ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
+        from reconciler.kinds.alarm import importing
+
         return importing.read(ictx, names)
 
     @classmethod
     def import_choice(cls, ictx: ImportContext, name: str, live: Tagged | None, role: str
                       ) -> Choice | None:
+        from reconciler.kinds.alarm import importing
+
         return importing.choice(ictx, name, live, role)
 
     @classmethod
     def to_document(cls, ictx: ImportContext, live: Tagged, name: str) -> Document:
+        from reconciler.kinds.alarm import importing
+
         return importing.document(ictx, live, name)
 
     @classmethod
     def adoption(cls, ctx: PlanContext, resources: list[Resource],
                  documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        from reconciler.kinds.alarm import importing
+
         return importing.adoption(ctx, resources, documents)
 
     # -- IAM -----------------------------------------------------------------------------------

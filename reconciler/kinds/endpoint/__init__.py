@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from reconciler.contract import NothingToPromote
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
-from reconciler.kinds.endpoint import apply, drift, importing, plan, quarantine, resume
 from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.permissions import PERMISSIONS
 from reconciler.kinds.endpoint.reasons import REASONS
@@ -47,14 +46,20 @@ class EndpointKind(SageMakerKind):
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        from reconciler.kinds.endpoint import plan
+
         plan.start_chains(ctx)
 
     @classmethod
     def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        from reconciler.kinds.endpoint import plan
+
         plan.prefetch(ctx, desired)
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        from reconciler.kinds.endpoint import plan
+
         return plan.plan(ctx, desired)
 
     @classmethod
@@ -64,6 +69,8 @@ class EndpointKind(SageMakerKind):
 
     @classmethod
     def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        from reconciler.kinds.endpoint import plan
+
         return plan.delete(ctx, orphan)
 
     # -- drift ---------------------------------------------------------------------------------
@@ -71,16 +78,23 @@ class EndpointKind(SageMakerKind):
     def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],
               seen: set[str]) -> KindDrift:
         """Statuses and capacity from the plan's DescribeEndpoint, quarantine records."""
+
+        from reconciler.kinds.endpoint import drift
+
         return drift.drift(ctx, state, changes, seen)
 
     # -- import --------------------------------------------------------------------------------
     @classmethod
     def import_files(cls, ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
+        from reconciler.kinds.endpoint import importing
+
         return importing.import_files(ictx, names)
 
     @classmethod
     def adoption(cls, ctx: PlanContext, resources: list[Resource],
                  documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        from reconciler.kinds.endpoint import importing
+
         return importing.adoption(ctx, resources, documents)
 
     # -- promote -------------------------------------------------------------------------------
@@ -119,10 +133,14 @@ class EndpointKind(SageMakerKind):
     @classmethod
     def step_hooks(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
                    ) -> StepHooks:
+        from reconciler.kinds.endpoint import apply
+
         return apply.EndpointSteps(actx, change, log)
 
     @classmethod
     def blocked(cls, actx: ApplyContext, change: ResourceChange) -> Outcome | None:
+        from reconciler.kinds.endpoint import quarantine
+
         known = quarantine.Quarantine.read(actx, change)
         return known.refusal(actx, change, EndpointApplyData.of(change).spec_digest)
 
@@ -132,6 +150,8 @@ class EndpointKind(SageMakerKind):
 
     @classmethod
     def recover(cls, actx: ApplyContext, names: list[str]) -> list[Outcome]:
+        from reconciler.kinds.endpoint import quarantine, resume
+
         outcomes = [o for o in (resume.recover(actx, n) for n in names) if o is not None]
         quarantine.after_table_loss(actx, names)
         return outcomes

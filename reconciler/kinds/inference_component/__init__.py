@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.kinds._aws import SageMakerKind
-from reconciler.kinds.inference_component import apply, drift, importing, plan
 from reconciler.kinds.inference_component.permissions import PERMISSIONS
 from reconciler.kinds.inference_component.reasons import REASONS
 from reconciler.kinds.inference_component.spec import InferenceComponentSpec
@@ -51,18 +50,26 @@ class InferenceComponentKind(SageMakerKind):
 
     @classmethod
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        from reconciler.kinds.inference_component import plan
+
         plan.start_chains(ctx)
 
     @classmethod
     def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:
+        from reconciler.kinds.inference_component import plan
+
         plan.prefetch(ctx, desired)
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        from reconciler.kinds.inference_component import plan
+
         return plan.plan(ctx, desired)
 
     @classmethod
     def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        from reconciler.kinds.inference_component import plan
+
         return plan.delete(ctx, orphan)
 
     @classmethod
@@ -73,30 +80,42 @@ class InferenceComponentKind(SageMakerKind):
     @classmethod
     def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],
               seen: set[str]) -> KindDrift:
+        from reconciler.kinds.inference_component import drift
+
         return drift.drift(ctx, changes, seen)
 
     # -- import (an imported endpoint's components) ----------------------------------------
     @classmethod
     def import_related(cls, ictx: ImportContext, kind: str, names: list[str]
                        ) -> dict[str, list[str]]:
+        from reconciler.kinds.inference_component import importing
+
         return importing.related(ictx, kind, names)
 
     @classmethod
     def import_read(cls, ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
+        from reconciler.kinds.inference_component import importing
+
         return importing.read(ictx, names)
 
     @classmethod
     def import_choice(cls, ictx: ImportContext, name: str, live: Tagged | None, role: str
                       ) -> Choice | None:
+        from reconciler.kinds.inference_component import importing
+
         return importing.choice(ictx, name, live)
 
     @classmethod
     def to_document(cls, ictx: ImportContext, live: Tagged, name: str) -> Document:
+        from reconciler.kinds.inference_component import importing
+
         return importing.document(ictx, live, name)
 
     @classmethod
     def adoption(cls, ctx: PlanContext, resources: list[Resource],
                  documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        from reconciler.kinds.inference_component import importing
+
         return importing.adoption(ctx, resources, documents)
 
     @classmethod
@@ -106,6 +125,8 @@ class InferenceComponentKind(SageMakerKind):
     @classmethod
     def step_hooks(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
                    ) -> StepHooks:
+        from reconciler.kinds.inference_component import apply
+
         return apply.ComponentSteps(actx, change, log)
 
 

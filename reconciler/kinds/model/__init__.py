@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from reconciler.drift.classify import DriftItem, KindDrift
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
 from reconciler.kinds._model_users import models_in_use
-from reconciler.kinds.model import importing, permissions, pins, plan, promote
+from reconciler.kinds.model import permissions
 from reconciler.kinds.model.reasons import REASONS
 from reconciler.kinds.model.spec import ModelSpec
 from reconciler.plan.context import ADDRESS_TAG
@@ -42,14 +42,20 @@ class ModelKind(SageMakerKind):
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        from reconciler.kinds.model import plan
+
         return plan.plan(ctx, desired)
 
     @classmethod
     def orphans(cls, ctx: PlanContext, owned: list[OwnedResource]) -> list[Orphan]:
+        from reconciler.kinds.model import plan
+
         return plan.orphans(owned)
 
     @classmethod
     def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        from reconciler.kinds.model import plan
+
         return plan.delete(orphan)
 
     @classmethod
@@ -65,6 +71,8 @@ class ModelKind(SageMakerKind):
 
     @classmethod
     def check_pin(cls, ctx: PlanContext, key: str, value: str) -> str | None:
+        from reconciler.kinds.model import pins
+
         return pins.check_pin(ctx, key, value)
 
     # -- drift ---------------------------------------------------------------------------------
@@ -86,26 +94,36 @@ class ModelKind(SageMakerKind):
     # -- import --------------------------------------------------------------------------------
     @classmethod
     def import_read(cls, ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
+        from reconciler.kinds.model import importing
+
         return importing.read(ictx, names)
 
     @classmethod
     def import_choice(cls, ictx: ImportContext, name: str, live: Tagged | None, role: str
                       ) -> Choice | None:
+        from reconciler.kinds.model import importing
+
         assert live is not None  # an endpoint config's models exist (import_read refuses)
         return importing.choice(ictx, live)
 
     @classmethod
     def to_document(cls, ictx: ImportContext, live: Tagged, name: str) -> Document:
+        from reconciler.kinds.model import importing
+
         return importing.document(ictx, live, name)
 
     @classmethod
     def adoption(cls, ctx: PlanContext, resources: list[Resource],
                  documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        from reconciler.kinds.model import importing
+
         return importing.adoption(ctx, resources, documents)
 
     # -- promote -------------------------------------------------------------------------------
     @classmethod
     def registry_pins(cls, specs: SpecSet, resource: Resource) -> list[RegistryPin]:
+        from reconciler.kinds.model import promote
+
         return promote.registry_pins(resource)
 
     # -- IAM -----------------------------------------------------------------------------------

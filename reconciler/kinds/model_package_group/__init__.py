@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from reconciler.iam.tables import Permissions
 from reconciler.kinds._aws import SageMakerKind
-from reconciler.kinds.model_package_group import plan
 from reconciler.kinds.model_package_group.permissions import PERMISSIONS
 from reconciler.kinds.model_package_group.reasons import REASONS
 from reconciler.kinds.model_package_group.spec import ModelPackageGroupSpec
@@ -44,10 +43,14 @@ class ModelPackageGroupKind(SageMakerKind):
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        from reconciler.kinds.model_package_group import plan
+
         return plan.plan(ctx, desired)
 
     @classmethod
     def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        from reconciler.kinds.model_package_group import plan
+
         return plan.delete(orphan)
 
 

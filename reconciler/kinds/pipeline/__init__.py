@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.kinds._aws import SageMakerKind
-from reconciler.kinds.pipeline import apply, permissions, plan
+from reconciler.kinds.pipeline import permissions
 from reconciler.kinds.pipeline.reasons import REASONS
 from reconciler.kinds.pipeline.spec import PIPELINE_NAME_PATTERN, PipelineSpec
 
@@ -40,10 +40,14 @@ class PipelineKind(SageMakerKind):
 
     @classmethod
     def plan(cls, ctx: PlanContext, desired: list[Resource]) -> KindPlan:
+        from reconciler.kinds.pipeline import plan
+
         return plan.plan(ctx, desired)
 
     @classmethod
     def delete_orphan(cls, ctx: PlanContext, orphan: Orphan) -> ResourceChange:
+        from reconciler.kinds.pipeline import plan
+
         return plan.delete(ctx, orphan)
 
     # -- IAM -----------------------------------------------------------------------------------
@@ -58,6 +62,8 @@ class PipelineKind(SageMakerKind):
     @classmethod
     def step_hooks(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog
                    ) -> StepHooks:
+        from reconciler.kinds.pipeline import apply
+
         return apply.PipelineSteps(actx, change, log)
 
 
