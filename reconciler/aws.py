@@ -15,7 +15,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import boto3
 from botocore.config import Config
 
 from reconciler.defaults import DEFAULT_CONCURRENCY
@@ -43,8 +42,10 @@ class Aws:
     """Clients, counted calls and a bounded pool. Thread-safe."""
 
     def __init__(self, settings: AwsSettings | None = None,
-                 session: boto3.Session | None = None) -> None:
+                 session: Any = None) -> None:
         self.settings = settings or AwsSettings()
+        import boto3  # loaded when a command talks to AWS, not at start-up
+
         self.session = session or boto3.Session(profile_name=self.settings.profile,
                                                 region_name=self.settings.region)
         self._clients: dict[str, Any] = {}

@@ -31,8 +31,9 @@ class SpecModel(BaseModel):
         populate_by_name=False,
         frozen=True,
         allow_inf_nan=False,
-        use_attribute_docstrings=True,
     )
+    # Field docstrings are read when a schema is written (spec/fielddocs.py), not here: pydantic's
+    # use_attribute_docstrings parses every class's source at import, on every command.
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,11 +24,13 @@ quarantine, capacity its autoscaler moved, a model version not created yet) the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.state import StateTable
 from reconciler.plan.context import ADDRESS_TAG, DIGEST_TAG, PlanContext
 from reconciler.plan.model import DiffEntry, Plan, ResourceChange
+
+if TYPE_CHECKING:
+    from reconciler.apply.state import StateTable
 
 ACTIONABLE = ("out_of_band", "missing", "pending", "failed_deployment", "unmanaged")
 INFORMATIONAL = ("autoscaler", "system")

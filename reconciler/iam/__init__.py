@@ -11,19 +11,23 @@
 
 from __future__ import annotations
 
-from reconciler.iam.check import Gap, action_matches, allows, coverage_gaps, policy_actions
-from reconciler.iam.policy import (
-    MODES,
-    IamPolicyError,
-    PolicyContext,
-    build_policy,
-    granted,
-    policy_context,
-)
-from reconciler.iam.tables import CORE, Permissions, assemble, iam_action, is_read
+import importlib
+from typing import Any
 
-__all__ = [
-    "CORE", "MODES", "Gap", "IamPolicyError", "Permissions", "PolicyContext", "action_matches",
-    "allows", "assemble", "build_policy", "coverage_gaps", "granted", "iam_action", "is_read",
-    "policy_actions", "policy_context",
-]
+# Names re-exported lazily (PEP 562): kinds import ``reconciler.iam.tables`` at start-up, and
+# loading the policy builder with it would cost every command, ``validate`` included.
+_WHERE = {
+    "Gap": "check", "action_matches": "check", "allows": "check", "coverage_gaps": "check",
+    "policy_actions": "check",
+    "MODES": "policy", "IamPolicyError": "policy", "PolicyContext": "policy",
+    "build_policy": "policy", "granted": "policy", "policy_context": "policy",
+    "CORE": "tables", "Permissions": "tables", "assemble": "tables", "iam_action": "tables",
+    "is_read": "tables",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

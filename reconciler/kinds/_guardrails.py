@@ -8,7 +8,7 @@ the end of the bake fails it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -20,9 +20,11 @@ from botocore.exceptions import (
 )
 from pydantic import Field, StringConstraints
 
-from reconciler.apply.context import ApplyContext, StepFailed
 from reconciler.contract import SpecModel
 from reconciler.kinds._aws import ALARM_NAME_PATTERN
+
+if TYPE_CHECKING:  # the apply machinery (and boto3) is loaded only when an apply runs
+    from reconciler.apply.context import ApplyContext
 
 BAKE_READ_GRACE = 600.0
 """How long after its end a bake keeps trying to read alarms it could not read."""
@@ -98,6 +100,8 @@ def watch_alarms(actx: ApplyContext, address: str, label: str, seconds: float,
     ``allow_insufficient``; alarms that cannot be read are tried again, and not read by the
     end plus ``BAKE_READ_GRACE`` they fail it (unknown is not a pass). ``address`` names the
     resource in events, ``label`` in messages (``endpoint scorer``)."""
+    from reconciler.apply.context import StepFailed
+
     end = until if until is not None else actx.clock.now() + seconds
     if not alarms:
         actx.events.emit("bake", address, message=f"baking {int(seconds)} s (no guardrail "

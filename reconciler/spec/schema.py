@@ -20,6 +20,7 @@ from typing import Any
 
 from reconciler.contract import Registry
 from reconciler.spec.documents import API_VERSION, all_document_models
+from reconciler.spec.fielddocs import SchemaWithDocs
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 UMBRELLA = "sagectl-v1.json"
@@ -56,8 +57,8 @@ def _close_maps(node: Any) -> Any:
 
 def strict_schema(kinds: Registry, kind: str) -> dict[str, Any]:
     model = all_document_models(kinds)[kind]
-    schema = _close_maps(_strip_titles(model.model_json_schema(by_alias=True,
-                                                                mode="validation")))
+    schema = _close_maps(_strip_titles(model.model_json_schema(
+        by_alias=True, mode="validation", schema_generator=SchemaWithDocs)))
     return {"$schema": JSON_SCHEMA_DIALECT, "title": f"sagectl {kind}", **schema}
 
 
