@@ -8,7 +8,12 @@ a human must act); 6 not applied (waiting: an endpoint busy, a resource leased b
 spec quarantined after a rollback, or a dependency that did not apply). The code is that of the
 worst outcome, resumed ones included (degraded, failed, rolled back, waiting). With --json the
 events are stdout's only content; when nothing is applied they say why (plan_errors, refused,
-error).
+error, stopped).
+
+Stopping: the first Ctrl-C (SIGINT) or SIGTERM stops the apply cleanly: nothing new starts,
+SageMaker operations in flight keep running on AWS and stay in the journal, this run's leases
+are released as "stopped, resumable", and apply exits 130 (SIGINT) or 143 (SIGTERM) with the
+command that resumes; a second Ctrl-C exits at once (the journal is kept).
 """
 
 from __future__ import annotations
@@ -75,10 +80,12 @@ def _confirm(args: argparse.Namespace) -> bool:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    from reconciler.apply.clock import Stopped, check
     from reconciler.apply.context import ApplyContext, ApplyOptions, Events
     from reconciler.apply.stage import apply_plan, prepare
     from reconciler.apply.state import StateTable, new_run_id, run_owner
     from reconciler.aws import user_failure
+    from reconciler.cli.signals import StopOnSignal
     from reconciler.plan.context import PlanOptions, git_commit
     from reconciler.plan.render import text
     from reconciler.targets import Target, open_target
@@ -91,6 +98,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                     concurrency=args.concurrency)
     # --json: the events are the output (stdout), for CI logs; otherwise progress (stderr)
     events = Events(json_lines=args.json, out=sys.stdout if args.json else sys.stderr)
+    signals = StopOnSignal()
     try:
         with open_target(specs, target) as (aws, clock):
             state = StateTable(aws, args.state_table, now=clock.now,
@@ -100,7 +108,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
                                                      poll_seconds=args.poll_seconds,
                                                      force=args.force,
                                                      lease_seconds=args.lease_seconds))
-            run = prepare(actx, specs, root, PlanOptions(prune=args.prune), saved)
+            with signals.watching(clock.stop):
+                run = prepare(actx, specs, root, PlanOptions(prune=args.prune), saved)
+                check(clock)
             for outcome in run.resumed:
                 events.emit("resumed", outcome.address, status=outcome.status,
                             message=f"resumed: {outcome.status} {outcome.reason}".strip())
@@ -116,7 +126,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                                            "why": m.why} for m in run.moved])
                 return EXIT_ERROR
             if not args.json:
-                sys.stdout.write(text.render(run.plan))
+                sys.stdout.write(_unless_unfinished(text.render(run.plan), run.resumed))
             if run.plan.errors:
                 errors = run.plan.errors
                 said = (f"the plan has {len(errors)} error{'s' if len(errors) != 1 else ''}; "
@@ -132,7 +142,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
             if saved is None and not _confirm(args):
                 print("nothing was applied", file=sys.stderr)
                 return EXIT_ERROR
-            apply_plan(actx, run)
+            with signals.watching(clock.stop):
+                apply_plan(actx, run)
+    except Stopped:
+        return _stopped(args, signals, events, specs.env_name)
     except Exception as err:
         print(f"sagectl: {user_failure(err)}", file=sys.stderr)
         if args.json:
@@ -148,6 +161,45 @@ def cmd_apply(args: argparse.Namespace) -> int:
         print("Apply: " + ", ".join(f"{n} {status.replace('_', ' ')}"
                                     for status, n in summary.items() if n) + ".")
     return code
+
+
+def _unless_unfinished(rendered: str, resumed: list[Any]) -> str:
+    """The plan as rendered, except that it never ends "No changes." while a change a stopped
+    or killed run left in flight was not resumed (its lease is held): that is not applied."""
+    from reconciler.apply.context import APPLIED
+
+    unfinished = [o.address for o in resumed if o.status != APPLIED]
+    body = rendered.rstrip("\n")
+    if not unfinished or not body.endswith("No changes."):
+        return rendered
+    return (body[:-len("No changes.")] + f"Nothing more to plan, but {', '.join(unfinished)} "
+            "was left in flight by an earlier run and is not finished (see above): not "
+            "applied.\n")
+
+
+def _stopped(args: argparse.Namespace, signals: Any, events: Any, env: str | None) -> int:
+    """The apply stopped on a signal: say what was left and how to resume; 130 or 143."""
+    import shlex
+
+    from reconciler.apply.state import DEFAULT_TABLE
+
+    command = ["sagectl", "apply", args.specs if args.path.lower().endswith(".json")
+               else args.path, *(["--env", env] if env else [])]
+    if args.state_table != DEFAULT_TABLE:
+        command += ["--state-table", args.state_table]
+    for option in ("profile", "region"):
+        if getattr(args, option):
+            command += [f"--{option}", getattr(args, option)]
+    resume = shlex.join(command)
+    said = (f"stopped ({signals.name}): nothing new was started; what SageMaker was already "
+            "doing keeps running on AWS and is in this run's journal; this run's leases were "
+            f"released as stopped, resumable, so the next apply takes them over at once and "
+            f"resumes. Resume with: {resume}")
+    print(f"sagectl: {said}", file=sys.stderr)
+    if args.json:
+        events.emit("stopped", "", message=said, signal=signals.name, resume=resume,
+                    exit_code=signals.exit_code)
+    return int(signals.exit_code)
 
 
 def exit_code(outcomes: list[Any], resumed: list[Any]) -> int:
