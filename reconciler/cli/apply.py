@@ -213,7 +213,8 @@ def exit_code(outcomes: list[Any], resumed: list[Any]) -> int:
 
 
 def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
-    """Run ``use(state_table)`` against the target of ``args``: (exit code, its result)."""
+    """Run ``use(state_table, specs)`` against the target of ``args``: (exit code, its
+    result)."""
     from reconciler.apply.state import StateTable
     from reconciler.aws import user_failure
     from reconciler.targets import Target, open_target
@@ -224,7 +225,8 @@ def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
     try:
         with open_target(specs, Target(emulator=args.emulator, profile=args.profile,
                                        region=args.region)) as (aws, clock):
-            return EXIT_OK, use(StateTable(aws, args.state_table, now=clock.now, create=False))
+            return EXIT_OK, use(StateTable(aws, args.state_table, now=clock.now, create=False),
+                                specs)
     except Exception as err:
         print(f"sagectl: {user_failure(err)}", file=sys.stderr)
         return EXIT_ERROR, None
@@ -241,29 +243,65 @@ def lease_key(resource: str) -> str | None:
     return found.lease_key(resource, name) if found is not None and name else None
 
 
+def _unlock_targets(args: argparse.Namespace) -> tuple[list[str], str, str | None]:
+    """(resources, spec directory, usage error): an argument naming an existing directory is
+    the spec directory (``unlock scorer specs/`` as before), every other one a resource."""
+    resources, path = [], "specs"
+    for arg in args.resources:
+        if Path(arg).is_dir():
+            path = arg
+        else:
+            resources.append(arg)
+    if args.all and resources:
+        return [], path, "give RESOURCE... or --all, not both"
+    if not args.all and not resources:
+        return [], path, "name at least one RESOURCE (an endpoint or an address), or --all"
+    bad = [r for r in resources if lease_key(r) is None]
+    if bad:
+        return [], path, (f"{', '.join(bad)}: neither an endpoint name nor an address "
+                          f"(KIND.NAME, KIND one of {', '.join(KINDS)})")
+    return resources, path, None
+
+
 def cmd_unlock(args: argparse.Namespace) -> int:
+    """Remove the leases named (or, with --all, every lease held on a resource of the
+    environment), each with an audit record."""
     from reconciler.apply.state import run_owner
 
-    key = lease_key(args.resource)
-    if key is None:
-        print(f"sagectl: {args.resource} is neither an endpoint name nor an address "
-              f"(KIND.NAME, KIND one of {', '.join(KINDS)})", file=sys.stderr)
+    resources, args.path, problem = _unlock_targets(args)
+    if problem:
+        print(f"sagectl: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    code, removed = _with_state(args, lambda state: state.unlock(key, run_owner(), args.reason))
+
+    def unlock(state: Any, specs: Any) -> list[tuple[str, Any]]:
+        if not args.all:
+            return [(r, state.unlock(str(lease_key(r)), run_owner(), args.reason))
+                    for r in resources]
+        keys = {r.address: specs.kinds[r.kind].lease_key(r.address, r.name)
+                for r in specs.resources if r.kind in specs.kinds}
+        return [(address, state.unlock(key, run_owner(), args.reason))
+                for address, key in sorted(keys.items())
+                if state.lease(key) is not None]  # only held ones: each gets its audit record
+
+    code, removed = _with_state(args, unlock)
     if code:
         return code
-    if removed is None:
-        print(f"{args.resource} was not locked (audit record written)")
-    else:
-        print(f"removed the lease of {removed.get('owner')} (run {removed.get('run_id')}) on "
-              f"{args.resource}; audit record written")
+    if args.all and not removed:
+        print("no resource of the environment is locked")
+    for resource, held in removed:
+        if held is None:
+            print(f"{resource} was not locked (audit record written)")
+        else:
+            print(f"removed the lease of {held.get('owner')} (run {held.get('run_id')}) on "
+                  f"{resource}; audit record written")
     return EXIT_OK
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     from reconciler.apply.state import iso
 
-    code, records = _with_state(args, lambda state: state.history(args.endpoint, args.limit))
+    code, records = _with_state(args, lambda state, _: state.history(args.endpoint,
+                                                                        args.limit))
     if code:
         return code
     if args.json:
@@ -318,9 +356,11 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("unlock", help="remove a resource's lease (with an audit record)",
                        description="Remove the lease a crashed or stuck run holds on a "
                                    "resource. Leases also expire on their own.")
-    p.add_argument("resource", metavar="RESOURCE",
-                   help="an address (ModelPackageGroup.fraud-models), or an endpoint's name")
-    p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
+    p.add_argument("resources", metavar="RESOURCE", nargs="*",
+                   help="addresses (ModelPackageGroup.fraud-models) or endpoint names; an "
+                        "existing directory among them is the spec directory (default: specs)")
+    p.add_argument("--all", action="store_true",
+                   help="every lease held on a resource of the environment")
     p.add_argument("--reason", default="unlocked by hand", help="recorded in the audit trail")
     state_options(p)
     add_aws_options(p)
