@@ -27,7 +27,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from reconciler.apply.state import STOPPED, LeaseHeld, StateTable
 from reconciler.aws import Aws
 from sagemaker_emulator.server import RemoteEmulator
-from tests.apply.test_apply import BASE
+from tests.apply.test_apply import BASE, ENDPOINT
 from tests.apply.test_crash import CHANGED, REGION, REPO, apply_here, aws
 from tests.plan.helpers import store_test_key, write
 
@@ -35,6 +35,9 @@ UPPER_BOUND = 120.0
 """Real seconds: only ever an upper bound for something that happens (never what is asserted)."""
 UPDATED = {**BASE, **CHANGED}
 """A new model and instance type: an UpdateEndpoint (a canary deploy, then a bake)."""
+WEIGHTS = {**BASE, "endpoint.yaml": ENDPOINT.replace("initialVariantWeight: 90",
+                                                     "initialVariantWeight: 80")}
+"""A new weight: an UpdateEndpointWeightsAndCapacities, nothing else."""
 
 
 @pytest.fixture
@@ -69,19 +72,20 @@ def start(url: str, specs: Path, *extra: str) -> subprocess.Popen[str]:
         text=True, start_new_session=True)
 
 
-def until(what: Callable[[], Any], child: subprocess.Popen[str], why: str) -> Any:
-    """Poll ``what`` until it is truthy (the child must still be running meanwhile)."""
+def until(what: Callable[[], Any], child: subprocess.Popen[str] | None, why: str) -> Any:
+    """Poll ``what`` until it is truthy (``child``, if any, must still be running meanwhile)."""
     deadline = time.monotonic() + UPPER_BOUND
     while time.monotonic() < deadline:
         found = what()
         if found:
             return found
-        if child.poll() is not None:
+        if child is not None and child.poll() is not None:
             out, err = child.communicate()
             pytest.fail(f"the apply ended (exit {child.returncode}) before {why}:\n"
                         f"{out[-2000:]}\n{err[-3000:]}")
         time.sleep(0.05)
-    child.kill()
+    if child is not None:
+        child.kill()
     pytest.fail(f"not within {UPPER_BOUND:.0f} s: {why}")
 
 
@@ -177,10 +181,10 @@ def test_a_second_ctrl_c_exits_at_once_with_the_journal_kept(
     url = remote.endpoint_url or ""
     specs = write(tmp_path, BASE)
     assert apply_here(url, specs) == {"applied"}
-    specs = write(tmp_path, UPDATED)
+    specs = write(tmp_path, WEIGHTS)
     remote.freeze()  # no simulated time passes: the child makes no write until it is stopped
     child = start(url, specs)
-    in_flight(client, child, "UpdateEndpoint", "Updating")
+    in_flight(client, child, "UpdateEndpointWeightsAndCapacities", "Updating")
     remote.arm_crash(1, hold_timeout=UPPER_BOUND)
     child.send_signal(signal.SIGINT)
     held = remote.wait_for_crash(UPPER_BOUND)
@@ -190,10 +194,26 @@ def test_a_second_ctrl_c_exits_at_once_with_the_journal_kept(
     remote.release_crash()
     assert child.returncode == 130, err[-3000:]
     assert "SIGINT received again: exiting now" in err, err
-    entry = StateTable(client, create=False).journal("scorer")
-    assert entry is not None and entry["operation"] == "UpdateEndpoint", entry
-    code, said = rerun(remote, specs)  # its process is gone: the next run goes ahead
+    state = StateTable(client, now=remote.now)
+    entry = state.journal("scorer")
+    assert entry is not None and entry["operation"] == "UpdateEndpointWeightsAndCapacities", \
+        entry
+    # a live run (this process) holds the endpoint meanwhile, and the update finishes: the
+    # re-run cannot resume, and says so (never "No changes."), naming sagectl unlock
+    state.acquire("scorer", "live-run", "someone@here", 10**6, "Endpoint.scorer")
+    remote.unfreeze()
+    until(lambda: client.client("sagemaker").describe_endpoint(EndpointName="scorer")[
+        "EndpointStatus"] == "InService", None, "the update finished")
+    blocked = start(url, specs)
+    out, err = blocked.communicate(timeout=UPPER_BOUND)
+    assert blocked.returncode == 6, (out[-2000:], err[-3000:])
+    assert "No changes." not in out and out.endswith("Apply: 1 waiting.\n"), out
+    assert "not resumed: Endpoint.scorer is being changed by someone@here" in err and \
+        "`sagectl unlock Endpoint.scorer` removes its lease" in err, err
+    state.release("scorer", "live-run")
+    code, said = rerun(remote, specs)
     assert code == 0, said[-4000:]
+    assert "it stopped while changing the endpoint's weights and capacities" in said, said
 
 
 def test_a_killed_run_s_leases_are_taken_over_at_once_on_its_host(
@@ -297,3 +317,18 @@ def test_unlock_several_and_all(cli: Callable[..., tuple[int, str, str]],
     code, out, err = cli("unlock", str(specs), "--env", "dev")
     assert code == 2 and "--all" in err, err
 
+
+
+def test_a_plan_never_reads_no_changes_while_a_resume_waits() -> None:
+    """The re-run's plan may well be empty (the stopped update finished on AWS meanwhile) while
+    the journal's change could not be resumed: the plan then says it is not applied."""
+    from reconciler.apply.context import APPLIED, WAITING, Outcome
+    from reconciler.cli.apply import _unless_unfinished
+
+    rendered = "sagectl plan: environment dev\n\n3 resource(s) unchanged.\nNo changes.\n"
+    said = _unless_unfinished(rendered, [Outcome("Endpoint.a", WAITING, "not resumed: ..."),
+                                         Outcome("Endpoint.b", APPLIED)])
+    assert "No changes." not in said and said.endswith(
+        "Nothing more to plan, but Endpoint.a was left in flight by an earlier run and is not "
+        "finished (see above): not applied.\n"), said
+    assert _unless_unfinished(rendered, [Outcome("Endpoint.b", APPLIED)]) == rendered
