@@ -14,14 +14,21 @@ journal, waits, verification, bake and rollback; the pipeline's wait for its exe
 executed step's planned undo recorded in the change's undo log. When an endpoint change rolls
 back, the changes made in this apply only for it (its new models) are undone too, newest first,
 so what stays is consistent. Knows no SageMaker.
+
+Asked to stop (``clock.Stopped``: the first Ctrl-C or SIGTERM), the graph starts no change and
+no step more; the changes in flight stop at their next step or wait (their kind's journal says
+what AWS is still doing), and ``Stopped`` goes up to the command once they have, or after
+``STOP_GRACE`` seconds for one stuck in an AWS call. This run's leases are then released marked
+"stopped", so the next run takes them over at once and resumes from the journal.
 """
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
+from reconciler.apply.clock import Stopped, check
 from reconciler.apply.context import (
     APPLIED,
     FAILED,
@@ -32,6 +39,7 @@ from reconciler.apply.context import (
     Outcome,
 )
 from reconciler.apply.leases import RunLeases
+from reconciler.apply.pool import DaemonPool
 from reconciler.apply.state import LeaseHeld, StateError
 from reconciler.apply.steps import UndoLog, run_steps
 from reconciler.contract import Registry
@@ -58,9 +66,31 @@ def execute(actx: ApplyContext, plan: Plan, kinds: Registry) -> ApplyResult:
     """Apply ``plan``, each change run by its kind in ``kinds``."""
     leases = RunLeases(actx)
     try:
-        return _execute(actx, plan, kinds, leases)
-    finally:
+        result = _execute(actx, plan, kinds, leases)
+    except Stopped:
+        leases.close(stopped=True)
+        raise
+    except BaseException:
         leases.close()
+        raise
+    leases.close()
+    return result
+
+
+STOP_GRACE = 10.0
+"""Real seconds a run asked to stop waits for its changes in flight to reach their next step or
+wait (an AWS call with its retries) before it stops without them."""
+_LOOK = 0.2
+"""Real seconds between looks at the stop request while changes run."""
+
+
+def _stop(running: dict[Future[Outcome], ResourceChange]) -> None:
+    """Start nothing more, let the changes in flight reach their next step or wait, raise
+    ``Stopped``."""
+    for future in running:
+        future.cancel()  # queued, not started: never starts
+    wait(list(running), timeout=STOP_GRACE)
+    raise Stopped()
 
 
 def _execute(actx: ApplyContext, plan: Plan, kinds: Registry, leases: RunLeases
@@ -118,9 +148,11 @@ def _execute(actx: ApplyContext, plan: Plan, kinds: Registry, leases: RunLeases
         for _, key in done:
             leases.release(key)
 
-    with ThreadPoolExecutor(max_workers=max(1, actx.options.concurrency),
-                            thread_name_prefix="sagectl-apply") as pool:
+    pool = DaemonPool(actx.options.concurrency)
+    try:
         while pending or running:
+            if actx.clock.stop.is_set():
+                _stop(running)
             for address, change in list(pending.items()):
                 deps = [d for d in change.depends_on if d in addresses]
                 if any(d in pending or d in {c.address for c in running.values()}
@@ -137,8 +169,10 @@ def _execute(actx: ApplyContext, plan: Plan, kinds: Registry, leases: RunLeases
             release_finished()
             if not running:
                 continue
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            done, _ = wait(list(running), timeout=_LOOK, return_when=FIRST_COMPLETED)
             for future in done:
+                if isinstance(future.exception(), Stopped):
+                    _stop(running)
                 change = running.pop(future)
                 outcome = future.result()
                 outcomes[change.address] = outcome
@@ -156,8 +190,11 @@ def _execute(actx: ApplyContext, plan: Plan, kinds: Registry, leases: RunLeases
                     ", ".join(f"{u} {outcomes[u].status}" for u in blocked))
                     + " (it depends on this resource)")
                 continue
+            check(actx.clock)
             outcomes[change.address] = run(change)
             release_finished()
+    finally:
+        pool.shutdown()
 
     for change in plan.resource_changes:
         outcome = outcomes[change.address]

@@ -49,27 +49,29 @@ class RunLeases:
                                                 name="sagectl-leases")
                 self._keeper.start()
 
-    def release(self, key: str) -> None:
-        """Let go of ``key``. A release that fails is reported, not raised: the lease expires
-        by itself, and what this run does next must not depend on it."""
+    def release(self, key: str, stopped: bool = False) -> None:
+        """Let go of ``key`` (``stopped``: marked "stopped, resumable", see
+        ``StateTable.release``). A release that fails is reported, not raised: the lease
+        expires by itself, and what this run does next must not depend on it."""
         with self._lock:
             address = self.held.pop(key, None)
         if address is None:
             return
         try:
-            self.actx.state.release(key, self.actx.run_id)
+            self.actx.state.release(key, self.actx.run_id, stopped=stopped)
         except Exception as err:
             self.actx.events.emit("lease", address, key=key,
                                   message=f"could not release the lease {key}: {err} "
                                           "(it expires by itself)")
 
-    def close(self) -> None:
-        """Stop renewing and release everything still held."""
+    def close(self, stopped: bool = False) -> None:
+        """Stop renewing and release everything still held (``stopped``: the run was asked to
+        stop; its leases are marked so, and the next run takes them over at once)."""
         self._stop.set()
         if self._keeper is not None:
             self._keeper.join()
         for key in list(self.held):
-            self.release(key)
+            self.release(key, stopped=stopped)
 
     def renew(self) -> None:
         """Heartbeat every held lease; a lease another run took is dropped (and reported)."""

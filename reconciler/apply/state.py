@@ -14,6 +14,12 @@ Items (``pk``, ``sk``):
   (absent, expired, or already ours), so two applies never act on one resource at once while
   applies on different resources proceed. A run keeps the lease of a change whose undo may
   still be needed (a change that depends on it has not finished) and renews all it holds.
+  The item also names the holding process (``host``, ``pid``, ``pidns``: its PID namespace on
+  Linux). A lease is taken over at once, before it expires, when its holder is provably gone:
+  released ``stopped`` (a run asked to stop by Ctrl-C or SIGTERM marks its leases
+  "stopped, resumable" instead of deleting them), or held by a process of this host and PID
+  namespace that no longer exists (a run killed outright). Every takeover of another run's
+  lease (stopped, dead or expired) leaves an audit record.
 The journal, history and quarantine records are a kind's, for resources whose changes are
 long-running operations with a guarded rollout; the table only stores them, under a key the kind
 chooses, and says nothing about what is in them. Today the endpoint kind keeps them, keyed by the
@@ -30,7 +36,9 @@ quarantine.py, drift.py):
   be created while managed endpoints existed, each of them gets a record with ``unknown`` (why its
   status is unknown) and the digest of its tag, if any (``source: "tag"``): automatic runs do not
   deploy to it until an apply by hand succeeds, which deletes the record.
-- ``audit#<key>``, ``<time>#unlock``: forced unlocks (the lease key: endpoint name or address).
+- ``audit#<key>``, ``<time>#unlock``: forced unlocks (the lease key: endpoint name or address);
+  ``<time>#takeover``: a lease taken over from a run that stopped, died or let it expire
+  (``removed``: the lease that was replaced, ``reason``, ``who``, ``run_id``: the new holder).
 """
 
 from __future__ import annotations
@@ -50,6 +58,9 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws import Aws
 from reconciler.defaults import DEFAULT_TABLE, LEASE_SECONDS
+
+STOPPED = "stopped, resumable"
+"""How a run asked to stop marks the leases it releases."""
 
 
 class StateError(Exception):
@@ -93,9 +104,13 @@ class LeaseHeld(Exception):
 
     def __init__(self, key: str, holder: dict[str, Any]) -> None:
         what = holder.get("address") or key
+        process = (f", process {holder['pid']} on {holder.get('host')}"
+                   if holder.get("pid") else "")
         super().__init__(
-            f"{what} is being changed by {holder.get('owner')} (run {holder.get('run_id')}, "
-            f"since {iso(holder.get('started'))}, lease expires {iso(holder.get('expires'))})"
+            f"{what} is being changed by {holder.get('owner')} (run {holder.get('run_id')}"
+            f"{process}, since {iso(holder.get('started'))}, lease expires "
+            f"{iso(holder.get('expires'))}); if that run is gone (killed on another machine), "
+            f"`sagectl unlock {what}` removes its lease"
             if holder else f"the lease on {what} is no longer held by this run (it expired or "
                            "was unlocked)")
         self.key = key
@@ -114,6 +129,42 @@ def run_owner() -> str:
     except Exception:  # no user name in some containers
         user = "unknown"
     return os.environ.get("GITHUB_ACTOR") or f"{user}@{socket.gethostname()}"
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:  # not Linux: one namespace per host
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # exists (another user's), or cannot be known
+        return True
+    return True
+
+
+def gone(holder: dict[str, Any], now: float) -> str | None:
+    """Why the run holding ``holder`` (a lease item) provably holds it no more, or None: it
+    released it as stopped, its process on this host (same PID namespace) no longer exists, or
+    it expired. A PID reused since is taken for the live holder (the lease waits: safe)."""
+    if holder.get("stopped"):
+        return (f"its run {holder.get('run_id')} ({holder.get('owner')}) stopped "
+                f"at {iso(holder.get('stopped_at'))} and released it as {holder['stopped']}")
+    pid = holder.get("pid")
+    if pid and holder.get("host") == socket.gethostname() and \
+            holder.get("pidns", "") == _pid_namespace() and int(pid) != os.getpid() and \
+            not _alive(int(pid)):
+        return (f"its run {holder.get('run_id')} ({holder.get('owner')}) died: process {pid} "
+                f"on this host ({holder.get('host')}) no longer exists")
+    if float(holder.get("expires") or 0) < now:
+        return (f"the lease of run {holder.get('run_id')} ({holder.get('owner')}) expired at "
+                f"{iso(holder.get('expires'))}")
+    return None
 
 
 def _to_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -194,18 +245,37 @@ class StateTable:
         ``LeaseHeld`` naming the live run that holds it."""
         now = self.now()
         item = {"pk": f"lease#{key}", "sk": "lease", "owner": owner, "run_id": run_id,
-                "started": now, "heartbeat": now, "expires": now + seconds}
+                "started": now, "heartbeat": now, "expires": now + seconds,
+                "host": socket.gethostname(), "pid": os.getpid(), "pidns": _pid_namespace()}
         if address:
             item["address"] = address
         try:
-            self.table.put_item(
-                Item=_to_item(item),
-                ConditionExpression="attribute_not_exists(pk) OR expires < :now OR run_id = :run",
-                ExpressionAttributeValues={":now": Decimal(str(now)), ":run": run_id})
+            old = self.table.put_item(
+                Item=_to_item(item), ReturnValues="ALL_OLD",
+                ConditionExpression="attribute_not_exists(pk) OR expires < :now OR run_id = :run"
+                                    " OR attribute_exists(stopped)",
+                ExpressionAttributeValues={":now": Decimal(str(now)), ":run": run_id}
+            ).get("Attributes")
         except ClientError as err:
             if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            raise LeaseHeld(key, self._get(f"lease#{key}", "lease") or {}) from None
+            holder = self._get(f"lease#{key}", "lease") or {}
+            if not holder or gone(holder, now) is None:
+                raise LeaseHeld(key, holder) from None
+            try:  # its holder is dead: take it over, unless another run just did
+                old = self.table.put_item(
+                    Item=_to_item(item), ReturnValues="ALL_OLD",
+                    ConditionExpression="run_id = :theirs",
+                    ExpressionAttributeValues={":theirs": holder.get("run_id")}
+                ).get("Attributes")
+            except ClientError as err2:
+                if err2.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                raise LeaseHeld(key, self._get(f"lease#{key}", "lease") or {}) from None
+        old = _from_item(old) if old else None
+        if old and old.get("run_id") != run_id:
+            self._audit(key, "takeover", owner, gone(old, now) or "taken over", old,
+                        run_id=run_id)
 
     def heartbeat(self, key: str, run_id: str, seconds: float = LEASE_SECONDS) -> None:
         """Renew our lease; ``LeaseHeld`` when it is not ours any more (then nothing this run
@@ -224,8 +294,19 @@ class StateTable:
             held = self._get(f"lease#{key}", "lease") or {}
             raise LeaseHeld(key, held if held.get("run_id") != run_id else {}) from None
 
-    def release(self, key: str, run_id: str) -> None:
+    def release(self, key: str, run_id: str, stopped: bool = False) -> None:
+        """Delete our lease; ``stopped``: keep it, marked "stopped, resumable" and expired, so
+        the next run takes it over at once (with an audit record naming this run) and anyone
+        looking at the table sees where a run was stopped."""
         try:
+            if stopped:
+                now = Decimal(str(self.now()))
+                self.table.update_item(
+                    Key={"pk": f"lease#{key}", "sk": "lease"},
+                    UpdateExpression="SET stopped = :why, stopped_at = :now, expires = :now",
+                    ConditionExpression="run_id = :run",
+                    ExpressionAttributeValues={":why": STOPPED, ":now": now, ":run": run_id})
+                return
             self.table.delete_item(Key={"pk": f"lease#{key}", "sk": "lease"},
                                    ConditionExpression="run_id = :run",
                                    ExpressionAttributeValues={":run": run_id})
@@ -240,11 +321,24 @@ class StateTable:
         """Remove a lease whoever holds it, with an audit record. Returns the removed lease."""
         held = self.lease(key)
         self.table.delete_item(Key={"pk": f"lease#{key}", "sk": "lease"})
+        self._audit(key, "unlock", who, reason, held)
+        return held
+
+    def _audit(self, key: str, what: str, who: str, reason: str,
+               removed: dict[str, Any] | None, **extra: Any) -> None:
         now = self.now()
         self.table.put_item(Item=_to_item({
-            "pk": f"audit#{key}", "sk": f"{now:017.6f}#unlock", "time": now, "who": who,
-            "reason": reason, "removed": held}))
-        return held
+            "pk": f"audit#{key}", "sk": f"{now:017.6f}#{what}", "time": now, "who": who,
+            "reason": reason, "removed": removed, **extra}))
+
+    def audit(self, key: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The audit records of lease ``key`` (unlocks, takeovers), newest first."""
+        from boto3.dynamodb.conditions import Key
+
+        items = self.table.query(KeyConditionExpression=Key("pk").eq(f"audit#{key}"),
+                                 ScanIndexForward=False, Limit=limit,
+                                 ConsistentRead=True).get("Items", [])
+        return [_from_item(i) for i in items]
 
     # -- journal (a kind's records, under a key it chooses: see the module docstring) ----------
     def journal(self, key: str) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.apply.clock import check
 from reconciler.apply.context import (
     APPLIED,
     FAILED,
@@ -141,11 +142,13 @@ def run_steps(actx: ApplyContext, change: ResourceChange, log: UndoLog,
     """Run ``change``'s steps in order, recording each one's undo in ``log``; the first failure
     is handed to ``hooks.failed`` (by default: undo newest first)."""
     hooks = hooks or StepHooks(actx, change, log)
+    check(actx.clock)
     refused = hooks.start()
     if refused is not None:
         return refused
     executed = False
     for step in change.steps:
+        check(actx.clock)  # asked to stop: the next step does not start (``clock.Stopped``)
         if step.op.startswith(LOCAL):
             try:
                 hooks.local(step)

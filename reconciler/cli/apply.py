@@ -9,6 +9,11 @@ spec quarantined after a rollback, or a dependency that did not apply). The code
 worst outcome, resumed ones included (degraded, failed, rolled back, waiting). With --format
 json (or --json, its older spelling) the events are stdout's only content; when nothing is
 applied they say why (plan_errors, refused, error).
+
+Stopping: the first Ctrl-C (SIGINT) or SIGTERM stops the apply cleanly: nothing new starts,
+SageMaker operations in flight keep running on AWS and stay in the journal, this run's leases
+are released as "stopped, resumable", and apply exits 130 (SIGINT) or 143 (SIGTERM) with the
+command that resumes; a second Ctrl-C exits at once (the journal is kept).
 """
 
 from __future__ import annotations
@@ -79,11 +84,13 @@ def _confirm(args: argparse.Namespace) -> bool:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    from reconciler.apply.clock import Stopped, check
     from reconciler.apply.context import DEFAULT_PARALLEL, ApplyContext, ApplyOptions, Events
     from reconciler.apply.stage import apply_plan, prepare
     from reconciler.apply.state import StateTable, new_run_id, run_owner
     from reconciler.aws import user_failure
     from reconciler.cli.apply_view import make_view
+    from reconciler.cli.signals import StopOnSignal
     from reconciler.plan.context import PlanOptions, git_commit
     from reconciler.plan.render import text
     from reconciler.targets import Target, open_target
@@ -99,6 +106,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     view = None if args.json else make_view(sys.stderr)
     events = Events(json_lines=args.json, out=sys.stdout if args.json else sys.stderr,
                     view=view)
+    signals = StopOnSignal()
     try:
         with open_target(specs, target) as (aws, clock):
             if view is not None:
@@ -110,7 +118,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
                                                      poll_seconds=args.poll_seconds,
                                                      force=args.force,
                                                      lease_seconds=args.lease_seconds))
-            run = prepare(actx, specs, root, PlanOptions(prune=args.prune), saved)
+            with signals.watching(clock.stop):
+                run = prepare(actx, specs, root, PlanOptions(prune=args.prune), saved)
+                check(clock)
             for outcome in run.resumed:
                 events.emit("resumed", outcome.address, status=outcome.status,
                             message=f"resumed: {outcome.status} {outcome.reason}".strip())
@@ -126,7 +136,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                                            "why": m.why} for m in run.moved])
                 return EXIT_ERROR
             if not args.json:
-                sys.stdout.write(text.render(run.plan))
+                sys.stdout.write(_unless_unfinished(text.render(run.plan), run.resumed))
             if run.plan.errors:
                 errors = run.plan.errors
                 said = (f"the plan has {len(errors)} error{'s' if len(errors) != 1 else ''}; "
@@ -145,10 +155,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
             if view is not None:
                 view.start()
             try:
-                apply_plan(actx, run)
+                with signals.watching(clock.stop):
+                    apply_plan(actx, run)
             finally:
                 if view is not None:
                     view.stop()
+    except Stopped:
+        return _stopped(args, signals, events, specs.env_name)
     except Exception as err:
         print(f"sagectl: {user_failure(err)}", file=sys.stderr)
         if args.json:
@@ -169,6 +182,45 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return code
 
 
+def _unless_unfinished(rendered: str, resumed: list[Any]) -> str:
+    """The plan as rendered, except that it never ends "No changes." while a change a stopped
+    or killed run left in flight was not resumed (its lease is held): that is not applied."""
+    from reconciler.apply.context import APPLIED
+
+    unfinished = [o.address for o in resumed if o.status != APPLIED]
+    body = rendered.rstrip("\n")
+    if not unfinished or not body.endswith("No changes."):
+        return rendered
+    return (body[:-len("No changes.")] + f"Nothing more to plan, but {', '.join(unfinished)} "
+            "was left in flight by an earlier run and is not finished (see above): not "
+            "applied.\n")
+
+
+def _stopped(args: argparse.Namespace, signals: Any, events: Any, env: str | None) -> int:
+    """The apply stopped on a signal: say what was left and how to resume; 130 or 143."""
+    import shlex
+
+    from reconciler.apply.state import DEFAULT_TABLE
+
+    command = ["sagectl", "apply", args.specs if args.path.lower().endswith(".json")
+               else args.path, *(["--env", env] if env else [])]
+    if args.state_table != DEFAULT_TABLE:
+        command += ["--state-table", args.state_table]
+    for option in ("profile", "region"):
+        if getattr(args, option):
+            command += [f"--{option}", getattr(args, option)]
+    resume = shlex.join(command)
+    said = (f"stopped ({signals.name}): nothing new was started; what SageMaker was already "
+            "doing keeps running on AWS and is in this run's journal; this run's leases were "
+            f"released as stopped, resumable, so the next apply takes them over at once and "
+            f"resumes. Resume with: {resume}")
+    print(f"sagectl: {said}", file=sys.stderr)
+    if args.json:
+        events.emit("stopped", "", message=said, signal=signals.name, resume=resume,
+                    exit_code=signals.exit_code)
+    return int(signals.exit_code)
+
+
 def exit_code(outcomes: list[Any], resumed: list[Any]) -> int:
     """The exit code of the worst outcome (``RANK``), the resumed ones included: a rollback this
     run finished (4) outranks the change that then waits in quarantine (6)."""
@@ -180,7 +232,8 @@ def exit_code(outcomes: list[Any], resumed: list[Any]) -> int:
 
 
 def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
-    """Run ``use(state_table)`` against the target of ``args``: (exit code, its result)."""
+    """Run ``use(state_table, specs)`` against the target of ``args``: (exit code, its
+    result)."""
     from reconciler.apply.state import StateTable
     from reconciler.aws import user_failure
     from reconciler.targets import Target, open_target
@@ -191,7 +244,8 @@ def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
     try:
         with open_target(specs, Target(emulator=args.emulator, profile=args.profile,
                                        region=args.region)) as (aws, clock):
-            return EXIT_OK, use(StateTable(aws, args.state_table, now=clock.now, create=False))
+            return EXIT_OK, use(StateTable(aws, args.state_table, now=clock.now, create=False),
+                                specs)
     except Exception as err:
         print(f"sagectl: {user_failure(err)}", file=sys.stderr)
         return EXIT_ERROR, None
@@ -200,9 +254,7 @@ def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
 def lease_key(resource: str) -> str | None:
     """The lease of ``resource``: an address (``Pipeline.fraud-training``) or, as before every
     kind was leased, an endpoint's name. None: an address of no known kind."""
-
     from reconciler.cli.registry import KINDS
-
 
     kind, dot, name = resource.partition(".")
     if not dot:
@@ -211,30 +263,67 @@ def lease_key(resource: str) -> str | None:
     return found.lease_key(resource, name) if found is not None and name else None
 
 
-def cmd_unlock(args: argparse.Namespace) -> int:
-    from reconciler.apply.state import run_owner
+def _unlock_targets(args: argparse.Namespace) -> tuple[list[str], str, str | None]:
+    """(resources, spec directory, usage error): an argument naming an existing directory is
+    the spec directory (``unlock scorer specs/`` as before), every other one a resource."""
     from reconciler.cli.registry import KINDS
 
-    key = lease_key(args.resource)
-    if key is None:
-        print(f"sagectl: {args.resource} is neither an endpoint name nor an address "
-              f"(KIND.NAME, KIND one of {', '.join(KINDS)})", file=sys.stderr)
+    resources, path = [], "specs"
+    for arg in args.resources:
+        if Path(arg).is_dir():
+            path = arg
+        else:
+            resources.append(arg)
+    if args.all and resources:
+        return [], path, "give RESOURCE... or --all, not both"
+    if not args.all and not resources:
+        return [], path, "name at least one RESOURCE (an endpoint or an address), or --all"
+    bad = [r for r in resources if lease_key(r) is None]
+    if bad:
+        return [], path, (f"{', '.join(bad)}: neither an endpoint name nor an address "
+                          f"(KIND.NAME, KIND one of {', '.join(KINDS)})")
+    return resources, path, None
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    """Remove the leases named (or, with --all, every lease held on a resource of the
+    environment), each with an audit record."""
+    from reconciler.apply.state import run_owner
+
+    resources, args.path, problem = _unlock_targets(args)
+    if problem:
+        print(f"sagectl: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    code, removed = _with_state(args, lambda state: state.unlock(key, run_owner(), args.reason))
+
+    def unlock(state: Any, specs: Any) -> list[tuple[str, Any]]:
+        if not args.all:
+            return [(r, state.unlock(str(lease_key(r)), run_owner(), args.reason))
+                    for r in resources]
+        keys = {r.address: specs.kinds[r.kind].lease_key(r.address, r.name)
+                for r in specs.resources if r.kind in specs.kinds}
+        return [(address, state.unlock(key, run_owner(), args.reason))
+                for address, key in sorted(keys.items())
+                if state.lease(key) is not None]  # only held ones: each gets its audit record
+
+    code, removed = _with_state(args, unlock)
     if code:
         return code
-    if removed is None:
-        print(f"{args.resource} was not locked (audit record written)")
-    else:
-        print(f"removed the lease of {removed.get('owner')} (run {removed.get('run_id')}) on "
-              f"{args.resource}; audit record written")
+    if args.all and not removed:
+        print("no resource of the environment is locked")
+    for resource, held in removed:
+        if held is None:
+            print(f"{resource} was not locked (audit record written)")
+        else:
+            print(f"removed the lease of {held.get('owner')} (run {held.get('run_id')}) on "
+                  f"{resource}; audit record written")
     return EXIT_OK
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     from reconciler.apply.state import iso
 
-    code, records = _with_state(args, lambda state: state.history(args.endpoint, args.limit))
+    code, records = _with_state(args, lambda state, _: state.history(args.endpoint,
+                                                                        args.limit))
     if code:
         return code
     if args.json:
@@ -295,16 +384,20 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("unlock", help="remove a resource's lease (with an audit record)",
                        description="Remove the lease a crashed or stuck run holds on a "
                                    "resource. Leases also expire on their own (apply "
-                                   "--lease-seconds). The lease is removed from the state table "
-                                   "of the environment's account and region.",
+                                   "--lease-seconds), and a run that was stopped or whose process "
+                                   "died on this host is taken over at once. The leases are "
+                                   "removed from the state table of the environment's account "
+                                   "and region.",
                        epilog=examples(
                            "sagectl unlock fraud-detector --env prod    # an endpoint's lease",
-                           "sagectl unlock Pipeline.fraud-training --env prod --reason 'run "
-                           "4711 was killed'",
-                           "sagectl unlock fraud-detector --env dev --emulator"))
-    p.add_argument("resource", metavar="RESOURCE",
-                   help="an address (ModelPackageGroup.fraud-models), or an endpoint's name")
-    p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
+                           "sagectl unlock fraud-detector Pipeline.fraud-training specs/ --env "
+                           "prod --reason 'run 4711 was killed'",
+                           "sagectl unlock --all --env dev               # every lease of dev"))
+    p.add_argument("resources", metavar="RESOURCE", nargs="*",
+                   help="addresses (ModelPackageGroup.fraud-models) or endpoint names; an "
+                        "existing directory among them is the spec directory (default: specs)")
+    p.add_argument("--all", action="store_true",
+                   help="every lease held on a resource of the environment")
     p.add_argument("--reason", default="unlocked by hand", metavar="TEXT",
                    help="recorded in the audit trail")
     state_options(p)

@@ -2,8 +2,8 @@
 
 Exit codes: 0 success; 1 the input is invalid (or a check failed); 2 usage error; 3 internal error
 (a bug: please report it with the message). ``apply`` adds 4 rolled back, 5 degraded, 6 not
-applied (see ``apply.py``). Exit codes are declared once, in ``common.py``; each command is a
-module here with its ``add_parser``.
+applied, 130/143 stopped by SIGINT/SIGTERM (see ``apply.py`` and ``signals.py``). Exit codes
+are declared once, in ``common.py``; each command is a module here with its ``add_parser``.
 """
 
 from __future__ import annotations

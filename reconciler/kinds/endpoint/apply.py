@@ -153,8 +153,8 @@ class EndpointSteps(StepHooks):
 
     # -- hooks around each AWS step ----------------------------------------------------------
     def before(self, step: Step) -> None:
-        if step.op in UPDATES:
-            self.journal("updating")
+        if step.op in UPDATES:  # the journal names the call: a resume says what it found
+            self.journal("updating", operation=step.op.split(":", 1)[1])
             self.touched = True
 
     def send(self, step: Step) -> Any:

@@ -4,6 +4,12 @@ The phase the journal names decides: ``updating``/``baking``: wait for the updat
 finish the bake (or roll back if it failed); ``gc``: delete the old configs; ``rolling_back``:
 the run died returning the endpoint to its snapshot, so finish that rollback and report it with
 the reason the dead run had (exit 4, as if it had not died).
+
+What the resume reports it found comes from the journal: its phase, and for ``updating`` the
+call that was made (``operation``: CreateEndpoint, UpdateEndpoint or
+UpdateEndpointWeightsAndCapacities; a journal written before it was recorded tells a create by
+having no snapshot). A resume asked to stop (``Stopped``) keeps the journal and releases its
+lease as stopped, like any run.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.apply.clock import Stopped
 from reconciler.apply.context import (
     APPLIED,
     DEGRADED,
@@ -38,11 +45,38 @@ def recover(actx: ApplyContext, name: str) -> Outcome | None:
     try:
         actx.state.acquire(name, actx.run_id, actx.owner, actx.options.lease_seconds, address)
     except LeaseHeld as held:
-        return Outcome(address, WAITING, f"a run is still working on it: {held}")
+        return Outcome(address, WAITING, f"not resumed: {held}")
     try:
-        return _Resume(actx, name, entry).run()
-    finally:
+        outcome = _Resume(actx, name, entry).run()
+    except Stopped:
+        actx.state.release(name, actx.run_id, stopped=True)
+        raise
+    except BaseException:
         actx.state.release(name, actx.run_id)
+        raise
+    actx.state.release(name, actx.run_id)
+    return outcome
+
+
+DOING = {"started": "preparing its change (nothing sent to SageMaker yet)",
+         "baking": "baking the deployed endpoint (watching its alarms)",
+         "gc": "deleting the endpoint's old configs",
+         "rolling_back": "rolling the endpoint back"}
+OPERATIONS = {"CreateEndpoint": "creating the endpoint (CreateEndpoint)",
+              "UpdateEndpoint": "updating the endpoint (UpdateEndpoint)",
+              "UpdateEndpointWeightsAndCapacities":
+                  "changing the endpoint's weights and capacities "
+                  "(UpdateEndpointWeightsAndCapacities)"}
+
+
+def found(entry: dict[str, Any]) -> str:
+    """What the journal says the stopped run was doing, in words."""
+    phase = str(entry.get("phase"))
+    if phase != "updating":
+        return DOING.get(phase, phase)
+    operation = entry.get("operation") or ("UpdateEndpoint" if entry.get("snapshot")
+                                           else "CreateEndpoint")
+    return OPERATIONS.get(str(operation), f"waiting for {operation}")
 
 
 class _Resume:
@@ -66,8 +100,9 @@ class _Resume:
         actx, phase = self.actx, self.entry.get("phase")
         warnings: list[str] = []
         actx.events.emit("resume", self.address, phase=phase,
+                         operation=self.entry.get("operation"),
                          message=f"resuming run {self.entry.get('run_id')} (it stopped while "
-                                 f"{phase})")
+                                 f"{found(self.entry)})")
         if phase == "rolling_back":
             return self.roll_back(str(self.entry.get("reason") or "a run died rolling back"),
                                   finishing=True)
