@@ -4,6 +4,7 @@ the apply's clock: the emulator's clock is frozen and moves only when the apply 
 
 from __future__ import annotations
 
+import threading
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ class SteppingClock:
 
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
+        self.stop = threading.Event()  # the Clock protocol's stop request (never set here)
 
     def now(self) -> float:
         return float(self.emu.now())

@@ -18,11 +18,11 @@ ENUM_SHAPE = "ProductionVariantInstanceType"
 
 @functools.cache
 def known() -> frozenset[str]:
-    """Every instance type the installed botocore's SageMaker model allows for a variant."""
-    import botocore.session
+    """Every instance type the installed botocore's SageMaker model allows for a variant (read
+    through ``botoshape``, which has the model loaded already: no botocore session)."""
+    from reconciler.spec import botoshape
 
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for(ENUM_SHAPE).enum)
+    return frozenset(botoshape.shape("sagemaker", ENUM_SHAPE)["enum"])
 
 
 def botocore_version() -> str:

@@ -1,0 +1,56 @@
+"""The spec parser reads YAML with libyaml (PyYAML's C binding) when it is installed and falls
+back to PyYAML's own parser on any error: both must give the same nodes, positions and
+diagnostics, so the speed changes nothing a user sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.spec import yamlload
+from reconciler.spec.nodes import MapNode, Node, ScalarNode, SeqNode
+
+REPO = Path(__file__).resolve().parents[2]
+TRICKY = [
+    "a: 'ümlaut ✓'\nb: [1, {c: d}]\n---\nx: |\n  multi\n  line ü\ny: !!str 3\nz: &a 1\nw: *a\n",
+    "k: v\nk: w\n",  # a duplicate key: a diagnostic, not an exception
+    "a: [1, 2\n",  # a syntax error
+    "a:\n\t- b\n",  # a tab
+    "a: b: c\n",
+    "- x\n- {y: [z, {w: 1.5e3}]}\n- null\n- ~\n- 'quoted: yes'\n- \"é\\t\"\n",
+]
+
+
+def dump(node: Node | None) -> Any:
+    if node is None:
+        return None
+    where = (node.pos.line, node.pos.column, node.size)
+    if isinstance(node, ScalarNode):
+        return ("scalar", where, node.value, node.plain)
+    if isinstance(node, SeqNode):
+        return ("seq", where, [dump(n) for n in node.items])
+    assert isinstance(node, MapNode)
+    return ("map", where, [(k, (e.key_pos.line, e.key_pos.column), dump(e.value))
+                           for k, e in node.entries.items()])
+
+
+def parsed(text: str) -> Any:
+    out = yamlload.parse_text(text, "f.yaml")
+    return [dump(d) for d in out.documents], [(d.pos.line, d.pos.column, d.message)
+                                              for d in out.diagnostics]
+
+
+def texts() -> list[str]:
+    found = [p.read_text(encoding="utf-8") for p in sorted((REPO / "specs").rglob("*.yaml"))]
+    return found + TRICKY
+
+
+@pytest.mark.skipif(yamlload.FAST_LOADER is None, reason="PyYAML built without libyaml")
+@pytest.mark.parametrize("text", texts())
+def test_libyaml_and_pyyaml_give_the_same_nodes_and_diagnostics(
+        text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = parsed(text)
+    monkeypatch.setattr(yamlload, "FAST_LOADER", None)
+    assert fast == parsed(text)
