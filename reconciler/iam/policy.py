@@ -16,7 +16,7 @@ from reconciler.defaults import DEFAULT_TABLE, IAM_MODES
 from reconciler.diagnostics import Diagnostic, Report
 from reconciler.iam.tables import CORE, Permissions, assemble, iam_action
 from reconciler.spec.files import read_tree
-from reconciler.spec.load import environment_names, load_specs
+from reconciler.spec.load import load_specs
 from reconciler.spec.resolve import load_environments
 
 MODES = IAM_MODES
@@ -152,13 +152,13 @@ def policy_context(kinds: Registry, path: str | None, env: str | None,
         return PolicyContext(region or "*", account or "*", state_table, table=table)
     if not Path(path).exists():
         raise IamPolicyError(f"{path}: no such file or directory")
-    names = environment_names(path, kinds)
+    specs = load_specs(path, kinds, env)  # the tree is read once: it also names the environments
+    names = specs.environments
     if env is None and names:
         raise IamPolicyError(f"choose an environment with --env ({', '.join(names)})")
     if env is not None and names and env not in names:
         raise IamPolicyError(f"unknown environment {env!r} in {path} (defined: "
                              f"{', '.join(names)})")
-    specs = load_specs(path, kinds, env)
     if not specs.ok:
         raise IamPolicyError("the specs are invalid; no policy was made", specs.report.sorted())
     spec = specs.environment.spec if specs.environment else None

@@ -383,3 +383,24 @@ def test_call_observers_see_each_call_once_and_can_be_removed(emu: Emulator) -> 
         aws.close()
     assert seen == [("sagemaker", "ListModels")]
     assert aws.calls["sagemaker:ListModels"] == 2
+
+
+def test_iam_policy_reads_the_spec_tree_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16: every command parses the spec tree once (iam-policy read it twice: once for
+    the environment names, once for the specs)."""
+    from collections import Counter
+
+    from reconciler.iam.policy import policy_context
+    from reconciler.spec import files
+
+    seen: Counter[str] = Counter()
+    real = files.parse_file
+
+    def counting(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen[str(path)] += 1
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(files, "parse_file", counting)
+    ctx = policy_context(KINDS, str(REPO / "specs"), "dev")
+    assert ctx.account == "111111111111"
+    assert seen and max(seen.values()) == 1, seen
