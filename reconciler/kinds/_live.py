@@ -139,3 +139,22 @@ def sagemaker_tag_steps(arn: str, live: dict[str, str], wanted: dict[str, str]) 
                           ).undone_by(*tag_undo(SAGEMAKER_TAGS, "ResourceArn", arn, live,
                                                 removed)))
     return steps
+
+
+def confirm_owner(ctx: Any, arn: str, resource_type: str) -> str | None:
+    """The owning environment of a SageMaker resource the plan's tagging-API snapshot does not
+    list ('' for none named; None: not managed by sagectl). The snapshot is read once, when the
+    plan starts; a resource another run created since (while this plan read the rest) is
+    missing from it and is not unmanaged for that. One ListTags, only for such a resource."""
+    from reconciler.plan.context import OwnedResource
+
+    known = ctx.ownership.owner_env(arn)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    tags = {t["Key"]: t.get("Value", "") for t in ctx.aws.client("sagemaker").list_tags(
+        ResourceArn=arn).get("Tags", [])}
+    found = OwnedResource(arn, resource_type, tags)
+    if found.address is None:
+        return None
+    ctx.ownership.learn(found)
+    return found.env or ""

@@ -38,6 +38,7 @@ PERMISSIONS = Permissions(
     operations={
         "sagemaker": {
             "DescribeEndpoint": read(SM_ENDPOINT),
+            "ListTags": read(SM_ENDPOINT),  # an owner the tagging API snapshot missed
             "DescribeEndpointConfig": read(SM_CONFIG),
             "ListEndpointConfigs": read(SM_LIST),
             # AddTags also authorises the Tags of every Create* call (tag on create)

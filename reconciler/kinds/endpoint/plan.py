@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws import batches
 from reconciler.contract import Orphan
-from reconciler.kinds._live import not_found
+from reconciler.kinds._live import confirm_owner, not_found
 from reconciler.kinds.endpoint import drift, quota
 from reconciler.kinds.endpoint.changes import EndpointPlanner, endpoint_arn
 from reconciler.kinds.endpoint.exclusions import guarded_fields
@@ -134,6 +134,10 @@ def read(ctx: PlanContext, desired: list[Resource]) -> Reads:
     described = [describing[r.name].result() if r.name in describing
                  else describe_endpoint(ctx, r.name) for r in desired]
     drift.observe(ctx, {r.name: d for r, d in zip(desired, described, strict=True)})
+    # an endpoint another run created after this plan's tagging-API snapshot: its own tags
+    ctx.aws.map(lambda r: confirm_owner(ctx, endpoint_arn(ctx, r.name), "sagemaker:endpoint"),
+                [r for r, d in zip(desired, described, strict=True) if d is not None and
+                 ctx.ownership.owner_env(endpoint_arn(ctx, r.name)) is None])
     lives = ctx.aws.map(lambda pair: _live(ctx, wants[pair[0].name], pair[1]),
                         list(zip(desired, described, strict=True)))
     reads = Reads(wants, lives, finish_scaling_read(scaling_read),

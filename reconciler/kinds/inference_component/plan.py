@@ -30,7 +30,7 @@ from reconciler.kinds._autoscaling import (
     target_steps,
 )
 from reconciler.kinds._aws import boto_request, extra_request, sagemaker_arn
-from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
+from reconciler.kinds._live import confirm_owner, not_found, sagemaker_tag_steps, tag_list
 from reconciler.kinds.inference_component import capacity, extras, hosts, live, undo
 from reconciler.kinds.inference_component.reasons import InferenceComponentReason as R
 from reconciler.kinds.inference_component.rollout import capacity_line, rolling
@@ -40,7 +40,7 @@ from reconciler.kinds.inference_component.spec import (
     InferenceComponentSpec,
     batch_problem,
 )
-from reconciler.plan.context import OwnedResource, PlanContext, target_tags, user_tags
+from reconciler.plan.context import PlanContext, target_tags, user_tags
 from reconciler.plan.diff import diff
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
 from reconciler.plan.vocabulary import Action, Common, Reason
@@ -221,17 +221,9 @@ class Planner:
         return self.update(ownership)
 
     def confirm_owner(self) -> str | None:
-        """The owner from the component's own tags. The tagging API is read once, when the plan
-        starts; a component another run created since (while this plan read the rest) is not in
-        that snapshot, and is not unmanaged for that. One ListTags, only for a component the
-        snapshot does not know."""
-        tags = {t["Key"]: t.get("Value", "") for t in self.ctx.aws.client("sagemaker").list_tags(
-            ResourceArn=self.arn).get("Tags", [])}
-        found = OwnedResource(self.arn, "sagemaker:inference-component", tags)
-        if found.address is None:
-            return None
-        self.ctx.ownership.learn(found)
-        return found.env or ""
+        """The owner from the component's own tags when the tagging-API snapshot missed it
+        (``_live.confirm_owner``)."""
+        return confirm_owner(self.ctx, self.arn, "sagemaker:inference-component")
 
     def create(self, ownership: dict[str, str]) -> ResourceChange:
         spec, name = self.spec, self.name

@@ -220,3 +220,4 @@ def test_pool_rules_are_located_errors(tmp_path: Path, old: str, new: str, path:
     loaded = load_specs(specs, KINDS, "dev")
     found = [(d.path, d.message) for d in loaded.report.errors]
     assert any(p == path and fragment in m for p, m in found), found
+
