@@ -8,6 +8,8 @@ the end of the bake fails it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 from botocore.exceptions import (
@@ -20,8 +22,9 @@ from botocore.exceptions import (
 )
 from pydantic import Field, StringConstraints
 
-from reconciler.contract import SpecModel
+from reconciler.contract import CheckContext, Issue, SpecModel
 from reconciler.kinds._aws import ALARM_NAME_PATTERN
+from reconciler.spec.nodes import Path
 
 if TYPE_CHECKING:  # the apply machinery (and boto3) is loaded only when an apply runs
     from reconciler.apply.context import ApplyContext
@@ -52,6 +55,36 @@ class Bake(SpecModel):
     allow_insufficient_data: bool = False
     """Treat alarms with INSUFFICIENT_DATA for the whole bake as a pass (default: the bake is
     inconclusive and fails)."""
+
+
+MONITOR_NAMESPACE = re.compile(
+    r"^/?aws/sagemaker/(Endpoints?|ModelMonitoring)/(data|model|bias|explainability)-metrics?$")
+"""The namespaces Model Monitor publishes in. AWS's pages spell them differently
+(``aws/sagemaker/Endpoints/data-metrics``, ``/aws/sagemaker/Endpoints/data-metric``,
+``/aws/sagemaker/Endpoint/data-metrics``): all are recognised (docs/sagemaker-rules.md)."""
+
+
+def monitor_alarm_warnings(ctx: CheckContext, refs: Sequence[AlarmReference],
+                           at: Path) -> Iterator[Issue]:
+    """A warning for each rollback alarm (``refs``, at ``at``) defined on Model Monitor metrics.
+    They are published when a monitoring execution completes, at most hourly, about data
+    captured before it: such an alarm cannot see what a deployment of minutes does, and while
+    it is in ALARM, SageMaker rolls back every deployment, including one that fixes the drift."""
+    for i, ref in enumerate(refs):
+        alarm = None if ref.external else ctx.lookup("Alarm", ref.alarm_name)
+        if alarm is None:
+            continue
+        spaces = [getattr(alarm, "namespace", None)] + [
+            q.metric_stat.metric.namespace for q in getattr(alarm, "metrics", None) or []
+            if q.metric_stat is not None]
+        space = next((s for s in spaces if s and MONITOR_NAMESPACE.match(s)), None)
+        if space is not None:
+            yield Issue((*at, i, "alarmName"), (
+                f"alarm {ref.alarm_name!r} watches Model Monitor metrics ({space}): they are "
+                "published when a monitoring execution completes (hourly at most), about data "
+                "captured before it, so the alarm cannot judge this deployment while it runs; "
+                "and while it is in ALARM, SageMaker rolls back every deployment, including one "
+                "that fixes the drift (rule 64)"), "warning")
 
 
 TRANSIENT_CODES = frozenset({

@@ -19,6 +19,7 @@ from reconciler.kinds._guardrails import (  # noqa: F401 (the endpoint's names f
     AlarmReference,
     AutoRollbackConfiguration,
     Bake,
+    monitor_alarm_warnings,
 )
 from reconciler.kinds.endpoint.variants import ProductionVariant
 from reconciler.spec.nodes import Path
@@ -141,6 +142,8 @@ def check_deployment(cfg: DeploymentConfig, bake: Bake, at: Path, bake_at: Path,
                 yield Issue((*at, "autoRollbackConfiguration", "alarms", i, "alarmName"),
                             f"alarm {ref.alarm_name!r} is not defined in the specs; define an "
                             "Alarm with that name or mark the reference `external: true`")
+        yield from monitor_alarm_warnings(ctx, alarms.alarms,
+                                          (*at, "autoRollbackConfiguration", "alarms"))
         names = [a.alarm_name for a in alarms.alarms]
         for i, name in enumerate(names):
             if name in names[:i]:

@@ -27,7 +27,11 @@ from reconciler.kinds._aws import (
     is_arn,
     valid_arn,
 )
-from reconciler.kinds._guardrails import AutoRollbackConfiguration, Bake
+from reconciler.kinds._guardrails import (
+    AutoRollbackConfiguration,
+    Bake,
+    monitor_alarm_warnings,
+)
 from reconciler.spec.nodes import Path
 
 COMPONENT_METRICS = (
@@ -371,6 +375,9 @@ class InferenceComponentSpec(SpecModel):
                                       "`external: true`")
                 if ref.alarm_name in names[:i]:
                     yield Issue(a_at, f"alarm {ref.alarm_name!r} is listed twice")
+            if alarms is not None:
+                yield from monitor_alarm_warnings(
+                    ctx, alarms.alarms, (*d_at, "autoRollbackConfiguration", "alarms"))
             if alarms is None:
                 yield Issue(d_at, "a rolling update without autoRollbackConfiguration alarms "
                                   "cannot roll back on an alarm: SageMaker rolls back only when "
