@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -141,18 +142,21 @@ def sagemaker_tag_steps(arn: str, live: dict[str, str], wanted: dict[str, str]) 
     return steps
 
 
-def confirm_owner(ctx: Any, arn: str, resource_type: str) -> str | None:
-    """The owning environment of a SageMaker resource the plan's tagging-API snapshot does not
-    list ('' for none named; None: not managed by sagectl). The snapshot is read once, when the
-    plan starts; a resource another run created since (while this plan read the rest) is
-    missing from it and is not unmanaged for that. One ListTags, only for such a resource."""
+def confirm_owner(ctx: Any, arn: str, resource_type: str,
+                  read_tags: Callable[[], list[dict[str, str]]] | None = None) -> str | None:
+    """The owning environment of a resource the plan's tagging-API snapshot does not list ('' for
+    none named; None: not managed by sagectl). The snapshot is read once, when the plan starts;
+    a resource another run created since (while this plan read the rest) is missing from it and
+    is not unmanaged for that. One tag read, only for such a resource: SageMaker's ListTags, or
+    ``read_tags`` for another service's (CloudWatch's ListTagsForResource)."""
     from reconciler.plan.context import OwnedResource
 
     known = ctx.ownership.owner_env(arn)
     if known is not None:
         return known  # type: ignore[no-any-return]
-    tags = {t["Key"]: t.get("Value", "") for t in ctx.aws.client("sagemaker").list_tags(
-        ResourceArn=arn).get("Tags", [])}
+    listed = read_tags() if read_tags is not None else ctx.aws.client("sagemaker").list_tags(
+        ResourceArn=arn).get("Tags", [])
+    tags = {t["Key"]: t.get("Value", "") for t in listed}
     found = OwnedResource(arn, resource_type, tags)
     if found.address is None:
         return None

@@ -48,8 +48,8 @@ def test_a_rollback_alarm_on_monitor_metrics_warns_at_its_reference(
 def test_metric_math_on_monitor_metrics_warns_and_endpoint_metrics_do_not(
         tmp_path: Path) -> None:
     math = alarm("drift", namespace=None, metricName=None, statistic=None, period=None,
-                 metrics=[{"id": "m1", "metricStat": {"metric": {
-                     k: v for k, v in DRIFT.items()}, "period": 3600, "stat": "Sum"}}])
+                 metrics=[{"id": "m1", "metricStat": {"metric": dict(DRIFT), "period": 3600,
+                                                      "stat": "Sum"}}])
     cfg = canary("INSTANCE_COUNT", 1)
     cfg["autoRollbackConfiguration"]["alarms"].append({"alarmName": "drift"})
     result = _load(tmp_path, [model(), alarm(), math, endpoint(deploymentConfig=cfg)])

@@ -10,6 +10,7 @@ PERMISSIONS = Permissions(
     operations={
         "cloudwatch": {
             "DescribeAlarms": read(ALARMS),
+            "ListTagsForResource": read(ALARMS),
             "DeleteAlarms": write(ALARMS),
             "PutMetricAlarm": write(ALARMS),
             "TagResource": write(ALARMS),

@@ -18,7 +18,14 @@ from typing import Any
 from reconciler.aws import batches
 from reconciler.contract import Orphan
 from reconciler.kinds._aws import boto_request, extra_live, extra_request
-from reconciler.kinds._live import canonical, dump, from_boto, tag_list, tag_undo
+from reconciler.kinds._live import (
+    canonical,
+    confirm_owner,
+    dump,
+    from_boto,
+    tag_list,
+    tag_undo,
+)
 from reconciler.kinds.alarm.managed import RESERVED_MESSAGE, owned_by_autoscaling
 from reconciler.kinds.alarm.reasons import AlarmReason
 from reconciler.kinds.alarm.spec import AlarmSpec
@@ -149,7 +156,8 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
                              "until metrics arrive)"]},
                 fingerprint=digest(None), depends_on=depends, spec_path=ctx.spec_path(resource)))
             continue
-        owner = ctx.ownership.owner_env(arn)
+        owner = confirm_owner(ctx, arn, "cloudwatch:alarm", lambda arn=arn: ctx.aws.client(
+            "cloudwatch").list_tags_for_resource(ResourceARN=arn).get("Tags", []))
         if owner is None:
             result.problems.append(Problem(
                 resource.address, f"alarm {resource.name} exists and is not managed by sagectl",

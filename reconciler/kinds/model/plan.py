@@ -29,6 +29,7 @@ from reconciler.contract import Orphan
 from reconciler.kinds._aws import boto_request, sagemaker_arn
 from reconciler.kinds._live import (
     canonical,
+    confirm_owner,
     dump,
     from_boto,
     not_found,
@@ -194,6 +195,14 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
     arn = sagemaker_arn(ctx, "model", resolved.aws_name)
     secret = sensitive_paths(spec)
     owner = ctx.ownership.owner_env(arn)
+    if owner is None and _describe(ctx, resolved.aws_name) is not None:
+        # Missing from the plan's tagging snapshot, yet there: another run may have created it
+        # since the snapshot was read; its own tags say (the ownership race).
+        owner = confirm_owner(ctx, arn, "sagemaker:model")
+        if owner is None:
+            return None, [Problem(resource.address, f"a model named {resolved.aws_name} already "
+                                                    "exists and is not managed by sagectl",
+                                  "import it with `sagectl import`, or rename the Model spec")]
     wanted_tags = {**spec.tags,
                    **ctx.ownership_tags(resource, resolved.digest(resolved.request))}
     if owner == (ctx.env or ""):
@@ -210,15 +219,6 @@ def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | Non
     if owner is not None:
         return None, [Problem(resource.address, f"model {resolved.aws_name} is managed by "
                                                 f"sagectl environment {owner!r}, not {ctx.env!r}")]
-    sm = ctx.aws.client("sagemaker")
-    try:
-        sm.describe_model(ModelName=resolved.aws_name)
-        return None, [Problem(resource.address, f"a model named {resolved.aws_name} already "
-                                                "exists and is not managed by sagectl",
-                              "import it with `sagectl import`, or rename the Model spec")]
-    except ClientError as err:
-        if not not_found(err):
-            raise
     previous = [r for r in ctx.ownership.mine("sagemaker:model")
                 if r.tags.get(ADDRESS_TAG) == resource.address]
     before: dict[str, Any] | None = None

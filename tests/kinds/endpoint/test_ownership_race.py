@@ -16,7 +16,8 @@ def test_an_endpoint_the_tagging_snapshot_missed_is_confirmed_by_its_own_tags(
     """The ownership race: a plan reads the tagging API once, at its start; an endpoint another
     run created (and tagged) after that is missing from the snapshot but is not unmanaged. Its
     own tags (ListTags) say who owns it. Here the endpoint's tags are away while the tagging API
-    is read and back before DescribeEndpoint: without the confirmation the plan said "exists and
+    is read and back when asked (hooked on ListTags, so the test does not race the plan's
+    concurrent reads): without the confirmation the plan said "exists and
     is not managed by sagectl" (seen as a flaky two-applies test on a loaded machine)."""
     specs = write(tmp_path, FILES)
     apply(emu, specs)
@@ -32,8 +33,8 @@ def test_an_endpoint_the_tagging_snapshot_missed_is_confirmed_by_its_own_tags(
     def restore() -> None:
         sm.add_tags(ResourceArn=arn, Tags=tags)
 
-    emu.before_call("resourcegroupstaggingapi", "GetResources", hide)
-    emu.before_call("sagemaker", "DescribeEndpoint", restore)
+    hide()  # the snapshot the plan reads at its start misses the tags...
+    emu.before_call("sagemaker", "ListTags", restore)  # ...which are there when asked
     found = plan(emu, specs)
     aws.close()
     assert not found.errors, found.errors
