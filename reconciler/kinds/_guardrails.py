@@ -84,7 +84,7 @@ def monitor_alarm_warnings(ctx: CheckContext, refs: Sequence[AlarmReference],
                 "published when a monitoring execution completes (hourly at most), about data "
                 "captured before it, so the alarm cannot judge this deployment while it runs; "
                 "and while it is in ALARM, SageMaker rolls back every deployment, including one "
-                "that fixes the drift (rule 64)"), "warning")
+                "that fixes the drift (rule 63)"), "warning")
 
 
 TRANSIENT_CODES = frozenset({
