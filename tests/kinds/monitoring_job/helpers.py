@@ -72,14 +72,15 @@ GROUND_TRUTH = """
 
 def definition(mtype: str, *, name: str | None = None, runtime: int = 1800,
                endpoint: str = "fraud", job_input: str = "", extra: str = "",
-               tags: str = "") -> str:
+               tags: str = "", ground_truth: bool = True) -> str:
     prefix = PREFIX[mtype]
     inputs = job_input or f"""
     endpointInput:
       endpointName: {endpoint}
       localPath: /opt/ml/processing/input
       inferenceAttribute: "0\""""
-    if mtype in ("ModelQuality", "ModelBias") and "groundTruthS3Input" not in inputs:
+    if mtype in ("ModelQuality", "ModelBias") and "groundTruthS3Input" not in inputs \
+            and ground_truth:
         inputs += GROUND_TRUTH
     return f"""
 apiVersion: sagectl/v1

@@ -53,8 +53,8 @@ def test_valid_specs_of_the_four_types_and_a_batch_transform_input(tmp_path: Pat
      "monitoring/d.yaml:10:25: error: spec.modelQualityJobInput.groundTruthS3Input: set "
      "`s3Uri`: model quality monitoring compares predictions with ground truth labels, read "
      "from this S3 location"),
-    (estate(d=definition("ModelBias", job_input=ENDPOINT)),
-     "monitoring/d.yaml:10:5: error: spec.modelBiasJobInput.groundTruthS3Input: missing "
+    (estate(d=definition("ModelBias", ground_truth=False)),
+     "monitoring/d.yaml:9:5: error: spec.modelBiasJobInput.groundTruthS3Input: missing "
      "required field `groundTruthS3Input`"),
     (estate(d=definition("ModelBias").replace(
         "    configUri: s3://bucket/clarify/analysis_config.json\n", "")),
