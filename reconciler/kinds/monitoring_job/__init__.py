@@ -9,6 +9,7 @@ and content-named (``plan.py``); the ``MonitoringSchedule`` kind points at them 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
@@ -28,6 +29,10 @@ from reconciler.kinds.monitoring_job.spec import (
 if TYPE_CHECKING:
     from reconciler.contract import Orphan
     from reconciler.iam.tables import Permissions
+    from reconciler.importer.adopt import Tagging
+    from reconciler.importer.documents import Document
+    from reconciler.importer.live import Tagged
+    from reconciler.importer.naming import Choice, ImportContext
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, Problem, ResourceChange
     from reconciler.spec.resources import Resource
@@ -80,6 +85,33 @@ class JobDefinitionKind(SageMakerKind):
         from reconciler.kinds.monitoring_job import plan
 
         return plan.delete(ctx, cls.api, orphan)
+
+    # -- import (the definitions an imported schedule uses) ---------------------------------
+    @classmethod
+    def import_read(cls, ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
+        from reconciler.kinds.monitoring_job import importing
+
+        return importing.read(ictx, cls.api, names)
+
+    @classmethod
+    def import_choice(cls, ictx: ImportContext, name: str, live: Tagged | None, role: str
+                      ) -> Choice | None:
+        from reconciler.kinds.monitoring_job import importing
+
+        return importing.choice(ictx, cls.api, name, live)
+
+    @classmethod
+    def to_document(cls, ictx: ImportContext, live: Tagged, name: str) -> Document:
+        from reconciler.kinds.monitoring_job import importing
+
+        return importing.document(ictx, cls.api, live, name)
+
+    @classmethod
+    def adoption(cls, ctx: PlanContext, resources: list[Resource],
+                 documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        from reconciler.kinds.monitoring_job import importing
+
+        return importing.adoption(ctx, cls.api, resources, documents)
 
     # -- IAM -----------------------------------------------------------------------------------
     @classmethod

@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.aws import Aws
 from reconciler.contract import Orphan
 from reconciler.kinds._aws import boto_request, sagemaker_arn
 from reconciler.kinds._live import confirm_owner, not_found, sagemaker_tag_steps, tag_list
@@ -25,7 +26,13 @@ from reconciler.kinds._monitoring import MONITORING_TYPES, DefinitionRef, defini
 from reconciler.kinds.monitoring_job.reasons import JobDefinitionReason
 from reconciler.kinds.monitoring_job.spec import JobDefinitionSpec
 from reconciler.kinds.monitoring_job.usage import users
-from reconciler.plan.context import ADDRESS_TAG, OwnedResource, PlanContext, user_tags
+from reconciler.plan.context import (
+    ADDRESS_TAG,
+    DIGEST_TAG,
+    OwnedResource,
+    PlanContext,
+    user_tags,
+)
 from reconciler.plan.diff import diff
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, Undo, digest
 from reconciler.plan.vocabulary import Action, Common, Reason
@@ -33,6 +40,8 @@ from reconciler.spec.resources import Resource
 
 SM_ONLY = frozenset({"tags"})
 """Spec fields that are not part of the content (the Create request without name and tags)."""
+AWS_NAME_ANNOTATION = "sagectl.io/aws-name"
+"""``metadata.annotations`` key of a definition spec: the AWS name of the adopted live one."""
 
 
 @dataclass(frozen=True)
@@ -79,9 +88,33 @@ def content_name(name: str, env: str | None, request: dict[str, Any]) -> str:
     return f"{name}-{digest({'env': env, 'request': request})[:8]}"
 
 
-def describe(ctx: PlanContext, api: Api, name: str) -> dict[str, Any] | None:
+def annotated_name(resource: Resource) -> str | None:
+    metadata = getattr(resource.document, "metadata", None)
+    annotations: dict[str, str] = getattr(metadata, "annotations", None) or {}
+    return annotations.get(AWS_NAME_ANNOTATION) or None
+
+
+def adopted_name(ctx: PlanContext, api: Api, resource: Resource, request: dict[str, Any]
+                 ) -> str | None:
+    """The live name ``sagectl import`` annotated, while that definition is this environment's
+    for this address and carries the digest of the request the spec asks for now (adoption
+    compared the content before tagging it, as a content name would). Otherwise None: the
+    content name (an annotated definition sagectl does not own is a conflict there, as any
+    unowned definition with the spec's name, ``plan_one``)."""
+    name = annotated_name(resource)
+    if name is None:
+        return None
+    owned = ctx.ownership.get(sagemaker_arn(ctx, api.arn_type, name))
+    if owned is None or (owned.env or "") != (ctx.env or "") \
+            or owned.tags.get(ADDRESS_TAG) != resource.address \
+            or owned.tags.get(DIGEST_TAG) != digest(request)[:32]:
+        return None
+    return name
+
+
+def describe(aws: Aws, api: Api, name: str) -> dict[str, Any] | None:
     try:
-        return getattr(ctx.aws.client("sagemaker"),  # type: ignore[no-any-return]
+        return getattr(aws.client("sagemaker"),  # type: ignore[no-any-return]
                        api.method("describe"))(JobDefinitionName=name)
     except ClientError as err:
         if not_found(err):
@@ -120,12 +153,21 @@ def plan_one(ctx: PlanContext, api: Api, resource: Resource
              ) -> tuple[ResourceChange | None, list[Problem]]:
     spec: JobDefinitionSpec = resource.spec  # type: ignore[assignment]
     request = content_request(spec)
-    aws_name = content_name(resource.name, ctx.env, request)
+    adopted = adopted_name(ctx, api, resource, request)
+    annotated = annotated_name(resource)
+    if annotated and adopted is None and ctx.ownership.get(
+            sagemaker_arn(ctx, api.arn_type, annotated)) is None \
+            and describe(ctx.aws, api, annotated) is not None:
+        return None, [Problem(resource.address, f"{api.noun} {annotated} (named by "
+                              f"{AWS_NAME_ANNOTATION}) exists and is not managed by sagectl",
+                              "adopt it with `sagectl import --adopt`, or remove the "
+                              "annotation")]
+    aws_name = adopted or content_name(resource.name, ctx.env, request)
     arn = sagemaker_arn(ctx, api.arn_type, aws_name)
     wanted_tags = {**spec.tags, **ctx.ownership_tags(resource, digest(request))}
     owner = ctx.ownership.owner_env(arn)
     exists = owner is not None
-    if not exists and describe(ctx, api, aws_name) is not None:
+    if not exists and describe(ctx.aws, api, aws_name) is not None:
         exists, owner = True, confirm_owner(ctx, arn, api.resource_type)
     creates = not exists
     ctx.shared[definition_key(api.kind, resource.name)] = DefinitionRef(
@@ -195,7 +237,7 @@ def _latest_live(ctx: PlanContext, api: Api, previous: list[OwnedResource]
     from reconciler.kinds._live import canonical, from_boto
     from reconciler.kinds.monitoring_job.spec import SPECS
 
-    described = [d for d in ctx.aws.map(lambda r: describe(ctx, api, r.name), previous) if d]
+    described = [d for d in ctx.aws.map(lambda r: describe(ctx.aws, api, r.name), previous) if d]
     if not described:
         return None
     latest = max(described, key=lambda d: d["CreationTime"])
