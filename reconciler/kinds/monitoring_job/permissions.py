@@ -10,19 +10,29 @@ version its schedule moved away from: it is declared here, with the definitions.
 
 from __future__ import annotations
 
-from reconciler.iam.tables import Implied, Permissions, read, write
-from reconciler.kinds._aws import PASS_SAGEMAKER, SHARED_SCOPES, SM_LIST, sagemaker_scope
+from reconciler.iam.tables import Implied, Permissions, Scope, read, write
+from reconciler.kinds._aws import PASS_SAGEMAKER, SHARED_SCOPES, SM_LIST
+from reconciler.kinds._monitoring import MONITORING_TYPES
 from reconciler.kinds.monitoring_job.plan import Api
 from reconciler.kinds.monitoring_job.spec import JobDefinitionSpec
 
+SM_DEFINITIONS = "sm-monitoring-job-definition"
+DEFINITIONS_SCOPE = Scope("SageMakerMonitoringJobDefinitions", tuple(
+    f"arn:{{p}}:sagemaker:{{r}}:{{a}}:{Api(t).arn_type}/*" for t in MONITORING_TYPES),
+    per_spec=True)
+"""One statement for the four types, and only for specs that have job definitions: a managed
+policy is limited to 6,144 characters, which every kind's statements together exceed. Any
+definition spec brings all four types' ARNs (a definition of another type that left the specs is
+still deleted). Limitation: the policy made for specs without any definition grants nothing on
+definitions, so the apply that prunes the last ones needs the policy of the specs before."""
+
 
 def permissions(api: Api) -> Permissions:
-    scope = f"sm-{api.arn_type}"
-    sid = "SageMaker" + api.kind + "s"
+    scope = SM_DEFINITIONS
     create = f"Create{api.kind}"
     return Permissions(
         scopes={
-            scope: sagemaker_scope(sid, api.arn_type),
+            scope: DEFINITIONS_SCOPE,
             SM_LIST: SHARED_SCOPES[SM_LIST],
             PASS_SAGEMAKER: SHARED_SCOPES[PASS_SAGEMAKER],
         },
@@ -44,5 +54,5 @@ def permissions(api: Api) -> Permissions:
 
 
 def policy_resources(spec: JobDefinitionSpec) -> dict[str, list[str]]:
-    """The role the monitoring jobs run with."""
-    return {PASS_SAGEMAKER: [spec.role_arn]}
+    """The role the monitoring jobs run with, and the definitions (``DEFINITIONS_SCOPE``)."""
+    return {PASS_SAGEMAKER: [spec.role_arn], SM_DEFINITIONS: list(DEFINITIONS_SCOPE.arns)}
