@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
+from reconciler.drift.classify import DriftItem, KindDrift
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
 from reconciler.kinds._monitoring import DEFINITION_PLAN_ORDER, MONITORING_TYPES
 from reconciler.kinds.monitoring_job import permissions
@@ -25,8 +26,10 @@ from reconciler.kinds.monitoring_job.spec import (
     ModelExplainabilityJobDefinitionSpec,
     ModelQualityJobDefinitionSpec,
 )
+from reconciler.plan.context import ADDRESS_TAG
 
 if TYPE_CHECKING:
+    from reconciler.apply.state import StateTable
     from reconciler.contract import Orphan
     from reconciler.iam.tables import Permissions
     from reconciler.importer.adopt import Tagging
@@ -85,6 +88,23 @@ class JobDefinitionKind(SageMakerKind):
         from reconciler.kinds.monitoring_job import plan
 
         return plan.delete(ctx, cls.api, orphan)
+
+    # -- drift -------------------------------------------------------------------------------
+    @classmethod
+    def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],
+              seen: set[str]) -> KindDrift:
+        """A definition to create while this environment owns versions of its address: its spec
+        changed and the new version is not created yet (pending, not missing). Definitions are
+        immutable, so the generic rules cover the rest (one deleted by hand is missing)."""
+        result = KindDrift()
+        mine = {r.tags.get(ADDRESS_TAG) for r in ctx.ownership.mine(cls.api.resource_type)}
+        for change in changes:
+            if change.actions == ["create"] and change.address in mine:
+                result.classified[change.address] = DriftItem(
+                    change.address, change.kind, change.name, "pending",
+                    f"the {cls.noun}'s spec changed: its new version is not created yet",
+                    change.diff)
+        return result
 
     # -- import (the definitions an imported schedule uses) ---------------------------------
     @classmethod
