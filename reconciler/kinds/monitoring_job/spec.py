@@ -301,8 +301,11 @@ def _check_endpoint(ctx: CheckContext, name: str, at: Path) -> Iterator[Issue]:
     """The endpoint is an Endpoint of the specs, and it captures data (Model Monitor analyses
     what data capture writes)."""
     if not ctx.defines("Endpoint", name):
+        close = difflib.get_close_matches(name, _names(ctx, "Endpoint"), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         yield Issue(at, f"endpoint {name!r} is not defined in the specs: a job definition "
-                        "monitors an Endpoint spec (define it, or import the endpoint first)")
+                        "monitors an Endpoint spec (define it, or import the endpoint "
+                        f"first){hint}")
         return
     endpoint: Any = ctx.lookup("Endpoint", name)
     if endpoint is None:
@@ -312,6 +315,16 @@ def _check_endpoint(ctx: CheckContext, name: str, at: Path) -> Iterator[Issue]:
         yield Issue(at, f"endpoint {name!r} does not capture data (`dataCaptureConfig` with "
                         "`enableCapture: true`): Model Monitor analyses the data an endpoint "
                         "captures")
+
+
+def _names(ctx: CheckContext, kind: str) -> list[str]:
+    """The names the specs define for ``kind``, when the context can list them (the contract's
+    ``CheckContext`` has no listing; the loader's context keeps an ``index``, as the schedule
+    kind reads it too)."""
+    index = getattr(ctx, "index", None)
+    if not isinstance(index, dict):
+        return []
+    return sorted(n for (k, n) in index if k == kind)
 
 
 def _snake(camel: str) -> str:

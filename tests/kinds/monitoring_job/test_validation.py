@@ -44,7 +44,7 @@ def test_valid_specs_of_the_four_types_and_a_batch_transform_input(tmp_path: Pat
     (estate(d=definition("DataQuality", endpoint="fraud2")),
      "monitoring/d.yaml:12:21: error: spec.dataQualityJobInput.endpointInput.endpointName: "
      "endpoint 'fraud2' is not defined in the specs: a job definition monitors an Endpoint "
-     "spec (define it, or import the endpoint first)"),
+     "spec (define it, or import the endpoint first); did you mean 'fraud'?"),
     (estate(capture="", d=definition("ModelBias")),
      "monitoring/d.yaml:10:21: error: spec.modelBiasJobInput.endpointInput.endpointName: "
      "endpoint 'fraud' does not capture data (`dataCaptureConfig` with `enableCapture: "
