@@ -21,10 +21,18 @@ from botocore.exceptions import ClientError
 from reconciler.aws import Aws
 from reconciler.contract import Orphan
 from reconciler.kinds._aws import boto_request, sagemaker_arn
-from reconciler.kinds._live import confirm_owner, not_found, sagemaker_tag_steps, tag_list
+from reconciler.kinds._live import (
+    canonical,
+    confirm_owner,
+    dump,
+    from_boto,
+    not_found,
+    sagemaker_tag_steps,
+    tag_list,
+)
 from reconciler.kinds._monitoring import MONITORING_TYPES, DefinitionRef, definition_key
 from reconciler.kinds.monitoring_job.reasons import JobDefinitionReason
-from reconciler.kinds.monitoring_job.spec import JobDefinitionSpec
+from reconciler.kinds.monitoring_job.spec import SPECS, JobDefinitionSpec
 from reconciler.kinds.monitoring_job.usage import users
 from reconciler.plan.context import (
     ADDRESS_TAG,
@@ -224,8 +232,6 @@ def _depends_on(ctx: PlanContext, spec: JobDefinitionSpec) -> list[str]:
 
 
 def _desired(spec: JobDefinitionSpec) -> dict[str, Any]:
-    from reconciler.kinds._live import dump
-
     return dump(spec, SM_ONLY)
 
 
@@ -234,9 +240,6 @@ def _latest_live(ctx: PlanContext, api: Api, previous: list[OwnedResource]
     """The newest earlier version in spec form (what the diff shows the change from)."""
     if not previous:
         return None
-    from reconciler.kinds._live import canonical, from_boto
-    from reconciler.kinds.monitoring_job.spec import SPECS
-
     described = [d for d in ctx.aws.map(lambda r: describe(ctx.aws, api, r.name), previous) if d]
     if not described:
         return None
