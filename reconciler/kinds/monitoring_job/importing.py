@@ -104,6 +104,7 @@ def document(ictx: ImportContext, api: Api, live: Tagged, name: str) -> Document
     model = SPECS[api.monitoring_type]
     spec = prune(model, prune_empty(from_boto(model, live.described)))
     spec = {k: v for k, v in spec.items() if k not in SM_ONLY}
+    _restore_parquet(api, spec, live.described)
     tags = user_tags(live.tags)
     if tags:
         spec["tags"] = tags
@@ -114,6 +115,18 @@ def document(ictx: ImportContext, api: Api, live: Tagged, name: str) -> Document
         f"{api.noun} {live.name}", unmanaged(model, live.described, READ_ONLY),
         "a new version of it created by sagectl will not have them")
     return doc
+
+
+def _restore_parquet(api: Api, spec: dict[str, Any], described: dict[str, Any]) -> None:
+    """``datasetFormat: {parquet: {}}``: an empty member that means something (the format), which
+    pruning empty values dropped."""
+    live = ((described.get(f"{api.monitoring_type}JobInput") or {})
+            .get("BatchTransformInput") or {}).get("DatasetFormat") or {}
+    if "Parquet" in live:
+        job_input = spec.get(f"{api.monitoring_type[0].lower()}{api.monitoring_type[1:]}JobInput")
+        batch = (job_input or {}).get("batchTransformInput")
+        if batch is not None:
+            batch["datasetFormat"] = {**batch.get("datasetFormat", {}), "parquet": {}}
 
 
 def adoption(ctx: PlanContext, api: Api, resources: list[Resource],

@@ -113,3 +113,25 @@ def test_a_definition_managed_elsewhere_is_refused(emu: Emulator, tmp_path: Path
     write(tmp_path, estate())
     with pytest.raises(ImportRefused, match="is managed by sagectl"):
         imported(emu, specs, aws_name)
+
+
+def test_a_batch_transform_definition_round_trips(emu: Emulator, tmp_path: Path) -> None:
+    """Empty members (`parquet: {}`) and fractional values survive the import."""
+    batch = """
+    batchTransformInput:
+      dataCapturedDestinationS3Uri: s3://bucket/batch-capture/
+      datasetFormat: {parquet: {}}
+      localPath: /opt/ml/processing/input
+      probabilityThresholdAttribute: 0.5
+      startTimeOffset: -PT2H"""
+    specs = write(tmp_path, estate(dq=definition("DataQuality", job_input=batch)))
+    apply(emu, specs)
+    (aws_name,) = live_definitions(emu, "DataQuality")
+    write(tmp_path, estate())
+    doc = imported(emu, specs, aws_name, "DataQualityJobDefinition")
+    assert doc.name == "fraud-dq"
+    assert doc.spec["dataQualityJobInput"]["batchTransformInput"]["datasetFormat"] == {
+        "parquet": {}}
+    write_and_adopt(emu, specs, doc)
+    again = plan(emu, specs)
+    assert again.resource_changes == [] and not again.problems
