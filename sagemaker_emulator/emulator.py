@@ -138,6 +138,17 @@ class Emulator:
         self.state.faults.set_pipeline_fault(pipeline, PipelineFault(
             reason or "Step failed: the pipeline execution failed (injected).", after))
 
+    def fail_next_monitoring_execution(self, schedule: str, kind: str = "failed",
+                                       reason: str | None = None) -> None:
+        """The next execution of monitoring schedule ``schedule`` ends ``Failed`` with
+        ``reason`` as its FailureReason (``kind="failed"``) or ``CompletedWithViolations``
+        (``kind="violations"``), after its usual duration. Calls queue up, in order."""
+        if kind not in ("failed", "violations"):
+            raise ValueError("kind is one of failed, violations")
+        outcome = "Failed" if kind == "failed" else "CompletedWithViolations"
+        self.state.faults.add_monitoring_fault(schedule, outcome, reason or (
+            "AlgorithmError: the monitoring job failed (injected)." if kind == "failed" else ""))
+
     def before_call(self, service: str, action: str, run: Callable[[], None],
                     skip: int = 0) -> None:
         """Run ``run()`` just before the next ``action`` of ``service`` is served (after

@@ -87,6 +87,9 @@ class Faults:
         self.latency: dict[str | None, float] = {}
         self.endpoints: dict[tuple[str, str], EndpointFault] = {}
         self.pipelines: dict[str, PipelineFault] = {}
+        self.monitoring: dict[str, list[tuple[str, str]]] = {}
+        """Schedule name -> outcomes (CompletedWithViolations or Failed, reason) of its next
+        monitoring executions, in order."""
         self.crash = CrashPoint()
         self.mutations = 0
         self.hooks: list[CallHook] = []
@@ -174,3 +177,12 @@ class Faults:
                 self.crash.action = action
                 return self.crash
             return None
+
+    def add_monitoring_fault(self, schedule: str, outcome: str, reason: str) -> None:
+        with self._lock:
+            self.monitoring.setdefault(schedule, []).append((outcome, reason))
+
+    def take_monitoring_fault(self, schedule: str) -> tuple[str, str] | None:
+        with self._lock:
+            queued = self.monitoring.get(schedule)
+            return queued.pop(0) if queued else None

@@ -23,6 +23,7 @@ from sagemaker_emulator.state import STATE
 CONTROL_PREFIX = "/_sagectl/"
 CONTROLS = ("advance", "freeze", "unfreeze", "set_time_factor", "now", "set_durations", "inject",
             "set_latency", "fail_next_update", "fail_next_create", "fail_next_execution",
+            "fail_next_monitoring_execution",
             "pipeline_versions", "arm_crash",
             "wait_for_crash", "release_crash", "mutations", "calls", "set_alarm_state",
             "hold_alarm_state", "release_alarm_state", "scale_variant", "system_update",

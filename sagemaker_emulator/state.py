@@ -46,6 +46,11 @@ class Durations:
     """A pipeline execution: Executing -> Succeeded (or Failed, when a failure is injected)."""
     pipeline_stop: float = 30.0
     """StopPipelineExecution: Stopping -> Stopped."""
+    monitoring_schedule_pending: float = 60.0
+    """CreateMonitoringSchedule: Pending -> Scheduled (how long is undocumented)."""
+    monitoring_execution: float = 300.0
+    """A monitoring execution: InProgress -> Completed (or CompletedWithViolations / Failed,
+    when injected)."""
 
 
 class EmulatorState:

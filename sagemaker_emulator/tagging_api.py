@@ -37,6 +37,14 @@ def _iter_tagged_resources(self: SageMakerModelBackend) -> Iterator[TaggedResour
                                          ("model", store.models),
                                          ("inference-component", store.components))
                      for r in items.values()]
+    from sagemaker_emulator.sagemaker.monitoring_store import ARN_KINDS, monitoring
+
+    mon = monitoring(self.account_id, self.region_name)
+    with mon.lock:
+        collected += [("sagemaker:monitoring-schedule", s.arn, dict(s.tags))
+                      for s in mon.schedules.values()]
+        collected += [(f"sagemaker:{ARN_KINDS[t]}", d.arn, dict(d.tags))
+                      for t, items in mon.definitions.items() for d in items.values()]
     for resource_type, arn, tags in collected:
         yield TaggedResource(arn, tags, resource_type)
 

@@ -21,6 +21,11 @@ ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>
                  r"(?P<type>[a-z-]+)/(?P<name>.+)$")
 OURS = {"model": "models", "endpoint-config": "configs", "endpoint": "endpoints",
         "inference-component": "components"}
+MONITORING = {"monitoring-schedule": "", "data-quality-job-definition": "DataQuality",
+              "model-quality-job-definition": "ModelQuality",
+              "model-bias-job-definition": "ModelBias",
+              "model-explainability-job-definition": "ModelExplainability"}
+"""Model Monitor ARN resource types (``monitoring_store.py``) -> monitoring type."""
 
 
 class _MotoTags:
@@ -61,6 +66,16 @@ def resolve(ctx: CallContext, arn: Any) -> Tags:
     if kind in OURS:
         store = hosting(ctx.account, ctx.region)
         items = getattr(store, OURS[kind])
+        found = next((r for n, r in items.items() if n.lower() == name.lower()), None)
+        if found is None:
+            raise missing
+        return _OurTags(found)
+    if kind in MONITORING:
+        from sagemaker_emulator.sagemaker.monitoring_store import monitoring
+
+        mon = monitoring(ctx.account, ctx.region)
+        items = mon.schedules if kind == "monitoring-schedule" else \
+            mon.definitions[MONITORING[kind]]
         found = next((r for n, r in items.items() if n.lower() == name.lower()), None)
         if found is None:
             raise missing
