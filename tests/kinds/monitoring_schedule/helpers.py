@@ -25,6 +25,7 @@ from reconciler.kinds._monitoring import (
     DefinitionRef,
     definition_key,
 )
+from reconciler.kinds.monitoring_schedule.permissions import SM_DEFINITIONS
 from reconciler.plan.context import ADDRESS_TAG, ENV_TAG, MANAGED_BY
 from reconciler.plan.model import KindPlan
 from sagemaker_emulator import Emulator
@@ -50,6 +51,7 @@ def stand_in(mtype: str) -> type[SageMakerKind]:
         spec_model = StandInSpec
         description = f"test stand-in for {kind_name}"
         plan_order = DEFINITION_PLAN_ORDER
+        resource_types = (f"sagemaker:{SM_DEFINITIONS[mtype][1]}",)
         monitoring_type: ClassVar[str] = mtype
 
         @classmethod
