@@ -177,3 +177,17 @@ def test_every_service_sagectl_uses_is_served(remote: RemoteEmulator) -> None:
     assert c("scheduler").get_schedule(Name="nightly")["ScheduleExpression"] == "rate(1 day)"
     assert c("sns").create_topic(Name="done")["TopicArn"].endswith(":done")
     c("resourcegroupstaggingapi").get_resources()
+
+
+def test_served_monitoring_execution_fault(remote: RemoteEmulator) -> None:
+    from tests.emulator.monitoring_helpers import definition, schedule
+
+    sm = remote.client("sagemaker")
+    remote.freeze()
+    definition(sm)
+    schedule(sm)
+    remote.fail_next_monitoring_execution("s1", "failed", "ClientError: served")
+    remote.advance(2 * 3600)
+    runs = sm.list_monitoring_executions(SortOrder="Ascending")["MonitoringExecutionSummaries"]
+    assert runs[0]["MonitoringExecutionStatus"] == "Failed"
+    assert runs[0]["FailureReason"] == "ClientError: served"
