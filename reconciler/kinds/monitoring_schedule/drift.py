@@ -54,10 +54,8 @@ def _report(ctx: PlanContext, resource: Any, last: dict[str, Any]) -> str:
     config = resource.spec.monitoring_schedule_config
     definition = ctx.specs.get(MONITORING_TYPES[config.monitoring_type],
                                config.monitoring_job_definition_name)
-    uri = find(definition.spec, "s3_uri_output") if definition is not None else None
-    if uri is None and definition is not None:
-        output = find(definition.spec, "monitoring_output_config")
-        uri = find(output, "s3_uri") if output is not None else None
+    outputs = find(definition.spec, "monitoring_outputs") if definition is not None else None
+    uri = getattr(find(outputs, "s3_output"), "s3_uri", None)
     job = last.get("ProcessingJobArn", "")
     where = (f"under {uri} (constraint_violations.json)" if uri else
              "in the job definition's S3 output (constraint_violations.json)")

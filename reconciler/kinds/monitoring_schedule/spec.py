@@ -1,6 +1,8 @@
 """The ``MonitoringSchedule`` spec: SageMaker's ``MonitoringScheduleConfig`` with the job
 definition by reference (the spec name of a job definition kind's resource), the desired
-status, tags; and the checks that need the rest of the specs (the definition, its endpoint).
+status, tags; and the checks that need the rest of the specs (the definition and its stopping
+condition). That the endpoint a definition watches captures data is the definition kinds'
+check (at the definition's ``endpointName``), not repeated here.
 
 The older embedded form (``monitoringJobDefinition`` inline in the schedule) is not supported:
 it is an unknown key, reported at its line; define the job with one of the four job definition
@@ -73,10 +75,8 @@ class MonitoringScheduleSpec(SpecModel):
         here = (*at, "monitoringScheduleConfig")
         cadence = yield from _check_schedule(config.schedule_config, (*here, "scheduleConfig"))
         definition = yield from _check_definition(ctx, config, here)
-        if definition is not None:
-            if cadence is not None:
-                yield from _check_runtime(definition, cadence, config, here)
-            yield from _check_endpoint(ctx, definition, config, here)
+        if definition is not None and cadence is not None:
+            yield from _check_runtime(definition, cadence, config, here)
         yield from check_tags(self.tags, (*at, "tags"))
 
 
@@ -182,23 +182,3 @@ def _check_runtime(definition: Any, cadence: Cadence, config: MonitoringSchedule
                     f"{config.monitoring_job_definition_name!r} has stoppingCondition."
                     f"maxRuntimeInSeconds {runtime}, and {why} "
                     "(API_MonitoringStoppingCondition)")
-
-
-def _check_endpoint(ctx: CheckContext, definition: Any, config: MonitoringScheduleConfig,
-                    at: Path) -> Iterator[Issue]:
-    """The endpoint the definition watches, when the specs define it, captures data."""
-    endpoint_name = find(definition, "endpoint_name")
-    if not isinstance(endpoint_name, str) or not ctx.defines("Endpoint", endpoint_name):
-        return  # batch transform input, or an endpoint the definition kind reports
-    endpoint: Any = ctx.lookup("Endpoint", endpoint_name)
-    if endpoint is None:
-        return
-    capture = getattr(endpoint, "data_capture_config", None)
-    where = (*at, "monitoringJobDefinitionName")
-    if capture is None or not getattr(capture, "enable_capture", False):
-        state = "has no dataCaptureConfig" if capture is None else \
-            "has dataCaptureConfig.enableCapture false"
-        yield Issue(where, f"{config.monitoring_job_definition_name!r} watches endpoint "
-                           f"{endpoint_name!r}, which {state}: a monitoring schedule analyses "
-                           "the data captured for the endpoint (CreateMonitoringSchedule); "
-                           "enable data capture on it")

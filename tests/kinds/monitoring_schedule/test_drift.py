@@ -11,11 +11,10 @@ from reconciler.drift.run import drift
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses
-from tests.kinds.monitoring_schedule.helpers import create_definition, estate, kinds
-from tests.plan.helpers import aws_for, write
+from tests.kinds.monitoring_schedule.helpers import ADDRESS, create_definition, estate, kinds, sm
+from tests.plan.helpers import write
 
 __all__ = ["kinds"]
-ADDRESS = "MonitoringSchedule.scorer-dq"
 
 
 def run_drift(emu: Emulator, specs: Path, registry: Registry) -> DriftReport:
@@ -36,7 +35,6 @@ def past_next_run(emu: Emulator) -> None:
 
 
 def setup(emu: Emulator, tmp_path: Path) -> Path:
-    create_definition(emu, "dq-0000aaaa")
     specs = write(tmp_path, estate())
     assert set(statuses(apply(emu, specs)).values()) == {"applied"}
     return specs
@@ -45,16 +43,16 @@ def setup(emu: Emulator, tmp_path: Path) -> Path:
 def test_stopped_by_hand_is_out_of_band(emu: Emulator, tmp_path: Path, kinds: Registry) -> None:
     specs = setup(emu, tmp_path)
     assert mine(run_drift(emu, specs, kinds)) == []
-    aws_for(emu).client("sagemaker").stop_monitoring_schedule(MonitoringScheduleName="scorer-dq")
+    sm(emu).stop_monitoring_schedule(MonitoringScheduleName="fraud-dq")
     assert mine(run_drift(emu, specs, kinds)) == [(ADDRESS, "out_of_band")]
 
 
 def test_pointed_at_another_definition_is_out_of_band(emu: Emulator, tmp_path: Path,
                                                       kinds: Registry) -> None:
     specs = setup(emu, tmp_path)
-    create_definition(emu, "dq-9999ffff", owned_by=None)
-    aws_for(emu).client("sagemaker").update_monitoring_schedule(
-        MonitoringScheduleName="scorer-dq", MonitoringScheduleConfig={
+    create_definition(emu, "dq-9999ffff")
+    sm(emu).update_monitoring_schedule(
+        MonitoringScheduleName="fraud-dq", MonitoringScheduleConfig={
             "MonitoringJobDefinitionName": "dq-9999ffff", "MonitoringType": "DataQuality",
             "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}})
     report = run_drift(emu, specs, kinds)
@@ -65,15 +63,14 @@ def test_the_latest_execution_is_reported_as_information(emu: Emulator, tmp_path
                                                          kinds: Registry) -> None:
     specs = setup(emu, tmp_path)
     emu.freeze()
-    emu.fail_next_monitoring_execution("scorer-dq", "violations")
+    emu.fail_next_monitoring_execution("fraud-dq", "violations")
     past_next_run(emu)
     report = run_drift(emu, specs, kinds)
     items = [i for i in report.items if i.kind == "MonitoringSchedule"]
     assert [(i.drift_class, i.actionable) for i in items] == [("monitoring", False)], items
     assert "completed with violations of the baseline constraints" in items[0].reason
-    assert "s3://bucket/reports" not in items[0].reason  # the stand-in spec has no output
-    assert "constraint_violations.json" in items[0].reason
-    emu.fail_next_monitoring_execution("scorer-dq", "failed", "ClientError: no access")
+    assert "under s3://bucket/reports/ (constraint_violations.json)" in items[0].reason
+    emu.fail_next_monitoring_execution("fraud-dq", "failed", "ClientError: no access")
     past_next_run(emu)
     items = [i for i in run_drift(emu, specs, kinds).items if i.kind == "MonitoringSchedule"]
     assert len(items) == 1 and items[0].drift_class == "monitoring"

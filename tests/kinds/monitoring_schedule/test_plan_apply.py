@@ -2,7 +2,7 @@
 schedule change, a definition replaced by a new content-named one (the old one deleted last),
 start/stop, tags, orphans, ownership, verification and its undo; after apply the plan is empty.
 
-The job definitions are stand-ins (``helpers.py``) until the definition kinds are merged."""
+The job definitions are planned by their own kinds (branch mm-defs)."""
 
 from __future__ import annotations
 
@@ -16,24 +16,23 @@ from reconciler.contract import Registry
 from reconciler.kinds.monitoring_schedule import cadence
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
+from tests.kinds.monitoring_job.helpers import live_definitions
 from tests.kinds.monitoring_schedule.helpers import (
+    ADDRESS,
     create_definition,
     definition,
     estate,
     kinds,
+    running_definition,
     schedule,
+    sm,
 )
-from tests.plan.helpers import aws_for, one, ops, plan, write
+from tests.plan.helpers import one, ops, plan, write
 
 __all__ = ["kinds"]
-ADDRESS = "MonitoringSchedule.scorer-dq"
 
 
-def sm(emu: Emulator) -> Any:
-    return aws_for(emu).client("sagemaker")
-
-
-def described(emu: Emulator, name: str = "scorer-dq") -> dict[str, Any]:
+def described(emu: Emulator, name: str = "fraud-dq") -> dict[str, Any]:
     return sm(emu).describe_monitoring_schedule(MonitoringScheduleName=name)  # type: ignore[no-any-return]
 
 
@@ -47,7 +46,6 @@ def applied(emu: Emulator, specs: Path, prune: bool | None = None) -> None:
 
 @pytest.fixture
 def created(emu: Emulator, tmp_path: Path, kinds: Registry) -> Path:
-    create_definition(emu, "dq-0000aaaa")
     specs = write(tmp_path, estate())
     applied(emu, specs)
     return specs
@@ -58,7 +56,8 @@ def test_create_is_verified_scheduled_and_plans_nothing_after(emu: Emulator, cre
     found = described(emu)
     assert found["MonitoringScheduleStatus"] == "Scheduled"
     config = found["MonitoringScheduleConfig"]
-    assert config["MonitoringJobDefinitionName"] == "dq-0000aaaa"
+    assert config["MonitoringJobDefinitionName"] == live_definitions(emu, "DataQuality")[0]
+    assert config["MonitoringJobDefinitionName"].startswith("dq-")
     assert config["ScheduleConfig"]["ScheduleExpression"] == "cron(0 * ? * * *)"
     tags = {t["Key"]: t["Value"] for t in sm(emu).list_tags(
         ResourceArn=found["MonitoringScheduleArn"])["Tags"]}
@@ -71,22 +70,22 @@ def test_the_create_plan_says_when_the_next_run_is(emu: Emulator, tmp_path: Path
     monkeypatch.setattr(cadence, "utc_now", lambda: datetime(2026, 12, 1, 18, 30, tzinfo=UTC))
     import reconciler.kinds.monitoring_schedule.plan as schedule_plan
     monkeypatch.setattr(schedule_plan, "utc_now", cadence.utc_now)
-    create_definition(emu, "dq-0000aaaa")
     specs = write(tmp_path, estate())
-    change = one(plan(emu, specs), ADDRESS)
+    the_plan = plan(emu, specs)
+    change = one(the_plan, ADDRESS)
+    aws_name = one(the_plan, "DataQualityJobDefinition.dq").steps[0].params["JobDefinitionName"]
     assert change.action_reason.value == "new"
     assert ops(change) == ["sagemaker:CreateMonitoringSchedule", "sagectl:verify"]
     assert change.steps[0].undo[0].op == "sagemaker:DeleteMonitoringSchedule"
     assert change.consequences["summary"] == [
-        "creates monitoring schedule scorer-dq (DataQuality, job definition dq-0000aaaa)",
+        f"creates monitoring schedule fraud-dq (DataQuality, job definition {aws_name})",
         "runs every hour, on the hour (UTC); next run 2026-12-01 19:00 UTC (SageMaker may "
         "start it up to 20 minutes late)"]
-    assert set(change.depends_on) == {"DataQualityJobDefinition.dq", "Endpoint.scorer"}
+    assert set(change.depends_on) == {"DataQualityJobDefinition.dq", "Endpoint.fraud"}
 
 
 def test_a_schedule_created_stopped(emu: Emulator, tmp_path: Path, kinds: Registry) -> None:
-    create_definition(emu, "dq-0000aaaa")
-    specs = write(tmp_path, estate(**{"monitoring/scorer-dq.yaml": schedule(status="stopped")}))
+    specs = write(tmp_path, estate(**{"monitoring/fraud-dq.yaml": schedule(status="stopped")}))
     change = one(plan(emu, specs), ADDRESS)
     assert ops(change) == ["sagemaker:CreateMonitoringSchedule", "sagectl:verify",
                            "sagemaker:StopMonitoringSchedule", "sagectl:verify"]
@@ -97,7 +96,7 @@ def test_a_schedule_created_stopped(emu: Emulator, tmp_path: Path, kinds: Regist
 
 def test_a_changed_expression_is_one_update(emu: Emulator, created: Path) -> None:
     specs = write(created.parent, estate(**{
-        "monitoring/scorer-dq.yaml": schedule(expression="cron(0 0/6 ? * * *)")}))
+        "monitoring/fraud-dq.yaml": schedule(expression="cron(0 0/6 ? * * *)")}))
     change = one(plan(emu, specs), ADDRESS)
     assert change.action_reason.value == "schedule_changed"
     assert ops(change) == ["sagemaker:UpdateMonitoringSchedule", "sagectl:verify",
@@ -115,42 +114,51 @@ def test_a_changed_expression_is_one_update(emu: Emulator, created: Path) -> Non
 
 def test_a_new_definition_version_moves_the_schedule_and_deletes_the_old_one_last(
         emu: Emulator, created: Path) -> None:
-    create_definition(emu, "dq-1111bbbb")
-    specs = write(created.parent, estate(**{
-        "monitoring/dq.yaml": definition(aws_name="dq-1111bbbb")}))
-    change = one(plan(emu, specs), ADDRESS)
+    old = running_definition(emu)
+    specs = write(created.parent, estate(**{"monitoring/dq.yaml": definition(runtime=1700)}))
+    the_plan = plan(emu, specs)
+    new = one(the_plan, "DataQualityJobDefinition.dq").steps[0].params["JobDefinitionName"]
+    assert new != old
+    change = one(the_plan, ADDRESS)
     assert ops(change) == ["sagemaker:UpdateMonitoringSchedule", "sagectl:verify",
                            "sagemaker:AddTags", "sagemaker:DeleteDataQualityJobDefinition"]
-    assert change.steps[-1].params == {"JobDefinitionName": "dq-0000aaaa"}
+    assert change.steps[-1].params == {"JobDefinitionName": old}
     assert change.steps[-1].irreversible
-    assert change.steps[1].params == {"definition": "dq-1111bbbb", "status": "Scheduled"}
+    assert change.steps[1].params == {"definition": new, "status": "Scheduled"}
+    assert "DataQualityJobDefinition.dq" in change.depends_on
     applied(emu, specs)
-    assert described(emu)["MonitoringScheduleConfig"][
-        "MonitoringJobDefinitionName"] == "dq-1111bbbb"
-    names = [d["MonitoringJobDefinitionName"] for d in sm(emu).list_data_quality_job_definitions(
-        )["JobDefinitionSummaries"]]
-    assert names == ["dq-1111bbbb"]
+    assert running_definition(emu) == new
+    assert live_definitions(emu, "DataQuality") == [new]
 
 
-def test_a_definition_another_spec_still_wants_or_not_ours_is_kept(
-        emu: Emulator, created: Path) -> None:
-    create_definition(emu, "dq-1111bbbb", address="DataQualityJobDefinition.dq2")
+def test_a_definition_another_spec_still_wants_is_kept(emu: Emulator, created: Path) -> None:
     specs = write(created.parent, estate(**{
-        "monitoring/dq.yaml": definition(),  # still wanted
-        "monitoring/dq2.yaml": definition(name="dq2", aws_name="dq-1111bbbb"),
-        "monitoring/scorer-dq.yaml": schedule(job="dq2")}))
+        "monitoring/dq2.yaml": definition(name="dq2", runtime=1700),
+        "monitoring/fraud-dq.yaml": schedule(job="dq2")}))
     change = one(plan(emu, specs), ADDRESS)
+    assert ops(change)[0] == "sagemaker:UpdateMonitoringSchedule"
     assert "sagemaker:DeleteDataQualityJobDefinition" not in ops(change)
-    create_definition(emu, "dq-2222cccc", owned_by=None)
-    sm(emu).delete_data_quality_job_definition(JobDefinitionName="dq-1111bbbb")
-    specs = write(created.parent, estate(**{
-        "monitoring/dq.yaml": definition(aws_name="dq-2222cccc")}))
-    # the old one (ours) goes; an unmanaged one is never deleted
-    assert ops(one(plan(emu, specs), ADDRESS))[-1] == "sagemaker:DeleteDataQualityJobDefinition"
+
+
+def test_a_definition_sagectl_does_not_own_is_never_deleted(emu: Emulator,
+                                                            created: Path) -> None:
+    mine = running_definition(emu)
+    create_definition(emu, "by-hand")
+    sm(emu).update_monitoring_schedule(MonitoringScheduleName="fraud-dq",
+                                       MonitoringScheduleConfig={
+                                           "MonitoringJobDefinitionName": "by-hand",
+                                           "MonitoringType": "DataQuality",
+                                           "ScheduleConfig": {
+                                               "ScheduleExpression": "cron(0 * ? * * *)"}})
+    change = one(plan(emu, created), ADDRESS)
+    assert ops(change) == ["sagemaker:UpdateMonitoringSchedule", "sagectl:verify"]
+    applied(emu, created)
+    assert running_definition(emu) == mine
+    assert "by-hand" in live_definitions(emu, "DataQuality")
 
 
 def test_stop_and_start(emu: Emulator, created: Path) -> None:
-    specs = write(created.parent, estate(**{"monitoring/scorer-dq.yaml": schedule(
+    specs = write(created.parent, estate(**{"monitoring/fraud-dq.yaml": schedule(
         status="stopped")}))
     change = one(plan(emu, specs), ADDRESS)
     assert change.action_reason.value == "status_changed"
@@ -167,7 +175,7 @@ def test_stop_and_start(emu: Emulator, created: Path) -> None:
 
 
 def test_tags_only(emu: Emulator, created: Path) -> None:
-    specs = write(created.parent, estate(**{"monitoring/scorer-dq.yaml": schedule(
+    specs = write(created.parent, estate(**{"monitoring/fraud-dq.yaml": schedule(
         extra="\n  tags: {team: risk}")}))
     change = one(plan(emu, specs), ADDRESS)
     assert change.action_reason.value == "tags_only"
@@ -177,11 +185,11 @@ def test_tags_only(emu: Emulator, created: Path) -> None:
 
 def test_a_failed_verification_undoes_the_update(emu: Emulator, created: Path) -> None:
     specs = write(created.parent, estate(**{
-        "monitoring/scorer-dq.yaml": schedule(expression="cron(0 3 ? * * *)")}))
+        "monitoring/fraud-dq.yaml": schedule(expression="cron(0 3 ? * * *)")}))
     # someone stops the schedule between the update and its verification
     emu.before_call("sagemaker", "UpdateMonitoringSchedule", lambda: None)
     emu.before_call("sagemaker", "DescribeMonitoringSchedule",
-                    lambda: sm(emu).stop_monitoring_schedule(MonitoringScheduleName="scorer-dq"),
+                    lambda: sm(emu).stop_monitoring_schedule(MonitoringScheduleName="fraud-dq"),
                     skip=1)
     run = apply(emu, specs)
     assert statuses(run)[ADDRESS] == "rolled_back", run.result
@@ -191,7 +199,7 @@ def test_a_failed_verification_undoes_the_update(emu: Emulator, created: Path) -
 
 def test_an_orphan_is_deleted_when_pruning(emu: Emulator, created: Path) -> None:
     files = estate()
-    del files["monitoring/scorer-dq.yaml"]
+    del files["monitoring/fraud-dq.yaml"]
     specs = write(created.parent, files, prune=True)
     change = one(plan(emu, specs), ADDRESS)
     assert change.action_reason.value == "not_in_spec"
@@ -203,13 +211,13 @@ def test_an_orphan_is_deleted_when_pruning(emu: Emulator, created: Path) -> None
 
 def test_a_schedule_sagectl_does_not_own_is_a_problem(emu: Emulator, tmp_path: Path,
                                                       kinds: Registry) -> None:
-    create_definition(emu, "dq-0000aaaa")
-    sm(emu).create_monitoring_schedule(MonitoringScheduleName="scorer-dq",
+    create_definition(emu, "by-hand")
+    sm(emu).create_monitoring_schedule(MonitoringScheduleName="fraud-dq",
                                        MonitoringScheduleConfig={
-                                           "MonitoringJobDefinitionName": "dq-0000aaaa",
+                                           "MonitoringJobDefinitionName": "by-hand",
                                            "MonitoringType": "DataQuality",
                                            "ScheduleConfig": {
                                                "ScheduleExpression": "cron(0 * ? * * *)"}})
     found = plan(emu, write(tmp_path, estate()))
     assert [(p.address, p.message) for p in found.problems] == [
-        (ADDRESS, "monitoring schedule scorer-dq exists and is not managed by sagectl")]
+        (ADDRESS, "monitoring schedule fraud-dq exists and is not managed by sagectl")]

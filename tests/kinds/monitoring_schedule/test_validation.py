@@ -31,12 +31,12 @@ def problems(tmp_path: Path, registry: Registry, **files: str) -> list[str]:
 def test_every_documented_expression_is_accepted(tmp_path: Path, kinds: Registry,
                                                  expression: str) -> None:
     assert problems(tmp_path, kinds, **{
-        "monitoring/scorer-dq.yaml": schedule(expression=expression)}) == []
+        "monitoring/fraud-dq.yaml": schedule(expression=expression)}) == []
 
 
 def test_now_with_its_window_is_accepted(tmp_path: Path, kinds: Registry) -> None:
     assert problems(tmp_path, kinds, **{
-        "monitoring/scorer-dq.yaml": schedule(expression="NOW", window=NOW_WINDOW)}) == []
+        "monitoring/fraud-dq.yaml": schedule(expression="NOW", window=NOW_WINDOW)}) == []
 
 
 @pytest.mark.parametrize(("expression", "expected"), [
@@ -50,9 +50,9 @@ def test_now_with_its_window_is_accepted(tmp_path: Path, kinds: Registry) -> Non
 def test_undocumented_expressions_are_refused_at_their_line(
         tmp_path: Path, kinds: Registry, expression: str, expected: str) -> None:
     found = problems(tmp_path, kinds, **{
-        "monitoring/scorer-dq.yaml": schedule(expression=expression)})
+        "monitoring/fraud-dq.yaml": schedule(expression=expression)})
     assert len(found) == 1, found
-    assert found[0].startswith("monitoring/scorer-dq.yaml:7:27: error: spec."
+    assert found[0].startswith("monitoring/fraud-dq.yaml:7:27: error: spec."
                                "monitoringScheduleConfig.scheduleConfig.scheduleExpression: "
                                f"{expression!r}: "), found
     assert expected in found[0]
@@ -61,9 +61,9 @@ def test_undocumented_expressions_are_refused_at_their_line(
 
 def test_now_needs_both_window_offsets(tmp_path: Path, kinds: Registry) -> None:
     found = problems(tmp_path, kinds, **{
-        "monitoring/scorer-dq.yaml": schedule(expression="NOW")})
+        "monitoring/fraud-dq.yaml": schedule(expression="NOW")})
     assert found == [
-        "monitoring/scorer-dq.yaml:7:7: error: spec.monitoringScheduleConfig.scheduleConfig: "
+        "monitoring/fraud-dq.yaml:7:7: error: spec.monitoringScheduleConfig.scheduleConfig: "
         f"`{f}` is required with scheduleExpression NOW (API_ScheduleConfig)"
         for f in ("dataAnalysisStartTime", "dataAnalysisEndTime")]
 
@@ -71,9 +71,9 @@ def test_now_needs_both_window_offsets(tmp_path: Path, kinds: Registry) -> None:
 def test_a_window_longer_than_24_hours_is_refused(tmp_path: Path, kinds: Registry) -> None:
     window = NOW_WINDOW.replace("-PT2H", "-P2D")
     found = problems(tmp_path, kinds, **{
-        "monitoring/scorer-dq.yaml": schedule(expression="NOW", window=window)})
+        "monitoring/fraud-dq.yaml": schedule(expression="NOW", window=window)})
     assert found == [
-        "monitoring/scorer-dq.yaml:9:28: error: spec.monitoringScheduleConfig.scheduleConfig."
+        "monitoring/fraud-dq.yaml:9:28: error: spec.monitoringScheduleConfig.scheduleConfig."
         "dataAnalysisEndTime: the end (-PT1H) follows the start (-P2D) by more than 24 hours "
         "(API_ScheduleConfig)"]
 
@@ -81,9 +81,9 @@ def test_a_window_longer_than_24_hours_is_refused(tmp_path: Path, kinds: Registr
 def test_an_offset_that_is_no_duration_is_refused(tmp_path: Path, kinds: Registry) -> None:
     window = NOW_WINDOW.replace("-PT2H", "-PTwoH")
     found = problems(tmp_path, kinds, **{
-        "monitoring/scorer-dq.yaml": schedule(expression="NOW", window=window)})
+        "monitoring/fraud-dq.yaml": schedule(expression="NOW", window=window)})
     assert found == [
-        "monitoring/scorer-dq.yaml:8:30: error: spec.monitoringScheduleConfig.scheduleConfig."
+        "monitoring/fraud-dq.yaml:8:30: error: spec.monitoringScheduleConfig.scheduleConfig."
         "dataAnalysisStartTime: '-PTwoH' is not an ISO 8601 duration offset such as '-PT1H' "
         "(API_ScheduleConfig)"]
 
@@ -104,12 +104,12 @@ def test_the_job_runtime_cannot_exceed_the_schedule_frequency(
         refused: bool) -> None:
     found = problems(tmp_path, kinds, **{
         "monitoring/dq.yaml": definition(mtype=mtype, runtime=runtime),
-        "monitoring/scorer-dq.yaml": schedule(expression=expression, mtype=mtype)})
+        "monitoring/fraud-dq.yaml": schedule(expression=expression, mtype=mtype)})
     if not refused:
         assert found == []
         return
     assert len(found) == 1, found
-    assert found[0].startswith("monitoring/scorer-dq.yaml:7:27: error: spec."
+    assert found[0].startswith("monitoring/fraud-dq.yaml:7:27: error: spec."
                                "monitoringScheduleConfig.scheduleConfig.scheduleExpression: "
                                f"'dq' has stoppingCondition.maxRuntimeInSeconds {runtime}, and ")
     assert found[0].endswith("(API_MonitoringStoppingCondition)")
@@ -119,8 +119,9 @@ def test_the_definition_must_be_of_the_monitoring_types_kind(tmp_path: Path,
                                                              kinds: Registry) -> None:
     found = problems(tmp_path, kinds, **{
         "monitoring/dq.yaml": definition(mtype="ModelQuality")})
+    found = [f for f in found if f.startswith("monitoring/fraud-dq.yaml")]
     assert found == [
-        "monitoring/scorer-dq.yaml:8:34: error: spec.monitoringScheduleConfig."
+        "monitoring/fraud-dq.yaml:8:34: error: spec.monitoringScheduleConfig."
         "monitoringJobDefinitionName: 'dq' is a ModelQualityJobDefinition, and monitoringType "
         "DataQuality needs a DataQualityJobDefinition; set monitoringType to ModelQuality or "
         "name a DataQualityJobDefinition"]
@@ -128,35 +129,30 @@ def test_the_definition_must_be_of_the_monitoring_types_kind(tmp_path: Path,
 
 def test_an_unknown_definition_is_refused_with_a_suggestion(tmp_path: Path,
                                                             kinds: Registry) -> None:
-    found = problems(tmp_path, kinds, **{"monitoring/scorer-dq.yaml": schedule(job="dqq")})
+    found = problems(tmp_path, kinds, **{"monitoring/fraud-dq.yaml": schedule(job="dqq")})
     assert found == [
-        "monitoring/scorer-dq.yaml:8:34: error: spec.monitoringScheduleConfig."
+        "monitoring/fraud-dq.yaml:8:34: error: spec.monitoringScheduleConfig."
         "monitoringJobDefinitionName: no DataQualityJobDefinition named 'dqq' in the specs "
         "(monitoringType DataQuality runs a DataQualityJobDefinition); did you mean 'dq'?"]
 
 
-@pytest.mark.parametrize(("capture", "state"), [
-    ("", "has no dataCaptureConfig"),
-    ("enableCapture: false", "has dataCaptureConfig.enableCapture false")])
-def test_the_watched_endpoint_must_capture_data(tmp_path: Path, kinds: Registry,
-                                                capture: str, state: str) -> None:
-    found = problems(tmp_path, kinds, **{"endpoints/scorer.yaml": endpoint(capture)})
-    assert found == [
-        "monitoring/scorer-dq.yaml:8:34: error: spec.monitoringScheduleConfig."
-        f"monitoringJobDefinitionName: 'dq' watches endpoint 'scorer', which {state}: a "
-        "monitoring schedule analyses the data captured for the endpoint "
-        "(CreateMonitoringSchedule); enable data capture on it"]
+def test_an_endpoint_without_capture_is_reported_once_at_the_definition(
+        tmp_path: Path, kinds: Registry) -> None:
+    found = problems(tmp_path, kinds, **{"endpoints/fraud.yaml": endpoint("")})
+    assert len(found) == 1, found
+    assert found[0].startswith("monitoring/dq.yaml:"), found
+    assert "does not capture data" in found[0]
 
 
 def test_the_inline_definition_is_an_unknown_key(tmp_path: Path, kinds: Registry) -> None:
     inline = schedule().replace("    monitoringJobDefinitionName: dq\n",
                                 "    monitoringJobDefinition: {roleArn: x}\n")
-    found = problems(tmp_path, kinds, **{"monitoring/scorer-dq.yaml": inline})
-    assert any(f.startswith("monitoring/scorer-dq.yaml:8:5: error: ") and
+    found = problems(tmp_path, kinds, **{"monitoring/fraud-dq.yaml": inline})
+    assert any(f.startswith("monitoring/fraud-dq.yaml:8:5: error: ") and
                "monitoringJobDefinition" in f for f in found), found
 
 
 def test_names_follow_sagemakers_rules(tmp_path: Path, kinds: Registry) -> None:
     found = problems(tmp_path, kinds, **{
-        "monitoring/scorer-dq.yaml": schedule(name="x" * 64)})
+        "monitoring/fraud-dq.yaml": schedule(name="x" * 64)})
     assert len(found) == 1 and "metadata.name" in found[0] and "63" in found[0], found
