@@ -221,3 +221,19 @@ def test_a_schedule_sagectl_does_not_own_is_a_problem(emu: Emulator, tmp_path: P
     found = plan(emu, write(tmp_path, estate()))
     assert [(p.address, p.message) for p in found.problems] == [
         (ADDRESS, "monitoring schedule fraud-dq exists and is not managed by sagectl")]
+
+
+def test_an_endpoint_pruned_with_its_schedule_and_definition_goes_last(
+        emu: Emulator, created: Path) -> None:
+    """Deletions run in reverse planning order: the schedule (47), its definition (42), then
+    the endpoint (40); every one is applied."""
+    specs = write(created.parent, {"models/fraud-model.yaml": estate()["models/fraud-model.yaml"]},
+                  prune=True)
+    the_plan = plan(emu, specs)
+    deleted = [c.address for c in the_plan.resource_changes if c.action_reason.value in (
+        "not_in_spec",)]
+    assert {ADDRESS, "DataQualityJobDefinition.dq", "Endpoint.fraud"} <= set(deleted), deleted
+    run = apply(emu, specs, prune=True)
+    assert set(statuses(run).values()) == {"applied"}, run.result
+    assert sm(emu).list_monitoring_schedules()["MonitoringScheduleSummaries"] == []
+    assert live_definitions(emu, "DataQuality") == []
