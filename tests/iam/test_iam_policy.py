@@ -355,7 +355,7 @@ def test_the_tables_are_assembled_from_the_kinds() -> None:
                                     for s in p.operations.get("sagemaker", {}).get("AddTags",
                                                                                    Op((), True)
                                                                                    ).scopes}
-    assert len(add_tags.scopes) == 6  # one per SageMaker resource type the kinds tag
+    assert len(add_tags.scopes) == 11  # one per SageMaker resource type the kinds tag (4 job definitions, schedules)
     assert OPERATIONS["dynamodb"] == CORE.operations["dynamodb"]
     scope = Scope("Things", ("*",))
     with pytest.raises(ValueError, match="defined in two ways"):

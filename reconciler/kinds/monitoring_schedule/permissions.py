@@ -1,6 +1,8 @@
 """What the IAM policy must allow for monitoring schedules (``sagectl iam-policy``): the schedule
-operations, and the delete of the job definition an update moves away from (the definitions'
-own operations and the monitoring role's ``iam:PassRole`` are the definition kinds')."""
+operations. The delete of the job definition an update moves away from
+(``Delete<Type>JobDefinition``), the definitions' own operations and the monitoring role's
+``iam:PassRole`` are declared by the definition kinds (``kinds/monitoring_job/permissions.py``),
+which are registered with this kind."""
 
 from __future__ import annotations
 
@@ -22,9 +24,7 @@ SM_DEFINITIONS = {
 """Monitoring type -> (scope id, ARN resource type, policy statement id) of its definitions."""
 
 PERMISSIONS = Permissions(
-    scopes={SM_SCHEDULE: sagemaker_scope("SageMakerMonitoringSchedules", "monitoring-schedule"),
-            **{scope: sagemaker_scope(sid, rtype)
-               for scope, rtype, sid in SM_DEFINITIONS.values()}},
+    scopes={SM_SCHEDULE: sagemaker_scope("SageMakerMonitoringSchedules", "monitoring-schedule")},
     operations={"sagemaker": {
         "DescribeMonitoringSchedule": read(SM_SCHEDULE),
         "ListTags": read(SM_SCHEDULE),  # an owner the tagging API snapshot missed
@@ -35,8 +35,6 @@ PERMISSIONS = Permissions(
         "DeleteMonitoringSchedule": write(SM_SCHEDULE),
         "AddTags": write(SM_SCHEDULE),
         "DeleteTags": write(SM_SCHEDULE),
-        **{f"Delete{mtype}JobDefinition": write(scope)
-           for mtype, (scope, _, _) in SM_DEFINITIONS.items()},
     }},
 )
 """What the IAM policy must allow for monitoring schedules (``sagectl iam-policy``)."""
