@@ -13,7 +13,9 @@ from reconciler.kinds.inference_component import InferenceComponentKind
 from reconciler.kinds.model import ModelKind
 from reconciler.kinds.model_package_group import ModelPackageGroupKind
 from reconciler.kinds.monitoring_job import KINDS as MONITORING_JOB_KINDS
+from reconciler.kinds.monitoring_schedule import MonitoringScheduleKind
 from reconciler.kinds.pipeline import PipelineKind
 
 KINDS = Registry([ModelPackageGroupKind, ModelKind, AlarmKind, EndpointKind,
-                  InferenceComponentKind, PipelineKind, *MONITORING_JOB_KINDS])
+                  InferenceComponentKind, PipelineKind, *MONITORING_JOB_KINDS,
+                  MonitoringScheduleKind])

@@ -15,6 +15,9 @@ The plan already knows *what* differs; drift says *why*, from what the plan read
   or rename the spec), never healed.
 - ``autoscaler``: the autoscaler moved a variant's capacity within its bounds. Information.
 - ``system``: SageMaker's own activity (SystemUpdating, an update in flight): wait. Information.
+- ``monitoring``: what a monitoring schedule's latest execution found (Failed, or completed with
+  violations of its baseline). Information: the schedule is as specified; the data or the model
+  may need a look.
 
 The generic rules (ownership digests) are here; what only a kind knows (an endpoint's status and
 quarantine, capacity its autoscaler moved, a model version not created yet) the kind says
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from reconciler.apply.state import StateTable
 
 ACTIONABLE = ("out_of_band", "missing", "pending", "failed_deployment", "unmanaged")
-INFORMATIONAL = ("autoscaler", "system")
+INFORMATIONAL = ("autoscaler", "system", "monitoring")
 HEALABLE = ("out_of_band", "missing")
 
 WHY = {
@@ -45,6 +48,7 @@ WHY = {
     "unmanaged": "exists with this name but is not managed by sagectl",
     "autoscaler": "the autoscaler moved capacity within the scaling bounds (left alone)",
     "system": "SageMaker is working on it; wait",
+    "monitoring": "the latest monitoring execution failed or found violations (information)",
 }
 
 

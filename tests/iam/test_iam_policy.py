@@ -355,8 +355,8 @@ def test_the_tables_are_assembled_from_the_kinds() -> None:
                                     for s in p.operations.get("sagemaker", {}).get("AddTags",
                                                                                    Op((), True)
                                                                                    ).scopes}
-    assert len(add_tags.scopes) == 7  # one per SageMaker resource type the kinds tag (one for
-    # the four monitoring job definition types)
+    assert len(add_tags.scopes) == 8  # one per SageMaker resource type the kinds tag (one for
+    # the four monitoring job definition types, one for monitoring schedules)
     assert OPERATIONS["dynamodb"] == CORE.operations["dynamodb"]
     scope = Scope("Things", ("*",))
     with pytest.raises(ValueError, match="defined in two ways"):

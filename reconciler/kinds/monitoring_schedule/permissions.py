@@ -1,0 +1,40 @@
+"""What the IAM policy must allow for monitoring schedules (``sagectl iam-policy``): the schedule
+operations. The delete of the job definition an update moves away from
+(``Delete<Type>JobDefinition``), the definitions' own operations and the monitoring role's
+``iam:PassRole`` are declared by the definition kinds (``kinds/monitoring_job/permissions.py``),
+which are registered with this kind."""
+
+from __future__ import annotations
+
+from reconciler.iam.tables import Permissions, read, write
+from reconciler.kinds._aws import sagemaker_scope
+
+SM_SCHEDULE = "sm-monitoring-schedule"
+SM_DEFINITIONS = {
+    "DataQuality": ("sm-data-quality-job-definition", "data-quality-job-definition",
+                    "SageMakerDataQualityJobDefinitions"),
+    "ModelQuality": ("sm-model-quality-job-definition", "model-quality-job-definition",
+                     "SageMakerModelQualityJobDefinitions"),
+    "ModelBias": ("sm-model-bias-job-definition", "model-bias-job-definition",
+                  "SageMakerModelBiasJobDefinitions"),
+    "ModelExplainability": ("sm-model-explainability-job-definition",
+                            "model-explainability-job-definition",
+                            "SageMakerModelExplainabilityJobDefinitions"),
+}
+"""Monitoring type -> (scope id, ARN resource type, policy statement id) of its definitions."""
+
+PERMISSIONS = Permissions(
+    scopes={SM_SCHEDULE: sagemaker_scope("SageMakerMonitoringSchedules", "monitoring-schedule")},
+    operations={"sagemaker": {
+        "DescribeMonitoringSchedule": read(SM_SCHEDULE),
+        "ListTags": read(SM_SCHEDULE),  # an owner the tagging API snapshot missed
+        "CreateMonitoringSchedule": write(SM_SCHEDULE),
+        "UpdateMonitoringSchedule": write(SM_SCHEDULE),
+        "StartMonitoringSchedule": write(SM_SCHEDULE),
+        "StopMonitoringSchedule": write(SM_SCHEDULE),
+        "DeleteMonitoringSchedule": write(SM_SCHEDULE),
+        "AddTags": write(SM_SCHEDULE),
+        "DeleteTags": write(SM_SCHEDULE),
+    }},
+)
+"""What the IAM policy must allow for monitoring schedules (``sagectl iam-policy``)."""
