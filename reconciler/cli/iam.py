@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from reconciler.cli.common import EXIT_ERROR, EXIT_OK, examples
@@ -16,6 +17,7 @@ from reconciler.cli.common import EXIT_ERROR, EXIT_OK, examples
 def _run(args: argparse.Namespace) -> int:
     from reconciler.cli.registry import KINDS
     from reconciler.iam import IamPolicyError, build_policy, policy_context
+    from reconciler.iam.split import INLINE_ROLE_POLICY_CHARS, MANAGED_POLICY_CHARS, size
 
     try:
         ctx = policy_context(KINDS, args.path, args.env, args.state_table)
@@ -24,7 +26,43 @@ def _run(args: argparse.Namespace) -> int:
             print(diag.text(), file=sys.stderr)
         print(f"sagectl: {err}", file=sys.stderr)
         return EXIT_ERROR
-    print(json.dumps(build_policy(args.mode, ctx), indent=2))
+    policy = build_policy(args.mode, ctx)
+    if args.split is None:
+        print(json.dumps(policy, indent=2))
+        if size(policy) > MANAGED_POLICY_CHARS:
+            print(f"sagectl: warning: this policy is {size(policy):,} characters (without white "
+                  f"space): over the {MANAGED_POLICY_CHARS:,} of a managed policy. Use it as a "
+                  f"role's inline policy (up to {INLINE_ROLE_POLICY_CHARS:,} for all of them), "
+                  "or write it as several managed policies with --split DIR", file=sys.stderr)
+        return EXIT_OK
+    return _write_split(policy, Path(args.split), args.mode)
+
+
+def _write_split(policy: dict[str, Any], directory: Path, mode: str) -> int:
+    """``--split DIR``: the policy as managed policies, ``sagectl-<mode>-<n>.json``."""
+    from reconciler.iam.split import MANAGED_POLICIES_PER_ROLE, size, split
+
+    try:
+        documents = split(policy)
+    except ValueError as err:
+        print(f"sagectl: cannot split the policy: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    if directory.exists() and not directory.is_dir():
+        print(f"sagectl: --split {directory}: not a directory", file=sys.stderr)
+        return EXIT_ERROR
+    directory.mkdir(parents=True, exist_ok=True)
+    stale = sorted(directory.glob(f"sagectl-{mode}-*.json"))
+    for old in stale:  # a smaller policy than last time must not leave a document behind
+        old.unlink()
+    for n, document in enumerate(documents, 1):
+        path = directory / f"sagectl-{mode}-{n}.json"
+        path.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"{path}  ({size(document):,} characters, {len(document['Statement'])} "
+              "statements)")
+    if len(documents) > MANAGED_POLICIES_PER_ROLE:
+        print(f"sagectl: warning: {len(documents)} managed policies: a role takes "
+              f"{MANAGED_POLICIES_PER_ROLE} by default (20 with a quota increase)",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -43,7 +81,9 @@ def add_parser(sub: Any) -> None:
         epilog=examples(
             "sagectl iam-policy specs --env prod                > plan-role-policy.json",
             "sagectl iam-policy specs --env prod --mode apply   > apply-role-policy.json",
-            "sagectl iam-policy --env dev --mode apply          # patterns, any spec"))
+            "sagectl iam-policy --env dev --mode apply          # patterns, any spec",
+            "sagectl iam-policy specs --env prod --mode apply --split policies/  # managed "
+            "policies of at most 6,144 characters"))
     p.add_argument("path", nargs="?", default=None,
                    help="spec directory: take roles and buckets from its specs (default: "
                         "patterns that fit any spec)")
@@ -54,4 +94,8 @@ def add_parser(sub: Any) -> None:
                    help="plan (default: read-only) or apply (plus the changes)")
     p.add_argument("--state-table", default=DEFAULT_STATE_TABLE, metavar="TABLE",
                    help=f"the apply state table (default {DEFAULT_STATE_TABLE})")
+    p.add_argument("--split", metavar="DIR",
+                   help="write the policy as managed policies of at most 6,144 characters each "
+                        "(DIR/sagectl-MODE-N.json; earlier ones of the mode are replaced) "
+                        "instead of printing one document")
     p.set_defaults(func=_run)

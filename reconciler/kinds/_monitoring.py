@@ -31,6 +31,21 @@ SCHEDULE_PLAN_ORDER = 47
 """After the definitions, whose ``DefinitionRef``s schedules read."""
 
 
+def arn_type(monitoring_type: str) -> str:
+    """The ARN's (and the tagging API's) resource type of a monitoring type's job definitions:
+    ``DataQuality`` -> ``data-quality-job-definition``."""
+    words = "".join(f"-{c.lower()}" if c.isupper() else c for c in monitoring_type)
+    return f"{words.lstrip('-')}-job-definition"
+
+
+CLOSED_TO_NEW_CUSTOMERS = (
+    "Model Monitor is closed to new customers (AWS: \"no longer open to new customers. Existing "
+    "customers can continue to use the service as normal\"): AWS may refuse this if the account "
+    "is not an existing Model Monitor customer; what it answers then is not documented")
+"""Said by a plan that creates the environment's first job definition (docs/sagemaker-rules.md,
+rule 62): sagectl cannot know an account's standing, so it says what AWS says, no more."""
+
+
 def definition_key(kind: str, name: str) -> str:
     """The ``PlanContext.shared`` key of the ``DefinitionRef`` of definition ``kind``/``name``."""
     return f"monitoring-job-definition:{kind}:{name}"

@@ -23,6 +23,7 @@ from reconciler.iam import (
     is_read,
     policy_actions,
 )
+from reconciler.iam.split import MANAGED_POLICY_CHARS, size, split
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, context, statuses
 from tests.conftest import EXAMPLES, REPO
@@ -271,7 +272,55 @@ def test_resources_are_scoped_by_the_environment_and_the_specs(cli: Cli) -> None
     assert "sagemaker:UpdateEndpoint" in by_sid["SageMakerEndpointConfigs"]["Action"]
     assert by_sid["AutoScalingServiceLinkedRole"]["Condition"] == {"StringEquals": {
         "iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}}
-    assert len(json.dumps(policy, separators=(",", ":"))) < 6144  # a managed policy's limit
+    # over a managed policy's 6,144 characters (--split), within a role's inline 10,240
+    assert len(json.dumps(policy, separators=(",", ":"))) < 10240
+
+
+def test_a_policy_over_a_managed_policy_s_size_is_split_into_complete_documents(
+        cli: Cli, tmp_path: Path) -> None:
+    args = ("iam-policy", "specs", "--env", "prod", "--mode", "apply")
+    code, out, err = cli(*args, cwd=REPO)
+    assert code == 0, err
+    whole = json.loads(out)
+    assert size(whole) > MANAGED_POLICY_CHARS  # the example estate's apply policy is
+    assert "over the 6,144 of a managed policy" in err and "--split DIR" in err
+    target = tmp_path / "policies"
+    target.mkdir()
+    (target / "sagectl-apply-9.json").write_text("{}")  # left from a bigger policy: replaced
+    (target / "keep.json").write_text("{}")  # not ours: kept
+    code, out, err = cli(*args, "--split", str(target), cwd=REPO)
+    assert code == 0, err
+    written = sorted(target.glob("sagectl-apply-*.json"))
+    assert [p.name for p in written] == [f"sagectl-apply-{n}.json"
+                                         for n in range(1, len(written) + 1)]
+    assert len(written) >= 2 and (target / "keep.json").exists()
+    documents = [json.loads(p.read_text()) for p in written]
+    assert all(size(d) <= MANAGED_POLICY_CHARS and d["Version"] == "2012-10-17"
+               for d in documents)
+    # attached together, they grant exactly what the one document grants
+    assert [s for d in documents for s in d["Statement"]] == whole["Statement"]
+    assert all(str(p) in out for p in written)
+
+
+def test_split_packs_in_order_and_refuses_a_statement_too_big_alone() -> None:
+    statement = {"Sid": "S", "Effect": "Allow", "Action": "s3:GetObject",
+                 "Resource": "arn:aws:s3:::bucket/" + "x" * 100}
+    policy = {"Version": "2012-10-17",
+              "Statement": [dict(statement, Sid=f"S{i}") for i in range(10)]}
+    documents = split(policy, limit=size(policy) // 3)
+    assert len(documents) == 4
+    assert [s["Sid"] for d in documents for s in d["Statement"]] == [f"S{i}" for i in range(10)]
+    with pytest.raises(ValueError, match="S0 alone"):
+        split(policy, limit=100)
+    assert split({"Version": "2012-10-17", "Statement": []}) == [
+        {"Version": "2012-10-17", "Statement": []}]
+
+
+def test_split_into_a_file_is_an_error(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("")
+    code, _, err = cli("iam-policy", "--mode", "apply", "--split", str(target))
+    assert code == 1 and "not a directory" in err
 
 
 def test_without_specs_roles_and_buckets_are_patterns(cli: Cli) -> None:

@@ -12,19 +12,15 @@ from __future__ import annotations
 
 from reconciler.iam.tables import Implied, Permissions, Scope, read, write
 from reconciler.kinds._aws import PASS_SAGEMAKER, SHARED_SCOPES, SM_LIST
-from reconciler.kinds._monitoring import MONITORING_TYPES
+from reconciler.kinds._monitoring import MONITORING_TYPES, arn_type
 from reconciler.kinds.monitoring_job.plan import Api
 from reconciler.kinds.monitoring_job.spec import JobDefinitionSpec
 
 SM_DEFINITIONS = "sm-monitoring-job-definition"
 DEFINITIONS_SCOPE = Scope("SageMakerMonitoringJobDefinitions", tuple(
-    f"arn:{{p}}:sagemaker:{{r}}:{{a}}:{Api(t).arn_type}/*" for t in MONITORING_TYPES),
-    per_spec=True)
-"""One statement for the four types, and only for specs that have job definitions: a managed
-policy is limited to 6,144 characters, which every kind's statements together exceed. Any
-definition spec brings all four types' ARNs (a definition of another type that left the specs is
-still deleted). Limitation: the policy made for specs without any definition grants nothing on
-definitions, so the apply that prunes the last ones needs the policy of the specs before."""
+    f"arn:{{p}}:sagemaker:{{r}}:{{a}}:{arn_type(t)}/*" for t in MONITORING_TYPES))
+"""One statement for the four types (a shorter policy than four), in every policy: a definition
+that left the specs is still deleted by the apply that prunes it."""
 
 
 def permissions(api: Api) -> Permissions:
@@ -54,5 +50,5 @@ def permissions(api: Api) -> Permissions:
 
 
 def policy_resources(spec: JobDefinitionSpec) -> dict[str, list[str]]:
-    """The role the monitoring jobs run with, and the definitions (``DEFINITIONS_SCOPE``)."""
-    return {PASS_SAGEMAKER: [spec.role_arn], SM_DEFINITIONS: list(DEFINITIONS_SCOPE.arns)}
+    """The role the monitoring jobs run with."""
+    return {PASS_SAGEMAKER: [spec.role_arn]}

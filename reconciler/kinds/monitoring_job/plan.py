@@ -30,7 +30,13 @@ from reconciler.kinds._live import (
     sagemaker_tag_steps,
     tag_list,
 )
-from reconciler.kinds._monitoring import MONITORING_TYPES, DefinitionRef, definition_key
+from reconciler.kinds._monitoring import (
+    CLOSED_TO_NEW_CUSTOMERS,
+    MONITORING_TYPES,
+    DefinitionRef,
+    arn_type,
+    definition_key,
+)
 from reconciler.kinds.monitoring_job.reasons import JobDefinitionReason
 from reconciler.kinds.monitoring_job.spec import SPECS, JobDefinitionSpec
 from reconciler.kinds.monitoring_job.usage import users
@@ -66,8 +72,7 @@ class Api:
     @property
     def arn_type(self) -> str:
         """``data-quality-job-definition`` (the ARN's and the tagging API's resource type)."""
-        words = "".join(f"-{c.lower()}" if c.isupper() else c for c in self.monitoring_type)
-        return f"{words.lstrip('-')}-job-definition"
+        return arn_type(self.monitoring_type)
 
     @property
     def resource_type(self) -> str:
@@ -216,6 +221,8 @@ def plan_one(ctx: PlanContext, api: Api, resource: Resource
                "schedule moves to it)"]
     summary += [f"deletes {s.target}: an earlier version no monitoring schedule uses"
                 for s in gc] + kept
+    if not any(ctx.ownership.mine(f"sagemaker:{arn_type(t)}") for t in MONITORING_TYPES):
+        summary.append(CLOSED_TO_NEW_CUSTOMERS)  # the environment's first definition
     reason = JobDefinitionReason.NEW_VERSION if previous else Common.NEW
     before = _latest_live(ctx, api, previous)
     return ResourceChange(

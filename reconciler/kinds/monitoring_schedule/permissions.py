@@ -10,19 +10,6 @@ from reconciler.iam.tables import Permissions, read, write
 from reconciler.kinds._aws import sagemaker_scope
 
 SM_SCHEDULE = "sm-monitoring-schedule"
-SM_DEFINITIONS = {
-    "DataQuality": ("sm-data-quality-job-definition", "data-quality-job-definition",
-                    "SageMakerDataQualityJobDefinitions"),
-    "ModelQuality": ("sm-model-quality-job-definition", "model-quality-job-definition",
-                     "SageMakerModelQualityJobDefinitions"),
-    "ModelBias": ("sm-model-bias-job-definition", "model-bias-job-definition",
-                  "SageMakerModelBiasJobDefinitions"),
-    "ModelExplainability": ("sm-model-explainability-job-definition",
-                            "model-explainability-job-definition",
-                            "SageMakerModelExplainabilityJobDefinitions"),
-}
-"""Monitoring type -> (scope id, ARN resource type, policy statement id) of its definitions."""
-
 PERMISSIONS = Permissions(
     scopes={SM_SCHEDULE: sagemaker_scope("SageMakerMonitoringSchedules", "monitoring-schedule")},
     operations={"sagemaker": {

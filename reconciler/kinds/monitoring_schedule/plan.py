@@ -24,9 +24,13 @@ from botocore.exceptions import ClientError
 from reconciler.contract import Orphan
 from reconciler.kinds._aws import sagemaker_arn
 from reconciler.kinds._live import confirm_owner, not_found, sagemaker_tag_steps, tag_list
-from reconciler.kinds._monitoring import MONITORING_TYPES, DefinitionRef, definition_key
+from reconciler.kinds._monitoring import (
+    MONITORING_TYPES,
+    DefinitionRef,
+    arn_type,
+    definition_key,
+)
 from reconciler.kinds.monitoring_schedule.cadence import next_run_text, utc_now
-from reconciler.kinds.monitoring_schedule.permissions import SM_DEFINITIONS
 from reconciler.kinds.monitoring_schedule.reasons import MonitoringScheduleReason
 from reconciler.kinds.monitoring_schedule.spec import MonitoringScheduleSpec
 from reconciler.plan.context import PlanContext, target_tags, user_tags
@@ -246,10 +250,9 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
 def _old_definition(ctx: PlanContext, mtype: str, name: str) -> Step | None:
     """The deletion of the definition a schedule moves away from: only one this environment
     owns, that no desired definition still is, and that no other change deletes already."""
-    if mtype not in SM_DEFINITIONS:
+    if mtype not in MONITORING_TYPES:
         return None
-    rtype = SM_DEFINITIONS[mtype][1]
-    arn = sagemaker_arn(ctx, rtype, name)
+    arn = sagemaker_arn(ctx, arn_type(mtype), name)
     if ctx.ownership.owner_env(arn) != (ctx.env or ""):
         return None
     if any(isinstance(ref, DefinitionRef) and ref.aws_name == name

@@ -1,5 +1,6 @@
-"""The IAM policy for specs with job definitions: one statement for the four types (only when
-the specs have definitions), and the monitoring role passed to SageMaker."""
+"""The IAM policy for job definitions: one statement for the four types (in every policy, so the
+apply that prunes the last definitions may delete them), and the monitoring role passed to
+SageMaker."""
 
 from __future__ import annotations
 
@@ -42,5 +43,9 @@ def test_definitions_and_their_role(cli: Cli, tmp_path: Path) -> None:
                    for a in plan_only["Action"])  # type: ignore[union-attr]
 
 
-def test_no_statement_for_specs_without_definitions(cli: Cli, tmp_path: Path) -> None:
-    assert "SageMakerMonitoringJobDefinitions" not in statements(cli, write(tmp_path, estate()))
+def test_specs_without_definitions_may_still_delete_the_last_ones(cli: Cli,
+                                                                   tmp_path: Path) -> None:
+    """Pruning the last definitions runs with the policy of specs that have none."""
+    actions = statements(cli, write(tmp_path, estate()))[
+        "SageMakerMonitoringJobDefinitions"]["Action"]
+    assert {f"sagemaker:Delete{t}JobDefinition" for t in TYPES} <= set(actions)  # type: ignore[arg-type]

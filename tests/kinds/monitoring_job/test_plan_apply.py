@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.kinds._monitoring import MONITORING_TYPES, DefinitionRef, definition_key
+from reconciler.kinds._monitoring import (
+    CLOSED_TO_NEW_CUSTOMERS,
+    MONITORING_TYPES,
+    DefinitionRef,
+    definition_key,
+)
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses
 from tests.kinds.monitoring_job.helpers import (
@@ -117,3 +122,18 @@ def test_a_definition_sagectl_does_not_manage_is_a_problem(emu: Emulator,
     assert [c.address for c in again.resource_changes if "JobDefinition" in c.kind] == []
     (problem,) = [p for p in again.problems if p.address == "DataQualityJobDefinition.fraud-dq"]
     assert "already exists and is not managed by sagectl" in problem.message
+
+
+def test_a_create_says_model_monitor_is_closed_to_new_customers(emu: Emulator,
+                                                                 tmp_path: Path) -> None:
+    """The environment's first definition: the plan says what AWS says about Model Monitor's
+    availability (rule 62), once the environment has one, it no longer does."""
+    specs = write(tmp_path, estate(d=definition("DataQuality")))
+    first = one(plan(emu, specs), "DataQualityJobDefinition.fraud-dq").consequences["summary"]
+    assert [line for line in first if "closed to new customers" in line] == [
+        CLOSED_TO_NEW_CUSTOMERS]
+    apply(emu, specs)
+    second = write(tmp_path / "more", estate(d=definition("DataQuality"),
+                                             q=definition("ModelQuality")))
+    later = one(plan(emu, second), "ModelQualityJobDefinition.fraud-mq").consequences["summary"]
+    assert not any("closed to new customers" in line for line in later)
