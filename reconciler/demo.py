@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from reconciler.demo_llm import llm_rollout as roll_out
+from reconciler.demo_monitor import violation_in_drift
 from reconciler.targets import EMULATOR_URL_VARIABLE, _emulator_aws
 
 ENV, ACCOUNT, REGION = "dev", "111111111111", "eu-west-1"
@@ -194,9 +195,9 @@ def first_plan(story: Story) -> None:
     waiting = [c["address"] for c in plan["resource_changes"] if c["waits"]]
     for address in waiting:
         story.say(f"   waits: {address}: {_change(plan, address)['waits'][:90]}")
-    story.expect(plan["summary"]["create"] == 16 and len(waiting) == 2,
-                 f"expected 16 creates, 2 waiting; got {plan['summary']}")
-    story.ok("16 resources to create; the registry-backed challenger waits for an approved model")
+    story.expect(plan["summary"]["create"] == 21 and len(waiting) == 2,
+                 f"expected 21 creates, 2 waiting; got {plan['summary']}")
+    story.ok("21 resources to create; the registry-backed challenger waits for an approved model")
 
 
 @step
@@ -207,13 +208,14 @@ def first_apply(story: Story) -> None:
     outcomes = done.outcomes()
     applied = sorted(a for a, s in outcomes.items() if s == "applied")
     story.say(f"   applied: {', '.join(applied)}")
-    story.expect(done.code == 6 and len(applied) == 14, f"expected exit 6 with 14 applied, got "
+    story.expect(done.code == 6 and len(applied) == 15, f"expected exit 6 with 15 applied, got "
                                                        f"{done.code}: {outcomes}")
     runs = [e for e in done.events() if e["event"] == "verified"
             and e["address"] == "Pipeline.fraud-training"]
     story.expect(bool(runs), "the pipeline's first run was not verified")
     story.say(f"   {runs[0]['message']}")
-    story.ok("14 applied; 2 wait for the registry (exit 6: not everything could be applied)")
+    story.ok("15 applied; the fraud scorer, its challenger and its monitoring wait for the "
+             "registry (exit 6: not everything could be applied)")
 
 
 @step
@@ -343,6 +345,11 @@ def heal(story: Story) -> None:
 @step
 def llm_rollout(story: Story) -> None:
     roll_out(story, REGION, ACCOUNT)
+
+
+@step
+def monitor_violation(story: Story) -> None:
+    violation_in_drift(story)
 
 
 def run(specs: Path, cli: Callable[[list[str]], int], out: IO[str] | None = None,

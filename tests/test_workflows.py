@@ -1088,10 +1088,14 @@ def test_drift_heal_then_report_against_a_served_emulator(tmp_path: Path,
     assert (out / "heal-dev.rc").read_text().strip() == "0"
     assert "healed: " in (out / "heal-dev.log").read_text()
     # what the heal could not create is what is left (README: the registry has no approved
-    # version yet, so the fraud scorer and its challenger model wait)
+    # version yet, so the fraud scorer, its challenger model and what monitors it wait)
     report = json.loads((out / "drift-dev.json").read_text())
     left = {item["address"] for item in report["drift"] if item["actionable"]}
-    assert left == {"Endpoint.fraud-scorer", "Model.fraud-scorer-challenger"}, left
+    assert left == {"Endpoint.fraud-scorer", "Model.fraud-scorer-challenger",
+                    "DataQualityJobDefinition.fraud-scorer-data-quality",
+                    "ModelQualityJobDefinition.fraud-scorer-model-quality",
+                    "MonitoringSchedule.fraud-scorer-data-quality",
+                    "MonitoringSchedule.fraud-scorer-model-quality"}, left
     assert outputs(tmp_path / "o") == {"status": "drift", "rc": "2"}
     result = run_script("drift-issue.py", "--env", "dev", "--json", str(out / "drift-dev.json"),
                         "--markdown", str(out / "drift-dev.md"), "--rc", "2")

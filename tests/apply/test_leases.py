@@ -144,7 +144,7 @@ def the_whole_estate_is_there(emu: Emulator) -> None:
             for variant in config["ProductionVariants"]:
                 sm.describe_model(ModelName=variant["ModelName"])
         alarms = aws.client("cloudwatch").describe_alarms(AlarmNamePrefix="fraud-scorer-")
-        assert len(alarms["MetricAlarms"]) == 2
+        assert len(alarms["MetricAlarms"]) == 3  # two guardrails and the feature drift alarm
     finally:
         aws.close()
 

@@ -21,8 +21,10 @@ def test_examples_are_valid(cli: CLI, env: str) -> None:
     code, out, err = cli("validate", str(EXAMPLES), "--env", env)
     assert code == 0, err
     assert err == ""
-    assert out == (f"{EXAMPLES}: valid for {env}: 16 resources (3 Alarm, 4 Endpoint, "
-                   "2 InferenceComponent, 5 Model, 1 ModelPackageGroup, 1 Pipeline)\n")
+    assert out == (f"{EXAMPLES}: valid for {env}: 21 resources (4 Alarm, "
+                   "1 DataQualityJobDefinition, 4 Endpoint, 2 InferenceComponent, 5 Model, "
+                   "1 ModelPackageGroup, 1 ModelQualityJobDefinition, 2 MonitoringSchedule, "
+                   "1 Pipeline)\n")
 
 
 def test_validate_without_env_checks_all_environments(cli: CLI) -> None:
@@ -36,9 +38,10 @@ def test_json_output(cli: CLI) -> None:
     assert code == 0
     report = json.loads(out)
     assert report["valid"] is True and report["diagnostics"] == []
-    assert report["resources"] == {"prod": {"Alarm": 3, "Endpoint": 4, "InferenceComponent": 2,
-                                            "Model": 5, "ModelPackageGroup": 1,
-                                            "Pipeline": 1}}
+    assert report["resources"] == {"prod": {
+        "Alarm": 4, "DataQualityJobDefinition": 1, "Endpoint": 4, "InferenceComponent": 2,
+        "Model": 5, "ModelPackageGroup": 1, "ModelQualityJobDefinition": 1,
+        "MonitoringSchedule": 2, "Pipeline": 1}}
 
 
 def test_missing_path(cli: CLI, tmp_path: Path) -> None:

@@ -179,7 +179,8 @@ def test_applying_the_example_estate_on_the_embedded_emulator(
     assert outcomes["Model.fraud-scorer-challenger"] == "waiting"
     assert outcomes["Endpoint.fraud-scorer"] == "waiting"
     assert [a for a, s in outcomes.items() if s not in ("applied", "waiting")] == []
-    assert sum(s == "applied" for s in outcomes.values()) == 14
+    assert outcomes["MonitoringSchedule.fraud-scorer-data-quality"] == "waiting"  # its endpoint
+    assert sum(s == "applied" for s in outcomes.values()) == 15
     ops = [e.get("op") for e in evs if e["event"] == "step"
            and e["address"] == "Pipeline.fraud-training"]
     assert ops == ["sagemaker:CreatePipeline", "scheduler:CreateSchedule",

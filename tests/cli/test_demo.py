@@ -29,9 +29,11 @@ def test_the_demo_passes_on_the_example_specs() -> None:
                      "live 50.0, spec 20.0",
                      "healed: Endpoint.fraud-scorer",
                      "chat-llm-base: InService on chat-llm-",
-                     "the autoscaler's 2 copies kept"):
+                     "the autoscaler's 2 copies kept",
+                     "monitoring (information): MonitoringSchedule.fraud-scorer-data-quality: "
+                     "the latest monitoring execution"):
         assert expected in out, out
-    assert "all 9 steps behaved as expected" in out
+    assert "all 10 steps behaved as expected" in out
 
 
 def test_the_demo_fails_when_a_step_misbehaves(tmp_path: Path) -> None:
@@ -52,9 +54,9 @@ def test_the_demo_fails_when_a_step_misbehaves(tmp_path: Path) -> None:
                                                  "durationInSeconds: 0"))
     done = run_demo(str(specs))
     assert done.returncode == 1, done.stdout[-3000:]
-    assert "FAILED: expected exit 6 with 14 applied, got 6:" in done.stdout
+    assert "FAILED: expected exit 6 with 15 applied, got 6:" in done.stdout
     assert "step 3 did not behave as expected" in done.stdout
-    assert "all 9 steps behaved as expected" not in done.stdout
+    assert "all 10 steps behaved as expected" not in done.stdout
 
 
 def test_the_demo_needs_the_example_directory(tmp_path: Path) -> None:

@@ -257,7 +257,8 @@ def test_resources_are_scoped_by_the_environment_and_the_specs(cli: Cli) -> None
         "arn:aws:dynamodb:eu-west-1:222222222222:table/ml-state"
     assert by_sid["PassRoleToSageMaker"]["Resource"] == [
         f"arn:aws:iam::222222222222:role/sagemaker-{r}" for r in
-        ("documents-inference", "fraud-inference", "fraud-pipelines", "llm-inference",
+        ("documents-inference", "fraud-inference", "fraud-monitoring", "fraud-pipelines",
+         "llm-inference",
           "search-inference")]
     assert by_sid["PassRoleToSageMaker"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}

@@ -186,7 +186,7 @@ def test_cli_plan_against_the_embedded_emulator(cli: CLI, tmp_path: Path) -> Non
     code, stdout, _ = cli("plan", str(EXAMPLES), "--env", "prod", "--emulator",
                           "--detailed-exitcode", "--out", str(out))
     assert code == 2
-    assert stdout.endswith("Plan: 16 to create, 0 to update, 0 to replace, 0 to delete. "
+    assert stdout.endswith("Plan: 21 to create, 0 to update, 0 to replace, 0 to delete. "
                            "(2 waiting: see below)\n")
     saved = json.loads(out.read_text())
     assert saved["env"] == "prod" and saved["account"] == "222222222222"

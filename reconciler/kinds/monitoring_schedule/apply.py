@@ -1,5 +1,5 @@
-"""The monitoring schedule kind's part in the step runner: ``sagectl:verify`` after a create,
-an update, a start or a stop.
+"""The monitoring schedule kind's part in the step runner: ``sagectl:wait`` (while Pending) and
+``sagectl:verify`` after a create, an update, a start or a stop.
 
 DescribeMonitoringSchedule must show the planned job definition and the desired status
 (Scheduled for running, Stopped for stopped). A schedule that is Pending is waited for, on the
@@ -24,7 +24,9 @@ class ScheduleSteps(StepHooks):
     """One monitoring schedule change in progress."""
 
     def local(self, step: Step) -> None:
-        if step.op == "sagectl:verify":
+        if step.op == "sagectl:wait":
+            self.settled()
+        elif step.op == "sagectl:verify":
             self.verify(step.params)
 
     def settled(self) -> dict[str, Any]:

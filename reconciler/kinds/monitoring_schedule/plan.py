@@ -131,8 +131,11 @@ def _depends_on(ctx: PlanContext, ref: DefinitionRef) -> list[str]:
     return deps
 
 
-def _verify(name: str, definition: str, status: str) -> Step:
-    return Step("sagectl:verify", name, {"definition": definition, "status": STATUS[status]})
+def _verify(name: str, definition: str, status: str) -> list[Step]:
+    """A wait while the schedule is Pending (SageMaker's status while it is being created),
+    then the verification of the planned definition and status."""
+    return [Step("sagectl:wait", name, {"until": "not Pending"}),
+            Step("sagectl:verify", name, {"definition": definition, "status": STATUS[status]})]
 
 
 def _consequences(summary: list[str], spec: MonitoringScheduleSpec) -> dict[str, Any]:
@@ -165,13 +168,13 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
                       ).undone_by(Undo("sagemaker:DeleteMonitoringSchedule", name,
                                        {"MonitoringScheduleName": name},
                                        "schedule created by this run")),
-                 _verify(name, ref.aws_name, "running")]
+                 *_verify(name, ref.aws_name, "running")]
         if spec.status == "stopped":
             steps += [Step("sagemaker:StopMonitoringSchedule", name,
                            {"MonitoringScheduleName": name}).not_undone(
                                "the schedule this run created is deleted by the undo of its "
                                "creation"),
-                      _verify(name, ref.aws_name, "stopped")]
+                      *_verify(name, ref.aws_name, "stopped")]
         result.changes.append(ResourceChange(
             resource.address, KIND, name, [Action.CREATE], Common.NEW,
             diff(None, {**view(wanted), "status": spec.status}) +
@@ -227,7 +230,7 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
                  f"schedule {now_status} again")))
         summary.append(f"{'starts' if start else 'stops'} monitoring schedule {name}")
     if config_entries or status_entries:
-        steps.append(_verify(name, ref.aws_name, spec.status))
+        steps += _verify(name, ref.aws_name, spec.status)
     steps += sagemaker_tag_steps(arn, live_tags, target_tags(
         live_tags, spec.tags, ownership, bool(config_entries or status_entries)))
     if tag_entries and not summary:

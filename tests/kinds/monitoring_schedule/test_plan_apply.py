@@ -75,7 +75,7 @@ def test_the_create_plan_says_when_the_next_run_is(emu: Emulator, tmp_path: Path
     change = one(the_plan, ADDRESS)
     aws_name = one(the_plan, "DataQualityJobDefinition.dq").steps[0].params["JobDefinitionName"]
     assert change.action_reason.value == "new"
-    assert ops(change) == ["sagemaker:CreateMonitoringSchedule", "sagectl:verify"]
+    assert ops(change) == ["sagemaker:CreateMonitoringSchedule", "sagectl:wait", "sagectl:verify"]
     assert change.steps[0].undo[0].op == "sagemaker:DeleteMonitoringSchedule"
     assert change.consequences["summary"] == [
         f"creates monitoring schedule fraud-dq (DataQuality, job definition {aws_name})",
@@ -87,8 +87,8 @@ def test_the_create_plan_says_when_the_next_run_is(emu: Emulator, tmp_path: Path
 def test_a_schedule_created_stopped(emu: Emulator, tmp_path: Path, kinds: Registry) -> None:
     specs = write(tmp_path, estate(**{"monitoring/fraud-dq.yaml": schedule(status="stopped")}))
     change = one(plan(emu, specs), ADDRESS)
-    assert ops(change) == ["sagemaker:CreateMonitoringSchedule", "sagectl:verify",
-                           "sagemaker:StopMonitoringSchedule", "sagectl:verify"]
+    assert ops(change) == ["sagemaker:CreateMonitoringSchedule", "sagectl:wait", "sagectl:verify",
+                           "sagemaker:StopMonitoringSchedule", "sagectl:wait", "sagectl:verify"]
     assert "stopped: no runs until it is started" in change.consequences["summary"]
     applied(emu, specs)
     assert described(emu)["MonitoringScheduleStatus"] == "Stopped"
@@ -99,7 +99,7 @@ def test_a_changed_expression_is_one_update(emu: Emulator, created: Path) -> Non
         "monitoring/fraud-dq.yaml": schedule(expression="cron(0 0/6 ? * * *)")}))
     change = one(plan(emu, specs), ADDRESS)
     assert change.action_reason.value == "schedule_changed"
-    assert ops(change) == ["sagemaker:UpdateMonitoringSchedule", "sagectl:verify",
+    assert ops(change) == ["sagemaker:UpdateMonitoringSchedule", "sagectl:wait", "sagectl:verify",
                            "sagemaker:AddTags"]
     undo = change.steps[0].undo[0]
     assert undo.op == "sagemaker:UpdateMonitoringSchedule"
@@ -120,11 +120,11 @@ def test_a_new_definition_version_moves_the_schedule_and_deletes_the_old_one_las
     new = one(the_plan, "DataQualityJobDefinition.dq").steps[0].params["JobDefinitionName"]
     assert new != old
     change = one(the_plan, ADDRESS)
-    assert ops(change) == ["sagemaker:UpdateMonitoringSchedule", "sagectl:verify",
+    assert ops(change) == ["sagemaker:UpdateMonitoringSchedule", "sagectl:wait", "sagectl:verify",
                            "sagemaker:AddTags", "sagemaker:DeleteDataQualityJobDefinition"]
     assert change.steps[-1].params == {"JobDefinitionName": old}
     assert change.steps[-1].irreversible
-    assert change.steps[1].params == {"definition": new, "status": "Scheduled"}
+    assert change.steps[2].params == {"definition": new, "status": "Scheduled"}
     assert "DataQualityJobDefinition.dq" in change.depends_on
     applied(emu, specs)
     assert running_definition(emu) == new
@@ -151,7 +151,7 @@ def test_a_definition_sagectl_does_not_own_is_never_deleted(emu: Emulator,
                                            "ScheduleConfig": {
                                                "ScheduleExpression": "cron(0 * ? * * *)"}})
     change = one(plan(emu, created), ADDRESS)
-    assert ops(change) == ["sagemaker:UpdateMonitoringSchedule", "sagectl:verify"]
+    assert ops(change) == ["sagemaker:UpdateMonitoringSchedule", "sagectl:wait", "sagectl:verify"]
     applied(emu, created)
     assert running_definition(emu) == mine
     assert "by-hand" in live_definitions(emu, "DataQuality")
@@ -162,7 +162,7 @@ def test_stop_and_start(emu: Emulator, created: Path) -> None:
         status="stopped")}))
     change = one(plan(emu, specs), ADDRESS)
     assert change.action_reason.value == "status_changed"
-    assert ops(change) == ["sagemaker:StopMonitoringSchedule", "sagectl:verify",
+    assert ops(change) == ["sagemaker:StopMonitoringSchedule", "sagectl:wait", "sagectl:verify",
                            "sagemaker:AddTags"]
     assert change.steps[0].undo[0].op == "sagemaker:StartMonitoringSchedule"
     applied(emu, specs)
