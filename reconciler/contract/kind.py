@@ -161,6 +161,12 @@ class Kind:
         """The change that deletes ``orphan`` (asked only when the planner decided it goes)."""
         raise NotImplementedError
 
+    @classmethod
+    def deletion_warnings(cls, ctx: PlanContext, orphan: Orphan) -> list[Problem]:
+        """What reviewers should know about deleting ``orphan`` that does not stop the plan
+        (asked after ``delete_orphan``; warnings only). By default nothing."""
+        return []
+
     # -- drift (reconciler/drift/) -----------------------------------------------------------
     # The drift stage classifies the plan's changes by generic rules (ownership digests); a kind
     # says what only it knows, from what its ``plan`` observed (``PlanContext.observed``), so a

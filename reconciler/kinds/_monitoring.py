@@ -29,6 +29,9 @@ DEFINITION_PLAN_ORDER = 42
 """After endpoints (40: a definition's endpoint input names one), before schedules."""
 SCHEDULE_PLAN_ORDER = 47
 """After the definitions, whose ``DefinitionRef``s schedules read."""
+SCHEDULE_RESOURCE_TYPE = "sagemaker:monitoring-schedule"
+"""The tagging API's resource type of a monitoring schedule (the endpoint kind reads which
+schedules this environment owns when it deletes an endpoint they watch)."""
 
 
 def arn_type(monitoring_type: str) -> str:

@@ -82,6 +82,7 @@ def plan_orphans(ctx: PlanContext, kind: type[Kind], owned: list[OwnedResource])
                 "it"))
         else:
             result.changes.append(kind.delete_orphan(ctx, orphan))
+            result.problems += kind.deletion_warnings(ctx, orphan)
     return result
 
 

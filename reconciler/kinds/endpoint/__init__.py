@@ -73,6 +73,13 @@ class EndpointKind(SageMakerKind):
 
         return plan.delete(ctx, orphan)
 
+    @classmethod
+    def deletion_warnings(cls, ctx: PlanContext, orphan: Orphan) -> list[Problem]:
+        """The monitoring schedules that keep watching the endpoint (``monitoring.py``)."""
+        from reconciler.kinds.endpoint import monitoring
+
+        return monitoring.deletion_warnings(ctx, orphan.address, orphan.name)
+
     # -- drift ---------------------------------------------------------------------------------
     @classmethod
     def drift(cls, ctx: PlanContext, state: StateTable, changes: list[ResourceChange],

@@ -15,6 +15,7 @@ verification and bake, rolls back, or finishes the rollback that was under way.
 
 from __future__ import annotations
 
+from dataclasses import replace as dataclass_replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -30,7 +31,7 @@ from reconciler.apply.context import (
 )
 from reconciler.apply.steps import StepHooks, UndoLog, call
 from reconciler.kinds._live import not_found
-from reconciler.kinds.endpoint import guardrails, quarantine, undo
+from reconciler.kinds.endpoint import guardrails, monitoring, quarantine, undo
 from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.guardrails import Degraded, QuotaExceeded, StillBusy
 from reconciler.kinds.endpoint.rollback import restore_autoscaling, rollback, snapshot
@@ -74,6 +75,10 @@ class EndpointSteps(StepHooks):
         self.new_config = self.data.new_config
         self.touched = False
         """True once a step changed the endpoint itself (an update or create was called)."""
+        self.stopped: dict[str, Undo] = {}
+        """Monitoring schedules this change stopped and has not started again, with the call
+        that starts each (``monitoring.py``): run on any failure, whatever the endpoint's
+        outcome, so each schedule ends as it was before the change."""
         self.warnings: list[str] = []
         """What did not go as planned after the deploy was verified (never a reason to roll
         back a healthy endpoint): e.g. an old config AWS refused to delete."""
@@ -173,6 +178,10 @@ class EndpointSteps(StepHooks):
     def records(self, step: Step) -> list[Undo]:
         """The undo log keeps the config this change created; the rest of the endpoint's undo
         is its rollback (``fail``)."""
+        if step.op == monitoring.STOP:
+            self.stopped[step.target] = step.undo[0]
+        elif step.op == monitoring.START:  # with its stop, as before the change: nothing to undo
+            self.stopped.pop(step.target, None)
         return undo.logged(step)
 
     # -- the end -----------------------------------------------------------------------------
@@ -188,6 +197,22 @@ class EndpointSteps(StepHooks):
         return self.fail(error)
 
     def fail(self, err: Exception) -> Outcome:
+        outcome = self._fail(err)
+        failures = []
+        for name, start in list(self.stopped.items()):
+            try:
+                call(self.actx, start)
+                self.actx.events.emit("undo", self.address, op=start.op, target=name,
+                                      message=f"undid: {start.note}")
+            except ClientError as failed:
+                failures.append(f"could not start monitoring schedule {name} again "
+                                f"({reason_of(failed)}): start it by hand")
+            del self.stopped[name]
+        if not failures:
+            return outcome
+        return dataclass_replace(outcome, reason="; ".join([outcome.reason, *failures]))
+
+    def _fail(self, err: Exception) -> Outcome:
         actx = self.actx
         reason = reason_of(err)
         actx.events.emit("failed", self.address, message=f"failed: {reason}")

@@ -60,7 +60,8 @@ class EndpointPlanner:
     """Plans one endpoint from its desired build and what was read."""
 
     def __init__(self, ctx: PlanContext, resource: Resource, want: DesiredEndpoint,
-                 live: LiveEndpoint, scaling: Scaling, gc: list[str] | None = None) -> None:
+                 live: LiveEndpoint, scaling: Scaling, gc: list[str] | None = None,
+                 schedules: list[dict[str, Any]] | None = None) -> None:
         self.ctx = ctx
         self.resource = resource
         self.name = resource.name
@@ -71,6 +72,8 @@ class EndpointPlanner:
         self.arn = endpoint_arn(ctx, self.name)
         self.gc = gc or []
         """Old configs to delete after a verified deploy (read by the kind, beyond the kept)."""
+        self.schedules = schedules or []
+        """The monitoring schedules watching the endpoint (read only when it is replaced)."""
 
     # tags ----------------------------------------------------------------------------------
     def wanted_tags(self) -> dict[str, str]:

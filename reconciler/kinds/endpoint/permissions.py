@@ -13,6 +13,7 @@ from reconciler.kinds._autoscaling_permissions import (
 from reconciler.kinds._aws import ALARMS, SHARED_SCOPES, SM_LIST, sagemaker_scope
 
 SM_ENDPOINT, SM_CONFIG = "sm-endpoint", "sm-endpoint-config"
+SM_SCHEDULE = "sm-monitoring-schedule"  # the MonitoringSchedule kind's scope, defined alike
 AAS_SLR = "aas-service-linked-role"
 QUOTAS = "service-quotas"
 
@@ -26,6 +27,7 @@ PERMISSIONS = Permissions(
         SM_ENDPOINT: sagemaker_scope("SageMakerEndpoints", "endpoint"),
         SM_CONFIG: sagemaker_scope("SageMakerEndpointConfigs", "endpoint-config"),
         SM_LIST: SHARED_SCOPES[SM_LIST],
+        SM_SCHEDULE: sagemaker_scope("SageMakerMonitoringSchedules", "monitoring-schedule"),
         ALARMS: SHARED_SCOPES[ALARMS],
         **AUTOSCALING_SCOPES,
         AAS_SLR: Scope("AutoScalingServiceLinkedRole",
@@ -52,6 +54,11 @@ PERMISSIONS = Permissions(
             # rule 17)
             "UpdateEndpoint": write(SM_ENDPOINT, SM_CONFIG),
             "UpdateEndpointWeightsAndCapacities": write(SM_ENDPOINT),
+            # the schedules watching an endpoint that is replaced (stopped, then started
+            # again) or deleted (warned about): kinds/endpoint/monitoring.py
+            "ListMonitoringSchedules": read(SM_LIST),
+            "StopMonitoringSchedule": write(SM_SCHEDULE),
+            "StartMonitoringSchedule": write(SM_SCHEDULE),
         },
         "application-autoscaling": AUTOSCALING_OPERATIONS,
         "cloudwatch": {

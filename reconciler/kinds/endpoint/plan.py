@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from reconciler.aws import batches
 from reconciler.contract import Orphan
 from reconciler.kinds._live import confirm_owner, not_found
-from reconciler.kinds.endpoint import drift, quota
+from reconciler.kinds.endpoint import drift, monitoring, quota
 from reconciler.kinds.endpoint.changes import EndpointPlanner, endpoint_arn
 from reconciler.kinds.endpoint.exclusions import guarded_fields
 from reconciler.kinds.endpoint.live import (
@@ -29,6 +29,7 @@ from reconciler.kinds.endpoint.live import (
     known_structure,
     start_scaling_read,
 )
+from reconciler.kinds.endpoint.redeploy import replacement_reason
 from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, structure_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.kinds.endpoint.undo import plan_undo
@@ -108,6 +109,8 @@ class Reads:
     gc: dict[str, list[str]] = field(default_factory=dict)
     quotas: dict[str, float] = field(default_factory=dict)
     """The account's SageMaker quotas by name, read when a change may add instances."""
+    schedules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Endpoint -> the monitoring schedules watching it, read only for a replacement."""
 
 
 def start_chains(ctx: PlanContext) -> None:
@@ -148,6 +151,12 @@ def read(ctx: PlanContext, desired: list[Resource]) -> Reads:
         ctx, pair[0], {wants[pair[0].name].config_name, pair[1].config_name or ""}), redeploy)
     for (resource, _), gc in zip(redeploy, found, strict=True):
         reads.gc[resource.name] = gc
+    replaced = [r.name for r, live in redeploy
+                if r.spec.allow_replacement and not r.spec.deletion_protection and  # type: ignore[attr-defined]
+                replacement_reason(r.spec, live) is not None]  # type: ignore[arg-type]
+    for name, schedules in zip(replaced, ctx.aws.map(
+            lambda n: monitoring.watching(ctx, n), replaced), strict=True):
+        reads.schedules[name] = schedules
     if redeploy or any(live.described is None or _adds_capacity(r.spec, live)  # type: ignore[arg-type]
                        for r, live in zip(desired, lives, strict=True)):
         reads.quotas = quota.read_quotas(ctx)
@@ -175,7 +184,8 @@ def decide(ctx: PlanContext, desired: list[Resource], reads: Reads) -> KindPlan:
                 f"{', '.join(sorted(reads.missing_alarms[resource.name]))}",
                 "create them, or define them as Alarm specs"))
         planner = EndpointPlanner(ctx, resource, want, live, reads.scaling,
-                                  reads.gc.get(resource.name, []))
+                                  reads.gc.get(resource.name, []),
+                                  reads.schedules.get(resource.name, []))
         if live.described is None:
             result.changes.append(planner.create())
             result.problems += quota.warnings(result.changes[-1], reads.quotas, ctx.aws.region)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds._aws import boto_request
-from reconciler.kinds.endpoint import quota
+from reconciler.kinds.endpoint import monitoring, quota
 from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.autoscaling_steps import deregister_step
 from reconciler.kinds.endpoint.estimate import update_estimate
@@ -24,16 +24,23 @@ from reconciler.plan.vocabulary import DELETE_THEN_CREATE, Action
 
 if TYPE_CHECKING:
     from reconciler.kinds.endpoint.changes import EndpointPlanner
+    from reconciler.kinds.endpoint.live import LiveEndpoint
+    from reconciler.kinds.endpoint.spec import EndpointSpec
 
 
 def needs_replacement(p: EndpointPlanner) -> str | None:
+    return replacement_reason(p.spec, p.live)
+
+
+def replacement_reason(spec: EndpointSpec, live: LiveEndpoint) -> str | None:
+    """Why AWS has no update from ``live`` to ``spec`` (None: UpdateEndpoint can do it)."""
     live_instance = any(
         v.get("CurrentInstanceCount") is not None
-        for v in (p.live.described or {}).get("ProductionVariants", []))
-    if live_instance and any(v.is_serverless for v in p.spec.production_variants):
+        for v in (live.described or {}).get("ProductionVariants", []))
+    if live_instance and any(v.is_serverless for v in spec.production_variants):
         return "instance-based to serverless"
-    if p.live.config is not None and p.live.config.get("asyncInferenceConfig") and \
-            p.spec.async_inference_config is None:
+    if live.config is not None and live.config.get("asyncInferenceConfig") and \
+            spec.async_inference_config is None:
         return "removing asynchronous inference"
     return None
 
@@ -167,15 +174,22 @@ def replace(p: EndpointPlanner, why: str) -> ResourceChange | Problem:
                        "set deletionProtection: false for this change")
     steps = [deregister_step(p.name, variant, t, "before deleting")
              for variant, _, t in p.scaling.targets_of(p.name)]
+    running = monitoring.scheduled(p.schedules)
+    steps += monitoring.stop_steps(p.name, running)
     steps += [Step("sagemaker:DeleteEndpoint", p.name, {"EndpointName": p.name}),
               Step("sagectl:wait", p.name, {"until": "deleted"})]
     created = p.create()
-    steps += created.steps
+    in_service = next(i for i, s in enumerate(created.steps) if s.op == "sagectl:wait") + 1
+    steps += created.steps[:in_service] + monitoring.start_steps(p.name, running) + \
+        created.steps[in_service:]
     return p._change(list(DELETE_THEN_CREATE), EndpointReason.REPLACE_BECAUSE_IMMUTABLE,
                      created.diff, steps, {"summary": [f"{why}: AWS has no update for this, so "
                                                        "the endpoint is deleted and created "
                                                        "again: DOWNTIME until it is InService",
-                                                       *created.consequences["summary"]],
-                                           "fleet_replacement": True, "downtime": True},
+                                                       *created.consequences["summary"],
+                                                       *monitoring.replacement_lines(
+                                                           p.name, p.schedules)],
+                                           "fleet_replacement": True, "downtime": True,
+                                           "monitoring_schedules_stopped": running},
                      EndpointApplyData())
 
