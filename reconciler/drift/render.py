@@ -78,7 +78,8 @@ def markdown(report: DriftReport) -> str:
         out += ["```", "", "</details>", ""]
     if report.problems:
         out += ["Problems:", ""] + [f"- {p}" for p in report.problems] + [""]
+    info = ", ".join(f"`{c}`" for c in INFORMATIONAL[:-1]) + f" and `{INFORMATIONAL[-1]}`"
     out += ["`out_of_band` and `missing` are healed by `sagectl drift --heal`; "
-            "`pending`, `failed_deployment` and `unmanaged` need a person; `autoscaler` and "
-            "`system` are information."]
+            f"`pending`, `failed_deployment` and `unmanaged` need a person; {info} are "
+            "information."]
     return "\n".join(out) + "\n"

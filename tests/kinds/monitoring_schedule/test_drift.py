@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reconciler.contract import Registry
 from reconciler.drift.classify import DriftReport
+from reconciler.drift.render import markdown
 from reconciler.drift.run import drift
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
@@ -70,6 +71,10 @@ def test_the_latest_execution_is_reported_as_information(emu: Emulator, tmp_path
     assert [(i.drift_class, i.actionable) for i in items] == [("monitoring", False)], items
     assert "completed with violations of the baseline constraints" in items[0].reason
     assert "under s3://bucket/reports/ (constraint_violations.json)" in items[0].reason
+    assert not report.actionable  # --detailed-exitcode: 0
+    shown = markdown(report)  # the PR comment / drift issue says it is information
+    assert "`monitoring` | `MonitoringSchedule.fraud-dq`" in shown
+    assert "`system` and `monitoring` are information" in shown
     emu.fail_next_monitoring_execution("fraud-dq", "failed", "ClientError: no access")
     past_next_run(emu)
     items = [i for i in run_drift(emu, specs, kinds).items if i.kind == "MonitoringSchedule"]
