@@ -117,6 +117,8 @@ def test_without_adopt_the_schedules_are_conflicts_until_adopted(cli: Cli, emu: 
     # the definitions are conflicts, so their schedules have nothing to point at yet
     for line in ("DataQualityJobDefinition.legacy-dq: data quality job definition legacy-dq "
                  "(named by sagectl.io/aws-name) exists and is not managed by sagectl",
+                 "(hint: adopt it with `sagectl import fraud --adopt` (the endpoint its "
+                 "schedules watch)",
                  "MonitoringSchedule.fraud-mq: job definition 'legacy-mq' "
                  "(ModelQualityJobDefinition) was not planned"):
         assert line in out, out + err
@@ -142,6 +144,10 @@ def test_a_definition_sagectl_made_gets_its_spec_name_back(cli: Cli, emu: Emulat
         "ProductionVariants"][0]["ModelName"]
     client.delete_tags(ResourceArn=arn("endpoint-config", config), TagKeys=keys)
     client.delete_tags(ResourceArn=arn("model", model), TagKeys=keys)
+    code, out, err = sagectl(cli, "plan", str(specs), "--env", "dev")
+    assert ("MonitoringSchedule.fraud-dq: monitoring schedule fraud-dq exists and is not "
+            "managed by sagectl (hint: adopt it with `sagectl import fraud --adopt` (the "
+            "endpoint it watches))") in out, out + err
     specs = write(tmp_path, {})
     code, out, err = sagectl(cli, "import", ENDPOINT, str(specs), "--env", "dev", "--adopt")
     assert code == 0, out + err
