@@ -7,8 +7,9 @@ on them. The endpoint import asks the definition kinds for the job definition ea
 - Naming: a schedule is named by its spec name, so it keeps its own name. One the spec tree
   defines already is left as it is (no document); one sagectl manages for another address or
   environment is refused; one that is Pending or Failed is refused (plan cannot take it over as
-  it is); one with an inline job definition (the older embedded form, which no spec describes)
-  is left out with a warning.
+  it is); one with an inline job definition (the older embedded form) or without a
+  ScheduleConfig (SageMaker picks its time; a spec names an expression) is left out with a
+  warning.
 - The document: the schedule config with the definition by the spec name the definition's
   import gave it (a sagectl-made definition: its content suffix stripped; an unmanaged one: its
   own name), ``status: stopped`` for a Stopped schedule, user tags.
@@ -95,10 +96,15 @@ def choice(ictx: ImportContext, name: str, found: Tagged | None) -> Choice | Non
         raise ImportRefused(f"monitoring schedule {name} is managed by sagectl "
                             f"({found.owner_text()}), but no MonitoringSchedule spec here "
                             "describes it")
-    if schedule_definition(found.described) is None:
-        ictx.warnings.append(f"monitoring schedule {name} holds its job definition inline (the "
-                             "older embedded form), which sagectl does not describe: not "
-                             "imported (it stays as it is, not managed by sagectl)")
+    config = found.described.get("MonitoringScheduleConfig") or {}
+    why = ("holds its job definition inline (the older embedded form)"
+           if schedule_definition(found.described) is None else
+           "has no ScheduleConfig (SageMaker picks its time)"
+           if not (config.get("ScheduleConfig") or {}).get("ScheduleExpression") else None)
+    if why is not None:
+        ictx.warnings.append(f"monitoring schedule {name} {why}, which a MonitoringSchedule "
+                             "spec does not describe: not imported (it stays as it is, not "
+                             "managed by sagectl)")
         return None
     return Choice(name, new=True)
 

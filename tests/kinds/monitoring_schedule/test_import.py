@@ -200,3 +200,18 @@ def test_schedules_are_listed_page_by_page(cli: Cli, emu: Emulator, tmp_path: Pa
     text = imported(specs)
     assert text.count("kind: MonitoringSchedule") == 12, text
     assert text.count("kind: DataQualityJobDefinition") == 1, text
+
+
+def test_a_schedule_without_a_schedule_config_is_left_out_with_a_warning(
+        cli: Cli, emu: Emulator, tmp_path: Path) -> None:
+    """No ScheduleConfig: SageMaker picks the time, and a spec names an expression."""
+    client = build_by_hand(emu)
+    create_schedule(client, "picked", "legacy-dq", "DataQuality", expression=None)
+    emu.advance(PENDING)
+    specs = write(tmp_path, {})
+    code, out, err = sagectl(cli, "import", ENDPOINT, str(specs), "--env", "dev", "--adopt")
+    assert code == 0, out + err
+    assert ("monitoring schedule picked has no ScheduleConfig (SageMaker picks its time), which "
+            "a MonitoringSchedule spec does not describe: not imported") in out + err, out + err
+    assert "name: picked" not in imported(specs)
+    no_changes(cli, specs)
