@@ -8,11 +8,23 @@ A job definition is immutable in SageMaker, so sagectl names it by content
 and publish, for each desired definition, a ``DefinitionRef`` in ``PlanContext.shared`` under
 ``definition_key(kind, name)``; the schedule kind reads it to know the AWS name its schedule must
 point at, which endpoint that definition watches and whether this plan creates it.
+
+``sagectl import ENDPOINT`` imports the schedules that watch the endpoint and the definitions
+they run: the endpoint import asks the schedule kind for them (``Kind.import_related``) and,
+with ``import_definitions`` / ``import_monitoring`` here, each definition's kind for the
+definition a schedule runs (``schedule_definition``), by the registry, before the schedule's
+document names it by the spec name the definition's kind chose.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.importer.documents import Document
+    from reconciler.importer.live import Tagged
+    from reconciler.importer.naming import ImportContext
 
 MONITORING_TYPES: dict[str, str] = {
     "DataQuality": "DataQualityJobDefinition",
@@ -73,3 +85,49 @@ class DefinitionRef:
     @property
     def address(self) -> str:
         return f"{self.kind}.{self.spec_name}"
+
+
+def schedule_definition(described: dict[str, Any]) -> tuple[str, str] | None:
+    """(the sagectl kind, the AWS name) of the job definition a DescribeMonitoringSchedule
+    response runs; None for a schedule with an inline ``MonitoringJobDefinition`` (the older
+    embedded form, which no spec describes). What ``sagectl import`` of an endpoint reads to
+    import the definitions of the schedules that watch it."""
+    config = described.get("MonitoringScheduleConfig") or {}
+    name = config.get("MonitoringJobDefinitionName")
+    mtype = config.get("MonitoringType") or described.get("MonitoringType")
+    if not name or mtype not in MONITORING_TYPES:
+        return None
+    return MONITORING_TYPES[mtype], name
+
+
+def import_definitions(ictx: ImportContext, schedules: dict[str, Tagged]
+                       ) -> dict[tuple[str, str], Tagged]:
+    """The job definitions the schedules run, by (kind, AWS name), read by their kinds."""
+    wanted: dict[str, set[str]] = {}
+    for schedule in schedules.values():
+        used = schedule_definition(schedule.described)
+        if used is not None:
+            wanted.setdefault(used[0], set()).add(used[1])
+    return {(kind, name): live for kind, names in sorted(wanted.items())
+            for name, live in ictx.kinds[kind].import_read(ictx, sorted(names)).items()}
+
+
+def import_monitoring(ictx: ImportContext, names: list[str], schedules: dict[str, Tagged],
+                      definitions: dict[tuple[str, str], Tagged], claimed: set[str]
+                      ) -> list[Document]:
+    """The documents of an endpoint's new schedules and of the definitions they run (those
+    first: a schedule names its definition by the spec name the definition's kind gave it)."""
+    docs, new = [], []
+    for name in names:
+        chosen = ictx.choose("MonitoringSchedule", name, schedules.get(name))
+        used = schedule_definition(schedules[name].described) if chosen else None
+        if chosen is None or not chosen.new or used is None:
+            continue
+        definition = ictx.choose(used[0], used[1], definitions.get(used))
+        assert definition is not None  # the definition kinds refuse what they cannot name
+        if definition.new and f"{used[0]}.{definition.name}" not in claimed:
+            docs.append(ictx.document(used[0], definitions[used], definition.name))
+            claimed.add(docs[-1].address)
+        new.append((name, chosen.name))
+    return docs + [ictx.document("MonitoringSchedule", schedules[live], spec)
+                   for live, spec in new]

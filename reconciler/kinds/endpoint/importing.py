@@ -1,8 +1,10 @@
 """``sagectl import ENDPOINT...``: the endpoint kind is the import root. It reads the endpoints,
 their configs and Application Auto Scaling of their variants, asks the Model, Alarm and
 InferenceComponent kinds (by name, through the registry) to read, name and describe the models
-its variants and components serve, the alarms it uses and the components it hosts, and writes
-one file per endpoint: its models, the endpoint, its components, its alarms.
+its variants and components serve, the alarms it uses and the components it hosts, and the
+MonitoringSchedule and job definition kinds for the schedules that watch it and the definitions
+they run; it writes one file per endpoint: its models, the endpoint, its components, its
+alarms, the definitions, the schedules.
 
 Refused (nothing written): an endpoint that does not exist or is not InService, one sagectl
 manages or the tree defines already, one whose name is too long for content-named configs
@@ -35,6 +37,7 @@ from reconciler.importer.naming import ImportContext
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN
 from reconciler.kinds._documents import integral, prune, unmanaged, unmanaged_warning, user_tags
 from reconciler.kinds._live import add_tags, canonical, from_boto, not_found
+from reconciler.kinds._monitoring import import_definitions, import_monitoring
 from reconciler.kinds.endpoint.autoscaling import Autoscaling, ScalingPolicy, ScheduledAction
 from reconciler.kinds.endpoint.changes import EndpointPlanner
 from reconciler.kinds.endpoint.deployment import DeploymentConfig
@@ -297,8 +300,14 @@ def import_files(ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
                                                   | set(component_models.values())))
     alarms = alarms_kind.import_read(ictx, sorted({a for e in eps
                                                    for a in e.rollback_alarms + e.metric_alarms}))
+    # the monitoring schedules that watch the endpoints and the job definitions they run
+    ms_kind = ictx.kinds.get("MonitoringSchedule")
+    watching = ms_kind.import_related(ictx, "Endpoint", names) if ms_kind else {}
+    schedules = ms_kind.import_read(ictx, sorted({s for ss in watching.values() for s in ss})) \
+        if ms_kind and any(watching.values()) else {}
+    definitions = import_definitions(ictx, schedules)
     read_tags(aws, [*endpoints, *configs, *models.values(), *alarms.values(),
-                    *components.values()])
+                    *components.values(), *schedules.values(), *definitions.values()])
 
     for ep in eps:
         _check(ictx, ep)
@@ -333,6 +342,8 @@ def import_files(ictx: ImportContext, names: list[str]) -> list[ImportUnit]:
                 continue
             docs.append(ictx.document("Alarm", alarms[choice.name], choice.name))
             claimed.add(docs[-1].address)
+        docs += import_monitoring(ictx, watching.get(ep.name, []), schedules, definitions,
+                                  claimed)
         units.append(ImportUnit(ep.name, f"endpoint {ep.name} (endpoint config "
                                          f"{ep.config.name})", docs))
     return units

@@ -173,7 +173,8 @@ def plan_one(ctx: PlanContext, api: Api, resource: Resource
             and describe(ctx.aws, api, annotated) is not None:
         return None, [Problem(resource.address, f"{api.noun} {annotated} (named by "
                               f"{AWS_NAME_ANNOTATION}) exists and is not managed by sagectl",
-                              "adopt it with `sagectl import --adopt`, or remove the "
+                              f"adopt it with `sagectl import {spec.endpoint_name or 'ENDPOINT'} "
+                              "--adopt` (the endpoint its schedules watch), or remove the "
                               "annotation")]
     aws_name = adopted or content_name(resource.name, ctx.env, request)
     arn = sagemaker_arn(ctx, api.arn_type, aws_name)

@@ -20,14 +20,20 @@ from reconciler.kinds.monitoring_schedule.reasons import REASONS
 from reconciler.kinds.monitoring_schedule.spec import MonitoringScheduleSpec
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from reconciler.apply.context import ApplyContext
     from reconciler.apply.state import StateTable
     from reconciler.apply.steps import StepHooks, UndoLog
     from reconciler.contract import Orphan
     from reconciler.drift.classify import KindDrift
     from reconciler.iam.tables import Permissions
+    from reconciler.importer.adopt import Tagging
+    from reconciler.importer.documents import Document
+    from reconciler.importer.live import Tagged
+    from reconciler.importer.naming import Choice, ImportContext
     from reconciler.plan.context import PlanContext
-    from reconciler.plan.model import KindPlan, ResourceChange
+    from reconciler.plan.model import KindPlan, Problem, ResourceChange
     from reconciler.spec.resources import Resource
 
 
@@ -69,6 +75,40 @@ class MonitoringScheduleKind(SageMakerKind):
         from reconciler.kinds.monitoring_schedule import drift
 
         return drift.drift(ctx, changes, seen)
+
+    # -- import (the schedules that watch an imported endpoint) -----------------------------
+    @classmethod
+    def import_related(cls, ictx: ImportContext, kind: str, names: list[str]
+                       ) -> dict[str, list[str]]:
+        from reconciler.kinds.monitoring_schedule import importing
+
+        return importing.related(ictx, kind, names)
+
+    @classmethod
+    def import_read(cls, ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
+        from reconciler.kinds.monitoring_schedule import importing
+
+        return importing.read(ictx, names)
+
+    @classmethod
+    def import_choice(cls, ictx: ImportContext, name: str, live: Tagged | None, role: str
+                      ) -> Choice | None:
+        from reconciler.kinds.monitoring_schedule import importing
+
+        return importing.choice(ictx, name, live)
+
+    @classmethod
+    def to_document(cls, ictx: ImportContext, live: Tagged, name: str) -> Document:
+        from reconciler.kinds.monitoring_schedule import importing
+
+        return importing.document(ictx, live, name)
+
+    @classmethod
+    def adoption(cls, ctx: PlanContext, resources: list[Resource],
+                 documents: Mapping[str, Document]) -> tuple[list[Tagging], list[Problem]]:
+        from reconciler.kinds.monitoring_schedule import importing
+
+        return importing.adoption(ctx, resources, documents)
 
     @classmethod
     def permissions(cls) -> Permissions:

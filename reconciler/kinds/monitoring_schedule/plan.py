@@ -189,7 +189,8 @@ def _plan_one(ctx: PlanContext, resource: Resource, live: dict[str, Any] | None,
         result.problems.append(Problem(
             resource.address, f"monitoring schedule {name} exists and is " +
             ("not managed by sagectl" if owner is None else f"managed by environment {owner!r}"),
-            "adopt it with `sagectl import`" if owner is None else ""))
+            f"adopt it with `sagectl import {live.get('EndpointName') or 'ENDPOINT'} --adopt` "
+            "(the endpoint it watches)" if owner is None else ""))
         return
     status = live.get("MonitoringScheduleStatus")
     now_status = live_status(live)
