@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply
+from tests.kinds.ownership_race import CLOUDWATCH, assert_confirmed_by_own_tags
 from tests.plan.helpers import aws_for, plan, write
 
 FILES = {"alarm.yaml": """
@@ -29,25 +30,8 @@ def test_an_alarm_the_tagging_snapshot_missed_is_confirmed_by_its_own_tags(
         emu: Emulator, tmp_path: Path) -> None:
     specs = write(tmp_path, FILES)
     apply(emu, specs)
-    aws = aws_for(emu)
-    cw = aws.client("cloudwatch")
-    arn = cw.describe_alarms(AlarmNames=["scorer-errors"])["MetricAlarms"][0]["AlarmArn"]
-    tags = cw.list_tags_for_resource(ResourceARN=arn)["Tags"]
-    assert any(t["Key"].startswith("sagectl:") for t in tags)
-
-    def hide() -> None:
-        cw.untag_resource(ResourceARN=arn, TagKeys=[t["Key"] for t in tags])
-
-    def restore() -> None:
-        cw.tag_resource(ResourceARN=arn, Tags=tags)
-
-    hide()  # the snapshot the plan reads at its start misses the tags...
-    emu.before_call("cloudwatch", "ListTagsForResource", restore)  # ...which are there when asked
-    found = plan(emu, specs)
-    aws.close()
-    assert not found.errors, found.errors
-    assert found.resource_changes == []
-    assert emu.calls[("cloudwatch", "ListTagsForResource")] >= 1
+    assert_confirmed_by_own_tags(emu, specs, lambda cw: cw.describe_alarms(
+        AlarmNames=["scorer-errors"])["MetricAlarms"][0]["AlarmArn"], CLOUDWATCH)
 
 
 def test_an_alarm_without_sagectl_tags_is_still_unmanaged(emu: Emulator, tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply
 from tests.kinds.endpoint.test_instance_pools import FILES
-from tests.plan.helpers import aws_for, plan, write
+from tests.kinds.ownership_race import assert_confirmed_by_own_tags
+from tests.plan.helpers import write
 
 
 def test_an_endpoint_the_tagging_snapshot_missed_is_confirmed_by_its_own_tags(
@@ -21,22 +22,5 @@ def test_an_endpoint_the_tagging_snapshot_missed_is_confirmed_by_its_own_tags(
     is not managed by sagectl" (seen as a flaky two-applies test on a loaded machine)."""
     specs = write(tmp_path, FILES)
     apply(emu, specs)
-    aws = aws_for(emu)
-    sm = aws.client("sagemaker")
-    arn = sm.describe_endpoint(EndpointName="chat")["EndpointArn"]
-    tags = sm.list_tags(ResourceArn=arn)["Tags"]
-    assert any(t["Key"].startswith("sagectl:") for t in tags)
-
-    def hide() -> None:
-        sm.delete_tags(ResourceArn=arn, TagKeys=[t["Key"] for t in tags])
-
-    def restore() -> None:
-        sm.add_tags(ResourceArn=arn, Tags=tags)
-
-    hide()  # the snapshot the plan reads at its start misses the tags...
-    emu.before_call("sagemaker", "ListTags", restore)  # ...which are there when asked
-    found = plan(emu, specs)
-    aws.close()
-    assert not found.errors, found.errors
-    assert found.resource_changes == []
-    assert emu.calls[("sagemaker", "ListTags")] >= 1
+    assert_confirmed_by_own_tags(emu, specs, lambda sm: sm.describe_endpoint(
+        EndpointName="chat")["EndpointArn"])
