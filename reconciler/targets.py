@@ -130,7 +130,9 @@ def open_target(specs: SpecSet, target: Target) -> Iterator[tuple[Aws, Any]]:
     from sagemaker_emulator.state import STATE
 
     with EmulatorServer(port=0, time_factor=target.time_factor) as url:
-        aws = _emulator_aws(url, region, account, target.concurrency, specs)
+        # The embedded emulator is a new, empty account with no IAM roles to assume: it stands
+        # for the environment's account itself (``--emulator`` says so), role or not.
+        aws = _emulator_aws(url, region, account, target.concurrency)
         try:
             yield aws, EmulatorClock(Emulator(STATE))
         finally:

@@ -291,3 +291,12 @@ def test_the_coverage_check_wants_assume_role_in_the_caller_policy_only() -> Non
                                       "caller policy"]
     assert coverage_gaps(observed, apply, plan, caller_policy=sagectl_policy("--caller")) == []
     assert "sts:AssumeRole" not in json.dumps(apply)  # the role itself never needs it
+
+
+def test_the_embedded_emulator_stands_for_the_environments_account(
+        cli: Cli, spec_tree: Callable[[dict[str, str]], Path]) -> None:
+    """``--emulator`` is a new empty account (no roles to assume): it acts as accountId."""
+    specs = spec_tree({"environments/prod.yaml": environment(), "registry/group.yaml": GROUP})
+    code, out, err = cli("plan", str(specs), "--env", "prod", "--emulator")
+    assert code == 0, err
+    assert "fraud-models" in out

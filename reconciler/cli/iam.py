@@ -114,9 +114,6 @@ def add_parser(sub: Any) -> None:
         epilog=examples(
             "sagectl iam-policy specs --env prod                > plan-role-policy.json",
             "sagectl iam-policy specs --env prod --mode apply   > apply-role-policy.json",
-            "sagectl iam-policy --env dev --mode apply          # patterns, any spec",
-            "sagectl iam-policy specs --env prod --mode apply --split policies/  # managed "
-            "policies of at most 6,144 characters",
             "sagectl iam-policy specs --env prod --trust-policy --principal "
             "arn:aws:iam::111111111111:role/sagectl-ci   # the role's trust policy",
             "sagectl iam-policy specs --caller                  # the caller's sts:AssumeRole"))
