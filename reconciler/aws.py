@@ -179,6 +179,17 @@ def add_call_observer(observer: CallObserver) -> Callable[[], None]:
     return remove
 
 
+def observe_client(client: Any) -> None:
+    """Tell the call observers about the calls of a client made outside ``Aws`` (the STS client
+    that assumes an environment's role, reconciler/assume.py: its session is made before the
+    ``Aws`` that uses it)."""
+    def notify(model: Any, **_: Any) -> None:
+        for observer in _observers:
+            observer(model.service_model.service_name, model.name)
+
+    client.meta.events.register("before-call.*.*", notify)
+
+
 _worker = threading.local()
 
 

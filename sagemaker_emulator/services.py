@@ -6,6 +6,7 @@ from sagemaker_emulator import (  # noqa: F401
     cloudwatch,
     metric_evaluation,
     quotas,
+    sts,
     tagging_api,
     triggers,
 )

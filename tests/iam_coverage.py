@@ -136,7 +136,8 @@ def sagectl_policy(*args: str) -> dict[str, Any]:
 def check(observed: set[tuple[str, str]], *args: str) -> list[Gap]:
     """The gaps of ``sagectl iam-policy ARGS --mode apply`` / ``--mode plan``."""
     return coverage_gaps(observed, sagectl_policy(*args, "--mode", "apply"),
-                         sagectl_policy(*args, "--mode", "plan"))
+                         sagectl_policy(*args, "--mode", "plan"),
+                         caller_policy=sagectl_policy(*args, "--caller"))
 
 
 def report(observed: set[tuple[str, str]]) -> tuple[list[str], bool]:
@@ -162,7 +163,7 @@ def report(observed: set[tuple[str, str]]) -> tuple[list[str], bool]:
         lines += [f"  {gap}" for gap in gaps]
     else:
         lines.append("IAM coverage: passed: every operation is in `sagectl iam-policy --mode "
-                     "apply`, every read in `--mode plan`")
+                     "apply`, every read in `--mode plan`, the caller's sts:AssumeRole in `--caller`")
     return lines, bool(gaps)
 
 

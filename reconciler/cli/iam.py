@@ -14,7 +14,38 @@ from typing import Any
 from reconciler.cli.common import EXIT_ERROR, EXIT_OK, examples
 
 
+def _role_policies(args: argparse.Namespace) -> int:
+    """``--trust-policy`` (the environment role's trust policy) and ``--caller`` (the caller's
+    sts:AssumeRole): see reconciler/iam/trust.py."""
+    from reconciler.cli.registry import KINDS
+    from reconciler.iam import IamPolicyError
+    from reconciler.iam.trust import caller_policy, environments, trust_policy
+
+    try:
+        if args.trust_policy and args.env is None:
+            raise IamPolicyError("--trust-policy is the trust policy of one environment's role: "
+                                 "give --env ENV")
+        if args.caller and args.path is None and args.env is None:
+            policy = caller_policy(None)  # no specs: any role, a pattern
+        else:
+            envs = environments(KINDS, args.path or "specs", args.env)
+            policy = (trust_policy(envs[0], args.principal or []) if args.trust_policy
+                      else caller_policy(envs))
+    except IamPolicyError as err:
+        for diag in err.diagnostics:
+            print(diag.text(), file=sys.stderr)
+        print(f"sagectl: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    print(json.dumps(policy, indent=2))
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.trust_policy or args.caller:
+        return _role_policies(args)
+    if args.principal:
+        print("sagectl: --principal goes with --trust-policy", file=sys.stderr)
+        return EXIT_ERROR
     from reconciler.cli.registry import KINDS
     from reconciler.iam import IamPolicyError, build_policy, policy_context
     from reconciler.iam.split import INLINE_ROLE_POLICY_CHARS, MANAGED_POLICY_CHARS, size
@@ -77,13 +108,15 @@ def add_parser(sub: Any) -> None:
                     "(plan, drift without heal, history), --mode apply adds every change. "
                     "Resources are scoped to the environment's account and region; with PATH "
                     "iam:PassRole and the S3 uploads are limited to the roles and buckets the "
-                    "specs use, without it to patterns.",
+                    "specs use, without it to patterns. An environment with assumeRoleArn: that "
+                    "policy is the role's; --trust-policy prints the role's trust policy, "
+                    "--caller what the caller needs to assume it.",
         epilog=examples(
             "sagectl iam-policy specs --env prod                > plan-role-policy.json",
             "sagectl iam-policy specs --env prod --mode apply   > apply-role-policy.json",
-            "sagectl iam-policy --env dev --mode apply          # patterns, any spec",
-            "sagectl iam-policy specs --env prod --mode apply --split policies/  # managed "
-            "policies of at most 6,144 characters"))
+            "sagectl iam-policy specs --env prod --trust-policy --principal "
+            "arn:aws:iam::111111111111:role/sagectl-ci   # the role's trust policy",
+            "sagectl iam-policy specs --caller                  # the caller's sts:AssumeRole"))
     p.add_argument("path", nargs="?", default=None,
                    help="spec directory: take roles and buckets from its specs (default: "
                         "patterns that fit any spec)")
@@ -98,4 +131,16 @@ def add_parser(sub: Any) -> None:
                    help="write the policy as managed policies of at most 6,144 characters each "
                         "(DIR/sagectl-MODE-N.json; earlier ones of the mode are replaced) "
                         "instead of printing one document")
+    roles = p.add_mutually_exclusive_group()
+    roles.add_argument("--trust-policy", action="store_true",
+                       help="instead: the trust policy of the environment's assumeRoleArn role "
+                            "(needs --env and --principal; with its externalId as an "
+                            "sts:ExternalId condition)")
+    roles.add_argument("--caller", action="store_true",
+                       help="instead: the caller's policy, sts:AssumeRole on the roles of the "
+                            "environment (--env) or of every environment that names one "
+                            "(without PATH and --env: any role)")
+    p.add_argument("--principal", action="append", metavar="ARN_OR_ACCOUNT",
+                   help="with --trust-policy: who runs sagectl (the CI role's ARN, or an "
+                        "account id); repeatable")
     p.set_defaults(func=_run)

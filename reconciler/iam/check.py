@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from reconciler.iam.tables import Permissions, iam_action, is_read
+from reconciler.iam.tables import CALLER_OPERATIONS, Permissions, iam_action, is_read
 
 
 @lru_cache(maxsize=4096)
@@ -80,15 +80,22 @@ class Gap:
 
 
 def coverage_gaps(observed: Iterable[tuple[str, str]], apply_policy: dict[str, Any],
-                  plan_policy: dict[str, Any], table: Permissions | None = None) -> list[Gap]:
+                  plan_policy: dict[str, Any], table: Permissions | None = None,
+                  caller_policy: dict[str, Any] | None = None) -> list[Gap]:
     """Operations (botocore service, operation) that the apply policy does not allow, and read
     operations (Describe, List, Get, BatchGet, Search, Query, Scan) that the plan policy does
     not allow. Operations needing no permission (sts:GetCallerIdentity) are skipped; ``table``
-    names the IAM actions not named like their operation."""
+    names the IAM actions not named like their operation. The caller's own operations
+    (``CALLER_OPERATIONS``: sts:AssumeRole of an environment's role) are checked against
+    ``caller_policy`` (``sagectl iam-policy --caller``) instead: the role never needs them."""
     gaps = set()
     for service, operation in set(observed):
         action = iam_action(service, operation, table)
         if action is None:
+            continue
+        if (service, operation) in CALLER_OPERATIONS:
+            if caller_policy is None or not allows(caller_policy, action):
+                gaps.add(Gap("caller", action, service, operation))
             continue
         if not allows(apply_policy, action):
             gaps.add(Gap("apply", action, service, operation))

@@ -125,6 +125,10 @@ IAM_PREFIX = {"resourcegroupstaggingapi": "tag", "service-quotas": "servicequota
 NO_PERMISSION = {("sts", "GetCallerIdentity")}
 """Operations that every principal may call: never in a policy, never a gap."""
 
+CALLER_OPERATIONS = {("sts", "AssumeRole")}
+"""Operations sagectl makes as the caller, before acting as an environment's ``assumeRoleArn``
+role: granted by ``sagectl iam-policy --caller`` (iam/trust.py), never by the role's policy."""
+
 
 # -- assembling ----------------------------------------------------------------------------------
 

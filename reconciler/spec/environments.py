@@ -35,7 +35,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
+from pydantic import (
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from reconciler.contract import SpecModel
 from reconciler.diagnostics import Pos, Report
@@ -47,6 +54,9 @@ _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _WHOLE_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 Scalar = str | int | float | bool
+ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]+$"
+"""An IAM role ARN (role names are letters, digits and ``_+=,.@-``, after an optional
+``/path/``)."""
 
 
 def _scalar(value: Any) -> Scalar:
@@ -81,12 +91,38 @@ class EnvironmentSpec(SpecModel):
     """AWS region of this environment, e.g. `eu-west-1`."""
     account_id: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
     """AWS account id (a quoted string of 12 digits)."""
+    assume_role_arn: Annotated[str, StringConstraints(
+        pattern=ROLE_ARN_PATTERN, max_length=2048)] | None = None
+    """IAM role sagectl assumes (STS AssumeRole, from the caller's credentials) for this
+    environment, e.g. `arn:aws:iam::123456789012:role/sagectl-deployer`; must be in
+    `accountId`."""
+    external_id: Annotated[str, StringConstraints(
+        pattern=r"^[\w+=,.@:/-]*$", min_length=2, max_length=1224)] | None = None
+    """External id the role's trust policy requires (`sts:ExternalId`); only with
+    `assumeRoleArn`."""
     prune: bool = False
     """Delete owned resources that are no longer in the specs (deletion protection still
     applies)."""
     variables: dict[VariableName, VariableValue] = {}
     """Values for `${name}` references in the specs."""
     overrides: Annotated[list[Override], Field(max_length=1000)] = []
+
+    @field_validator("assume_role_arn")
+    @classmethod
+    def _role_in_account(cls, value: str | None, info: ValidationInfo) -> str | None:
+        account = info.data.get("account_id")
+        if value and account and value.split(":")[4] != account:
+            raise ValueError(f"the role is in account {value.split(':')[4]}, but accountId is "
+                             f"{account}: sagectl acts in the role's account, so both must "
+                             "name the same account")
+        return value
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_needs_role(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and not info.data.get("assume_role_arn"):
+            raise ValueError("externalId is sent with AssumeRole: set assumeRoleArn too")
+        return value
 
 
 @dataclass
