@@ -1,0 +1,186 @@
+"""A central registry: a Model in the workload account (111111111111) deploys the latest
+Approved version of a model package group in the registry account (333333333333), named by ARN.
+
+Both accounts live in one emulator; the registry's group policy decides whether the workload
+may read it (AccessDeniedException otherwise). The plan pins the package ARN; a saved plan
+checks the pin again in the registry account when it is applied."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reconciler.cli.registry import KINDS
+from reconciler.plan.saved import plan_from_dict
+from sagemaker_emulator import Emulator
+from tests.apply.helpers import apply, statuses
+from tests.plan.helpers import aws_for, one, plan, write
+
+WORKLOAD, REGISTRY = "111111111111", "333333333333"
+GROUP_ARN = f"arn:aws:sagemaker:eu-west-1:{REGISTRY}:model-package-group/fraud-models"
+PIN = f"registry:{GROUP_ARN}:latestApproved"
+IMAGE = f"{REGISTRY}.dkr.ecr.eu-west-1.amazonaws.com/scorer"
+MODEL = f"""
+apiVersion: sagectl/v1
+kind: Model
+metadata: {{name: scorer}}
+spec:
+  executionRoleArn: arn:aws:iam::{WORKLOAD}:role/inference
+  primaryContainer:
+    modelPackageGroupArn: {GROUP_ARN}
+"""
+READS = ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages",
+         "sagemaker:DescribeModelPackageGroup"]
+
+
+def grant(accounts: list[str], actions: list[str] = READS) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "WorkloadsRead", "Effect": "Allow",
+        "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]},
+        "Action": actions,
+        "Resource": [GROUP_ARN, GROUP_ARN.replace("-group/", "/") + "/*"]}]}
+
+
+def registry(emu: Emulator) -> Any:
+    return aws_for(emu, REGISTRY).client("sagemaker")
+
+
+def setup_group(emu: Emulator, policy: dict[str, Any] | None) -> None:
+    registry(emu).create_model_package_group(ModelPackageGroupName="fraud-models")
+    if policy is not None:
+        registry(emu).put_model_package_group_policy(ModelPackageGroupName="fraud-models",
+                                                     ResourcePolicy=json.dumps(policy))
+
+
+def register(emu: Emulator, status: str = "Approved", url: str | None = None) -> str:
+    container: dict[str, Any] = {"Image": f"{IMAGE}:pkg"}
+    if url:
+        container["ModelDataUrl"] = url
+    arn: str = registry(emu).create_model_package(
+        ModelPackageGroupName="fraud-models", ModelApprovalStatus=status,
+        InferenceSpecification={"Containers": [container], "SupportedContentTypes": ["text/csv"],
+                                "SupportedResponseMIMETypes": ["text/csv"]})["ModelPackageArn"]
+    emu.advance(60)
+    return arn
+
+
+def test_latest_approved_resolves_in_the_registry_account_and_is_pinned(
+        emu: Emulator, tmp_path: Path) -> None:
+    setup_group(emu, grant([WORKLOAD]))
+    first = register(emu)
+    register(emu, "PendingManualApproval")
+    assert f":{REGISTRY}:model-package/fraud-models/1" in first
+    specs = write(tmp_path, {"model.yaml": MODEL})
+    p = plan(emu, specs)
+    assert p.errors == [], p.errors
+    assert p.pins == {PIN: first}
+    change = one(p, "Model.scorer")
+    assert change.steps[0].params["PrimaryContainer"]["ModelPackageName"] == first
+    assert f"{GROUP_ARN}: latest Approved is version 1 ({first})" in \
+        change.consequences["summary"]
+
+
+def test_a_saved_plan_deploys_the_reviewed_version_and_rechecks_it(emu: Emulator,
+                                                                   tmp_path: Path) -> None:
+    setup_group(emu, grant([WORKLOAD]))
+    first = register(emu)
+    specs = write(tmp_path, {"model.yaml": MODEL})
+    data = json.loads(plan(emu, specs).to_json())
+    assert data["pins"] == {PIN: first}
+    second = register(emu)  # approved after the review: not what was reviewed
+    assert plan(emu, specs).pins == {PIN: second}  # a fresh plan would take it
+    registry(emu).update_model_package(ModelPackageArn=first, ModelApprovalStatus="Rejected")
+    run = apply(emu, specs, saved=plan_from_dict(data, KINDS))
+    assert run.result is None
+    assert [(m.address, m.why) for m in run.moved] == [
+        (f"pin {PIN}", f"model package {first} is Rejected, not Approved")]
+    registry(emu).update_model_package(ModelPackageArn=first, ModelApprovalStatus="Approved")
+    run = apply(emu, specs, saved=plan_from_dict(data, KINDS))
+    assert run.moved == [] and statuses(run) == {"Model.scorer": "applied"}
+    workload = aws_for(emu, WORKLOAD).client("sagemaker")
+    (model,) = workload.list_models()["Models"]
+    described = workload.describe_model(ModelName=model["ModelName"])
+    assert described["PrimaryContainer"]["ModelPackageName"] == first
+
+
+def test_a_pin_in_another_account_than_the_groups_is_refused(emu: Emulator,
+                                                             tmp_path: Path) -> None:
+    setup_group(emu, grant([WORKLOAD]))
+    first = register(emu)
+    specs = write(tmp_path, {"model.yaml": MODEL})
+    data = json.loads(plan(emu, specs).to_json())
+    data["pins"][PIN] = first.replace(REGISTRY, WORKLOAD)
+    run = apply(emu, specs, saved=plan_from_dict(data, KINDS))
+    assert run.result is None
+    assert (f"pin {PIN}", f"{first.replace(REGISTRY, WORKLOAD)} is in account {WORKLOAD}, not "
+                          f"the group's {REGISTRY}") in [(m.address, m.why) for m in run.moved]
+
+
+def test_without_a_policy_that_grants_the_account_reading_is_refused(emu: Emulator,
+                                                                     tmp_path: Path) -> None:
+    setup_group(emu, grant(["444444444444"]))
+    register(emu)
+    specs = write(tmp_path, {"model.yaml": MODEL})
+    p = plan(emu, specs)
+    (error,) = p.errors
+    assert error.address == "Model.scorer"
+    assert error.message.startswith(f"account {WORKLOAD} may not read model package group "
+                                    f"{GROUP_ARN} (account {REGISTRY}): User: ")
+    assert "because no resource-based policy allows the sagemaker:ListModelPackages" in \
+        error.message
+    assert p.resource_changes == []
+
+
+def test_the_emulator_refuses_each_read_the_policy_does_not_allow(emu: Emulator) -> None:
+    setup_group(emu, None)
+    first = register(emu)
+    workload = aws_for(emu, WORKLOAD).client("sagemaker")
+    calls = {"ListModelPackages": lambda: workload.list_model_packages(
+                 ModelPackageGroupName=GROUP_ARN),
+             "DescribeModelPackage": lambda: workload.describe_model_package(
+                 ModelPackageName=first),
+             "DescribeModelPackageGroup": lambda: workload.describe_model_package_group(
+                 ModelPackageGroupName=GROUP_ARN)}
+    for action, call in calls.items():
+        try:
+            call()
+        except workload.exceptions.ClientError as err:
+            assert err.response["Error"]["Code"] == "AccessDeniedException", action
+        else:
+            raise AssertionError(f"{action} was allowed without a policy")
+    registry(emu).put_model_package_group_policy(
+        ModelPackageGroupName="fraud-models",
+        ResourcePolicy=json.dumps(grant([WORKLOAD], ["sagemaker:ListModelPackages"])))
+    listed = calls["ListModelPackages"]()["ModelPackageSummaryList"]
+    assert [s["ModelPackageArn"] for s in listed] == [first]
+    try:
+        calls["DescribeModelPackage"]()
+    except workload.exceptions.ClientError as err:
+        assert err.response["Error"]["Code"] == "AccessDeniedException"
+    else:
+        raise AssertionError("DescribeModelPackage was allowed by a policy that lists only "
+                             "ListModelPackages")
+
+
+def test_artifacts_in_the_registry_account_are_a_warning(emu: Emulator, tmp_path: Path) -> None:
+    setup_group(emu, grant([WORKLOAD]))
+    register(emu, url="s3://registry-artifacts/fraud/model.tar.gz")
+    specs = write(tmp_path, {"model.yaml": MODEL})
+    p = plan(emu, specs)
+    assert p.errors == []
+    (warning,) = [w for w in p.problems if w.severity == "warning"]
+    assert warning.address == "Model.scorer"
+    assert "bucket(s) registry-artifacts (registered in account 333333333333)" in warning.message
+    assert f"execution role arn:aws:iam::{WORKLOAD}:role/inference can read it only if" in \
+        warning.message
+    assert "sagectl cannot see bucket policies: this is a warning, not a finding" in \
+        warning.message
+
+
+def test_no_artifact_warning_for_a_package_without_artifacts(emu: Emulator,
+                                                              tmp_path: Path) -> None:
+    setup_group(emu, grant([WORKLOAD]))
+    register(emu)
+    p = plan(emu, write(tmp_path, {"model.yaml": MODEL}))
+    assert p.problems == []
