@@ -184,3 +184,110 @@ def test_no_artifact_warning_for_a_package_without_artifacts(emu: Emulator,
     register(emu)
     p = plan(emu, write(tmp_path, {"model.yaml": MODEL}))
     assert p.problems == []
+
+
+# -- the registry environment: does its group's policy grant the consumers? ----------------------
+
+REGISTRY_ENV = f"""
+apiVersion: sagectl/v1
+kind: Environment
+metadata: {{name: registry}}
+spec:
+  region: eu-west-1
+  accountId: "{REGISTRY}"
+  overrides:
+    - {{kind: Model, name: scorer, omit: true}}
+"""
+DEV_ENV = f"""
+apiVersion: sagectl/v1
+kind: Environment
+metadata: {{name: dev}}
+spec:
+  region: eu-west-1
+  accountId: "{WORKLOAD}"
+  overrides:
+    - {{kind: ModelPackageGroup, name: fraud-models, omit: true}}
+"""
+OTHER_WORKLOAD = "555555555555"
+
+
+def group_spec(policy: dict[str, Any] | None) -> str:
+    policy_line = f"\n  resourcePolicy: {json.dumps(policy)}" if policy is not None else ""
+    return ("apiVersion: sagectl/v1\nkind: ModelPackageGroup\nmetadata: {name: fraud-models}\n"
+            f"spec:\n  modelPackageGroupDescription: central registry{policy_line}\n")
+
+
+def estate(tmp_path: Path, policy: dict[str, Any] | None) -> Path:
+    specs = write(tmp_path, {"model.yaml": MODEL, "group.yaml": group_spec(policy),
+                             "environments/registry.yaml": REGISTRY_ENV,
+                             "environments/prod.yaml": DEV_ENV.replace("dev", "prod").replace(
+                                 WORKLOAD, OTHER_WORKLOAD)})
+    (specs / "environments" / "dev.yaml").write_text(DEV_ENV.lstrip("\n"), encoding="utf-8")
+    return specs
+
+
+def registry_plan(emu: Emulator, specs: Path) -> Any:
+    from reconciler.plan.context import PlanOptions
+    from reconciler.plan.planner import make_plan
+    from reconciler.spec.load import load_specs
+
+    loaded = load_specs(specs, KINDS, "registry")
+    assert loaded.ok, [d.text() for d in loaded.report.errors]
+    aws = aws_for(emu, REGISTRY)
+    try:
+        return make_plan(loaded, aws, specs.parent, PlanOptions())
+    finally:
+        aws.close()
+
+
+def test_consumer_accounts_the_policy_misses_are_named_at_the_policy(emu: Emulator,
+                                                                      tmp_path: Path) -> None:
+    specs = estate(tmp_path, grant([WORKLOAD]))
+    p = registry_plan(emu, specs)
+    assert p.errors == [], p.errors
+    (warning,) = [w for w in p.problems if w.severity == "warning"]
+    assert warning.address == "ModelPackageGroup.fraud-models"
+    assert warning.message == (
+        f"{specs / 'group.yaml'}:6:3: resourcePolicy does not grant account {OTHER_WORKLOAD} "
+        "(environment(s) prod, which deploy from this group by ARN) "
+        "sagemaker:DescribeModelPackage, sagemaker:ListModelPackages, "
+        "sagemaker:DescribeModelPackageGroup; their plans are refused (AccessDeniedException) "
+        "until it does")
+    assert f'"AWS": "arn:aws:iam::{OTHER_WORKLOAD}:root"' in warning.hint
+
+
+def test_a_policy_missing_one_action_names_it(emu: Emulator, tmp_path: Path) -> None:
+    policy = grant([WORKLOAD, OTHER_WORKLOAD], READS[:2])
+    p = registry_plan(emu, estate(tmp_path, policy))
+    warnings = sorted(w.message for w in p.problems if w.severity == "warning")
+    assert len(warnings) == 2, warnings
+    assert all(w.endswith("by ARN) sagemaker:DescribeModelPackageGroup; their plans are "
+                          "refused (AccessDeniedException) until it does") for w in warnings)
+
+
+def test_no_policy_at_all_names_every_consumer(emu: Emulator, tmp_path: Path) -> None:
+    p = registry_plan(emu, estate(tmp_path, None))
+    warnings = [w.message for w in p.problems if w.severity == "warning"]
+    assert [w.split("grant account ")[1][:12] for w in warnings] == [WORKLOAD, OTHER_WORKLOAD]
+    assert all("resourcePolicy (none is set) does not grant" in w for w in warnings)
+
+
+def test_a_policy_granting_every_consumer_warns_of_nothing(emu: Emulator,
+                                                           tmp_path: Path) -> None:
+    p = registry_plan(emu, estate(tmp_path, grant([WORKLOAD, OTHER_WORKLOAD])))
+    assert p.problems == []
+
+
+def test_the_granted_estate_plans_in_the_workload_account(emu: Emulator, tmp_path: Path) -> None:
+    """What the registry environment applies is what the workload's plan can read."""
+    specs = estate(tmp_path, grant([WORKLOAD, OTHER_WORKLOAD]))
+    run_registry = registry_plan(emu, specs)
+    from tests.plan.helpers import run_as_written
+
+    aws = aws_for(emu, REGISTRY)
+    try:
+        run_as_written(emu, aws, run_registry)
+    finally:
+        aws.close()
+    first = register(emu)
+    assert plan(emu, specs).pins == {PIN: first}
