@@ -291,3 +291,73 @@ def test_the_granted_estate_plans_in_the_workload_account(emu: Emulator, tmp_pat
         aws.close()
     first = register(emu)
     assert plan(emu, specs).pins == {PIN: first}
+
+
+# -- sagectl iam-policy and sagectl promote with a group named by ARN ----------------------------
+
+def test_the_iam_policy_names_the_registry_versions_the_specs_deploy(tmp_path: Path) -> None:
+    from reconciler.iam.policy import build_policy, policy_context
+
+    specs = estate(tmp_path, None)
+    policy = build_policy("plan", policy_context(KINDS, str(specs), "dev"))
+    (statement,) = [s for s in policy["Statement"] if s["Sid"] == "SageMakerCentralRegistry"]
+    assert statement["Action"] == ["sagemaker:DescribeModelPackage"]
+    assert statement["Resource"] == (f"arn:aws:sagemaker:eu-west-1:{REGISTRY}:model-package/"
+                                     "fraud-models/*")
+    registry_env = build_policy("plan", policy_context(KINDS, str(specs), "registry"))
+    assert "SageMakerCentralRegistry" not in [s["Sid"] for s in registry_env["Statement"]]
+
+
+def test_promote_pins_a_version_of_a_group_named_by_arn(cli: Any, server: str,
+                                                        monkeypatch: Any,
+                                                        tmp_path: Path) -> None:
+    import boto3
+
+    from sagemaker_emulator.server import RemoteEmulator
+
+    remote = RemoteEmulator(server, "eu-west-1")
+    remote.reset()
+    monkeypatch.setenv("SAGECTL_EMULATOR_URL", server)
+    client = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                           region_name="eu-west-1").client("sagemaker", endpoint_url=server)
+    client.meta.events.register("before-sign.*.*", lambda request, **_: request.headers.__setitem__(
+        "x-moto-account-id", REGISTRY))
+    client.create_model_package_group(ModelPackageGroupName="fraud-models")
+    client.put_model_package_group_policy(ModelPackageGroupName="fraud-models",
+                                          ResourcePolicy=json.dumps(grant([WORKLOAD])))
+    for _ in range(2):
+        client.create_model_package(
+            ModelPackageGroupName="fraud-models", ModelApprovalStatus="Approved",
+            InferenceSpecification={"Containers": [{"Image": f"{IMAGE}:pkg"}],
+                                    "SupportedContentTypes": ["text/csv"],
+                                    "SupportedResponseMIMETypes": ["text/csv"]})
+        remote.advance(60)
+    specs = write(tmp_path, {"model.yaml": MODEL})
+    code, out, err = cli("promote", "scorer", "--env", "dev", "--latest-approved",
+                         cwd=tmp_path)
+    assert code == 0, err
+    assert out.endswith("scorer modelPackageVersion latestApproved -> 2 (added)\n"), out
+    assert "    modelPackageVersion: 2\n" in (specs / "model.yaml").read_text()
+    code, out, err = cli("promote", "scorer", "--env", "dev", "--version", "1", cwd=tmp_path)
+    assert code == 0, err
+    assert "    modelPackageVersion: 1\n" in (specs / "model.yaml").read_text()
+    code, out, err = cli("promote", "scorer", "--env", "dev", "--version", "7", cwd=tmp_path)
+    assert code == 1
+    assert err.startswith("sagectl: model package group "
+                          f"{GROUP_ARN} has no version 7 ({GROUP_ARN.replace('-group/', '/')}/7 "
+                          "does not exist)"), err
+
+
+def test_a_group_by_name_and_by_arn_are_alternatives(tmp_path: Path) -> None:
+    from reconciler.spec.load import load_specs
+
+    both = MODEL + "    modelPackageGroupName: fraud-models\n"
+    loaded = load_specs(write(tmp_path, {"model.yaml": both}), KINDS, "dev")
+    texts = [d.text() for d in loaded.report.errors]
+    assert len(texts) == 1 and "model.yaml:7:" in texts[0], texts
+    assert ("`modelPackageGroupName` and `modelPackageGroupArn` are alternatives; set only one"
+            in texts[0]), texts
+    bad = MODEL.replace("model-package-group/fraud-models", "model-package/fraud-models/1")
+    loaded = load_specs(write(tmp_path, {"model.yaml": bad}), KINDS, "dev")
+    (error,) = [d.text() for d in loaded.report.errors]
+    assert "model.yaml:7:27" in error and "modelPackageGroupArn" in error, error
