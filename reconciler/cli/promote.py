@@ -45,7 +45,9 @@ def _missing(err: Any) -> bool:
 
 def registry_versions(aws: Any, account: str | None, groups: list[str],
                       version: int | None) -> tuple[dict[str, int], list[str]]:
-    """({group: version to pin}, warnings). ``version`` None means the latest Approved one."""
+    """({group: version to pin}, warnings). ``version`` None means the latest Approved one.
+    A group is a name (this account) or an ARN (any account: ListModelPackages and
+    DescribeModelPackage take ARNs; the group's resource policy decides)."""
     from botocore.exceptions import ClientError
 
     sm = aws.client("sagemaker")
@@ -65,8 +67,11 @@ def registry_versions(aws: Any, account: str | None, groups: list[str],
             arn = found[0]["ModelPackageArn"]
             pinned[group] = int(found[0].get("ModelPackageVersion") or arn.rsplit("/", 1)[-1])
             continue
-        arn = (f"arn:aws:sagemaker:{aws.region}:{account or '000000000000'}:model-package/"
-               f"{group.lower()}/{version}")
+        if group.startswith("arn:"):  # a central registry's group, named by ARN
+            arn = group.replace(":model-package-group/", ":model-package/", 1) + f"/{version}"
+        else:
+            arn = (f"arn:aws:sagemaker:{aws.region}:{account or '000000000000'}:model-package/"
+                   f"{group.lower()}/{version}")
         try:
             package = sm.describe_model_package(ModelPackageName=arn)
         except ClientError as err:

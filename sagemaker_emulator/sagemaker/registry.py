@@ -14,6 +14,9 @@
 - DescribeModelPackageGroup answers the required CreatedBy (moto kept it but left it out), and
   the ``ManagedConfiguration`` the group was created with (moto dropped it; rule 55).
 - DeleteModelPackage exists (moto lacks it: HTTP 500); version numbers are never reused.
+- ListModelPackages, DescribeModelPackage and DescribeModelPackageGroup given an ARN of another
+  account read that account's registry, as its group's resource policy allows
+  (``registry_access.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from moto.sagemaker.models import ModelPackage, SageMakerModelBackend, sagemaker
 from moto.sagemaker.utils import arn_formatter
 
 from sagemaker_emulator.dispatch import CallContext, handler, json_object, validation
+from sagemaker_emulator.sagemaker.registry_access import owner_backend
 
 Params = dict[str, Any]
 _original_create_group = SageMakerModelBackend.create_model_package_group
@@ -55,7 +59,7 @@ def package_name(package: ModelPackage) -> str:
 
 @handler("sagemaker", "DescribeModelPackage")
 def describe_model_package(ctx: CallContext, params: Params) -> Params:
-    backend = sagemaker_backends[ctx.account][ctx.region]
+    backend = owner_backend(ctx, params.get("ModelPackageName"))
     package = backend.describe_model_package(params.get("ModelPackageName"))
     out = package.gen_response_object()
     name = package_name(package)
@@ -84,8 +88,10 @@ def create_model_package_group(ctx: CallContext, params: Params) -> Params:
 
 @handler("sagemaker", "DescribeModelPackageGroup")
 def describe_model_package_group(ctx: CallContext, params: Params) -> Params:
-    backend = sagemaker_backends[ctx.account][ctx.region]
-    group = backend.describe_model_package_group(params.get("ModelPackageGroupName"))
+    backend = owner_backend(ctx, params.get("ModelPackageGroupName"))
+    name = str(params.get("ModelPackageGroupName"))
+    group = backend.describe_model_package_group(name.rsplit("/", 1)[-1] if name.startswith(
+        "arn:") else name)
     out = group.gen_response_object()
     out.pop("Tags", None)  # ListTags has them; DescribeModelPackageGroup does not
     # What AWS puts in CreatedBy for a caller outside SageMaker Studio is not documented;

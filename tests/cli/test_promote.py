@@ -398,7 +398,7 @@ def test_env_is_required_when_the_specs_define_environments(cli: Cli, tmp_path: 
     ("challengr", "sagectl: no Model or Endpoint named 'challengr' in environment dev; did you "
                   "mean 'challenger'?\n"),
     ("image-model", "sagectl: model image-model has no container from the registry "
-                    "(modelPackageGroupName); there is no version to promote\n"),
+                    "(modelPackageGroupName or modelPackageGroupArn); there is no version to promote\n"),
     ("plain", "sagectl: endpoint plain uses no model from the registry (its models: "
               "image-model; a registry model has a container with modelPackageGroupName)\n"),
 ])

@@ -196,7 +196,7 @@ SHAPES: list[tuple[type[BaseModel], str, str, set[str]]] = [
     # (our model, botocore service, shape, our own additions)
     (ModelSpec, "sagemaker", "CreateModelInput", set()),
     (ContainerDefinition, "sagemaker", "ContainerDefinition",
-     {"modelPackageGroupName", "modelPackageVersion"}),
+     {"modelPackageGroupName", "modelPackageGroupArn", "modelPackageVersion"}),
     (VpcConfig, "sagemaker", "VpcConfig", set()),
     (InferenceExecutionConfig, "sagemaker", "InferenceExecutionConfig", set()),
     (ep.EndpointSpec, "sagemaker", "CreateEndpointConfigInput",

@@ -10,7 +10,8 @@ from reconciler.kinds.model.spec import ModelSpec
 from reconciler.plan.context import PlanContext
 from reconciler.plan.model import digest
 
-SM_ONLY = frozenset({"tags", "modelPackageGroupName", "modelPackageVersion"})
+SM_ONLY = frozenset({"tags", "modelPackageGroupName", "modelPackageGroupArn",
+                     "modelPackageVersion"})
 """Spec fields that are not part of the CreateModel content."""
 
 

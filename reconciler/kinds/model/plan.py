@@ -20,7 +20,7 @@ resolved package ARN is pinned in the plan's steps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -44,6 +44,14 @@ from reconciler.kinds.model.content import (
     sensitive_paths,
 )
 from reconciler.kinds.model.reasons import ModelReason
+from reconciler.kinds.model.registry import (
+    GroupRef,
+    RegistryDenied,
+    artifact_warning,
+    denied,
+    denied_message,
+    group_ref,
+)
 from reconciler.kinds.model.spec import LATEST_APPROVED, ModelSpec
 from reconciler.plan.context import ADDRESS_TAG, OwnedResource, PlanContext, user_tags
 from reconciler.plan.diff import diff, redact
@@ -68,6 +76,8 @@ class Resolved:
     marketplace: str | None = None
     """The Marketplace product a container deploys (its package's ProductId): SageMaker runs
     no deployment guardrails on endpoints that use it (sagemaker-rules.md rule 18)."""
+    warnings: list[str] = field(default_factory=list)
+    """What reviewers should know (artifacts in another account's registry)."""
 
 
 def shared_key(name: str) -> str:
@@ -79,6 +89,7 @@ def pin_key(group: str) -> str:
 
 
 def _latest_approved(ctx: PlanContext, group: str) -> str:
+    """``group`` is the group's name or ARN (ListModelPackages takes either)."""
     found = ctx.aws.client("sagemaker").list_model_packages(
         ModelPackageGroupName=group, ModelApprovalStatus="Approved",
         ModelPackageType="Versioned",  # the documented default is Unversioned (rule 16)
@@ -89,28 +100,62 @@ def _latest_approved(ctx: PlanContext, group: str) -> str:
     return found[0]["ModelPackageArn"]  # type: ignore[no-any-return]
 
 
-def _resolve_package(ctx: PlanContext, group: str, version: int | str) -> tuple[str, str]:
-    """(package ARN, human line), or raise LookupError with the reason it cannot be resolved.
+def _resolve_package(ctx: PlanContext, group: GroupRef, version: int | str) -> tuple[str, str]:
+    """(package ARN, human line), or raise LookupError with the reason it cannot be resolved
+    (RegistryDenied: another account's group does not grant this one).
 
     ``latestApproved`` is resolved with an explicit descending sort (the API's default order is
     ascending) and pinned in the plan: applying the saved plan deploys this version even if a
     newer one is approved in between."""
+    label = group.ref
     try:
         if version == LATEST_APPROVED:
-            saved = pin_key(group) in ctx.options.pins
-            arn = ctx.pinned(pin_key(group), lambda: _latest_approved(ctx, group))
+            saved = pin_key(group.ref) in ctx.options.pins
+            arn = ctx.pinned(pin_key(group.ref), lambda: _latest_approved(ctx, group.ref))
             number = arn.rsplit("/", 1)[-1]
             how = "pinned by the saved plan" if saved else "latest Approved"
-            return arn, f"{group}: {how} is version {number} ({arn})"
-        arn = sagemaker_arn(ctx, "model-package", f"{group}/{version}")
-        package = ctx.aws.client("sagemaker").describe_model_package(ModelPackageName=arn)
+            return arn, f"{label}: {how} is version {number} ({arn})"
+        if group.by_arn:
+            arn = group.package_arn(int(version), ctx.aws.region, ctx.account)
+        else:
+            arn = sagemaker_arn(ctx, "model-package", f"{group.name}/{version}")
+        package = _package(ctx, arn)
         status = package.get("ModelApprovalStatus", "?")
-        return arn, f"{group}: pinned version {version} ({status})"
+        return arn, f"{label}: pinned version {version} ({status})"
     except ClientError as err:
-        if not_found(err):
-            raise LookupError(f"model package group {group} (or version {version}) does not "
+        if denied(err):
+            raise RegistryDenied(denied_message(group, ctx.account, err)) from None
+        if not_found(err) or (group.by_arn and version != LATEST_APPROVED and err.response.get(
+                "Error", {}).get("Code") == "ValidationException"):
+            raise LookupError(f"model package group {label} (or version {version}) does not "
                               "exist yet") from None
         raise
+
+
+def _package(ctx: PlanContext, arn: str) -> dict[str, Any]:
+    """DescribeModelPackage of ``arn``, read once per plan."""
+    return ctx.once(f"package:{arn}", lambda: ctx.aws.client("sagemaker").describe_model_package(
+        ModelPackageName=arn))  # type: ignore[no-any-return]
+
+
+def _artifacts(ctx: PlanContext, group: GroupRef, arn: str, role: str | None) -> str | None:
+    """The warning for a package of another account's registry whose containers bring S3
+    artifacts (read only for groups named by ARN in another account)."""
+    if not group.by_arn or group.account == ctx.account:
+        return None
+    try:
+        package = _package(ctx, arn)
+    except ClientError as err:
+        if denied(err):
+            raise RegistryDenied(denied_message(group, ctx.account, err)) from None
+        if not_found(err) or err.response.get("Error", {}).get("Code") == "ValidationException":
+            return None
+        raise
+    containers = (package.get("InferenceSpecification") or {}).get("Containers") or []
+    urls = [c["ModelDataUrl"] for c in containers if c.get("ModelDataUrl")]
+    urls += [c["ModelDataSource"]["S3DataSource"]["S3Uri"] for c in containers
+             if (c.get("ModelDataSource") or {}).get("S3DataSource", {}).get("S3Uri")]
+    return artifact_warning(group, ctx.account, role, urls)
 
 
 def _marketplace_product(ctx: PlanContext, package: str) -> str | None:
@@ -136,6 +181,7 @@ def resolve(ctx: PlanContext, resource: Resource) -> Resolved:
     spec: ModelSpec = resource.spec  # type: ignore[assignment]
     request = _boto(spec)
     lines: list[str] = []
+    warnings: list[str] = []
     waits = None
     marketplace = None
     containers = ([request["PrimaryContainer"]] if "PrimaryContainer" in request
@@ -145,20 +191,24 @@ def resolve(ctx: PlanContext, resource: Resource) -> Resolved:
             product = _marketplace_product(ctx, source.model_package_name)
             if product is not None:
                 marketplace = f"product {product} via {source.model_package_name}"
-        group = source.model_package_group_name
-        if group is None:
+        if source.registry_group is None:
             continue
+        group = group_ref(source.registry_group)
         try:
             arn, line = _resolve_package(ctx, group, source.model_package_version
                                          or LATEST_APPROVED)
         except LookupError as reason:
             waits = f"{reason}; the model can be created once a version is approved"
-            arn, line = f"(unresolved: {group})", str(reason)
+            arn, line = f"(unresolved: {group.ref})", str(reason)
+        else:
+            warning = _artifacts(ctx, group, arn, spec.execution_role_arn)
+            if warning is not None:
+                warnings.append(warning)
         container["ModelPackageName"] = arn
         lines.append(line)
     keyed = ctx.digest_for(has_environment(request))
     return Resolved(content_name(resource.name, ctx.env, request, keyed), request, lines,
-                    keyed, waits, marketplace)
+                    keyed, waits, marketplace, warnings)
 
 
 def _boto(spec: ModelSpec) -> dict[str, Any]:
@@ -186,7 +236,17 @@ def _desired_spec(spec: ModelSpec) -> dict[str, Any]:
 
 def plan_one(ctx: PlanContext, resource: Resource) -> tuple[ResourceChange | None, list[Problem]]:
     spec: ModelSpec = resource.spec  # type: ignore[assignment]
-    resolved = resolve(ctx, resource)
+    try:
+        resolved = resolve(ctx, resource)
+    except RegistryDenied as err:
+        return None, [Problem(resource.address, str(err))]
+    notes = [Problem(resource.address, w, severity="warning") for w in resolved.warnings]
+    change, problems = _plan_resolved(ctx, resource, spec, resolved)
+    return change, notes + problems
+
+
+def _plan_resolved(ctx: PlanContext, resource: Resource, spec: ModelSpec, resolved: Resolved
+                   ) -> tuple[ResourceChange | None, list[Problem]]:
     adopted = adoption(ctx, resource, resolved.request)  # a model `sagectl import` adopted
     resolved.aws_name = adopted.name or resolved.aws_name
     ctx.shared[shared_key(resource.name)] = resolved

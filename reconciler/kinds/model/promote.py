@@ -1,5 +1,6 @@
 """What ``sagectl promote`` pins in a Model: the ``modelPackageVersion`` of each container that
-comes from the registry (``modelPackageGroupName``); ``latestApproved`` (or no version) follows
+comes from the registry (``modelPackageGroupName``, or ``modelPackageGroupArn``: a group in
+another account); ``latestApproved`` (or no version) follows
 the newest Approved one."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from reconciler.spec.resources import Resource
 
 VERSION_KEY = "modelPackageVersion"
 GROUP_KEY = "modelPackageGroupName"
+GROUP_ARN_KEY = "modelPackageGroupArn"
 
 
 def registry_pins(resource: Resource) -> list[RegistryPin]:
@@ -19,11 +21,12 @@ def registry_pins(resource: Resource) -> list[RegistryPin]:
     else:
         containers = [(("spec", "containers", i), f" containers[{i}].", c)
                       for i, c in enumerate(spec.containers or [])]
-    pins = [RegistryPin(resource.kind, resource.name, at, c.model_package_group_name,
-                        c.model_package_version or LATEST_APPROVED, GROUP_KEY, VERSION_KEY,
+    pins = [RegistryPin(resource.kind, resource.name, at, group,
+                        c.model_package_version or LATEST_APPROVED,
+                        GROUP_KEY if c.model_package_group_name else GROUP_ARN_KEY, VERSION_KEY,
                         LATEST_APPROVED, f"{resource.name}{where}{VERSION_KEY}")
-            for at, where, c in containers if c.model_package_group_name is not None]
+            for at, where, c in containers if (group := c.registry_group) is not None]
     if not pins:
         raise NothingToPromote(f"model {resource.name} has no container from the registry "
-                               f"({GROUP_KEY}); there is no version to promote")
+                               f"({GROUP_KEY} or {GROUP_ARN_KEY}); there is no version to promote")
     return pins

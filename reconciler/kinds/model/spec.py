@@ -41,6 +41,9 @@ PackageVersion = Annotated[
 EnvKey = Annotated[str, StringConstraints(max_length=1024, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
 EnvValue = Annotated[str, StringConstraints(max_length=1024)]
 PackageName = Annotated[str, StringConstraints(min_length=1, max_length=176)]
+GROUP_ARN_PATTERN = (r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]{9,16}:[0-9]{12}:model-package-group/"
+                     r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+GroupArn = Annotated[str, StringConstraints(max_length=2048, pattern=GROUP_ARN_PATTERN)]
 
 
 class ModelAccessConfig(SpecModel):
@@ -83,8 +86,9 @@ class AdditionalModelDataSource(SpecModel):
 
 
 class ContainerDefinition(SpecModel):
-    """One container of a model. Exactly one source: ``image``, ``modelPackageName``, or
-    ``modelPackageGroupName`` (the registry, resolved at plan time)."""
+    """One container of a model. Exactly one source: ``image``, ``modelPackageName``,
+    ``modelPackageGroupName`` or ``modelPackageGroupArn`` (the registry, resolved at plan time;
+    by ARN, a group in another account: a central registry)."""
 
     aws_extra_shape: ClassVar[tuple[str, str]] = ("sagemaker", "ContainerDefinition")
 
@@ -113,9 +117,14 @@ class ContainerDefinition(SpecModel):
     """A versioned model package ARN (or name) to deploy, from the model registry."""
     model_package_group_name: SageMakerName | None = None
     """Take the image and artifacts from this model package group (the registry)."""
+    model_package_group_arn: GroupArn | None = None
+    """Take the image and artifacts from the model package group with this ARN: a central
+    registry in another account (its resource policy must grant this environment's account
+    DescribeModelPackage, ListModelPackages and DescribeModelPackageGroup)."""
     model_package_version: PackageVersion | None = None
-    """With `modelPackageGroupName`: a version number to pin, or `latestApproved` (default): the
-    newest package with status Approved, resolved when the plan is made and pinned in the plan."""
+    """With `modelPackageGroupName` or `modelPackageGroupArn`: a version number to pin, or
+    `latestApproved` (default): the newest package with status Approved, resolved when the plan
+    is made and pinned in the plan."""
     aws_extra: AwsExtra | None = None
     """ContainerDefinition members sagectl does not model, checked against the installed
     botocore's `ContainerDefinition` shape."""
@@ -123,17 +132,19 @@ class ContainerDefinition(SpecModel):
     def check(self, ctx: CheckContext, at: Path) -> Iterator[Issue]:
         yield from self._check_data(at)
         candidates = (("image", self.image), ("modelPackageName", self.model_package_name),
-                      ("modelPackageGroupName", self.model_package_group_name))
+                      ("modelPackageGroupName", self.model_package_group_name),
+                      ("modelPackageGroupArn", self.model_package_group_arn))
         sources = [name for name, value in candidates if value is not None]
         if not sources:
-            yield Issue(at, "a container needs one of `image`, `modelPackageName` or "
-                            "`modelPackageGroupName`")
+            yield Issue(at, "a container needs one of `image`, `modelPackageName`, "
+                            "`modelPackageGroupName` or `modelPackageGroupArn`")
         elif len(sources) > 1:
             yield Issue((*at, sources[1]), f"`{sources[0]}` and `{sources[1]}` are alternatives; "
                                            "set only one")
-        if self.model_package_version is not None and self.model_package_group_name is None:
+        if self.model_package_version is not None and self.registry_group is None:
             yield Issue((*at, "modelPackageVersion"),
-                        "`modelPackageVersion` needs `modelPackageGroupName`")
+                        "`modelPackageVersion` needs `modelPackageGroupName` or "
+                        "`modelPackageGroupArn`")
         if self.model_data_url is not None and self.image is None:
             yield Issue((*at, "modelDataUrl"), "`modelDataUrl` goes with `image`; a model package "
                                                "brings its own artifacts")
@@ -141,6 +152,12 @@ class ContainerDefinition(SpecModel):
         if self.mode == "MultiModel" and url and not url.endswith("/"):
             yield Issue((*at, "modelDataUrl"), "with mode MultiModel, `modelDataUrl` is an S3 "
                                                "prefix and must end with '/'")
+
+    @property
+    def registry_group(self) -> str | None:
+        """The registry group this container deploys from: its name (this account) or its ARN
+        (any account); None: not from the registry."""
+        return self.model_package_group_name or self.model_package_group_arn
 
     def _check_data(self, at: Path) -> Iterator[Issue]:
         source = self.model_data_source

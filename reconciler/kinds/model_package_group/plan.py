@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.kinds._aws import extra_live, extra_request
 from reconciler.kinds._live import not_found, sagemaker_tag_steps, tag_list
+from reconciler.kinds.model_package_group.grants import grant_warnings
 from reconciler.kinds.model_package_group.policy import policy_diff, policy_steps, read_policy
 from reconciler.kinds.model_package_group.reasons import ModelPackageGroupReason
 from reconciler.kinds.model_package_group.spec import ModelPackageGroupSpec
@@ -28,6 +29,7 @@ def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
     for resource, live in zip(desired, ctx.aws.map(lambda r: _describe(ctx, r.name), desired),
                               strict=True):
         _plan_one(ctx, resource, live, result)
+        result.problems += grant_warnings(ctx, resource, resource.spec.resource_policy)  # type: ignore[attr-defined]
     return result
 
 
