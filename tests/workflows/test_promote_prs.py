@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from sagemaker_emulator.server import RemoteEmulator
-from tests.test_workflows import run_script, script_env
+from tests.test_workflows import load, run_script, runs, script_env, uses
 
 REGION, ACCOUNT = "eu-west-1", "111111111111"
 ENV = """\
@@ -276,3 +276,41 @@ def test_an_approval_becomes_one_pull_request_per_environment_and_model(
     assert promote(repo, env, "dev", "prod") == ["dev: nothing to promote",
                                                  "prod: nothing to promote"]
     assert len(fake.writes) == writes
+
+
+def test_promote_workflow_runs_on_approval_and_schedule_and_never_deploys() -> None:
+    wf = load("promote.yml")
+    assert wf["on"]["repository_dispatch"] == {"types": ["sagectl-model-approved"]}
+    assert wf["on"]["schedule"] and "workflow_dispatch" in wf["on"]
+    assert wf["permissions"] == {} and wf["concurrency"]["cancel-in-progress"] is False
+    envs, job = wf["jobs"]["environments"], wf["jobs"]["promote"]
+    assert "scripts/ci/environments.py --matrix --github-output" in runs(envs)
+    assert envs["permissions"] == {"contents": "read"}
+    assert job["strategy"]["matrix"]["target"] == (
+        "${{ fromJSON(needs.environments.outputs.matrix) }}")
+    assert job["strategy"]["fail-fast"] is False and job["strategy"]["max-parallel"] >= 1
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write",
+                                  "id-token": "write"}
+    (aws,) = uses(job, "aws-actions/configure-aws-credentials")
+    assert "AWS_PLAN_ROLE_ARN" in aws["with"]["role-to-assume"]  # read-only: no apply role
+    assert "APPLY" not in json.dumps(wf) and "environment" not in job
+    text = runs(job)
+    assert "scripts/ci/promote-prs.py --env" in text
+    assert "sagectl apply" not in text and "apply.sh" not in text
+    (step,) = [s for s in job["steps"] if "promote-prs.py" in str(s.get("run"))]
+    assert "GITHUB_TOKEN" in step["env"]  # the step only, never the job or the checkout
+
+
+def test_dry_run_says_what_it_would_do_and_writes_nothing(
+        server: str, registry: Any, checkout: tuple[Path, Path], tmp_path: Path) -> None:
+    repo, remote = checkout
+    registry.register("Approved", "second")
+    env = script_env(SAGECTL_EMULATOR_URL=server)
+    result = run_script("promote-prs.py", "--env", "prod", "--dry-run", env=env, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "prod/scorer: would create: Promote scorer in prod to fraud-models version 2"]
+    assert git(remote, "branch", "--list") == "* main"
+    result = run_script("promote-prs.py", "--env", "prod", "--report", str(tmp_path / "none"),
+                        env=env, cwd=repo)
+    assert result.returncode == 1 and "promote-prs: prod:" in result.stderr
