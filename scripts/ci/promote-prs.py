@@ -21,7 +21,9 @@ Runs in a checkout of the base branch (the workflow checks out ``main``). For th
    (``sagectl plan --format markdown``), with a comment saying what changed;
 4. each open promote pull request of the environment whose Model has nothing newer any more is
    closed with a comment saying why (the proposed version was Rejected, its approval was
-   revoked, or the specs pin it already), and its branch deleted.
+   revoked, or the specs pin it already), and its branch deleted;
+5. a pull request a person closed without merging is the answer no: the same versions are not
+   proposed again (a newer approval is).
 
 Nothing is ever applied: merging the pull request is the approval to deploy (the apply workflow
 deploys main). Environment: GITHUB_TOKEN (contents: write, pull-requests: write),
@@ -120,7 +122,7 @@ def title(wanted: dict[str, Any]) -> str:
 
 
 def body(wanted: dict[str, Any], candidate: dict[str, Any], plan: str, command: str,
-         run_url: str) -> str:
+         base: str, run_url: str) -> str:
     lines = [marker(wanted), "",
              f"A newer **Approved** version in the model registry for `{wanted['model']}` in "
              f"`{wanted['env']}`. Merging this pull request is the approval to deploy it (the "
@@ -143,6 +145,9 @@ def body(wanted: dict[str, Any], candidate: dict[str, Any], plan: str, command: 
             lines.append("- metrics: (none registered)")
     lines += ["", f"Made by `{command}`; merge it to deploy, close it to stay.", "",
               "### Plan", "",
+              f"_The plan of this branch (`{base[:12]}` with the edit) when it was made; the "
+              "branch is not rebuilt when the base moves on (that would dismiss reviews): the "
+              "plan workflow's comment, when it runs here, is the current one._", "",
               plan.strip() or "_(the plan printed nothing)_", ""]
     if run_url:
         lines += ["---", f"<sub>[workflow run]({run_url})</sub>", ""]
@@ -179,11 +184,22 @@ def open_prs(gh: GitHub, env: str) -> dict[str, dict[str, Any]]:
     return found
 
 
+def declined(gh: GitHub, branch: str, wanted: dict[str, Any]) -> dict[str, Any] | None:
+    """A pull request for exactly ``wanted`` that a person closed without merging: the answer was
+    no, and it is not asked again (a newer approval asks anew). Pull requests this script closed
+    carry ``closed`` in their marker and do not count."""
+    owner = gh.repo.split("/", 1)[0]
+    for pr in gh.paginate(gh.repo_path("/pulls"), {"state": "closed", "head": f"{owner}:{branch}"}):
+        if not pr.get("merged_at") and read_marker(pr.get("body")) == wanted:
+            return pr
+    return None
+
+
 def make_branch(repo: Path, base: str, specs: str, env: str, candidate: dict[str, Any],
-                wanted: dict[str, Any], remote: str) -> tuple[str, str]:
+                wanted: dict[str, Any], remote: str) -> tuple[str, str, str]:
     """Commit the promote edit on ``base`` in a scratch worktree, push it: (the plan markdown,
-    the promote command). ``--version N`` when the Model pins one group: exactly the version
-    the report found, even if another is approved meanwhile."""
+    the promote command, the base commit). ``--version N`` when the Model pins one group:
+    exactly the version the report found, even if another is approved meanwhile."""
     branch = BRANCH.format(env=env, model=candidate["model"])
     versions = list(wanted["versions"].values())
     flags = ["--version", str(versions[0])] if len(versions) == 1 else ["--latest-approved"]
@@ -192,6 +208,7 @@ def make_branch(repo: Path, base: str, specs: str, env: str, candidate: dict[str
         tree = Path(scratch) / "tree"
         git("worktree", "add", "--detach", str(tree), base, cwd=repo)
         try:
+            commit = git("rev-parse", "HEAD", cwd=tree)
             sagectl("promote", candidate["model"], specs, "--env", env, *flags, cwd=tree)
             plan = sagectl("plan", specs, "--env", env, "--format", "markdown", cwd=tree,
                            check=False)
@@ -209,7 +226,7 @@ def make_branch(repo: Path, base: str, specs: str, env: str, candidate: dict[str
                 env=push_env(url))
         finally:
             git("worktree", "remove", "--force", str(tree), cwd=repo)
-    return plan_text, command
+    return plan_text, command, commit
 
 
 def run_url() -> str:
@@ -234,14 +251,21 @@ def reconcile(gh: GitHub | None, report: dict[str, Any], repo: Path, specs: str,
         if had == wanted:
             lines.append(f"{env}/{model}: unchanged #{pr['number']} ({title(wanted)})")
             continue
+        no = declined(gh, BRANCH.format(env=env, model=model), wanted) \
+            if gh is not None and pr is None else None
+        if no is not None:
+            lines.append(f"{env}/{model}: declined #{no['number']} (closed without merging); "
+                         f"not proposed again: {title(wanted)}")
+            continue
         if dry_run:
             lines.append(f"{env}/{model}: would {'update' if pr else 'create'}: {title(wanted)}")
             continue
         assert gh is not None
         try:
-            plan, command = make_branch(repo, base, specs, env, candidate, wanted, remote)
+            plan, command, commit = make_branch(repo, base, specs, env, candidate, wanted,
+                                                remote)
             fields = {"title": title(wanted),
-                      "body": body(wanted, candidate, plan, command, run_url())}
+                      "body": body(wanted, candidate, plan, command, commit, run_url())}
             if pr is None:
                 made, _ = gh.request("POST", gh.repo_path("/pulls"), {
                     **fields, "head": BRANCH.format(env=env, model=model), "base": base_name(
@@ -272,7 +296,12 @@ def reconcile(gh: GitHub | None, report: dict[str, Any], repo: Path, specs: str,
         try:
             gh.request("POST", gh.repo_path(f"/issues/{pr['number']}/comments"),
                        {"body": f"Closing: {reason}. Nothing was deployed."})
-            gh.request("PATCH", gh.repo_path(f"/pulls/{pr['number']}"), {"state": "closed"})
+            text = pr.get("body") or ""
+            found = MARKER.search(text)
+            closed = marker({**had, "closed": reason})  # not a person's "no" (``declined``)
+            text = text.replace(found.group(0), closed, 1) if found else closed + "\n" + text
+            gh.request("PATCH", gh.repo_path(f"/pulls/{pr['number']}"),
+                       {"state": "closed", "body": text})
             gh.request("DELETE", gh.repo_path(
                 f"/git/refs/heads/{BRANCH.format(env=env, model=model)}"))
             lines.append(f"{env}/{model}: closed #{pr['number']} ({reason})")

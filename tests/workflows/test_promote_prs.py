@@ -66,7 +66,9 @@ class FakePulls:
             self.writes.append((method, "/".join(rest)))
         if rest == ["pulls"] and method == "GET":
             state = query.get("state", ["open"])[0]
-            return 200, [p for p in self.pulls.values() if p["state"] == state]
+            head = query.get("head", [""])[0]
+            return 200, [p for p in self.pulls.values() if p["state"] == state
+                         and (not head or head == f"acme:{p['head']['ref']}")]
         if rest == ["pulls"] and method == "POST":
             if any(p["head"]["ref"] == body["head"] and p["state"] == "open"
                    for p in self.pulls.values()):
@@ -74,6 +76,7 @@ class FakePulls:
             number = len(self.pulls) + 1
             self.pulls[number] = {"number": number, "state": "open", "title": body["title"],
                                   "body": body["body"], "head": {"ref": body["head"]},
+                                  "merged_at": None,
                                   "base": {"ref": body["base"]}}
             return 201, self.pulls[number]
         if rest[:1] == ["pulls"] and method == "PATCH":
@@ -227,6 +230,7 @@ def test_an_approval_becomes_one_pull_request_per_environment_and_model(
     assert "| `+` | `Model.scorer` | create | new |" in body
     assert "fraud-models: pinned version 2 (Approved)" in body
     assert "actions/runs/42" in body
+    assert f"`{git(repo, 'rev-parse', 'main')[:12]}` with the edit" in body
     # the edit is the promote edit, on the branch only: main and the checkout are untouched
     assert branch_pin(remote, "dev") == "scorerVersion: 2  # promoted by pull request"
     assert branch_pin(remote, "prod") == "scorerVersion: 2  # promoted by pull request"
@@ -276,6 +280,22 @@ def test_an_approval_becomes_one_pull_request_per_environment_and_model(
     assert promote(repo, env, "dev", "prod") == ["dev: nothing to promote",
                                                  "prod: nothing to promote"]
     assert len(fake.writes) == writes
+
+    # approved again: proposed again (closing it was sagectl's doing, not a person's "no")
+    registry.set_status(2, "Approved")
+    assert promote(repo, env, "dev") == [
+        "dev/scorer: created #3 (Promote scorer in dev to fraud-models version 2)"]
+    # a person closes it without merging: that is a no, and it is not asked again ...
+    fake.pulls[3]["state"] = "closed"
+    writes = len(fake.writes)
+    assert promote(repo, env, "dev") == [
+        "dev/scorer: declined #3 (closed without merging); not proposed again: Promote scorer in "
+        "dev to fraud-models version 2"]
+    assert len(fake.writes) == writes
+    # ... until a newer version is approved
+    registry.register("Approved", "fixed")  # 5
+    assert promote(repo, env, "dev") == [
+        "dev/scorer: created #4 (Promote scorer in dev to fraud-models version 5)"]
 
 
 def test_promote_workflow_runs_on_approval_and_schedule_and_never_deploys() -> None:
