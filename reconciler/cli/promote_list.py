@@ -169,8 +169,10 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(f"{r['label']}: pinned {r['group']} version {r['version']} is "
                      f"{r['status']}{where}")
     for f in report["following"]:
+        now = (f"now {f['latestApproved']}" if f["latestApproved"] is not None
+               else "none yet")
         lines.append(f"{f['label']}: follows the newest Approved version of {f['group']} "
-                     f"({f['latestApproved']}); nothing to pin")
+                     f"({now}); nothing to pin")
     if not report["candidates"]:
         lines.append(f"nothing newer to promote{where}")
     return "\n".join(lines) + "\n"

@@ -140,7 +140,9 @@ def test_lists_newer_approved_versions_with_metadata(cli: Cli, registry: object,
     # stage is on the newest Approved version: nothing to promote
     code, out, err = cli("promote", "--list-newer", "--env", "stage", cwd=tmp_path)
     assert code == 0, err
-    assert out.splitlines()[-1] == "nothing newer to promote in stage"
+    assert out.splitlines() == [
+        "follower modelPackageVersion: follows the newest Approved version of fraud-models "
+        "(now 3); nothing to pin", "nothing newer to promote in stage"]
     code, out, err = cli("promote", "--list-newer", "--env", "dev", cwd=tmp_path)
     assert out.splitlines()[0] == ("scorer modelPackageVersion: fraud-models version 1 -> 3 "
                                    "(Approved) in dev: sagectl promote scorer --env dev "
