@@ -110,7 +110,8 @@ def example_environments() -> list[str]:
 # --------------------------------------------------------------------------------------------
 # GitHub's workflow schema
 
-WORKFLOW_FILES = ["plan.yml", "plan-fork-comment.yml", "apply.yml", "drift.yml", "ci.yml"]
+WORKFLOW_FILES = ["plan.yml", "plan-fork-comment.yml", "apply.yml", "drift.yml", "ci.yml",
+                  "promote.yml"]
 
 
 def test_every_workflow_is_valid_against_githubs_schema() -> None:
@@ -173,7 +174,7 @@ def test_aws_credentials_only_through_oidc_with_a_role_per_environment() -> None
         for forbidden in ("aws-access-key-id", "aws-secret-access-key", "AWS_ACCESS_KEY_ID",
                           "AWS_SECRET_ACCESS_KEY", "aws-session-token", "secrets.AWS"):
             assert forbidden not in text, f"{name}: {forbidden}"
-    for name in ("plan.yml", "apply.yml", "drift.yml"):
+    for name in ("plan.yml", "apply.yml", "drift.yml", "promote.yml"):
         jobs = aws_jobs(load(name))
         assert jobs, f"{name} assumes no role"
         for job_name, job in jobs.items():
@@ -223,6 +224,7 @@ def test_least_privilege_permissions() -> None:
         "apply.yml": {"id-token"},
         "drift.yml": {"id-token", "issues"},
         "ci.yml": set(),
+        "promote.yml": {"id-token", "contents", "pull-requests"},  # its branches and PRs
     }
     for name, writes in allowed.items():
         wf = load(name)

@@ -23,6 +23,7 @@ from reconciler.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     add_aws_options,
+    add_format_option,
     environment_missing,
     examples,
     print_diagnostics,
@@ -89,27 +90,81 @@ def registry_versions(aws: Any, account: str | None, groups: list[str],
 
 def _resolve_versions(args: argparse.Namespace, specs: Any, groups: list[str]
                       ) -> tuple[dict[str, int], list[str]]:
-    from reconciler.aws import AwsConfigError
-    from reconciler.plan.planner import caller_account
     from reconciler.targets import Target, open_target
 
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
                     concurrency=read_parallel(args))
     with open_target(specs, target) as (aws, _clock):
-        env = specs.environment
-        account = caller_account(aws)
-        expected = env.spec.account_id if env else None
-        if expected and account and account != expected:
-            raise AwsConfigError(f"the AWS credentials are for account {account}, but "
-                                 f"environment {env.name!r} is account {expected} ({env.file}); "
-                                 "refusing to read another account's registry")
-        return registry_versions(aws, account or expected, groups, args.pin_version)
+        account = _check_account(aws, specs)
+        return registry_versions(aws, account, groups, args.pin_version)
+
+
+def _check_account(aws: Any, specs: Any) -> str | None:
+    """The account to read the registry in: the credentials' must be the environment's."""
+    from reconciler.aws import AwsConfigError
+    from reconciler.plan.planner import caller_account
+
+    env = specs.environment
+    account = caller_account(aws)
+    expected = env.spec.account_id if env else None
+    if expected and account and account != expected:
+        raise AwsConfigError(f"the AWS credentials are for account {account}, but "
+                             f"environment {env.name!r} is account {expected} ({env.file}); "
+                             "refusing to read another account's registry")
+    return account or expected
 
 
 def _invalid(diagnostics: list[Any], why: str) -> int:
     print_diagnostics(diagnostics, "text")
     print(f"sagectl: {why}", file=sys.stderr)
     return EXIT_ERROR
+
+
+def _aws_call(run: Any) -> int:
+    """``run()``, with AWS and span errors told to the user (exit 1)."""
+    from reconciler.aws import failure_message
+    from reconciler.spec.spans import SpanError
+
+    try:
+        run()
+    except Exception as err:
+        message = str(err) if isinstance(err, SpanError) else failure_message(err)
+        if message is None:
+            raise
+        print(f"sagectl: {message}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _paths(args: argparse.Namespace) -> str | None:
+    """The positionals: ``NAME [PATH]``, or ``[PATH]`` alone with --list-newer. None: a usage
+    error (printed)."""
+    if args.list_newer:
+        if args.name is not None and args.path is not None:
+            print("sagectl: promote --list-newer takes a spec directory, not a name",
+                  file=sys.stderr)
+            return None
+        args.path = args.name or args.path or "specs"
+        return args.path
+    if args.name is None:
+        print("sagectl: promote needs the name of a Model or an Endpoint", file=sys.stderr)
+        return None
+    args.path = args.path or "specs"
+    return args.path
+
+
+def _list_newer(args: argparse.Namespace, specs: Any) -> int:
+    from reconciler.cli.promote_list import list_newer
+    from reconciler.targets import Target, open_target
+
+    def run() -> None:
+        target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
+                        concurrency=read_parallel(args))
+        with open_target(specs, target) as (aws, _clock):
+            _check_account(aws, specs)
+            list_newer(aws, specs, args.format)
+
+    return _aws_call(run)
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
@@ -119,6 +174,8 @@ def cmd_promote(args: argparse.Namespace) -> int:
     from reconciler.spec.load import load_specs, validate
     from reconciler.spec.spans import SpanError
 
+    if _paths(args) is None:
+        return EXIT_USAGE
     specs = load_specs(args.path, KINDS, args.env)
     if environment_missing(specs, args.env):
         return EXIT_USAGE
@@ -127,6 +184,8 @@ def cmd_promote(args: argparse.Namespace) -> int:
         return _invalid(before.diagnostics, "the specs are invalid; nothing was promoted")
     if not specs.ok:
         return _invalid(specs.report.sorted(), "the specs are invalid; nothing was promoted")
+    if args.list_newer:
+        return _list_newer(args, specs)
     try:
         pins = find_pins(specs, args.name)
         versions, warnings = _resolve_versions(args, specs, [p.group for p in pins])
@@ -250,15 +309,23 @@ def add_parser(sub: Any) -> None:
         epilog=examples(
             "sagectl promote fraud-detector --env prod --latest-approved",
             "sagectl promote fraud-model --env prod --version 7",
-            "sagectl promote fraud-detector --env prod --latest-approved --dry-run  # a diff"))
-    p.add_argument("name", metavar="ENDPOINT_OR_MODEL", help="a Model or an Endpoint")
-    p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
+            "sagectl promote fraud-detector --env prod --latest-approved --dry-run  # a diff",
+            "sagectl promote --list-newer specs --env prod --format json  # what could be"))
+    p.add_argument("name", metavar="ENDPOINT_OR_MODEL", nargs="?",
+                   help="a Model or an Endpoint (not with --list-newer)")
+    p.add_argument("path", nargs="?", help="spec directory (default: specs)")
     p.add_argument("--env", metavar="ENV", help="environment (required when the specs define some)")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--version", dest="pin_version", type=_positive, metavar="N",
                        help="pin this version (it must exist; a warning if it is not Approved)")
     which.add_argument("--latest-approved", action="store_true",
                        help="pin the newest Approved version of the group")
+    which.add_argument("--list-newer", action="store_true",
+                       help="edit nothing: list the registry-backed Models of the environment "
+                            "whose group has a newer Approved version than the pinned one (with "
+                            "the package's metadata), pins to a Rejected version, and Models "
+                            "that follow the newest version")
+    add_format_option(p, ["text", "json"], "output format of --list-newer (default: text)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the change as a unified diff; write nothing")
     add_aws_options(p)
