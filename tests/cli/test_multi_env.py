@@ -174,3 +174,74 @@ def test_combined_drift(cli: Cli, remote: RemoteEmulator, tmp_path: Path) -> Non
     assert "### sagectl drift for `prod`" in out
     code, _, err = cli("drift", str(specs), "--env", "*", "--heal")
     assert code == 2 and "heal one environment at a time" in err
+
+
+def test_staged_apply_stops_at_the_first_stage_that_did_not_fully_apply(
+        cli: Cli, remote: RemoteEmulator, tmp_path: Path) -> None:
+    specs = tree(tmp_path)
+    remote.fail_next_create("scorer-dev")  # stage 1 (dev, account 111111111111) fails
+    code, out, err = cli("apply", str(specs), "--env", "*", "--auto-approve", "--poll-seconds",
+                         "1")
+    assert code == 5, (out, err)  # SageMaker left the endpoint Failed: degraded
+    assert "stage 1  dev: exit 5: 1 applied, 1 degraded" in out, out
+    assert "stage 2 (prod): not started: stage 1 did not fully apply (dev: exit 5)" in out, out
+    assert "Apply stopped at stage 1." in out
+    assert "stage 2  prod" not in out
+    assert endpoints(remote, PROD, "us-east-1") == []  # prod was never touched
+
+    # dev has nothing left to change (its Failed endpoint is drift for a person: sagectl drift
+    # says failed_deployment), so the next run goes on to prod; each event names its environment
+    code, out, err = cli("apply", str(specs), "--env", "dev,prod", "--auto-approve", "--json",
+                         "--poll-seconds", "1")
+    assert code == 0, (out, err)
+    evs = [json.loads(line) for line in out.splitlines()]
+    stages = [e["stage"] for e in evs if "env" in e]
+    assert stages == sorted(stages), stages  # never two stages at once
+    done = [(e["env"], e["stage"], e["exit_code"]) for e in evs
+            if e["event"] == "environment_done"]
+    assert done == [("dev", 1, 0), ("prod", 2, 0)], done
+    assert any(e["event"] == "summary" and e["env"] == "prod" and e["applied"] == 2
+               for e in evs)
+    assert evs[-1] == {"event": "estate_summary", "stages": 2, "applied_stages": 2,
+                       "exit_code": 0}
+    assert endpoints(remote, DEV, "eu-west-1") == ["scorer-dev"]
+    assert endpoints(remote, PROD, "us-east-1") == ["scorer-prod"]
+
+
+def test_an_apply_of_several_environments_needs_their_stages(
+        cli: Cli, remote: RemoteEmulator, tmp_path: Path) -> None:
+    specs = tree(tmp_path, prod_stage=None)
+    code, out, err = cli("apply", str(specs), "--env", "*", "--auto-approve")
+    assert code == 1 and not out
+    assert "environments/prod.yaml:3:18: error: environment 'prod' has no spec.stage" in err, err
+    assert "nothing was applied" in err
+    assert endpoints(remote, DEV, "eu-west-1") == []
+    bad = tree(tmp_path, prod_stage=0)
+    code, _, err = cli("apply", str(bad), "--env", "*", "--auto-approve")
+    assert code == 1 and "environments/prod.yaml:7:10" in err and "stage" in err, err
+
+
+class _Terminal:
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("answer", ["yes", "no"])
+def test_one_confirmation_for_the_whole_run_lists_the_stages(
+        cli: Cli, remote: RemoteEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        answer: str) -> None:
+    specs = tree(tmp_path)
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or answer)
+    code, out, err = cli("apply", str(specs), "--env", "*", "--poll-seconds", "1")
+    assert asked == ["Apply these plans in 2 stage(s) (stage 1: dev; stage 2: prod), each stage "
+                     "only if the previous one applied fully? Only 'yes' is accepted: "]
+    assert out.index("=== environment dev ===") < out.index("=== environment prod ===")
+    if answer == "no":
+        assert code == 1 and "nothing was applied" in err
+        assert endpoints(remote, DEV, "eu-west-1") == []
+        return
+    assert code == 0, (out, err)
+    assert "stage 2  prod: exit 0: 2 applied" in out, out
+    assert endpoints(remote, PROD, "us-east-1") == ["scorer-prod"]
