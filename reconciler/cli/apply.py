@@ -372,7 +372,6 @@ def add_parser(sub: Any) -> None:
                            "sagectl plan specs --env prod --out plan.json && sagectl apply "
                            "plan.json",
                            "sagectl apply specs --env prod --auto-approve --format json  # CI",
-                           "sagectl apply specs --env dev --emulator --auto-approve",
                            "sagectl apply specs --env '*'   # every environment, stage by stage "
                            "(spec.stage)"))
     p.add_argument("path", nargs="?", default="specs",

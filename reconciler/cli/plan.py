@@ -82,10 +82,9 @@ def add_parser(sub: Any) -> None:
                            "sagectl plan specs --env dev",
                            "sagectl plan specs --env prod --out plan.json   # then: sagectl apply "
                            "plan.json",
-                           "sagectl plan specs --env prod --format markdown  # a PR comment",
                            "sagectl plan specs --env dev --emulator          # no AWS account",
-                           "sagectl plan specs --env '*' --format markdown   # every environment, "
-                           "one comment"))
+                           "sagectl plan specs --env '*' --format markdown   # one PR comment, "
+                           "every environment"))
     p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
     p.add_argument("--env", metavar="ENV",
                    help="environment to plan (required when the specs define some); a comma "
