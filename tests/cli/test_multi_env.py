@@ -245,3 +245,37 @@ def test_one_confirmation_for_the_whole_run_lists_the_stages(
     assert code == 0, (out, err)
     assert "stage 2  prod: exit 0: 2 applied" in out, out
     assert endpoints(remote, PROD, "us-east-1") == ["scorer-prod"]
+
+
+def test_with_the_embedded_emulator_every_environment_shares_one(
+        cli: Cli, remote: RemoteEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--emulator`` over several environments: one served emulator for all the children (each
+    would otherwise start its own, empty one), the accounts apart in it. (``remote`` only
+    empties this process's emulated AWS, which the embedded emulator serves.)"""
+    monkeypatch.delenv("SAGECTL_EMULATOR_URL", raising=False)
+    specs = tree(tmp_path)
+    code, out, err = cli("apply", str(specs), "--env", "*", "--emulator", "--auto-approve",
+                         "--poll-seconds", "1")
+    assert code == 0, (out, err)
+    assert "stage 1  dev: exit 0: 2 applied" in out and "stage 2  prod: exit 0: 2 applied" in out
+    # the children used the emulator this process served (not one each, in their processes)
+    assert endpoints(remote, DEV, "eu-west-1") == ["scorer-dev"]
+    assert endpoints(remote, PROD, "us-east-1") == ["scorer-prod"]
+
+
+def test_exit_codes_combine_to_the_worst() -> None:
+    from argparse import Namespace
+
+    from reconciler.cli.multi import combined_code, parallel_envs
+    from reconciler.cli.multi_apply import worst
+
+    assert combined_code([0, 2], detailed=True) == 2
+    assert combined_code([0, 2], detailed=False) == 0
+    assert combined_code([2, 1, 0], detailed=True) == 1  # an error outranks changes
+    assert combined_code([1, 3], detailed=True) == 3
+    assert worst([0, 6, 4]) == 4 and worst([5, 1]) == 5 and worst([0, 0]) == 0
+    assert worst([6, 130]) == 130 and worst([0, 77]) == 77  # an unknown code counts as an error
+    assert parallel_envs(Namespace(parallel_envs=None), 9) == 4
+    assert parallel_envs(Namespace(parallel_envs=None), 2) == 2
+    assert parallel_envs(Namespace(parallel_envs=8), 3) == 3
