@@ -96,7 +96,8 @@ def _review(args: argparse.Namespace, names: list[str], stages: list[list[str]],
     jobs = {env: ["plan", args.path, "--env", env, *options,
                   "--out", str(saved / f"{env}.json")] for env in names}
     children = multi.run_all(jobs, multi.parallel_envs(args, len(names)), environ)
-    sys.stdout.write(multi_report.render("plan", list(children.values()), "text"))
+    shown = multi_report.render("plan", list(children.values()), "text")
+    (sys.stderr if args.json else sys.stdout).write(shown)  # JSON: stdout holds events only
     if any(c.code not in (EXIT_OK, EXIT_CHANGES) for c in children.values()):
         print("a plan failed; nothing was applied", file=sys.stderr)
         return EXIT_ERROR

@@ -159,6 +159,18 @@ def test_a_failing_environment_does_not_stop_the_others(cli: Cli, remote: Remote
     assert code == 1, err
     assert "  prod  error (exit 1)" in out and "  dev   Drift: 2 actionable" in out, out
 
+    # AWS refuses the first environment's first SageMaker call (one at a time: dev's): dev's
+    # process fails with AWS's error, prod's plan is made
+    specs = tree(tmp_path)
+    remote.inject("denied", service="sagemaker", times=1)
+    code, out, err = cli("plan", str(specs), "--env", "*", "--parallel-envs", "1",
+                         "--format", "json")
+    assert code == 1, err
+    envs = json.loads(out)["environments"]
+    assert envs["dev"]["exit_code"] == 1 and "AccessDenied" in envs["dev"]["error"], envs["dev"]
+    assert [c["address"] for c in envs["prod"]["resource_changes"]] == [
+        "Model.scorer-model", "Endpoint.scorer-prod"]
+
 
 def test_combined_drift(cli: Cli, remote: RemoteEmulator, tmp_path: Path) -> None:
     specs = tree(tmp_path)
