@@ -56,20 +56,22 @@ def _drift(data: dict[str, Any]) -> Any:
     return DriftReport(plan, items, list(data.get("problems", [])))
 
 
-def _views(command: str, data: dict[str, Any]) -> tuple[str, str, str]:
-    """(text, markdown, one-line summary) of one environment's report."""
+def _views(command: str, data: dict[str, Any], limit: int) -> tuple[str, str, str]:
+    """(text, markdown within ``limit`` characters where it can be cut, one-line summary) of
+    one environment's report."""
     if command == "plan":
         from reconciler.plan.render import markdown, summary_line, text
 
         plan = _plan(data)
-        return text.render(plan), markdown.render(plan, COMMENT_LIMIT), summary_line(plan)
+        return text.render(plan), markdown.render(plan, limit), summary_line(plan)
     from reconciler.drift import render
 
     report = _drift(data)
     return render.text(report), render.markdown(report), render.headline(report)
 
 
-def _sections(command: str, children: list[Child]) -> list[tuple[Child, str, str, str]]:
+def _sections(command: str, children: list[Child], limit: int = COMMENT_LIMIT
+              ) -> list[tuple[Child, str, str, str]]:
     """(child, text, markdown, summary) per environment; an unreadable report is an error."""
     out = []
     for child in children:
@@ -79,21 +81,25 @@ def _sections(command: str, children: list[Child]) -> list[tuple[Child, str, str
             out.append((child, said, f"```text\n{said}\n```", f"error (exit {child.code})"))
             continue
         try:
-            out.append((child, *_views(command, data)))
+            out.append((child, *_views(command, data, limit)))
         except (ValueError, KeyError, TypeError) as err:
             said = f"its report could not be read: {err}"
             out.append((child, said, said, f"error (exit {child.code})"))
     return out
 
 
-def render(command: str, children: list[Child], fmt: str) -> str:
+def render(command: str, children: list[Child], fmt: str, limit: int = COMMENT_LIMIT) -> str:
+    """The combined report; markdown within ``limit`` characters: each environment gets an
+    equal share, its plan's change details cut first (as one plan comment cuts them), and an
+    environment whose section still does not fit says so (the JSON has everything)."""
     if fmt == "json":
         return json.dumps({"environments": {
             c.env: _data(c) or {"error": _error(c), "exit_code": c.code} for c in children}},
             indent=2) + "\n"
-    sections = _sections(command, children)
     if fmt == "markdown":
-        return _markdown(command, sections)
+        share = (limit - 200 * (len(children) + 1)) // max(1, len(children))
+        return _markdown(command, _sections(command, children, share - 300), share)
+    sections = _sections(command, children)
     out: list[str] = []
     for child, text, _, _ in sections:
         out += [f"=== environment {child.env} ===", "", text.rstrip("\n"), ""]
@@ -103,14 +109,12 @@ def render(command: str, children: list[Child], fmt: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _markdown(command: str, sections: list[tuple[Child, str, str, str]]) -> str:
+def _markdown(command: str, sections: list[tuple[Child, str, str, str]], share: int) -> str:
     head = [f"### sagectl {command}: {len(sections)} environments", "",
             "| Environment | Result |", "|---|---|"]
     head += [f"| `{child.env}` | {summary.replace('|', '/')} |"
              for child, _, _, summary in sections]
     head.append("")
-    used = sum(len(line) + 1 for line in head)
-    share = (COMMENT_LIMIT - used) // max(1, len(sections))
     body = []
     for child, _, md, summary in sections:
         section = (f"<details><summary><code>{child.env}</code>: {summary}</summary>\n\n"

@@ -291,3 +291,23 @@ def test_exit_codes_combine_to_the_worst() -> None:
     assert parallel_envs(Namespace(parallel_envs=None), 9) == 4
     assert parallel_envs(Namespace(parallel_envs=None), 2) == 2
     assert parallel_envs(Namespace(parallel_envs=8), 3) == 3
+
+
+def test_the_combined_comment_fits_its_limit_every_environment_visible(
+        cli: Cli, remote: RemoteEmulator, tmp_path: Path) -> None:
+    from reconciler.cli.multi import Child
+    from reconciler.cli.multi_report import render
+
+    specs = tree(tmp_path)
+    code, out, err = cli("plan", str(specs), "--env", "*", "--format", "json")
+    assert code == 0, err
+    children = [Child(env, 2, json.dumps(data), "")
+                for env, data in json.loads(out)["environments"].items()]
+    whole = render("plan", children, "markdown")
+    assert "Steps:" in whole  # the change details, at the default limit
+    small = render("plan", children, "markdown", limit=3_000)
+    assert len(small) <= 3_000 and "Steps:" not in small, len(small)
+    for env in ("dev", "prod"):  # each environment's summary and table are still there
+        assert f"| `{env}` | Plan: 2 to create" in small
+        assert f"| `+` | `Endpoint.scorer-{env}` | create |" in small
+    assert small.count("were cut to fit a comment") == 2
