@@ -139,7 +139,21 @@ def run_all(jobs: dict[str, list[str]], parallel: int, environ: dict[str, str]
     """Every job (environment -> argv) at most ``parallel`` at once; results in jobs' order."""
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="sagectl-env") as pool:
         futures = {env: pool.submit(run_one, env, argv, environ) for env, argv in jobs.items()}
-        return {env: future.result() for env, future in futures.items()}
+        try:
+            return {env: future.result() for env, future in futures.items()}
+        except KeyboardInterrupt:  # Ctrl-C reached the children too: they stop themselves
+            for future in futures.values():
+                future.cancel()  # those still queued never start
+            raise Interrupted({env: future.result() for env, future in futures.items()
+                               if not future.cancelled()}) from None
+
+
+class Interrupted(Exception):
+    """Ctrl-C during ``run_all``: what the started children said as they stopped."""
+
+    def __init__(self, children: dict[str, Child]) -> None:
+        super().__init__("interrupted")
+        self.children = children
 
 
 def combined_code(codes: list[int], detailed: bool) -> int:

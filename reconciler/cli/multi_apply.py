@@ -145,23 +145,35 @@ def _stages(args: argparse.Namespace, stages: list[list[str]], environ: dict[str
             jobs[env] = (["apply", str(plan), "--specs", args.path, *options]
                          if plan is not None and plan.exists()
                          else ["apply", args.path, "--env", env, *options])
-        children = multi.run_all(jobs, multi.parallel_envs(args, len(names)), environ)
+        try:
+            children = multi.run_all(jobs, multi.parallel_envs(args, len(names)), environ)
+        except multi.Interrupted as stopped:  # the terminal's Ctrl-C reached the children too
+            _report(args, number, stopped.children)
+            _not_started(args, stages, number, f"stage {number} was stopped by Ctrl-C (each of "
+                         "its environments' sagectl processes stopped itself cleanly; the same "
+                         "command resumes)")
+            return EXIT_INTERRUPTED
         _report(args, number, children)
         code = worst([c.code for c in children.values()])
         if code != EXIT_OK:
             failed = ", ".join(f"{c.env}: exit {c.code}" for c in children.values()
                                if c.code != EXIT_OK)
-            why = f"stage {number} did not fully apply ({failed})"
-            for later, rest in enumerate(stages[number:], number + 1):
-                _say(args, {"event": "stage_not_started", "stage": later, "environments": rest,
-                            "message": f"not started: {why}"},
-                     f"stage {later} ({', '.join(rest)}): not started: {why}")
+            _not_started(args, stages, number, f"stage {number} did not fully apply ({failed})")
             _say(args, {"event": "estate_summary", "stages": len(stages), "applied_stages":
                         number - 1, "exit_code": code}, f"Apply stopped at stage {number}.")
             return code
     _say(args, {"event": "estate_summary", "stages": len(stages), "applied_stages": len(stages),
                 "exit_code": EXIT_OK}, f"Apply: {len(stages)} stage(s) applied.")
     return EXIT_OK
+
+
+def _not_started(args: argparse.Namespace, stages: list[list[str]], number: int,
+                 why: str) -> None:
+    """Say that the stages after ``number`` were not started, and why."""
+    for later, rest in enumerate(stages[number:], number + 1):
+        _say(args, {"event": "stage_not_started", "stage": later, "environments": rest,
+                    "message": f"not started: {why}"},
+             f"stage {later} ({', '.join(rest)}): not started: {why}")
 
 
 def _say(args: argparse.Namespace, event: dict[str, Any], text: str) -> None:

@@ -311,3 +311,39 @@ def test_the_combined_comment_fits_its_limit_every_environment_visible(
         assert f"| `{env}` | Plan: 2 to create" in small
         assert f"| `+` | `Endpoint.scorer-{env}` | create |" in small
     assert small.count("were cut to fit a comment") == 2
+
+
+def test_ctrl_c_stops_the_stage_and_starts_no_later_one(remote: RemoteEmulator,
+                                                         tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches the parent and the stage's children (one process group):
+    each child stops itself cleanly (its own tests: tests/apply/test_stop.py), the parent says
+    which stages were not started and exits 130."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    specs = tree(tmp_path)
+    remote.freeze()  # no simulated time passes: dev's endpoint stays Creating
+    environ = {**os.environ, "SAGECTL_EMULATOR_URL": remote.endpoint_url or ""}
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", str(specs), "--env", "*",
+         "--auto-approve", "--poll-seconds", "1"], env=environ, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while endpoints(remote, DEV, "eu-west-1") != ["scorer-dev"]:
+            assert parent.poll() is None and time.monotonic() < deadline, parent.communicate()
+            time.sleep(0.1)
+        os.killpg(parent.pid, signal.SIGINT)  # as a terminal does: the whole process group
+        out, err = parent.communicate(timeout=120)
+    finally:
+        if parent.poll() is None:
+            os.killpg(parent.pid, signal.SIGKILL)
+        remote.unfreeze()
+    assert parent.returncode == 130, (out, err)
+    assert "stage 2 (prod): not started: stage 1 was stopped by Ctrl-C" in out, (out, err)
+    assert "stage 1  dev: exit 130: " in out and "stage 2  prod" not in out, out
+    assert "[dev] sagectl: stopped (SIGINT)" in err and "Resume with: sagectl apply" in err, err
+    assert endpoints(remote, PROD, "us-east-1") == []
