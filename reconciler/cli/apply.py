@@ -10,6 +10,11 @@ worst outcome, resumed ones included (degraded, failed, rolled back, waiting). W
 json (or --json, its older spelling) the events are stdout's only content; when nothing is
 applied they say why (plan_errors, refused, error).
 
+Several environments (--env 'prod-*', --env dev,prod): applied stage by stage, each with
+spec.stage in its Environment file (stage 1 first), the environments of a stage at once, each in
+its own sagectl process; a stage that did not fully apply stops the run with its worst exit code
+and the later stages are not started.
+
 Stopping: the first Ctrl-C (SIGINT) or SIGTERM stops the apply cleanly: nothing new starts,
 SageMaker operations in flight keep running on AWS and stay in the journal, this run's leases
 are released as "stopped, resumable", and apply exits 130 (SIGINT) or 143 (SIGTERM) with the
@@ -24,6 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from reconciler.cli import multi
 from reconciler.cli.common import (
     EXIT_DEGRADED,
     EXIT_ERROR,
@@ -95,6 +101,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from reconciler.plan.render import text
     from reconciler.targets import Target, open_target
 
+    names, selection, code = multi.choose(args)
+    if code:
+        return code
+    if names:
+        from reconciler.cli import multi_apply
+
+        return multi_apply.run(args, names, selection)
     specs, saved, code = _load(args.path, args.env, args.specs)
     if code:
         return code
@@ -345,7 +358,9 @@ def add_parser(sub: Any) -> None:
     def state_options(p: argparse.ArgumentParser, saved_plan: bool = False) -> None:
         p.add_argument("--env", metavar="ENV",
                        help="environment (default: the only one" +
-                            (", or the saved plan's)" if saved_plan else ")"))
+                            (", or the saved plan's); a comma list or shell patterns apply "
+                             "several, stage by stage (--env 'prod-*', each with spec.stage)"
+                             if saved_plan else ")"))
         p.add_argument("--state-table", default=DEFAULT_TABLE, metavar="TABLE",
                        help=f"DynamoDB table for leases, journal and history (default "
                             f"{DEFAULT_TABLE})")
@@ -357,10 +372,12 @@ def add_parser(sub: Any) -> None:
                            "sagectl plan specs --env prod --out plan.json && sagectl apply "
                            "plan.json",
                            "sagectl apply specs --env prod --auto-approve --format json  # CI",
-                           "sagectl apply specs --env dev --emulator --auto-approve"))
+                           "sagectl apply specs --env '*'   # every environment, stage by stage "
+                           "(spec.stage)"))
     p.add_argument("path", nargs="?", default="specs",
                    help="spec directory (default: specs), or a plan saved with plan --out")
     state_options(p, saved_plan=True)
+    multi.add_parallel_envs_option(p)
     p.add_argument("--specs", default="specs", metavar="DIR",
                    help="with a saved plan: the spec directory it was made from (default: specs)")
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from reconciler.cli import multi
 from reconciler.cli.common import (
     EXIT_DRIFT,
     EXIT_ERROR,
@@ -35,6 +36,11 @@ def cmd_drift(args: argparse.Namespace) -> int:
     from reconciler.plan.context import git_commit
     from reconciler.targets import Target, open_target
 
+    names, _, code = multi.choose(args)
+    if code:
+        return code
+    if names:
+        return multi.run_reading(args, "drift", names)
     specs, _, code = _load(args.path, args.env, nothing="nothing was compared")
     if code:
         return code
@@ -95,7 +101,10 @@ def add_parser(sub: Any) -> None:
                            "sagectl drift specs --env prod --format markdown  # an issue body",
                            "sagectl drift specs --env dev --heal"))
     p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
-    p.add_argument("--env", metavar="ENV", help="environment (default: the only one)")
+    p.add_argument("--env", metavar="ENV",
+                   help="environment (default: the only one); a comma list or shell patterns "
+                        "check several at once, one combined report (--env 'prod-*')")
+    multi.add_parallel_envs_option(p)
     add_format_option(p, ("text", "markdown", "json"),
                       "text (default), markdown (an issue body) or json")
     p.add_argument("--detailed-exitcode", action="store_true",

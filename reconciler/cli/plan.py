@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from reconciler.cli import multi
 from reconciler.cli.common import (
     EXIT_CHANGES,
     EXIT_INVALID,
@@ -32,6 +33,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from reconciler.spec.load import load_specs
     from reconciler.targets import Target, open_aws
 
+    names, _, code = multi.choose(args)
+    if code:
+        return code
+    if names:
+        return multi.run_reading(args, "plan", names)
     if Path(args.path).is_file() and args.path.lower().endswith(".json"):
         print(f"sagectl: {args.path} is a file, not a spec directory: plan reads specs. To see "
               f"a saved plan: sagectl show {args.path}; to apply it: sagectl apply {args.path}",
@@ -76,15 +82,20 @@ def add_parser(sub: Any) -> None:
                            "sagectl plan specs --env dev",
                            "sagectl plan specs --env prod --out plan.json   # then: sagectl apply "
                            "plan.json",
-                           "sagectl plan specs --env prod --format markdown  # a PR comment",
-                           "sagectl plan specs --env dev --emulator          # no AWS account"))
+                           "sagectl plan specs --env dev --emulator          # no AWS account",
+                           "sagectl plan specs --env '*' --format markdown   # one PR comment, "
+                           "every environment"))
     p.add_argument("path", nargs="?", default="specs", help="spec directory (default: specs)")
     p.add_argument("--env", metavar="ENV",
-                   help="environment to plan (required when the specs define some)")
+                   help="environment to plan (required when the specs define some); a comma "
+                        "list or shell patterns plan several at once, one combined report "
+                        "(--env 'prod-*', --env dev,staging, --env '*')")
+    multi.add_parallel_envs_option(p)
     add_format_option(p, ("text", "json", "markdown"),
                       "text (default), json (the plan as data), or markdown (a PR comment)")
     p.add_argument("--out", metavar="FILE",
-                   help="also save the plan (JSON, with fingerprints) to this file")
+                   help="also save the plan (JSON, with fingerprints) to this file; with several "
+                        "environments, write {env} in the name: one file each")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 2 when there are changes, 0 when there are none")
     p.add_argument("--state-table", default="sagectl-state", metavar="TABLE",

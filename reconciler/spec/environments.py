@@ -11,6 +11,7 @@ An environment is a document of kind ``Environment`` in ``<specs>/environments/<
       prune: false               # delete owned resources that left the specs
       variables:                 # ${name} in any spec value
         instanceType: ml.m6i.xlarge
+      stage: 2                   # optional; order of an apply over several environments
       overrides:                 # per-resource patches, merged into that resource's spec
         - {kind: Endpoint, name: fraud-scorer, spec: {...}}
         - {kind: Pipeline, name: nightly-training, omit: true}
@@ -106,6 +107,11 @@ class EnvironmentSpec(SpecModel):
     variables: dict[VariableName, VariableValue] = {}
     """Values for `${name}` references in the specs."""
     overrides: Annotated[list[Override], Field(max_length=1000)] = []
+    stage: Annotated[int, Field(ge=1, le=1000)] | None = None
+    """Order of this environment when one `sagectl apply` covers several (`--env 'prod-*'`,
+    `--env dev,staging`): stage 1 first, the environments of one stage at once, the next stage
+    only when every environment of the previous one applied fully. An apply of several
+    environments requires a stage on each of them."""
 
     @field_validator("assume_role_arn")
     @classmethod
