@@ -63,7 +63,9 @@ def _views(command: str, data: dict[str, Any], limit: int) -> tuple[str, str, st
         from reconciler.plan.render import markdown, summary_line, text
 
         plan = _plan(data)
-        return text.render(plan), markdown.render(plan, limit), summary_line(plan)
+        # the summary closes the combined report: its waits are in the sections above
+        line = summary_line(plan).replace(" waiting: see below)", " waiting)")
+        return text.render(plan), markdown.render(plan, limit), line
     from reconciler.drift import render
 
     report = _drift(data)

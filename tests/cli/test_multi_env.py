@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from sagemaker_emulator.server import RemoteEmulator
+from tests.conftest import EXAMPLES
 
 Cli = Callable[..., tuple[int, str, str]]
 DEV, PROD = "111111111111", "222222222222"
@@ -347,3 +348,21 @@ def test_ctrl_c_stops_the_stage_and_starts_no_later_one(remote: RemoteEmulator,
     assert "stage 1  dev: exit 130: " in out and "stage 2  prod" not in out, out
     assert "[dev] sagectl: stopped (SIGINT)" in err and "Resume with: sagectl apply" in err, err
     assert endpoints(remote, PROD, "us-east-1") == []
+
+
+def test_the_combined_summary_of_waiting_changes_points_nowhere(cli: Cli, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """A plan with changes that wait says "see below" over its own list; the combined report's
+    closing summary has nothing below it."""
+    from reconciler.cli.multi import Child
+    from reconciler.cli.multi_report import render
+
+    monkeypatch.delenv("SAGECTL_EMULATOR_URL", raising=False)
+    code, out, err = cli("plan", str(EXAMPLES), "--env", "dev", "--emulator", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["summary"]["waiting"] == 2  # the registry-backed challenger waits
+    shown = render("plan", [Child("dev", 2, out, ""), Child("prod", 2, out, "")], "text")
+    summary = shown[shown.index("Plan of 2 environments:"):]
+    assert "(2 waiting)" in summary and "see below" not in summary
+    assert "(2 waiting: see below)" in shown[:shown.index("Plan of 2 environments:")]
