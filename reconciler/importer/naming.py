@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from reconciler.aws import Aws
 from reconciler.contract import Registry
 from reconciler.importer.documents import Document
-from reconciler.importer.live import Tagged
+from reconciler.importer.live import ImportRefused, Tagged
 from reconciler.spec.resources import Resource, SpecSet
 
 T = TypeVar("T")
@@ -89,6 +89,20 @@ class ImportContext:
         if key not in self.choices:
             self.choices[key] = self.kinds[kind].import_choice(self, name, live, role)
         return self.choices[key]
+
+    def named_as_live(self, kind: str, noun: str, name: str, live: Tagged) -> Choice | None:
+        """The rule of a resource whose spec name is its live name: one the tree defines already
+        is not written again (a note); one sagectl manages for another spec is refused. None:
+        neither, the kind decides."""
+        defined = self.tree.named(kind)
+        if name in defined:
+            self.notes.append(f"{noun} {name} is already defined in {defined[name].file}: not "
+                              "written again")
+            return Choice(name, new=False)
+        if live.managed and not self.mine(live, f"{kind}.{name}"):
+            raise ImportRefused(f"{noun} {name} is managed by sagectl ({live.owner_text()}), but "
+                                f"no {kind} spec here describes it")
+        return None
 
     def chosen(self, kind: str) -> set[str]:
         """The spec names given to live resources of ``kind`` so far."""

@@ -84,15 +84,9 @@ def read(ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
 def choice(ictx: ImportContext, name: str, found: Tagged | None) -> Choice | None:
     if found is None:
         return None
-    defined = ictx.tree.named(KIND)
-    if name in defined:
-        ictx.notes.append(f"inference component {name} is already defined in "
-                          f"{defined[name].file}: not written again")
-        return Choice(name, new=False)
-    if found.managed and not ictx.mine(found, f"{KIND}.{name}"):
-        raise ImportRefused(f"inference component {name} is managed by sagectl "
-                            f"({found.owner_text()}), but no InferenceComponent spec here "
-                            "describes it")
+    known = ictx.named_as_live(KIND, "inference component", name, found)
+    if known is not None:
+        return known
     return Choice(name, new=True)
 
 

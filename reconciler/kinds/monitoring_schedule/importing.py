@@ -87,15 +87,9 @@ def read(ictx: ImportContext, names: list[str]) -> dict[str, Tagged]:
 def choice(ictx: ImportContext, name: str, found: Tagged | None) -> Choice | None:
     if found is None:
         return None
-    defined = ictx.tree.named(KIND)
-    if name in defined:
-        ictx.notes.append(f"monitoring schedule {name} is already defined in "
-                          f"{defined[name].file}: not written again")
-        return Choice(name, new=False)
-    if found.managed and not ictx.mine(found, f"{KIND}.{name}"):
-        raise ImportRefused(f"monitoring schedule {name} is managed by sagectl "
-                            f"({found.owner_text()}), but no MonitoringSchedule spec here "
-                            "describes it")
+    known = ictx.named_as_live(KIND, "monitoring schedule", name, found)
+    if known is not None:
+        return known
     config = found.described.get("MonitoringScheduleConfig") or {}
     why = ("holds its job definition inline (the older embedded form)"
            if schedule_definition(found.described) is None else
