@@ -11,17 +11,25 @@ chooses the environments, starts the children, and renders their JSON as one rep
 Exit codes of plan and drift over several environments: the highest error code of any
 environment (1 error, 3 internal; a child that died counts as 1) if any failed; otherwise, with
 ``--detailed-exitcode``, 2 if any has changes (actionable drift), else 0.
+
+Stopping: a terminal's Ctrl-C reaches the whole process group, so every child gets it itself.
+A SIGTERM (what a CI system sends to cancel a job) reaches the parent only: the parent forwards
+it to the children it started, starts no more, waits for them to stop (an apply stops cleanly
+and resumably: ``signals.py``), reports what they said and exits 143. Interrupted plan and
+drift print which environments finished.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,43 +125,118 @@ def child_environment(args: argparse.Namespace) -> Iterator[dict[str, str]]:
         yield env
 
 
-def run_one(env: str, argv: list[str], environ: dict[str, str]) -> Child:
+class _Running:
+    """The children of one ``run_all``, and the SIGTERM that stops them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.procs: set[subprocess.Popen[str]] = set()
+        self.signum: int | None = None
+
+    def start(self, argv: list[str], environ: dict[str, str]) -> subprocess.Popen[str] | None:
+        """The child, or None once a stop was asked (it never starts)."""
+        with self.lock:
+            if self.signum is not None:
+                return None
+            proc = subprocess.Popen([sys.executable, "-m", "reconciler", *argv], env=environ,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    stdin=subprocess.DEVNULL)
+            self.procs.add(proc)
+            return proc
+
+    def done(self, proc: subprocess.Popen[str]) -> None:
+        with self.lock:
+            self.procs.discard(proc)
+
+    def forward(self, signum: int, frame: Any) -> None:
+        """The signal handler (main thread): pass the signal on to every running child."""
+        first = self.signum is None
+        self.signum = self.signum or signum
+        with self.lock:  # held only briefly by workers, never by the main thread
+            procs = list(self.procs)
+        if first:
+            os.write(2, (f"sagectl: {signal.Signals(signum).name} received: passed on to the "
+                         f"{len(procs)} running environment(s); no other environment starts\n"
+                         ).encode())
+        for proc in procs:
+            with suppress(OSError):  # it has just exited
+                proc.send_signal(signum)
+
+    @contextmanager
+    def forwarding(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals are handled in the main thread only
+            return
+        previous = signal.signal(signal.SIGTERM, self.forward)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def run_one(env: str, argv: list[str], environ: dict[str, str],
+            running: _Running | None = None) -> Child | None:
     """``sagectl ARGV`` in its own process; a process that cannot start or dies is this
-    environment's error."""
+    environment's error. None: not started, because the run was asked to stop."""
+    running = running or _Running()
     try:
-        done = subprocess.run([sys.executable, "-m", "reconciler", *argv], env=environ,
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              check=False)
+        proc = running.start(argv, environ)
     except OSError as err:
         return Child(env, EXIT_ERROR, "", f"could not start sagectl: {err}")
-    code = done.returncode
-    err = done.stderr
+    if proc is None:
+        return None
+    try:
+        out, err = proc.communicate()
+    finally:
+        running.done(proc)
+    code = proc.returncode
     if code < 0:  # killed by a signal
         err += f"\nthe sagectl process of environment {env} was killed (signal {-code})"
         code = EXIT_ERROR
-    return Child(env, code, done.stdout, err)
+    return Child(env, code, out, err)
 
 
 def run_all(jobs: dict[str, list[str]], parallel: int, environ: dict[str, str]
             ) -> dict[str, Child]:
-    """Every job (environment -> argv) at most ``parallel`` at once; results in jobs' order."""
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="sagectl-env") as pool:
-        futures = {env: pool.submit(run_one, env, argv, environ) for env, argv in jobs.items()}
+    """Every job (environment -> argv) at most ``parallel`` at once; results in jobs' order.
+    Stopped (Ctrl-C, or a SIGTERM passed on to the children): ``Interrupted`` with what the
+    children that had started said."""
+    running = _Running()
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="sagectl-env") as pool, \
+            running.forwarding():
+        futures = {env: pool.submit(run_one, env, argv, environ, running)
+                   for env, argv in jobs.items()}
         try:
-            return {env: future.result() for env, future in futures.items()}
+            results = {env: future.result() for env, future in futures.items()}
         except KeyboardInterrupt:  # Ctrl-C reached the children too: they stop themselves
             for future in futures.values():
                 future.cancel()  # those still queued never start
-            raise Interrupted({env: future.result() for env, future in futures.items()
-                               if not future.cancelled()}) from None
+            raise Interrupted({env: child for env, future in futures.items()
+                               if not future.cancelled()
+                               and (child := future.result()) is not None},
+                              signal.SIGINT) from None
+    children = {env: child for env, child in results.items() if child is not None}
+    if running.signum is not None:
+        raise Interrupted(children, running.signum)
+    return children
 
 
 class Interrupted(Exception):
-    """Ctrl-C during ``run_all``: what the started children said as they stopped."""
+    """``run_all`` stopped by Ctrl-C or SIGTERM: what the started children said as they
+    stopped."""
 
-    def __init__(self, children: dict[str, Child]) -> None:
+    def __init__(self, children: dict[str, Child], signum: int = signal.SIGINT) -> None:
         super().__init__("interrupted")
         self.children = children
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def by(self) -> str:
+        return "Ctrl-C" if self.signum == signal.SIGINT else signal.Signals(self.signum).name
 
 
 def combined_code(codes: list[int], detailed: bool) -> int:
@@ -188,7 +271,15 @@ def run_reading(args: argparse.Namespace, command: str, names: list[str]) -> int
         extra = ["--out", args.out.replace("{env}", env)] if getattr(args, "out", None) else []
         jobs[env] = [command, args.path, "--env", env, *options, *extra]
     with child_environment(args) as environ:
-        children = run_all(jobs, parallel_envs(args, len(names)), environ)
+        try:
+            children = run_all(jobs, parallel_envs(args, len(names)), environ)
+        except Interrupted as stopped:
+            for child in stopped.children.values():
+                print(f"[{child.env}] exit {child.code}", file=sys.stderr)
+            print(f"sagectl: {command} stopped by {stopped.by}: no combined report "
+                  f"({len(stopped.children)} of {len(names)} environments had started)",
+                  file=sys.stderr)
+            return stopped.exit_code
     for child in children.values():  # warnings; a failed one's stderr is in its report
         for line in child.err.splitlines() if child.code in (EXIT_OK, EXIT_CHANGES) else []:
             print(f"[{child.env}] {line}", file=sys.stderr)

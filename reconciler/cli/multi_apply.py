@@ -147,12 +147,12 @@ def _stages(args: argparse.Namespace, stages: list[list[str]], environ: dict[str
                          else ["apply", args.path, "--env", env, *options])
         try:
             children = multi.run_all(jobs, multi.parallel_envs(args, len(names)), environ)
-        except multi.Interrupted as stopped:  # the terminal's Ctrl-C reached the children too
+        except multi.Interrupted as stopped:  # Ctrl-C, or a SIGTERM passed on to the children
             _report(args, number, stopped.children)
-            _not_started(args, stages, number, f"stage {number} was stopped by Ctrl-C (each of "
-                         "its environments' sagectl processes stopped itself cleanly; the same "
-                         "command resumes)")
-            return EXIT_INTERRUPTED
+            _not_started(args, stages, number, f"stage {number} was stopped by {stopped.by} "
+                         "(each of its environments' sagectl processes stopped itself cleanly; "
+                         "the same command resumes)")
+            return stopped.exit_code
         _report(args, number, children)
         code = worst([c.code for c in children.values()])
         if code != EXIT_OK:

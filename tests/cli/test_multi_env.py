@@ -6,6 +6,7 @@ and prod 222222222222 in us-east-1. Each environment runs in its own ``sagectl``
 from __future__ import annotations
 
 import json
+import signal
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -314,13 +315,11 @@ def test_the_combined_comment_fits_its_limit_every_environment_visible(
     assert small.count("were cut to fit a comment") == 2
 
 
-def test_ctrl_c_stops_the_stage_and_starts_no_later_one(remote: RemoteEmulator,
-                                                         tmp_path: Path) -> None:
-    """A terminal's Ctrl-C reaches the parent and the stage's children (one process group):
-    each child stops itself cleanly (its own tests: tests/apply/test_stop.py), the parent says
-    which stages were not started and exits 130."""
+def _stop_a_staged_apply(remote: RemoteEmulator, tmp_path: Path, to_group: bool,
+                         signum: int) -> tuple[int, str, str]:
+    """Start ``apply --env '*'``, wait until dev's endpoint is Creating (frozen clock), send
+    ``signum`` to the parent's process group or to the parent only; (exit code, out, err)."""
     import os
-    import signal
     import subprocess
     import sys
     import time
@@ -337,17 +336,43 @@ def test_ctrl_c_stops_the_stage_and_starts_no_later_one(remote: RemoteEmulator,
         while endpoints(remote, DEV, "eu-west-1") != ["scorer-dev"]:
             assert parent.poll() is None and time.monotonic() < deadline, parent.communicate()
             time.sleep(0.1)
-        os.killpg(parent.pid, signal.SIGINT)  # as a terminal does: the whole process group
+        if to_group:
+            os.killpg(parent.pid, signum)
+        else:
+            os.kill(parent.pid, signum)
         out, err = parent.communicate(timeout=120)
     finally:
         if parent.poll() is None:
             os.killpg(parent.pid, signal.SIGKILL)
         remote.unfreeze()
-    assert parent.returncode == 130, (out, err)
+    assert endpoints(remote, PROD, "us-east-1") == []
+    return parent.returncode, out, err
+
+
+def test_ctrl_c_stops_the_stage_and_starts_no_later_one(remote: RemoteEmulator,
+                                                         tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches the parent and the stage's children (one process group):
+    each child stops itself cleanly (its own tests: tests/apply/test_stop.py), the parent says
+    which stages were not started and exits 130."""
+    code, out, err = _stop_a_staged_apply(remote, tmp_path, True, signal.SIGINT)
+    assert code == 130, (out, err)
     assert "stage 2 (prod): not started: stage 1 was stopped by Ctrl-C" in out, (out, err)
     assert "stage 1  dev: exit 130: " in out and "stage 2  prod" not in out, out
     assert "[dev] sagectl: stopped (SIGINT)" in err and "Resume with: sagectl apply" in err, err
-    assert endpoints(remote, PROD, "us-east-1") == []
+
+
+def test_sigterm_to_the_parent_alone_is_passed_on_to_the_stage(remote: RemoteEmulator,
+                                                               tmp_path: Path) -> None:
+    """A CI system cancelling a job may signal only the process it started: the parent passes
+    the SIGTERM on to its children, which stop cleanly and resumably; exit 143, and no later
+    stage starts. Without the forwarding the parent would die at once and leave dev's apply
+    running on its own."""
+    code, out, err = _stop_a_staged_apply(remote, tmp_path, False, signal.SIGTERM)
+    assert code == 143, (out, err)
+    assert "SIGTERM received: passed on to the 1 running environment(s)" in err, err
+    assert "stage 2 (prod): not started: stage 1 was stopped by SIGTERM" in out, (out, err)
+    assert "stage 1  dev: exit 143: " in out, out
+    assert "[dev] sagectl: stopped (SIGTERM)" in err and "Resume with: sagectl apply" in err, err
 
 
 def test_the_combined_summary_of_waiting_changes_points_nowhere(cli: Cli, tmp_path: Path,
