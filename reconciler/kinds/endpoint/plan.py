@@ -204,6 +204,7 @@ def decide(ctx: PlanContext, desired: list[Resource], reads: Reads) -> KindPlan:
         outcome = planner.update()
         if outcome is None:
             result.unchanged += 1
+            result.problems += _broken(resource.address, live)
         elif isinstance(outcome, Problem):
             result.problems.append(outcome)
         else:
@@ -215,6 +216,26 @@ def decide(ctx: PlanContext, desired: list[Resource], reads: Reads) -> KindPlan:
 
 def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
     return decide(ctx, desired, read(ctx, desired))
+
+
+def _broken(address: str, live: LiveEndpoint) -> list[Problem]:
+    """A converged endpoint that AWS left Failed or UpdateRollbackFailed: the plan has nothing
+    to change, and says so only beside what a person must do (rule 4: only DeleteEndpoint is
+    possible on a Failed endpoint), never as a bare "No changes."."""
+    reason = (live.described or {}).get("FailureReason") or "no reason given"
+    if live.status == "Failed":
+        return [Problem(address, f"endpoint is Failed ({reason}); SageMaker allows only deleting "
+                        "it, so this plan changes nothing for it and `sagectl drift` reports it "
+                        "as failed_deployment",
+                        "fix the cause, delete the endpoint, and the next plan creates it again",
+                        severity="warning")]
+    if live.status == "UpdateRollbackFailed":
+        return [Problem(address, f"endpoint is UpdateRollbackFailed ({reason}): it serves with a "
+                        "mix of configurations; this plan changes nothing for it",
+                        "AWS documents that another UpdateEndpoint returns it to a healthy state; "
+                        "sagectl makes none on its own: settle it in AWS (`sagectl drift` reports "
+                        "it as failed_deployment)", severity="warning")]
+    return []
 
 
 def _live_checks(planner: EndpointPlanner) -> list[Problem]:
