@@ -167,6 +167,34 @@ class Emulator:
 
         return version_count(account, region or self.region, pipeline)
 
+    # -- events ----------------------------------------------------------------------------
+    def emitted_events(self) -> list[dict[str, Any]]:
+        """The events AWS services sent to EventBridge (SageMaker's "Model Package State
+        Change"), oldest first: ``time`` (simulated), ``account``, ``region``, the ``event`` as
+        targets see it, and ``matched``: the rules of its default bus it matched, each with what
+        became of every target (``succeeded``/``failed`` API destination, ``started`` pipeline,
+        ``not emulated``)."""
+        return self.state.events.events()
+
+    def api_destination_invocations(self) -> list[dict[str, Any]]:
+        """Every API destination invocation, oldest first: ``time`` (simulated), ``rule``,
+        ``target_id``, ``api_destination``, ``method``, ``url``, ``headers`` and ``body`` as sent
+        (the API key, a Basic password and ``IsValueSecret`` parameters masked), ``sent``,
+        ``sent_to`` (when routed), ``outcome`` (``succeeded``: a 2xx answer; else ``failed``),
+        ``status``, ``error``, ``retryable`` (as AWS documents; retries are not emulated)."""
+        return self.state.events.invocations()
+
+    def clear_event_log(self) -> None:
+        """Forget the emitted events and invocations recorded so far (routes stay)."""
+        self.state.events.clear()
+
+    def route_host(self, host: str, to: str | None = None) -> None:
+        """Deliver API destination requests for ``https://<host>/...`` to ``to`` instead (e.g.
+        ``http://127.0.0.1:8123``, a local fake of the service), path and query kept and the
+        ``Host`` header unchanged; ``to=None`` removes the route. AWS requires HTTPS endpoints;
+        a host that is neither loopback nor routed is never contacted."""
+        self.state.events.route(host, to)
+
     # -- crash point -----------------------------------------------------------------------
     @property
     def mutations(self) -> int:

@@ -27,7 +27,8 @@ CONTROLS = ("advance", "freeze", "unfreeze", "set_time_factor", "now", "set_dura
             "pipeline_versions", "arm_crash",
             "wait_for_crash", "release_crash", "mutations", "calls", "set_alarm_state",
             "hold_alarm_state", "release_alarm_state", "scale_variant", "system_update",
-            "set_rollback_status", "set_quota", "set_capacity_unavailable", "reset")
+            "set_rollback_status", "set_quota", "set_capacity_unavailable", "emitted_events",
+            "api_destination_invocations", "clear_event_log", "route_host", "reset")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

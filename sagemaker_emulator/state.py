@@ -1,4 +1,4 @@
-"""The emulator's process-wide settings: clock, durations, faults, call counts.
+"""The emulator's process-wide settings: clock, durations, faults, call counts, event logs.
 
 Emulated AWS *resources* are not kept here: they hang off moto's backend objects (one per account
 and region), so moto's own reset — a new ``mock_aws``, or ``POST /moto-api/reset`` on the server —
@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sagemaker_emulator.clock import Clock
+from sagemaker_emulator.event_log import EventLog
 from sagemaker_emulator.faults import Faults
 
 ROLLBACK_STATUSES = ("RollingBack", "Updating")
@@ -61,6 +62,8 @@ class EmulatorState:
         self.calls: Counter[tuple[str, str]] = Counter()
         self.rollback_status = ROLLBACK_STATUS
         """The status a guardrail rollback shows (undocumented by AWS: see lifecycle.py)."""
+        self.events = EventLog()
+        """Events services emitted, API destination invocations, hosts routed elsewhere."""
         self._lock = threading.Lock()
 
     def count(self, service: str, action: str) -> None:
@@ -73,6 +76,7 @@ class EmulatorState:
         self.faults = Faults()
         self.calls = Counter()
         self.rollback_status = ROLLBACK_STATUS
+        self.events = EventLog()
 
 
 STATE = EmulatorState()

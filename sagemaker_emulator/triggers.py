@@ -36,8 +36,8 @@ latest ones).
 
 Not emulated: ``cron(...)`` and ``at(...)`` expressions never fire (they are validated and stored
 only); Scheduler's universal targets (``arn:aws:scheduler:::aws-sdk:sagemaker:...``) and
-Input/retry/dead-letter settings are stored but play no part; rules with an EventPattern never
-match anything.
+Input/retry/dead-letter settings are stored but play no part. Rules with an EventPattern match
+the events AWS services emit (SageMaker's "Model Package State Change"): ``event_delivery.py``.
 """
 
 from __future__ import annotations
