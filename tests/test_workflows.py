@@ -4,8 +4,9 @@
   offline), and a broken one is not;
 - the properties that matter: AWS credentials only through OIDC with a role per environment,
   least-privilege permissions, no credentials for fork pull requests, the sticky plan comment,
-  dev applied before prod, prod behind its environment, one apply per environment at a time,
-  the drift schedule;
+  the apply stage by stage (each environment planned, then applied behind its GitHub
+  environment from exactly that plan), one apply per environment at a time, the drift schedule
+  (the stages, their review and the concurrency model: ``tests/workflows/``);
 - the scripts, run as the workflows run them: the pull request plan against the example specs
   and the embedded emulator, the apply and its summary, the drift report and its issue, the
   sticky comment against a fake GitHub API.
@@ -110,7 +111,8 @@ def example_environments() -> list[str]:
 # --------------------------------------------------------------------------------------------
 # GitHub's workflow schema
 
-WORKFLOW_FILES = ["plan.yml", "plan-fork-comment.yml", "apply.yml", "drift.yml", "ci.yml",
+WORKFLOW_FILES = ["plan.yml", "plan-fork-comment.yml", "apply.yml", "apply-stage.yml",
+                  "drift.yml", "ci.yml",
                   "promote.yml"]
 
 
@@ -174,7 +176,7 @@ def test_aws_credentials_only_through_oidc_with_a_role_per_environment() -> None
         for forbidden in ("aws-access-key-id", "aws-secret-access-key", "AWS_ACCESS_KEY_ID",
                           "AWS_SECRET_ACCESS_KEY", "aws-session-token", "secrets.AWS"):
             assert forbidden not in text, f"{name}: {forbidden}"
-    for name in ("plan.yml", "apply.yml", "drift.yml", "promote.yml"):
+    for name in ("plan.yml", "apply-stage.yml", "drift.yml", "promote.yml"):
         jobs = aws_jobs(load(name))
         assert jobs, f"{name} assumes no role"
         for job_name, job in jobs.items():
@@ -187,13 +189,16 @@ def test_aws_credentials_only_through_oidc_with_a_role_per_environment() -> None
                 assert step["with"].get("aws-region")
                 assert set(step["with"]) <= {"role-to-assume", "aws-region", "role-session-name",
                                              "role-duration-seconds"}, step["with"]
-    # and only those jobs can mint an OIDC token
+    # and only those jobs can mint an OIDC token (or pass the permission on to a called
+    # workflow whose jobs assume a role: apply.yml's stages)
     for name in WORKFLOW_FILES:
         wf = load(name)
         assert (wf.get("permissions") or {}).get("id-token") != "write", name
         for job_name, job in wf["jobs"].items():
             if (job.get("permissions") or {}).get("id-token") == "write":
-                assert job_name in aws_jobs(wf), (name, job_name)
+                called = str(job.get("uses", "")).removeprefix("./.github/workflows/")
+                assert job_name in aws_jobs(wf) or (called and aws_jobs(load(called))), (
+                    name, job_name)
 
 
 def test_roles_read_only_for_plans_and_drift_apply_role_for_apply_and_heal() -> None:
@@ -203,25 +208,30 @@ def test_roles_read_only_for_plans_and_drift_apply_role_for_apply_and_heal() -> 
     drift = load("drift.yml")
     (step,) = uses(drift["jobs"]["drift"], "aws-actions/configure-aws-credentials")
     assert "AWS_PLAN_ROLE_ARN" in step["with"]["role-to-assume"]
+    # the apply role: the repository's AWS_APPLY_ROLE_ARN_<KEY>, else the variable of the
+    # GitHub environment (each holds its own account's role); only in an environment's job
+    apply_role = ("${{ vars[format('AWS_APPLY_ROLE_ARN_{0}', matrix.target.key)] "
+                  "|| vars.AWS_APPLY_ROLE_ARN }}")
     (step,) = uses(drift["jobs"]["heal"], "aws-actions/configure-aws-credentials")
-    assert step["with"]["role-to-assume"] == "${{ vars.AWS_APPLY_ROLE_ARN }}"
-    apply_jobs = aws_jobs(load("apply.yml"))
-    (step,) = uses(apply_jobs.pop("prod-plan"), "aws-actions/configure-aws-credentials")
+    assert step["with"]["role-to-assume"] == apply_role
+    stage_jobs = aws_jobs(load("apply-stage.yml"))
+    assert set(stage_jobs) == {"plan", "apply"}
+    (step,) = uses(stage_jobs["plan"], "aws-actions/configure-aws-credentials")
     assert step["with"]["role-to-assume"] == (
-        "${{ vars.AWS_PLAN_ROLE_ARN_PROD || vars.AWS_PLAN_ROLE_ARN }}")
-    assert set(apply_jobs) == {"dev", "prod"}
-    for job in apply_jobs.values():
-        (step,) = uses(job, "aws-actions/configure-aws-credentials")
-        # an environment variable: each GitHub environment holds its own account's role
-        assert step["with"]["role-to-assume"] == "${{ vars.AWS_APPLY_ROLE_ARN }}"
-        assert job.get("environment")
+        "${{ vars[format('AWS_PLAN_ROLE_ARN_{0}', matrix.target.key)] || vars.AWS_PLAN_ROLE_ARN }}")
+    assert "environment" not in stage_jobs["plan"]  # planning needs no approval
+    (step,) = uses(stage_jobs["apply"], "aws-actions/configure-aws-credentials")
+    assert step["with"]["role-to-assume"] == apply_role
+    assert stage_jobs["apply"]["environment"] == {"name": "${{ matrix.target.name }}"}
+    assert not aws_jobs(load("apply.yml"))  # the stages' jobs assume the roles
 
 
 def test_least_privilege_permissions() -> None:
     allowed = {  # workflow -> the write permissions any of its jobs may hold
         "plan.yml": {"id-token", "pull-requests"},
         "plan-fork-comment.yml": {"pull-requests"},
-        "apply.yml": {"id-token"},
+        "apply.yml": {"id-token"},  # passed on to apply-stage.yml
+        "apply-stage.yml": {"id-token"},
         "drift.yml": {"id-token", "issues"},
         "ci.yml": set(),
         "promote.yml": {"id-token", "contents", "pull-requests"},  # its branches and PRs
@@ -292,49 +302,78 @@ def test_plan_keeps_one_sticky_comment_and_uploads_the_json_plans() -> None:
 # apply and drift
 
 
-def test_apply_runs_dev_then_prod_behind_its_environment_one_at_a_time() -> None:
+def test_apply_runs_stage_by_stage_each_environment_behind_its_own_one_at_a_time() -> None:
+    """apply.yml: the stages from the files, one call of apply-stage.yml each; apply-stage.yml:
+    plan every environment of the stage, review, apply those with changes from their saved
+    plans in their GitHub environments (tests/workflows/ checks the order and the gates)."""
     wf = load("apply.yml")
     assert wf["on"]["push"] == {"branches": ["main"]}
+    assert "concurrency" not in wf  # per environment, not one lock for the whole workflow
     jobs = wf["jobs"]
-    assert list(jobs) == ["dev", "prod-plan", "prod", "verdict"]
-    verdict = jobs.pop("verdict")  # tests/workflows/test_apply_concurrency.py
-    assert verdict["needs"] == ["dev", "prod-plan", "prod"]
+    slots = [name for name in jobs if name.startswith("stage-")]
+    assert list(jobs) == ["stages", *slots, "verdict"] and len(slots) >= 2
+    assert jobs["stages"]["if"] == "github.ref == 'refs/heads/main'"
+    assert (f"environments.py --stages --slots {len(slots)} --github-output"
+            in runs(jobs["stages"]))
+    for n, name in enumerate(slots, 1):
+        call = jobs[name]
+        assert name == f"stage-{n}" and call["uses"] == "./.github/workflows/apply-stage.yml"
+        assert call["with"]["stage"] == n
+        assert call["with"]["environments"] == f"${{{{ needs.stages.outputs.stage-{n} }}}}"
+        assert jobs["stages"]["outputs"][name] == f"${{{{ steps.stages.outputs.stage-{n} }}}}"
+        if n > 1:  # the previous stage passed from the tip, and the tree has this many stages
+            assert call["needs"] == ["stages", f"stage-{n - 1}"]
+            assert call["if"] == (f"needs.stage-{n - 1}.outputs.current == 'true' && "
+                                  f"fromJSON(needs.stages.outputs.count) >= {n}")
+    verdict = jobs["verdict"]  # tests/workflows/test_apply_concurrency.py
+    assert verdict["needs"] == ["stages", *slots]
     assert verdict["if"] == "${{ always() && github.ref == 'refs/heads/main' }}"
-    appliers = {env: jobs[env] for env in ("dev", "prod")}
-    assert sorted(appliers) == example_environments()
-    # dev first; prod is planned after dev applied, then approved, then applied
-    assert "needs" not in jobs["dev"]
-    assert jobs["prod-plan"]["needs"] == "dev"
-    assert jobs["prod"]["needs"] == ["dev", "prod-plan"]
-    assert jobs["prod"]["environment"]["name"] == "prod"
-    assert "environment" not in jobs["prod-plan"]  # planning needs no approval
-    assert "needs.prod-plan.outputs.changes == 'true'" in jobs["prod"]["if"]
-    for job in jobs.values():
-        assert job["if"].startswith("github.ref == 'refs/heads/main'")
-    for env, job in appliers.items():
-        assert job["concurrency"] == {"group": f"sagectl-apply-{env}",
+
+    stage = load("apply-stage.yml")
+    assert set(stage["on"]) == {"workflow_call"}
+    assert stage["on"]["workflow_call"]["outputs"]["current"]["value"] == (
+        "${{ jobs.review.outputs.current }}")
+    sj = stage["jobs"]
+    assert list(sj) == ["plan", "review", "apply"]
+    for name in ("plan", "apply"):
+        job = sj[name]
+        assert job["concurrency"] == {"group": "sagectl-apply-${{ matrix.target.name }}",
                                       "cancel-in-progress": False}
-        assert job["environment"]["name"] == env
-        (apply_step,) = [s for s in steps(job) if "scripts/ci/apply.sh" in str(s.get("run"))]
-        assert apply_step["run"].split()[0] == "scripts/ci/apply.sh"
-        assert apply_step["run"].split()[-1] == env
+        assert job["strategy"]["fail-fast"] is False
+        assert job["strategy"]["max-parallel"] == "${{ inputs.max-parallel }}"
         # the gate (.github/scripts/apply_gate.py) decides, with the token in its step only
         (gate,) = [s for s in steps(job) if s.get("id") == "gate"]
         assert "apply_gate.py gate --workflow apply.yml" in gate["run"]
-        assert gate["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
-        assert apply_step["if"] == "steps.gate.outputs.apply == 'true'"
-        assert steps(job).index(gate) < steps(job).index(apply_step)
-        (upload,) = uses(job, "actions/upload-artifact")
-        assert upload["if"] == "${{ !cancelled() }}"
-    # prod's plan waits for the previous prod apply (its group), and prod applies that plan
-    assert jobs["prod-plan"]["concurrency"] == jobs["prod"]["concurrency"]
-    assert "pr-plan.sh --skip-validate --no-comment --out plan-out prod" in runs(jobs["prod-plan"])
-    assert "GITHUB_STEP_SUMMARY" in runs(jobs["prod-plan"])
-    (download,) = uses(jobs["prod"], "actions/download-artifact")
-    (upload,) = uses(jobs["prod-plan"], "actions/upload-artifact")
+        assert gate["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+        aws = [s for s in steps(job) if "configure-aws-credentials" in str(s.get("uses"))]
+        acting = [s for s in steps(job) if "pr-plan.sh" in str(s.get("run"))
+                  or "apply.sh" in str(s.get("run"))]
+        for step in aws + acting:
+            assert step["if"] == "steps.gate.outputs.apply == 'true'", step
+            assert steps(job).index(gate) < steps(job).index(step)
+    plan, review, apply = sj["plan"], sj["review"], sj["apply"]
+    assert plan["strategy"]["matrix"]["target"] == "${{ fromJSON(inputs.environments) }}"
+    assert "environment" not in plan and "environment" not in review
+    assert "pr-plan.sh --skip-validate --no-comment --out plan-out" in runs(plan)
+    assert "GITHUB_STEP_SUMMARY" in runs(plan)  # the plan the reviewers approve
+    assert 'plan-out/gate-$ENV_NAME' in runs(plan)
+    (upload,) = uses(plan, "actions/upload-artifact")
+    assert upload["if"] == "${{ !cancelled() }}"
+    assert upload["with"]["name"] == "sagectl-stage-plan-${{ matrix.target.name }}"
+    assert review["needs"] == "plan" and "concurrency" not in review
+    (download,) = uses(review, "actions/download-artifact")
+    assert download["with"]["pattern"] == "sagectl-stage-plan-*"
+    assert "scripts/ci/stage-review.py plan-out" in runs(review)
+    assert apply["needs"] == "review"
+    assert apply["if"] == "needs.review.outputs.any == 'true'"  # never an empty matrix
+    assert apply["strategy"]["matrix"]["target"] == "${{ fromJSON(needs.review.outputs.matrix) }}"
+    assert apply["environment"]["name"] == "${{ matrix.target.name }}"
+    (download,) = uses(apply, "actions/download-artifact")
     assert download["with"]["name"] == upload["with"]["name"]
-    assert "scripts/ci/apply.sh --plan plan-out/plan-prod.json prod" in runs(jobs["prod"])
-    assert "concurrency" not in wf  # per environment, not one lock for the whole workflow
+    assert ('scripts/ci/apply.sh --plan "plan-out/plan-$ENV_NAME.json" "$ENV_NAME"'
+            in runs(apply))
+    (kept,) = uses(apply, "actions/upload-artifact")
+    assert kept["if"] == "${{ !cancelled() }}"
     apply_sh = (SCRIPTS / "apply.sh").read_text()
     assert "--auto-approve --json" in apply_sh and 'exit "$rc"' in apply_sh
     assert "GITHUB_STEP_SUMMARY" in apply_sh

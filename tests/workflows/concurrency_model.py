@@ -1,19 +1,28 @@
-"""A model of GitHub's concurrency groups running ``apply.yml``, for the tests.
+"""A model of GitHub's concurrency groups running ``apply.yml`` stage by stage, for the tests.
 
 Semantics modelled (GitHub, "Control the concurrency of workflows and jobs"): a group holds at
 most one running and one pending job; a job queued while another job of the group is in
 progress becomes pending, and the job that was pending until then is cancelled and replaced;
 with ``cancel-in-progress: false`` a running job is never cancelled. For job-level groups GitHub
 does not guarantee the order of jobs queued within 5 minutes of each other, so the model lets
-ANY ready job queue next. A job waiting for its environment's reviewers is modelled as running
-(it holds its group while it waits: GitHub does not document this either way; a job that holds
-it longer only delays the others). A commit pushed with ``[skip ci]`` or by a workflow's
-``GITHUB_TOKEN`` gets no run. Jobs whose ``needs`` did not all succeed are skipped (GitHub's
-default ``if: success()``); ``if: always()`` (the verdict) runs after them anyway.
+ANY ready job queue next (which also covers ``max-parallel`` holding some legs back). A job
+waiting for its environment's reviewers is modelled as running (it holds its group while it
+waits: GitHub does not document this either way; a job that holds it longer only delays the
+others). A commit pushed with ``[skip ci]`` or by a workflow's ``GITHUB_TOKEN`` gets no run.
+Jobs whose ``needs`` did not all succeed are skipped (GitHub's default ``if: success()``);
+``if: always()`` (the verdict) runs after them anyway.
+
+The workflow (apply.yml calling apply-stage.yml once per stage): each environment has a plan
+job and an apply job, both in its group ``sagectl-apply-ENV``; a stage's plan jobs are matrix
+legs started together once the previous stage passed; its review (no group, reads only the
+run's own artifacts, so modelled as instantaneous) is ``scripts/ci/stage-review.py``'s
+``review``; the apply legs are the environments with changes. A stage passes when all its jobs
+succeeded (or were skipped) and its review says ``current``; otherwise no later stage starts.
 
 Every job reads the world (the tip of main, which runs exist, what AWS holds) and acts
-atomically while it runs; the decisions are the real ones, ``.github/scripts/apply_gate.py``.
-``explore`` walks every interleaving of merges, queueings and completions.
+atomically while it runs; the decisions are the real ones (``.github/scripts/apply_gate.py``
+and ``scripts/ci/stage-review.py``). ``explore`` walks every interleaving of merges, queueings
+and completions.
 """
 
 from __future__ import annotations
@@ -22,70 +31,88 @@ import importlib.util
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 
-_spec = importlib.util.spec_from_file_location(
-    "apply_gate", Path(__file__).resolve().parents[2] / ".github" / "scripts" / "apply_gate.py")
-assert _spec and _spec.loader
-gate = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("apply_gate", gate)
-_spec.loader.exec_module(gate)
+REPO = Path(__file__).resolve().parents[2]
 
-JOBS = ("dev", "plan", "prod")  # apply.yml's dev, prod-plan and prod
-GROUP = {"dev": "dev", "plan": "prod", "prod": "prod"}  # sagectl-apply-dev / sagectl-apply-prod
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+gate = _load("apply_gate", REPO / ".github" / "scripts" / "apply_gate.py")
+stage_review = _load("stage_review", REPO / "scripts" / "ci" / "stage-review.py")
+
 DONE = ("success", "skipped", "failure", "cancelled")
+BAD = ("failure", "cancelled")
+TWO_STAGES = (("dev", 1), ("prod", 2))                   # the example estate
+WIDE_STAGE = (("dev", 1), ("eu", 2), ("us", 2))          # two environments in one stage
 
 
 @dataclass(frozen=True)
 class Merge:
-    runs: bool = True          # False: [skip ci], or pushed by a workflow's GITHUB_TOKEN
-    changes_prod: bool = True  # False: e.g. documentation only
+    runs: bool = True                        # False: [skip ci], or pushed by GITHUB_TOKEN
+    changes: frozenset[str] | None = None    # the environments whose config changes; None: all
+    fails: frozenset[str] = frozenset()      # environments where applying it fails (rc 1/4/5)
 
 
 @dataclass(frozen=True)
 class Run:
     commit: int
-    status: tuple[str, ...] = ("ready", "wait", "wait")  # per JOBS: wait ready pending running DONE
-    current: bool = False     # dev's output: the gate applied (not superseded)
-    changes: bool = False     # prod-plan's output
-    base: int = -1            # the prod config the saved plan was made against
-    verdict: str = "wait"     # wait, success, failure (the verdict job; the new design only)
-
-    def job(self, name: str) -> str:
-        return self.status[JOBS.index(name)]
-
-    def with_job(self, name: str, status: str) -> Run:
-        s = list(self.status)
-        s[JOBS.index(name)] = status
-        return replace(self, status=tuple(s))
+    status: tuple[str, ...]          # per Model.jobs: wait ready pending running DONE
+    gate: tuple[str, ...]            # per environment: "", "apply" or "skip" (plan's artifact)
+    changed: tuple[bool, ...]        # per environment: the plan found changes
+    base: tuple[int, ...]            # per environment: the config the saved plan was made on
+    current: tuple[str, ...]         # per stage: "", "true", "false" (review), "failed"
+    verdict: str = "wait"            # wait, success, failure
 
 
 @dataclass(frozen=True)
 class World:
-    merged: int = 0                        # commits 1..merged are on main; 0 was there before
+    merged: int = 0                          # commits 1..merged are on main; 0 was there before
     runs: tuple[Run, ...] = ()
-    running: tuple[tuple[str, int, str], ...] = ()   # (group, commit, job)
-    pending: tuple[tuple[str, int, str], ...] = ()
-    dev: int = 0                           # the commit dev holds
-    prod: int = 0                          # the prod config prod holds (a commit's config)
-    prod_applied: tuple[int, ...] = ()     # commits applied to prod, in order
-    dev_applied: tuple[int, ...] = ()
+    running: tuple[tuple[str, int, int], ...] = ()   # (group, commit, job index)
+    pending: tuple[tuple[str, int, int], ...] = ()
+    state: tuple[int, ...] = ()              # per environment: the commit whose config it holds
+    applied: tuple[tuple[int, ...], ...] = ()  # per environment: commits applied, in order
     reports: tuple[tuple[int, int], ...] = field(default=())  # red: (run's commit, tip it saw)
 
 
 class Model:
-    def __init__(self, merges: list[Merge], design: str = "gate") -> None:
+    def __init__(self, merges: list[Merge], envs: tuple[tuple[str, int], ...] = TWO_STAGES,
+                 design: str = "gate") -> None:
         self.merges = merges
-        self.design = design  # "gate": apply_gate.py; "tip-only": the design it replaced
-        self.config = [0]     # the prod config of each commit
+        self.design = design
+        """"gate": apply_gate.py's gate and verdict; "tip-only": the design they replaced (skip,
+        green, whenever main has moved on; no verdict)."""
+        self.envs = [name for name, _ in envs]
+        order = sorted({s for _, s in envs})
+        self.stages = [[name for name, s in envs if s == stage] for stage in order]
+        self.jobs = [("plan", e) for e in self.envs] + [("apply", e) for e in self.envs]
+        self.config = [tuple(0 for _ in self.envs)]  # per commit: each environment's config
         for i, m in enumerate(merges, start=1):
-            self.config.append(i if m.changes_prod else self.config[i - 1])
+            prev = self.config[-1]
+            self.config.append(tuple(i if m.changes is None or e in m.changes else prev[k]
+                                     for k, e in enumerate(self.envs)))
+
+    def start(self) -> World:
+        n = len(self.envs)
+        return World(state=(0,) * n, applied=((),) * n)
+
+    def job(self, kind: str, env: str) -> int:
+        return self.jobs.index((kind, env))
 
     # -- the world as the jobs see it
     def has_run(self, w: World, commit: int) -> bool:
         return any(r.commit == commit for r in w.runs)
 
     def decide(self, w: World, commit: int) -> str:
-        if self.design == "tip-only":  # skip, green, whenever main moved on (apply.sh's check)
+        if self.design == "tip-only":
             return gate.APPLY if commit == w.merged else gate.SKIP
         tip_has_run = commit != w.merged and self.has_run(w, w.merged)
         return gate.decide(str(commit), str(w.merged), tip_has_run).action
@@ -96,9 +123,9 @@ class Model:
         if w.merged < len(self.merges):
             out.append(self.merge(w))
         for i, r in enumerate(w.runs):
-            for name in JOBS:
-                if r.job(name) == "ready":
-                    out.append(self.queue(w, i, name))
+            for j, status in enumerate(r.status):
+                if status == "ready":
+                    out.append(self.queue(w, r.commit, j))
             if self.design == "gate" and r.verdict == "wait" and all(
                     s in DONE for s in r.status):
                 out.append(self.run_verdict(w, i))
@@ -108,32 +135,42 @@ class Model:
 
     def merge(self, w: World) -> World:
         c = w.merged + 1
-        runs = w.runs + ((Run(c),) if self.merges[c - 1].runs else ())
-        return replace(w, merged=c, runs=runs)
+        w = replace(w, merged=c)
+        if not self.merges[c - 1].runs:
+            return w
+        n, s = len(self.envs), len(self.stages)
+        run = Run(c, ("wait",) * len(self.jobs), ("",) * n, (False,) * n, (-1,) * n, ("",) * s)
+        return self.cascade(replace(w, runs=(*w.runs, run)), c)
 
-    def _set(self, w: World, commit: int, name: str, status: str) -> World:
-        runs = tuple(r.with_job(name, status) if r.commit == commit else r for r in w.runs)
-        return replace(w, runs=runs)
+    def _run(self, w: World, commit: int) -> Run:
+        return next(r for r in w.runs if r.commit == commit)
 
-    def queue(self, w: World, i: int, name: str) -> World:
-        r = w.runs[i]
-        g = GROUP[name]
-        entry = (g, r.commit, name)
+    def _update(self, w: World, commit: int, **kw: object) -> World:
+        return replace(w, runs=tuple(replace(r, **kw) if r.commit == commit else r
+                                     for r in w.runs))
+
+    def _set(self, w: World, commit: int, j: int, status: str) -> World:
+        s = list(self._run(w, commit).status)
+        s[j] = status
+        return self._update(w, commit, status=tuple(s))
+
+    def queue(self, w: World, commit: int, j: int) -> World:
+        g = self.jobs[j][1]  # sagectl-apply-ENV
+        entry = (g, commit, j)
         if not any(e[0] == g for e in w.running):
             w = replace(w, running=(*w.running, entry))
-            return self._set(w, r.commit, name, "running")
+            return self._set(w, commit, j, "running")
         for old in [e for e in w.pending if e[0] == g]:  # replaced: cancelled
             w = replace(w, pending=tuple(e for e in w.pending if e != old))
             w = self.cascade(self._set(w, old[1], old[2], "cancelled"), old[1])
         w = replace(w, pending=(*w.pending, entry))
-        return self._set(w, r.commit, name, "pending")
+        return self._set(w, commit, j, "pending")
 
-    def complete(self, w: World, entry: tuple[str, int, str]) -> World:
-        g, commit, name = entry
-        r = next(r for r in w.runs if r.commit == commit)
-        result = getattr(self, f"job_{name}")(w, r)
-        w, status = result
-        w = self._set(w, commit, name, status)
+    def complete(self, w: World, entry: tuple[str, int, int]) -> World:
+        g, commit, j = entry
+        kind, env = self.jobs[j]
+        w, status = getattr(self, f"job_{kind}")(w, self._run(w, commit), env)
+        w = self._set(w, commit, j, status)
         if status == "failure":
             w = replace(w, reports=(*w.reports, (commit, w.merged)))
         running = tuple(e for e in w.running if e != entry)
@@ -145,53 +182,101 @@ class Model:
         w = replace(w, running=running)
         return self.cascade(w, commit)
 
+    def _stage_passed(self, r: Run, si: int) -> bool | None:
+        """True: stage ``si`` fully applied from the tip; False: it did not (or was
+        superseded); None: not finished."""
+        jobs = [r.status[self.job(k, e)] for e in self.stages[si] for k in ("plan", "apply")]
+        if r.current[si] == "" or not all(s in DONE for s in jobs):
+            return None
+        return r.current[si] == "true" and not any(s in BAD for s in jobs)
+
     def cascade(self, w: World, commit: int) -> World:
-        """Resolve the ``if:`` of jobs whose needs are done (default ``success()``)."""
-        r = next(r for r in w.runs if r.commit == commit)
-        if r.job("plan") == "wait" and r.job("dev") in DONE:
-            ok = r.job("dev") == "success" and (r.current or self.design == "tip-only")
-            w = self._set(w, commit, "plan", "ready" if ok else "skipped")
-            r = next(r for r in w.runs if r.commit == commit)
-        if r.job("prod") == "wait" and r.job("plan") in DONE:
-            ok = r.job("dev") == "success" and r.job("plan") == "success" and r.changes
-            w = self._set(w, commit, "prod", "ready" if ok else "skipped")
+        """Resolve each stage's jobs whose ``needs`` are done: the stage's plan legs once the
+        previous stage passed (apply.yml's ``if``), the review and the apply legs
+        (apply-stage.yml's ``needs`` and ``if``)."""
+        for si, members in enumerate(self.stages):
+            r = self._run(w, commit)
+            plans = [self.job("plan", e) for e in members]
+            applies = [self.job("apply", e) for e in members]
+            if r.status[plans[0]] == "wait":
+                before = True if si == 0 else self._stage_passed(r, si - 1)
+                if before is None:
+                    return w
+                for j in plans + applies:
+                    w = self._set(w, commit, j, "ready" if before and j in plans else "skipped")
+                r = self._run(w, commit)
+            if not all(r.status[j] in DONE for j in plans):
+                return w
+            if r.current[si] == "":
+                current = list(r.current)
+                if all(r.status[j] == "success" for j in plans):
+                    k = [self.envs.index(e) for e in members]
+                    decision = stage_review.review(
+                        members, {e: r.gate[i] for e, i in zip(members, k, strict=True)},
+                        {e: "2" if r.changed[i] else "0"
+                         for e, i in zip(members, k, strict=True)})
+                    assert decision.error is None, decision.error
+                    current[si] = "true" if decision.current else "false"
+                    for e in members:
+                        w = self._set(w, commit, self.job("apply", e),
+                                      "ready" if e in decision.apply else "skipped")
+                else:  # a plan failed or was cancelled: no review, no apply
+                    current[si] = "failed"
+                    for j in applies:
+                        w = self._set(w, commit, j, "skipped")
+                w = self._update(w, commit, current=tuple(current))
+                r = self._run(w, commit)
+            if not all(r.status[j] in DONE for j in applies):
+                return w
         return w
 
-    def _update(self, w: World, commit: int, **kw: object) -> World:
-        return replace(w, runs=tuple(replace(r, **kw) if r.commit == commit else r
-                                     for r in w.runs))
-
-    def job_dev(self, w: World, r: Run) -> tuple[World, str]:
+    def job_plan(self, w: World, r: Run, env: str) -> tuple[World, str]:
         action = self.decide(w, r.commit)
         if action == gate.FAIL:
             return w, "failure"
-        if action == gate.APPLY:
-            w = replace(w, dev=r.commit, dev_applied=(*w.dev_applied, r.commit))
-        return self._update(w, r.commit, current=action == gate.APPLY), "success"
+        k = self.envs.index(env)
+        g, changed, base = list(r.gate), list(r.changed), list(r.base)
+        g[k] = stage_review.APPLY if action == gate.APPLY else stage_review.SKIP
+        changed[k] = action == gate.APPLY and self.config[r.commit][k] != w.state[k]
+        base[k] = w.state[k]
+        return self._update(w, r.commit, gate=tuple(g), changed=tuple(changed),
+                            base=tuple(base)), "success"
 
-    def job_plan(self, w: World, r: Run) -> tuple[World, str]:
-        action = self.decide(w, r.commit) if self.design == "gate" else gate.APPLY
-        if action == gate.FAIL:
-            return w, "failure"
-        changes = action == gate.APPLY and self.config[r.commit] != w.prod
-        return self._update(w, r.commit, changes=changes, base=w.prod), "success"
-
-    def job_prod(self, w: World, r: Run) -> tuple[World, str]:
+    def job_apply(self, w: World, r: Run, env: str) -> tuple[World, str]:
         action = self.decide(w, r.commit)
         if action == gate.FAIL:
             return w, "failure"
         if action == gate.SKIP:
             return w, "success"
-        if w.prod != r.base:  # sagectl refuses a saved plan AWS has moved away from
+        k = self.envs.index(env)
+        if w.state[k] != r.base[k]:  # sagectl refuses a saved plan AWS has moved away from
             return w, "failure"
-        return replace(w, prod=self.config[r.commit],
-                       prod_applied=(*w.prod_applied, r.commit)), "success"
+        if env in self.merges[r.commit - 1].fails:  # rolled back / error: AWS keeps the old
+            return w, "failure"
+        state, applied = list(w.state), list(w.applied)
+        state[k] = self.config[r.commit][k]
+        applied[k] = (*applied[k], r.commit)
+        return replace(w, state=tuple(state), applied=tuple(applied)), "success"
+
+    def results(self, r: Run) -> dict[str, str]:
+        """What the verdict job's ``needs`` holds: ``stages`` and one result per stage call."""
+        out = {"stages": "success"}
+        for si, members in enumerate(self.stages):
+            jobs = [r.status[self.job(k, e)] for e in members for k in ("plan", "apply")]
+            if all(s == "skipped" for s in jobs):
+                out[f"stage-{si + 1}"] = "skipped"
+            elif "cancelled" in jobs:
+                out[f"stage-{si + 1}"] = "cancelled"
+            elif "failure" in jobs:
+                out[f"stage-{si + 1}"] = "failure"
+            else:
+                out[f"stage-{si + 1}"] = "success"
+        return out
 
     def run_verdict(self, w: World, i: int) -> World:
         r = w.runs[i]
         tip_has_run = r.commit != w.merged and self.has_run(w, w.merged)
-        results = dict(zip(JOBS, r.status, strict=True))
-        d = gate.verdict(str(r.commit), str(w.merged), tip_has_run, results)
+        d = gate.verdict(str(r.commit), str(w.merged), tip_has_run, self.results(r))
         w = self._update(w, r.commit, verdict="failure" if d.action == gate.FAIL else "success")
         if d.action == gate.FAIL:
             w = replace(w, reports=(*w.reports, (r.commit, w.merged)))
@@ -201,7 +286,7 @@ class Model:
 def explore(model: Model, limit: int = 2_000_000) -> tuple[int, list[World]]:
     """Every quiescent world reachable (all merged, nothing left to run), and the count seen."""
     seen: set[World] = set()
-    stack = [World()]
+    stack = [model.start()]
     ends = []
     while stack:
         w = stack.pop()
@@ -217,15 +302,31 @@ def explore(model: Model, limit: int = 2_000_000) -> tuple[int, list[World]]:
 
 
 def violations(model: Model, w: World) -> list[str]:
-    """What a quiescent world must satisfy: the last merge is applied, or reported red."""
+    """What a quiescent world must satisfy: the last merge is applied everywhere, or reported
+    red; no environment gets an older commit after a newer one; within a run, no stage starts
+    after one that did not fully apply, and only environments with changes reach an apply."""
     out = []
     last = w.merged
-    applied = w.dev == last and w.prod == model.config[last]
+    applied = w.state == model.config[last]
     reported = any(commit == last or tip == last for commit, tip in w.reports)
     if not applied and not reported:
-        out.append(f"merge {last} dropped while every run is green: dev={w.dev} "
-                   f"prod={w.prod} (wants {model.config[last]}); runs: {w.runs}")
-    for name, seq in (("dev", w.dev_applied), ("prod", w.prod_applied)):
+        out.append(f"merge {last} dropped while every run is green: holds {w.state}, wants "
+                   f"{model.config[last]}; runs: {w.runs}")
+    for env, seq in zip(model.envs, w.applied, strict=True):
         if list(seq) != sorted(seq):
-            out.append(f"{name} applied an older commit after a newer one: {seq}")
+            out.append(f"{env} applied an older commit after a newer one: {seq}")
+    for r in w.runs:
+        stopped = None
+        for si, members in enumerate(model.stages):
+            jobs = {(k, e): r.status[model.job(k, e)] for e in members for k in ("plan", "apply")}
+            if stopped is not None and any(s != "skipped" for s in jobs.values()):
+                out.append(f"run {r.commit}: stage {si + 1} ran after stage {stopped} did "
+                           f"not fully apply: {r.status}")
+            if stopped is None and (any(s in BAD for s in jobs.values())
+                                    or r.current[si] != "true"):
+                stopped = si + 1
+            for e in members:
+                if jobs[("apply", e)] != "skipped" and not r.changed[model.envs.index(e)]:
+                    out.append(f"run {r.commit}: {e} went to its apply (and its reviewers) "
+                               "without changes")
     return out
