@@ -34,15 +34,17 @@ def bench_aws(concurrency: int, endpoint_url: str | None = None, max_attempts: i
                            endpoint_url=endpoint_url, max_attempts=max_attempts), session=session)
 
 
-def model_and_alarm(i: int, image: str) -> str:
-    """Spec documents of endpoint ``i``'s model (image tag ``image``) and its guardrail alarm."""
+def model_and_alarm(i: int, image: str, account: str = ACCOUNT, region: str = REGION) -> str:
+    """Spec documents of endpoint ``i``'s model (image tag ``image``) and its guardrail alarm;
+    ``account`` and ``region`` may be ``${accountId}`` and ``${region}`` (one tree, several
+    environments)."""
     return textwrap.dedent(f"""
     apiVersion: sagectl/v1
     kind: Model
     metadata: {{name: model-{i}}}
     spec:
-      executionRoleArn: arn:aws:iam::{ACCOUNT}:role/inference
-      primaryContainer: {{image: "{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/m{i}:{image}"}}
+      executionRoleArn: arn:aws:iam::{account}:role/inference
+      primaryContainer: {{image: "{account}.dkr.ecr.{region}.amazonaws.com/m{i}:{image}"}}
     ---
     apiVersion: sagectl/v1
     kind: Alarm

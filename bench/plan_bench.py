@@ -46,8 +46,10 @@ from sagemaker_emulator.server import RemoteEmulator
 from tests.plan.helpers import run_as_written
 
 
-def endpoint_specs(i: int, weight: int = 50, image: str = "1") -> str:
-    return model_and_alarm(i, image) + textwrap.dedent(f"""
+def endpoint_specs(i: int, weight: int = 50, image: str = "1", account: str = ACCOUNT,
+                   region: str = REGION) -> str:
+    """Endpoint ``i`` (two variants, autoscaling on one, a guardrail alarm) and its model."""
+    return model_and_alarm(i, image, account, region) + textwrap.dedent(f"""
     ---
     apiVersion: sagectl/v1
     kind: Endpoint
