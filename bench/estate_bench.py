@@ -195,8 +195,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_bench(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="sagectl-estate-bench-") as root:
+        return _run_bench(args, Path(root))
+
+
+def _run_bench(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     envs = layout(args.envs, args.regions)
-    root = Path(tempfile.mkdtemp(prefix="sagectl-estate-bench-"))
     specs = write_tree(root, envs, args.endpoints)
     result: dict[str, Any] = {
         "estate": {"environments": len(envs), "accounts": len({e.account for e in envs}),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -45,9 +44,10 @@ def test_the_quick_bench_produces_figures_for_a_clean_drift_of_every_environment
     assert runs[1]["speedup_over_serial"] == 1.0
 
 
-def test_an_estate_that_is_not_converged_stops_the_bench_naming_what_would_change() -> None:
+def test_an_estate_that_is_not_converged_stops_the_bench_naming_what_would_change(
+        tmp_path: Path) -> None:
     envs = layout(2, 2)
-    specs = write_tree(Path(tempfile.mkdtemp(prefix="estate-bench-test-")), envs, 1)
+    specs = write_tree(tmp_path, envs, 1)
     with served_emulator() as served:
         create_roles(served.url, envs)  # roles, but no endpoints: every environment has changes
         with pytest.raises(BenchFailure) as raised:
