@@ -80,6 +80,7 @@ LONGEST_FIRST = (
     "tests/apply/test_crash.py",
     "tests/apply/test_apply.py",
     "tests/spec/test_properties.py",
+    "tests/bench/test_estate_bench.py",
     "tests/cli/test_demo.py",
     "tests/apply/test_saved_plans.py",
     "tests/emulator/test_served.py",
