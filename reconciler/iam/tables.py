@@ -52,10 +52,13 @@ class Op:
     write: bool
     action: str | None = None
     """The IAM action when it is not ``<prefix>:<operation>``."""
+    apply_only: bool = False
+    """A read only apply makes, kept out of the plan policy: the value of a secret that apply
+    hands to AWS and no plan may see (an ``ApprovalTrigger``'s token)."""
 
 
-def read(*scopes: str, action: str | None = None) -> Op:
-    return Op(scopes, False, action)
+def read(*scopes: str, action: str | None = None, apply_only: bool = False) -> Op:
+    return Op(scopes, False, action, apply_only)
 
 
 def write(*scopes: str, action: str | None = None) -> Op:
@@ -151,10 +154,11 @@ def merge(parts: Iterable[Permissions]) -> Permissions:
                 if known is None:
                     mine[name] = op
                     continue
-                if (known.write, known.action) != (op.write, op.action):
+                if (known.write, known.action, known.apply_only) != (op.write, op.action,
+                                                                     op.apply_only):
                     raise ValueError(f"{service} {name} is declared in two ways")
                 mine[name] = Op(tuple(dict.fromkeys(known.scopes + op.scopes)), op.write,
-                                op.action)
+                                op.action, op.apply_only)
         implied += [i for i in part.implied if i not in implied]
     sids = [s.sid for s in scopes.values()]
     if len(sids) != len(set(sids)):
