@@ -17,7 +17,7 @@ from reconciler.kinds._live import confirm_owner, tag_list
 from reconciler.kinds.approval_trigger import desired as d
 from reconciler.kinds.approval_trigger import live as lv
 from reconciler.kinds.approval_trigger import steps as st
-from reconciler.kinds.approval_trigger.reasons import ApprovalTriggerReason as Why
+from reconciler.kinds.approval_trigger.reasons import ApprovalTriggerReason
 from reconciler.kinds.approval_trigger.spec import GROUP_KIND, ApprovalTriggerSpec
 from reconciler.plan.context import OwnedResource, target_tags, user_tags
 from reconciler.plan.diff import diff
@@ -186,13 +186,13 @@ def _plan_one(ctx: PlanContext, resource: Resource, found: lv.Live, result: Kind
         apply_data=data))
 
 
-def _reason(entries: list[Any]) -> Why:
+def _reason(entries: list[Any]) -> ApprovalTriggerReason:
     paths = {e.path for e in entries}
     if paths == {"connection.tokenVersion"}:
-        return Why.TOKEN_ROTATED
+        return ApprovalTriggerReason.TOKEN_ROTATED
     if paths <= {"connection.tokenVersion", "connection.authorized"}:
-        return Why.CONNECTION_DEAUTHORIZED
-    return Why.TRIGGER_CHANGED
+        return ApprovalTriggerReason.CONNECTION_DEAUTHORIZED
+    return ApprovalTriggerReason.TRIGGER_CHANGED
 
 
 def _requests(ctx: PlanContext, resource: Resource, want: dict[str, Any],
