@@ -22,7 +22,7 @@ from reconciler.kinds.approval_trigger import desired
 from reconciler.kinds.approval_trigger.permissions import PERMISSIONS, policy_resources
 from reconciler.kinds.approval_trigger.plan import TriggerApplyData
 from reconciler.kinds.approval_trigger.reasons import REASONS
-from reconciler.kinds.approval_trigger.spec import PIPELINE_KIND, ApprovalTriggerSpec
+from reconciler.kinds.approval_trigger.spec import GROUP_KIND, PIPELINE_KIND, ApprovalTriggerSpec
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
@@ -61,6 +61,14 @@ class ApprovalTriggerKind(Kind):
                         f"a Pipeline is named {name!r} too: a pipeline's schedule may be the "
                         f"EventBridge rule {desired.aws_name(name)}, this trigger's rule name; "
                         "rename one of them")
+        if not ctx.names(GROUP_KIND):
+            where = f"environment {ctx.env!r}" if ctx.env else "the specs"
+            yield Issue(("spec",), f"{where} declares no ModelPackageGroup: an ApprovalTrigger "
+                                   "sends the approvals of the registry groups of its "
+                                   "environment (the registry account's). Declare the groups "
+                                   "there, and leave the trigger out of the other environments "
+                                   "(in their overrides: `- {kind: ApprovalTrigger, name: "
+                                   f"{name}, omit: true}}`)")
         yield from super().check(name, spec, ctx)
 
     @classmethod

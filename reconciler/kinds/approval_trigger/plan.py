@@ -190,7 +190,9 @@ def _reason(entries: list[Any]) -> ApprovalTriggerReason:
     paths = {e.path for e in entries}
     if paths == {"connection.tokenVersion"}:
         return ApprovalTriggerReason.TOKEN_ROTATED
-    if paths <= {"connection.tokenVersion", "connection.authorized"}:
+    if "connection.authorized" in paths and all(p.startswith("connection.") for p in paths):
+        # de-authorizing removes the authorization parameters: what else the connection shows
+        # missing goes with it
         return ApprovalTriggerReason.CONNECTION_DEAUTHORIZED
     return ApprovalTriggerReason.TRIGGER_CHANGED
 
@@ -298,7 +300,8 @@ def _update_summary(resource: Resource, have: dict[str, Any], want: dict[str, An
             why.append(f"the token secret's current version is {conn_want['tokenVersion']}, "
                        f"the connection was authorized with "
                        f"{conn_have['tokenVersion'] or 'an unrecorded version'}")
-        if {k: v for k, v in conn_have.items() if k not in ("authorized", "tokenVersion")} != \
+        if conn_have["authorized"] and {
+                k: v for k, v in conn_have.items() if k not in ("authorized", "tokenVersion")} != \
                 {k: v for k, v in conn_want.items() if k not in ("authorized", "tokenVersion")}:
             why.append("its authorization or headers differ")
         lines.append(f"updates connection {name} with the token of {spec.token_secret_arn} "

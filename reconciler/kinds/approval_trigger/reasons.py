@@ -17,7 +17,8 @@ class ApprovalTriggerReason(Reason):
                        "Create/UpdateApiDestination, PutRule, PutTargets, TagResource")
     CONNECTION_DEAUTHORIZED = ("connection_deauthorized",
                                "the connection was de-authorized (DeauthorizeConnection): "
-                               "EventBridge sends nothing through it",
+                               "EventBridge sends nothing through it (nothing outside the "
+                               "connection differs)",
                                "UpdateConnection with the token read at apply time")
     TOKEN_ROTATED = ("token_rotated",
                      "the token secret's current version (AWSCURRENT) is not the one the "
