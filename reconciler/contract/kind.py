@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.state import StateTable
     from reconciler.apply.steps import StepHooks, UndoLog
     from reconciler.drift.classify import KindDrift
-    from reconciler.iam.tables import Permissions
+    from reconciler.iam.tables import Permissions, ServiceRole
     from reconciler.importer.adopt import Tagging
     from reconciler.importer.documents import Document, ImportUnit
     from reconciler.importer.live import Tagged
@@ -258,6 +258,12 @@ class Kind:
         """For the scopes this kind fills per spec (``Scope.per_spec``): the resources (ARN
         templates) one of its specs names, e.g. the role it passes to AWS."""
         return {}
+
+    @classmethod
+    def service_roles(cls, resource: Resource) -> list[ServiceRole]:
+        """The roles ``resource`` hands to an AWS service whose whole policy this kind knows
+        (``sagectl iam-policy --service-roles``). By default none."""
+        return []
 
     # -- promote (reconciler/promote.py) -----------------------------------------------------
     promotable: ClassVar[bool] = False

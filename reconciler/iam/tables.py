@@ -82,6 +82,23 @@ def passed_to(service: str) -> tuple[str, str, str]:
 
 
 @dataclass(frozen=True)
+class ServiceRole:
+    """A role the specs hand to an AWS service to do one thing sagectl sets up whole, so that
+    sagectl knows everything the role needs (``sagectl iam-policy --service-roles``): an approval
+    trigger's role, which EventBridge assumes to invoke the trigger's API destination. Roles that
+    run the user's own code (a model's execution role, a pipeline's) are not such roles."""
+
+    role_arn: str
+    service: str
+    """The service principal that assumes the role (``events.amazonaws.com``)."""
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    """ARN templates ({p} partition, {r} region, {a} account)."""
+    used_by: str
+    """The address of the resource that names the role."""
+
+
+@dataclass(frozen=True)
 class Permissions:
     """What the IAM policy must allow for one part of sagectl (a kind, the engine)."""
 

@@ -19,7 +19,11 @@ from typing import TYPE_CHECKING
 
 from reconciler.contract import CheckContext, Issue, Kind, SpecModel
 from reconciler.kinds.approval_trigger import desired
-from reconciler.kinds.approval_trigger.permissions import PERMISSIONS, policy_resources
+from reconciler.kinds.approval_trigger.permissions import (
+    PERMISSIONS,
+    policy_resources,
+    service_role,
+)
 from reconciler.kinds.approval_trigger.plan import TriggerApplyData
 from reconciler.kinds.approval_trigger.reasons import REASONS
 from reconciler.kinds.approval_trigger.spec import GROUP_KIND, PIPELINE_KIND, ApprovalTriggerSpec
@@ -30,7 +34,7 @@ if TYPE_CHECKING:
     from reconciler.apply.steps import StepHooks, UndoLog
     from reconciler.contract import Orphan
     from reconciler.drift.classify import KindDrift
-    from reconciler.iam.tables import Permissions
+    from reconciler.iam.tables import Permissions, ServiceRole
     from reconciler.plan.context import OwnedResource, PlanContext
     from reconciler.plan.model import KindPlan, ResourceChange
     from reconciler.spec.resources import Resource
@@ -103,6 +107,10 @@ class ApprovalTriggerKind(Kind):
     @classmethod
     def policy_resources(cls, resource: Resource) -> dict[str, list[str]]:
         return policy_resources(resource.spec)  # type: ignore[arg-type]
+
+    @classmethod
+    def service_roles(cls, resource: Resource) -> list[ServiceRole]:
+        return [service_role(resource.address, resource.name, resource.spec)]  # type: ignore[arg-type]
 
     @classmethod
     def step_hooks(cls, actx: ApplyContext, change: ResourceChange, log: UndoLog

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.iam.tables import Implied, Permissions, Scope, read, write
+from reconciler.iam.tables import Implied, Permissions, Scope, ServiceRole, read, write
 from reconciler.kinds._aws import EVENTS_RULES, PASS_EVENTS, SAGECTL_PREFIX, SHARED_SCOPES
 
 if TYPE_CHECKING:
@@ -96,3 +96,12 @@ PERMISSIONS = Permissions(
 def policy_resources(spec: ApprovalTriggerSpec) -> dict[str, list[str]]:
     """The token secret and the role the target is invoked as."""
     return {TOKEN_SECRETS: [spec.token_secret_arn], PASS_EVENTS: [spec.role_arn]}
+
+
+def service_role(address: str, name: str, spec: ApprovalTriggerSpec) -> ServiceRole:
+    """The role EventBridge invokes the API destination as: events:InvokeApiDestination on it
+    (the resource form AWS's CDK documents for policies, ``api-destination/<name>``, and the ARN
+    EventBridge gives it, which ends in an id)."""
+    destination = f"arn:{{p}}:events:{{r}}:{{a}}:api-destination/{SAGECTL_PREFIX}{name}"
+    return ServiceRole(spec.role_arn, "events.amazonaws.com", ("events:InvokeApiDestination",),
+                       (destination, f"{destination}/*"), address)

@@ -171,6 +171,39 @@ def test_a_failed_update_authorizes_the_connection_with_the_previous_token_again
     assert TOKEN not in run.result.outcomes[0].reason
 
 
+def test_the_api_destination_and_the_rules_tags_change_in_place_and_are_restored(
+        emu: Emulator, tmp_path: Path) -> None:
+    arn = secret(emu)
+    specs = tree(tmp_path, arn, "  invocationRateLimitPerSecond: 5\n  tags: {team: ml}\n")
+    apply(emu, specs)
+    before = parts(emu)["apiDestination"]
+    tree(tmp_path, arn, "  apiUrl: https://github.example.com/api/v3\n"
+                        "  invocationRateLimitPerSecond: 10\n  tags: {owner: platform}\n")
+    change = one(plan(emu, specs), ADDRESS)
+    assert change.action_reason == "trigger_changed"
+    assert [s.op for s in change.steps] == ["events:UpdateApiDestination", "events:TagResource",
+                                            "events:UntagResource"]
+    emu.inject("5xx", service="events", action="UntagResource", times=2)
+    assert statuses(apply(emu, specs, max_attempts=1)) == {ADDRESS: "rolled_back"}
+    restored = parts(emu)["apiDestination"]
+    assert (restored["InvocationEndpoint"], restored["InvocationRateLimitPerSecond"]) == (
+        before["InvocationEndpoint"], 5)
+    rule_arn = parts(emu)["rule"]["Arn"]
+    tags = {t["Key"]: t["Value"] for t in events(emu).list_tags_for_resource(
+        ResourceARN=rule_arn)["Tags"]}
+    assert tags["team"] == "ml" and "owner" not in tags
+    assert statuses(apply(emu, specs)) == {ADDRESS: "applied"}
+    updated = parts(emu)["apiDestination"]
+    assert updated["InvocationEndpoint"] == (
+        "https://github.example.com/api/v3/repos/acme/ml-platform/dispatches")
+    assert updated["InvocationRateLimitPerSecond"] == 10
+    tags = {t["Key"]: t["Value"] for t in events(emu).list_tags_for_resource(
+        ResourceARN=rule_arn)["Tags"]}
+    assert tags["owner"] == "platform" and "team" not in tags
+    assert tags["sagectl:address"] == ADDRESS
+    assert plan(emu, specs).resource_changes == []
+
+
 def test_pruning_deletes_target_rule_api_destination_then_connection(emu: Emulator,
                                                                      tmp_path: Path) -> None:
     arn = secret(emu)

@@ -1,7 +1,7 @@
 """The GitHub token is read at apply time only and shown nowhere: `sagectl plan` (text, markdown,
 JSON, a saved plan), `sagectl apply --format json` (its events), `sagectl drift`, and a failed
-apply's error, run as a user runs them against a served emulator. The plan role's policy does not
-allow reading it."""
+apply's error, run as a user runs them against a served emulator (the plan role's policy does not
+allow reading it: test_iam.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pytest
 from reconciler.aws import Aws
 from sagemaker_emulator.server import RemoteEmulator
 from tests.apply.test_crash import aws as served_aws
-from tests.iam_coverage import sagectl_policy
 from tests.kinds.approval_trigger.helpers import ROTATED, TOKEN, tree
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -77,10 +76,3 @@ def test_the_token_appears_in_no_plan_event_report_or_error(cli: Cli, remote: st
     assert TOKEN not in text and ROTATED not in text
     assert "ghp_" not in text and "github_pat_" not in text
 
-
-def test_the_plan_policy_cannot_read_the_token() -> None:
-    plan = json.dumps(sagectl_policy("--mode", "plan"))
-    apply = json.dumps(sagectl_policy("--mode", "apply"))
-    assert "secretsmanager:GetSecretValue" not in plan
-    assert "secretsmanager:DescribeSecret" in plan
-    assert "secretsmanager:GetSecretValue" in apply
