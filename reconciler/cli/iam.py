@@ -129,15 +129,15 @@ def add_parser(sub: Any) -> None:
                     "iam:PassRole and the S3 uploads are limited to the roles and buckets the "
                     "specs use, without it to patterns. An environment with assumeRoleArn: that "
                     "policy is the role's; --trust-policy prints the role's trust policy, "
-                    "--caller what the caller needs to assume it.",
+                    "--caller what the caller needs to assume it. --service-roles prints the "
+                    "policies of the roles the specs hand to AWS services (an ApprovalTrigger's "
+                    "roleArn).",
         epilog=examples(
             "sagectl iam-policy specs --env prod                > plan-role-policy.json",
             "sagectl iam-policy specs --env prod --mode apply   > apply-role-policy.json",
             "sagectl iam-policy specs --env prod --trust-policy --principal "
             "arn:aws:iam::111111111111:role/sagectl-ci   # the role's trust policy",
-            "sagectl iam-policy specs --caller                  # the caller's sts:AssumeRole",
-            "sagectl iam-policy specs --env registry --service-roles  # roles AWS services "
-            "assume"))
+            "sagectl iam-policy specs --caller                  # the caller's sts:AssumeRole"))
     p.add_argument("path", nargs="?", default=None,
                    help="spec directory: take roles and buckets from its specs (default: "
                         "patterns that fit any spec)")

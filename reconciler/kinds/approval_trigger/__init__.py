@@ -24,7 +24,6 @@ from reconciler.kinds.approval_trigger.permissions import (
     policy_resources,
     service_role,
 )
-from reconciler.kinds.approval_trigger.plan import TriggerApplyData
 from reconciler.kinds.approval_trigger.reasons import REASONS
 from reconciler.kinds.approval_trigger.spec import GROUP_KIND, PIPELINE_KIND, ApprovalTriggerSpec
 
@@ -56,7 +55,6 @@ class ApprovalTriggerKind(Kind):
     lists_owned = True
     plan_order = 60
     reasons = REASONS
-    apply_data = TriggerApplyData
 
     @classmethod
     def check(cls, name: str, spec: SpecModel, ctx: CheckContext) -> Iterator[Issue]:

@@ -87,8 +87,8 @@ def read_secret(aws: Any, arn: str) -> Secret:
         described = aws.client("secretsmanager").describe_secret(SecretId=arn)
     except ClientError as err:
         info = err.response.get("Error", {})
-        if not_found(err) or info.get("Code") == "ResourceNotFoundException":
-            return Secret(problem="does not exist (DescribeSecret: ResourceNotFoundException)")
+        if not_found(err):
+            return Secret(problem=f"does not exist (DescribeSecret: {info.get('Code')})")
         return Secret(problem=f"cannot be described ({info.get('Code')}: {info.get('Message')})")
     stages = described.get("VersionIdsToStages") or {}
     current = next((v for v, labels in stages.items() if CURRENT in labels), None)

@@ -10,7 +10,6 @@ is someone else's: a conflict, never changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds._live import confirm_owner, tag_list
@@ -21,7 +20,7 @@ from reconciler.kinds.approval_trigger.reasons import ApprovalTriggerReason
 from reconciler.kinds.approval_trigger.spec import GROUP_KIND, ApprovalTriggerSpec
 from reconciler.plan.context import OwnedResource, target_tags, user_tags
 from reconciler.plan.diff import diff
-from reconciler.plan.model import ApplyData, KindPlan, Problem, ResourceChange, Step, digest
+from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
 from reconciler.plan.vocabulary import Action, Common
 from reconciler.spec.nodes import locate
 
@@ -31,16 +30,6 @@ if TYPE_CHECKING:
     from reconciler.spec.resources import Resource
 
 RESOURCE_TYPE = "events:rule"
-
-
-@dataclass
-class TriggerApplyData(ApplyData):
-    """Where apply reads the token (the secret and the version the plan saw current), and the
-    version the connection was authorized with before (for the undo of an update), if any."""
-
-    token_secret_arn: str = ""
-    token_version: str = ""
-    previous_token_version: str | None = None
 
 
 def rule_arn(ctx: PlanContext, name: str) -> str:
@@ -165,11 +154,9 @@ def _plan_one(ctx: PlanContext, resource: Resource, found: lv.Live, result: Kind
     entries = [e for part in ("connection", "apiDestination", "rule", "target")
                for e in diff(have[part], want[part], part)]
     tag_entries = diff(user_tags(live_tags), spec.tags, "tags")
-    data = TriggerApplyData(spec.token_secret_arn, secret.current,
-                            (have["connection"] or {}).get("tokenVersion"))
     fingerprint = digest({"have": have, "tags": live_tags, "secret": secret.current})
     if found.empty:
-        result.changes.append(_create(ctx, resource, want, ownership, data, fingerprint))
+        result.changes.append(_create(ctx, resource, want, ownership, fingerprint))
         return
     if not entries and not tag_entries:
         result.unchanged += 1
@@ -182,8 +169,7 @@ def _plan_one(ctx: PlanContext, resource: Resource, found: lv.Live, result: Kind
         resource.address, "ApprovalTrigger", resource.name, [Action.UPDATE], reason,
         entries + tag_entries, head + tags + tail,
         {"summary": _update_summary(resource, have, want, spec, tag_entries)},
-        fingerprint=fingerprint, spec_path=ctx.spec_path(resource),
-        apply_data=data))
+        fingerprint=fingerprint, spec_path=ctx.spec_path(resource)))
 
 
 def _reason(entries: list[Any]) -> ApprovalTriggerReason:
@@ -218,7 +204,7 @@ def _requests(ctx: PlanContext, resource: Resource, want: dict[str, Any],
 
 
 def _create(ctx: PlanContext, resource: Resource, want: dict[str, Any],
-            ownership: dict[str, str], data: TriggerApplyData, fingerprint: str
+            ownership: dict[str, str], fingerprint: str
             ) -> ResourceChange:
     spec: ApprovalTriggerSpec = resource.spec  # type: ignore[assignment]
     name = d.aws_name(resource.name)
@@ -232,7 +218,7 @@ def _create(ctx: PlanContext, resource: Resource, want: dict[str, Any],
         resource.address, "ApprovalTrigger", resource.name, [Action.CREATE], Common.NEW,
         diff(None, want, "") + diff(None, spec.tags, "tags"), steps,
         {"summary": _create_summary(resource, want, spec)}, fingerprint=fingerprint,
-        spec_path=ctx.spec_path(resource), apply_data=data)
+        spec_path=ctx.spec_path(resource))
 
 
 def _update_steps(ctx: PlanContext, resource: Resource, found: lv.Live, have: dict[str, Any],
