@@ -147,10 +147,8 @@ def _plan_one(ctx: PlanContext, resource: Resource, found: lv.Live, result: Kind
     arn = rule_arn(ctx, resource.name)
     live_tags = found.rule_tags if found.rule_tags is not None else (
         (ctx.ownership.get(arn) or OwnedResource(arn, "", {})).tags)
-    ctx.observed.setdefault("ApprovalTrigger", {})[resource.address] = {
-        "rule_missing": found.rule is None and not found.empty,
-        "rotated": have["connection"] is not None and
-        have["connection"]["tokenVersion"] != secret.current}
+    ctx.observed.setdefault(d.KIND, {})[resource.address] = {
+        "rule_missing": found.rule is None and not found.empty}
     entries = [e for part in ("connection", "apiDestination", "rule", "target")
                for e in diff(have[part], want[part], part)]
     tag_entries = diff(user_tags(live_tags), spec.tags, "tags")
