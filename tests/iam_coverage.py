@@ -136,7 +136,7 @@ def sagectl_policy(*args: str) -> dict[str, Any]:
 def check(observed: set[tuple[str, str]], *args: str) -> list[Gap]:
     """The gaps of ``sagectl iam-policy ARGS --mode apply`` / ``--mode plan``."""
     return coverage_gaps(observed, sagectl_policy(*args, "--mode", "apply"),
-                         sagectl_policy(*args, "--mode", "plan"),
+                         sagectl_policy(*args, "--mode", "plan"), table=assemble(KINDS),
                          caller_policy=sagectl_policy(*args, "--caller"))
 
 

@@ -54,7 +54,8 @@ def call(actx: ApplyContext, step: Step | Undo) -> dict[str, Any]:
 def already_exists(err: ClientError) -> bool:
     code = err.response.get("Error", {}).get("Code", "")
     message = err.response.get("Error", {}).get("Message", "")
-    return code in ("ResourceInUse", "ResourceInUseException", "AlreadyExistsException") or (
+    return code in ("ResourceInUse", "ResourceInUseException", "AlreadyExistsException",
+                    "ResourceAlreadyExistsException") or (  # the last: EventBridge's
         code in ("ValidationException", "ConflictException")  # Scheduler: ConflictException
         and "already exist" in message.lower())
 

@@ -40,9 +40,28 @@ def _role_policies(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _service_roles(args: argparse.Namespace) -> int:
+    """``--service-roles``: the policies of the roles the specs hand to AWS services."""
+    from reconciler.cli.registry import KINDS
+    from reconciler.iam import IamPolicyError
+    from reconciler.iam.roles import service_role_policies
+
+    try:
+        found = service_role_policies(KINDS, args.path, args.env)
+    except IamPolicyError as err:
+        for diag in err.diagnostics:
+            print(diag.text(), file=sys.stderr)
+        print(f"sagectl: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    print(json.dumps(found, indent=2))
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.trust_policy or args.caller:
         return _role_policies(args)
+    if args.service_roles:
+        return _service_roles(args)
     if args.principal:
         print("sagectl: --principal goes with --trust-policy", file=sys.stderr)
         return EXIT_ERROR
@@ -110,7 +129,9 @@ def add_parser(sub: Any) -> None:
                     "iam:PassRole and the S3 uploads are limited to the roles and buckets the "
                     "specs use, without it to patterns. An environment with assumeRoleArn: that "
                     "policy is the role's; --trust-policy prints the role's trust policy, "
-                    "--caller what the caller needs to assume it.",
+                    "--caller what the caller needs to assume it. --service-roles prints the "
+                    "policies of the roles the specs hand to AWS services (an ApprovalTrigger's "
+                    "roleArn).",
         epilog=examples(
             "sagectl iam-policy specs --env prod                > plan-role-policy.json",
             "sagectl iam-policy specs --env prod --mode apply   > apply-role-policy.json",
@@ -140,6 +161,10 @@ def add_parser(sub: Any) -> None:
                        help="instead: the caller's policy, sts:AssumeRole on the roles of the "
                             "environment (--env) or of every environment that names one "
                             "(without PATH and --env: any role)")
+    roles.add_argument("--service-roles", action="store_true",
+                       help="instead: the permission and trust policies of the roles the specs "
+                            "hand to AWS services for what sagectl sets up whole (an "
+                            "ApprovalTrigger's roleArn); needs PATH")
     p.add_argument("--principal", action="append", metavar="ARN_OR_ACCOUNT",
                    help="with --trust-policy: who runs sagectl (the CI role's ARN, or an "
                         "account id); repeatable")

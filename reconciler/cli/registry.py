@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from reconciler.contract import Registry
 from reconciler.kinds.alarm import AlarmKind
+from reconciler.kinds.approval_trigger import ApprovalTriggerKind
 from reconciler.kinds.endpoint import EndpointKind
 from reconciler.kinds.inference_component import InferenceComponentKind
 from reconciler.kinds.model import ModelKind
@@ -18,4 +19,4 @@ from reconciler.kinds.pipeline import PipelineKind
 
 KINDS = Registry([ModelPackageGroupKind, ModelKind, AlarmKind, EndpointKind,
                   InferenceComponentKind, PipelineKind, *MONITORING_JOB_KINDS,
-                  MonitoringScheduleKind])
+                  MonitoringScheduleKind, ApprovalTriggerKind])

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.apply.state import StateTable
     from reconciler.apply.steps import StepHooks, UndoLog
     from reconciler.drift.classify import KindDrift
-    from reconciler.iam.tables import Permissions
+    from reconciler.iam.tables import Permissions, ServiceRole
     from reconciler.importer.adopt import Tagging
     from reconciler.importer.documents import Document, ImportUnit
     from reconciler.importer.live import Tagged
@@ -98,6 +98,10 @@ class Kind:
     # -- planning ----------------------------------------------------------------------------
     resource_types: ClassVar[tuple[str, ...]] = ()
     """Tagging API resource types this kind creates (e.g. ``sagemaker:endpoint``)."""
+    lists_owned: ClassVar[bool] = False
+    """True for a kind whose resources the Resource Groups Tagging API does not list (not every
+    AWS resource can carry tags): the planner asks ``list_owned`` for them instead of reading
+    ``resource_types`` through the tagging API."""
     plan_order: ClassVar[int] = 50
     """Kinds are planned in this order (a kind may use facts published by earlier ones)."""
     reasons: ClassVar[tuple[Reason, ...]] = ()
@@ -110,6 +114,15 @@ class Kind:
     def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
         """Start this kind's long serial reads (paginated lists) on the pool, first of all:
         they bound the plan's wall time. Results go in ``ctx.prefetched``."""
+
+    @classmethod
+    def list_owned(cls, ctx: PlanContext) -> list[OwnedResource]:
+        """(``lists_owned`` kinds) This kind's resources in the plan's account and region that
+        sagectl manages, as the tagging API would give them (ARN, one of ``resource_types``,
+        tags), read by the kind. Asked in every plan, whether the specs define such resources
+        or not (an owned one that left the specs is an orphan), on the pool, with the ownership
+        reads."""
+        return []
 
     @classmethod
     def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:
@@ -245,6 +258,12 @@ class Kind:
         """For the scopes this kind fills per spec (``Scope.per_spec``): the resources (ARN
         templates) one of its specs names, e.g. the role it passes to AWS."""
         return {}
+
+    @classmethod
+    def service_roles(cls, resource: Resource) -> list[ServiceRole]:
+        """The roles ``resource`` hands to an AWS service whose whole policy this kind knows
+        (``sagectl iam-policy --service-roles``). By default none."""
+        return []
 
     # -- promote (reconciler/promote.py) -----------------------------------------------------
     promotable: ClassVar[bool] = False

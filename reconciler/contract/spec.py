@@ -62,9 +62,18 @@ class CheckContext(Protocol):
     """What a kind's ``check`` may ask about the rest of the specs."""
 
     env: str | None
+    region: str | None
+    """The environment's ``region`` (None: no environment, or it sets none)."""
+    account_id: str | None
+    """The environment's ``accountId`` (None: no environment, or it sets none)."""
 
     def defines(self, kind: str, name: str) -> bool:
         """Whether the specs define this resource (valid or not)."""
+        ...
+
+    def names(self, kind: str) -> list[str]:
+        """The names of the resources of ``kind`` the specs define for this environment (valid
+        or not), sorted."""
         ...
 
     def lookup(self, kind: str, name: str) -> SpecModel | None:

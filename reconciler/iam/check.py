@@ -84,8 +84,9 @@ def coverage_gaps(observed: Iterable[tuple[str, str]], apply_policy: dict[str, A
                   caller_policy: dict[str, Any] | None = None) -> list[Gap]:
     """Operations (botocore service, operation) that the apply policy does not allow, and read
     operations (Describe, List, Get, BatchGet, Search, Query, Scan) that the plan policy does
-    not allow. Operations needing no permission (sts:GetCallerIdentity) are skipped; ``table``
-    names the IAM actions not named like their operation. The caller's own operations
+    not allow (but those ``table`` marks ``apply_only``, which it must not allow). Operations
+    needing no permission (sts:GetCallerIdentity) are skipped; ``table`` names the IAM actions
+    not named like their operation. The caller's own operations
     (``CALLER_OPERATIONS``: sts:AssumeRole of an environment's role) are checked against
     ``caller_policy`` (``sagectl iam-policy --caller``) instead: the role never needs them."""
     gaps = set()
@@ -99,6 +100,8 @@ def coverage_gaps(observed: Iterable[tuple[str, str]], apply_policy: dict[str, A
             continue
         if not allows(apply_policy, action):
             gaps.add(Gap("apply", action, service, operation))
-        if is_read(operation) and not allows(plan_policy, action):
+        op = (table.operations if table else {}).get(service, {}).get(operation)
+        if is_read(operation) and not (op and op.apply_only) and not allows(plan_policy,
+                                                                               action):
             gaps.add(Gap("plan", action, service, operation))
     return sorted(gaps)

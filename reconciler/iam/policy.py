@@ -66,7 +66,8 @@ def granted(mode: str, table: Permissions) -> set[tuple[str, str]]:
     if mode not in MODES:
         raise ValueError(f"mode is one of {', '.join(MODES)}")
     return {(service, name) for service, ops in table.operations.items()
-            for name, op in ops.items() if mode == "apply" or not op.write}
+            for name, op in ops.items()
+            if mode == "apply" or not (op.write or op.apply_only)}
 
 
 def _resources(scope: str, ctx: PolicyContext) -> list[str]:

@@ -52,10 +52,13 @@ class Op:
     write: bool
     action: str | None = None
     """The IAM action when it is not ``<prefix>:<operation>``."""
+    apply_only: bool = False
+    """A read only apply makes, kept out of the plan policy: the value of a secret that apply
+    hands to AWS and no plan may see (an ``ApprovalTrigger``'s token)."""
 
 
-def read(*scopes: str, action: str | None = None) -> Op:
-    return Op(scopes, False, action)
+def read(*scopes: str, action: str | None = None, apply_only: bool = False) -> Op:
+    return Op(scopes, False, action, apply_only)
 
 
 def write(*scopes: str, action: str | None = None) -> Op:
@@ -76,6 +79,23 @@ class Implied:
 def passed_to(service: str) -> tuple[str, str, str]:
     """The condition of an ``iam:PassRole`` statement: the role goes to ``service`` only."""
     return ("StringEquals", "iam:PassedToService", service)
+
+
+@dataclass(frozen=True)
+class ServiceRole:
+    """A role the specs hand to an AWS service to do one thing sagectl sets up whole, so that
+    sagectl knows everything the role needs (``sagectl iam-policy --service-roles``): an approval
+    trigger's role, which EventBridge assumes to invoke the trigger's API destination. Roles that
+    run the user's own code (a model's execution role, a pipeline's) are not such roles."""
+
+    role_arn: str
+    service: str
+    """The service principal that assumes the role (``events.amazonaws.com``)."""
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    """ARN templates ({p} partition, {r} region, {a} account)."""
+    used_by: str
+    """The address of the resource that names the role."""
 
 
 @dataclass(frozen=True)
@@ -151,10 +171,11 @@ def merge(parts: Iterable[Permissions]) -> Permissions:
                 if known is None:
                     mine[name] = op
                     continue
-                if (known.write, known.action) != (op.write, op.action):
+                if (known.write, known.action, known.apply_only) != (op.write, op.action,
+                                                                     op.apply_only):
                     raise ValueError(f"{service} {name} is declared in two ways")
                 mine[name] = Op(tuple(dict.fromkeys(known.scopes + op.scopes)), op.write,
-                                op.action)
+                                op.action, op.apply_only)
         implied += [i for i in part.implied if i not in implied]
     sids = [s.sid for s in scopes.values()]
     if len(sids) != len(set(sids)):

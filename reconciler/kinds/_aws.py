@@ -78,12 +78,22 @@ def valid_arn(value: str) -> bool:
 # -- IAM scopes several kinds use (each declares them in its ``permissions``) ---------------
 
 SM_LIST, ALARMS, PASS_SAGEMAKER = "sm-list", "cloudwatch-alarms", "pass-sagemaker"
+EVENTS_RULES, PASS_EVENTS = "events-rules", "pass-events"
+SAGECTL_PREFIX = "sagectl-"
+"""Of the EventBridge rules (and Scheduler schedules, connections, API destinations) sagectl
+names: the IAM policy allows these only."""
 SHARED_SCOPES = {
     SM_LIST: Scope("SageMakerList", ("*",)),  # List* actions take no resource in IAM
     ALARMS: Scope("CloudWatchAlarms", ("arn:{p}:cloudwatch:{r}:{a}:alarm:*",)),
     # per spec: the roles the specs name, else any role of the account
     PASS_SAGEMAKER: Scope("PassRoleToSageMaker", ("arn:{p}:iam::{a}:role/*",),
                           passed_to("sagemaker.amazonaws.com"), per_spec=True),
+    # a pipeline's schedule and an approval trigger are EventBridge rules named sagectl-*
+    EVENTS_RULES: Scope("EventBridgeRules",
+                        (f"arn:{{p}}:events:{{r}}:{{a}}:rule/{SAGECTL_PREFIX}*",)),
+    # per spec: the roles the specs name for rule targets, else any role of the account
+    PASS_EVENTS: Scope("PassRoleToEventBridge", ("arn:{p}:iam::{a}:role/*",),
+                       passed_to("events.amazonaws.com"), per_spec=True),
 }
 
 

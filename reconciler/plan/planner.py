@@ -1,7 +1,8 @@
 """Making a plan: desired state (a validated SpecSet) + live AWS -> Plan.
 
 The engine knows no SageMaker: it reads ownership for every kind's resource types (the tagging
-API, one paginated chain per type, concurrently), asks each kind to plan its desired resources
+API, one paginated chain per type, concurrently; a kind whose resources the tagging API cannot
+list reads its own, ``Kind.list_owned``), asks each kind to plan its desired resources
 and its orphans (owned by this environment, gone from the specs), and orders the result.
 """
 
@@ -118,7 +119,9 @@ def plan_with_context(specs: SpecSet, aws: Aws, repo_root: Path,
     present = [k for k in kinds if wanted[k.kind]]
     for kind in present:
         kind.start_chains(ctx, wanted[kind.kind])
-    ownership = start_ownership(ctx, [t for k in kinds for t in k.resource_types])
+    ownership = start_ownership(ctx, [t for k in kinds if not k.lists_owned
+                                      for t in k.resource_types])
+    ownership += [ctx.aws.submit(k.list_owned, ctx) for k in kinds if k.lists_owned]
     for kind in present:
         kind.prefetch(ctx, wanted[kind.kind])
     finish_ownership(ctx, ownership)

@@ -77,8 +77,11 @@ class _Context:
     """What a kind's check() may ask: other resources, and files next to the spec."""
 
     def __init__(self, env: str | None, index: dict[tuple[str, str], Resource | None],
-                 tree: SpecTree, substituter: Substituter, report: Report) -> None:
+                 tree: SpecTree, substituter: Substituter, report: Report,
+                 environment: Environment | None = None) -> None:
         self.env = env
+        self.region = environment.spec.region if environment else None
+        self.account_id = environment.spec.account_id if environment else None
         self.index = index
         self.tree = tree
         self.substituter = substituter
@@ -87,6 +90,9 @@ class _Context:
 
     def defines(self, kind: str, name: str) -> bool:
         return (kind, name) in self.index
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(n for (k, n) in self.index if k == kind)
 
     def lookup(self, kind: str, name: str) -> SpecModel | None:
         res = self.index.get((kind, name))
@@ -232,7 +238,7 @@ def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None
         index[ident] = resource
         result.resources.append(resource)
 
-    ctx = _Context(result.env_name, index, tree, substituter, report)
+    ctx = _Context(result.env_name, index, tree, substituter, report, env)
     for resource in result.resources:
         ctx.resource = resource
         for issue in tree.kinds[resource.kind].check(resource.name, resource.spec, ctx):

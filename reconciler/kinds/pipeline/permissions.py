@@ -5,21 +5,27 @@ definitions uploaded to S3, and the roles passed to SageMaker, Scheduler and Eve
 from __future__ import annotations
 
 from reconciler.iam.tables import Implied, Permissions, Scope, passed_to, read, write
-from reconciler.kinds._aws import PASS_SAGEMAKER, SHARED_SCOPES, sagemaker_scope
+from reconciler.kinds._aws import (
+    EVENTS_RULES,
+    PASS_EVENTS,
+    PASS_SAGEMAKER,
+    SHARED_SCOPES,
+    sagemaker_scope,
+)
 from reconciler.kinds.pipeline.plan import S3_PREFIX
 from reconciler.kinds.pipeline.spec import PipelineSpec
 from reconciler.kinds.pipeline.trigger import PREFIX, SCHEDULER
 
 SM_PIPELINE = "sm-pipeline"
-SCHEDULES, RULES, S3_DEFINITIONS = "scheduler-schedules", "events-rules", "s3-definitions"
-PASS_SCHEDULER, PASS_EVENTS = "pass-scheduler", "pass-events"
+SCHEDULES, RULES, S3_DEFINITIONS = "scheduler-schedules", EVENTS_RULES, "s3-definitions"
+PASS_SCHEDULER = "pass-scheduler"
 
 PERMISSIONS = Permissions(
     scopes={
         SM_PIPELINE: sagemaker_scope("SageMakerPipelines", "pipeline"),
         SCHEDULES: Scope("SchedulerSchedules",
                          (f"arn:{{p}}:scheduler:{{r}}:{{a}}:schedule/default/{PREFIX}*",)),
-        RULES: Scope("EventBridgeRules", (f"arn:{{p}}:events:{{r}}:{{a}}:rule/{PREFIX}*",)),
+        RULES: SHARED_SCOPES[RULES],
         # per spec: the specs' pipelineDefinitionS3Bucket buckets, else any bucket
         S3_DEFINITIONS: Scope("PipelineDefinitionUploads", (f"arn:{{p}}:s3:::*/{S3_PREFIX}/*",),
                               per_spec=True),
@@ -27,8 +33,7 @@ PERMISSIONS = Permissions(
         PASS_SAGEMAKER: SHARED_SCOPES[PASS_SAGEMAKER],
         PASS_SCHEDULER: Scope("PassRoleToScheduler", ("arn:{p}:iam::{a}:role/*",),
                               passed_to("scheduler.amazonaws.com"), per_spec=True),
-        PASS_EVENTS: Scope("PassRoleToEventBridge", ("arn:{p}:iam::{a}:role/*",),
-                           passed_to("events.amazonaws.com"), per_spec=True),
+        PASS_EVENTS: SHARED_SCOPES[PASS_EVENTS],
     },
     operations={
         "sagemaker": {
