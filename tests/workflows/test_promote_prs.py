@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,6 +55,7 @@ class FakePulls:
         self.comments: list[tuple[int, str]] = []
         self.deleted: list[str] = []
         self.writes: list[tuple[str, str]] = []
+        self.dispatches: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any
@@ -64,6 +66,9 @@ class FakePulls:
         rest = parts[3:]
         if method != "GET":
             self.writes.append((method, "/".join(rest)))
+        if rest == ["dispatches"] and method == "POST":  # repository_dispatch: 204, no body
+            self.dispatches.append(body)
+            return 204, None
         if rest == ["pulls"] and method == "GET":
             state = query.get("state", ["open"])[0]
             head = query.get("head", [""])[0]
@@ -335,3 +340,110 @@ def test_dry_run_says_what_it_would_do_and_writes_nothing(
     result = run_script("promote-prs.py", "--env", "prod", "--report", str(tmp_path / "none"),
                         env=env, cwd=repo)
     assert result.returncode == 1 and "promote-prs: prod:" in result.stderr
+
+
+REGISTRY_ENV = """\
+apiVersion: sagectl/v1
+kind: Environment
+metadata: {name: registry}
+spec:
+  region: eu-west-1
+  accountId: "111111111111"
+"""
+REGISTRY_SPECS = """\
+apiVersion: sagectl/v1
+kind: ModelPackageGroup
+metadata: {name: fraud-models}
+spec:
+  modelPackageGroupDescription: fraud models
+---
+apiVersion: sagectl/v1
+kind: ApprovalTrigger
+metadata: {name: promote-on-approval}
+spec:
+  repository: acme/ml-estate
+  tokenSecretArn: %s
+  roleArn: arn:aws:iam::111111111111:role/sagectl-approval-dispatch
+"""
+
+
+def test_an_approval_in_the_registry_dispatches_and_the_workflow_opens_one_pr_per_environment(
+        server: str, checkout: tuple[Path, Path], github: Any, tmp_path: Path) -> None:
+    """The whole loop on one served emulator and a fake GitHub: the registry environment's
+    ApprovalTrigger (applied by sagectl) turns an approval into exactly one repository_dispatch
+    (rules 80-83), to which promote.yml answers by running promote-prs.py per environment: one
+    pull request per environment; a pending version sends nothing, and a rejection sends nothing
+    either: the scheduled run closes the pull requests."""
+    repo, _ = checkout
+    fake, gh_env = github
+    emu = RemoteEmulator(server, REGION)
+    emu.reset()
+    emu.freeze()
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                            region_name=REGION)
+
+    def client(service: str) -> Any:
+        c = session.client(service, endpoint_url=server)
+        c.meta.events.register("before-sign.*.*", lambda request, **_: request.headers
+                               .__setitem__("x-moto-account-id", ACCOUNT))
+        return c
+
+    token = client("secretsmanager").create_secret(Name="github-dispatch",
+                                                   SecretString="test-token")["ARN"]
+    specs = tmp_path / "registry-specs"
+    (specs / "environments").mkdir(parents=True)
+    (specs / "environments" / "registry.yaml").write_text(REGISTRY_ENV)
+    (specs / "registry.yaml").write_text(REGISTRY_SPECS % token)
+    env = script_env(SAGECTL_EMULATOR_URL=server, **gh_env)
+    applied = subprocess.run([sys.executable, "-m", "reconciler", "apply", str(specs), "--env",
+                              "registry", "--auto-approve"], env=env, capture_output=True,
+                             text=True, check=False)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "test-token" not in applied.stdout + applied.stderr
+    emu.route_host("api.github.com", gh_env["GITHUB_API_URL"])
+
+    sm = client("sagemaker")
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/fraud-models/%d"
+
+    def register(status: str) -> None:
+        sm.create_model_package(
+            ModelPackageGroupName="fraud-models", ModelApprovalStatus=status,
+            InferenceSpecification={
+                "Containers": [{"Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/x:1"}],
+                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})
+        emu.advance(60)
+
+    def workflow() -> list[str]:
+        """promote.yml's answer to one dispatch: its matrix, one promote-prs.py per environment."""
+        return promote(repo, env, "dev", "prod")
+
+    listens = load("promote.yml")["on"]["repository_dispatch"]["types"]
+    register("Approved")  # version 1: what the specs pin
+    assert [d["event_type"] for d in fake.dispatches] == ["sagectl-model-approved"]
+    assert fake.dispatches[0]["event_type"] in listens
+    assert fake.dispatches[0]["client_payload"] == {
+        "group": "fraud-models", "version": 1, "modelPackageArn": arn % 1,
+        "account": ACCOUNT, "region": REGION}
+    assert workflow() == ["dev: nothing to promote", "prod: nothing to promote"]
+
+    register("PendingManualApproval")  # version 2: no event matches the rule
+    assert len(fake.dispatches) == 1
+    sm.update_model_package(ModelPackageArn=arn % 2, ModelApprovalStatus="Approved")
+    assert len(fake.dispatches) == 2 and fake.dispatches[1]["client_payload"]["version"] == 2
+    assert workflow() == [
+        "dev/scorer: created #1 (Promote scorer in dev to fraud-models version 2)",
+        "prod/scorer: created #2 (Promote scorer in prod to fraud-models version 2)"]
+    assert workflow() == [  # the same dispatch seen twice (rule 80: "may send multiple events")
+        "dev/scorer: unchanged #1 (Promote scorer in dev to fraud-models version 2)",
+        "prod/scorer: unchanged #2 (Promote scorer in prod to fraud-models version 2)"]
+
+    sm.update_model_package(ModelPackageArn=arn % 2, ModelApprovalStatus="Rejected")
+    assert len(fake.dispatches) == 2  # the rule matches approvals only: the schedule closes
+    assert workflow() == [
+        "dev/scorer: closed #1 (fraud-models version 2 was **Rejected** in the model registry)",
+        "prod/scorer: closed #2 (fraud-models version 2 was **Rejected** in the model "
+        "registry)"]
+    [delivered] = {d["outcome"] for d in emu.api_destination_invocations()}
+    assert delivered == "succeeded"
+    assert all("test-token" not in json.dumps(d) for d in emu.api_destination_invocations())
+    emu.unfreeze()

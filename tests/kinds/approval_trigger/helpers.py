@@ -81,11 +81,10 @@ def pattern(emu: Emulator) -> dict[str, Any]:
     return json.loads(parts(emu)["rule"]["EventPattern"])  # type: ignore[no-any-return]
 
 
-def sent_api_key(emu: Emulator, name: str = "sagectl-promote-on-approval",
-                 account: str = "111111111111", region: str = "eu-west-1") -> str:
-    """The API key value the connection was last given. AWS never returns it (DescribeConnection
-    leaves ApiKeyValue out), so the test reads what the emulator (moto's EventBridge) received."""
-    from moto.events.models import events_backends
-
-    connection = events_backends[account][region].connections[name]
-    return connection.auth_parameters["ApiKeyAuthParameters"]["ApiKeyValue"]  # type: ignore[no-any-return]
+def sent_api_key(emu: Emulator, name: str = "sagectl-promote-on-approval") -> str:
+    """The API key value the connection was last given. DescribeConnection never returns it
+    (rule 81); EventBridge keeps the connection's parameters in a Secrets Manager secret of its
+    own (``SecretArn``), which the test reads (the emulator writes the AuthParameters as JSON)."""
+    arn = events(emu).describe_connection(Name=name)["SecretArn"]
+    text = aws_for(emu).client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    return json.loads(text)["ApiKeyAuthParameters"]["ApiKeyValue"]  # type: ignore[no-any-return]

@@ -50,14 +50,9 @@ def item(report: DriftReport) -> Any:
     return found
 
 
-def deauthorize(name: str = NAME) -> None:
-    """DeauthorizeConnection, as EventBridge's guide describes it (the connection "De-authorized",
-    its authorization parameters removed): the emulator (moto 5.2) does not implement the
-    operation, so the test does that to the emulator's store."""
-    from moto.events.models import events_backends
-
-    connection = events_backends["111111111111"]["eu-west-1"].connections[name]
-    connection.state, connection.auth_parameters = "DEAUTHORIZED", {}
+def deauthorize(emu: Emulator, name: str = NAME) -> None:
+    """DeauthorizeConnection by hand (the connection ends DEAUTHORIZED without its parameters)."""
+    events(emu).deauthorize_connection(Name=name)
 
 
 def test_hand_edits_are_out_of_band_and_heal_puts_them_back(emu: Emulator,
@@ -94,7 +89,7 @@ def test_a_deauthorized_connection_is_out_of_band_and_authorized_again(emu: Emul
     says a de-authorized connection takes new authorization parameters by an edit."""
     specs = tree(tmp_path, secret(emu))
     apply(emu, specs)
-    deauthorize()
+    deauthorize(emu)
     report = run_drift(emu, specs)
     (change,) = [c for c in report.plan.resource_changes if c.address == ADDRESS]
     assert change.action_reason == "connection_deauthorized"
