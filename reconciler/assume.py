@@ -1,6 +1,6 @@
-"""Acting as an environment's role (``assumeRoleArn``): STS AssumeRole from the caller's
-credentials (whatever boto3 resolved: profile, environment, SSO, OIDC web identity), with
-credentials that renew themselves.
+"""Acting as an environment's role (``assumeRoleArn``, or ``planRoleArn`` for the read-only
+commands: ``EnvironmentSpec.role``): STS AssumeRole from the caller's credentials (whatever boto3
+resolved: profile, environment, SSO, OIDC web identity), with credentials that renew themselves.
 
 Why botocore's ``RefreshableCredentials`` rather than one AssumeRole call: an apply can outlast
 the session (AWS's default ``DurationSeconds`` is 3600 s; a blue/green rollout with bake times
@@ -43,10 +43,6 @@ def session_name(env: str, commit: str) -> str:
     return f"sagectl-{env_part}-{short}"
 
 
-def role_account(role_arn: str) -> str:
-    return role_arn.split(":")[4]
-
-
 @dataclass(frozen=True)
 class RoleRequest:
     role_arn: str
@@ -56,6 +52,20 @@ class RoleRequest:
     env: str = ""
     env_file: str = ""
     expected_account: str | None = None
+    field: str = "assumeRoleArn"
+    """The environment field that names the role (``assumeRoleArn`` or ``planRoleArn``)."""
+
+    @property
+    def what(self) -> str:
+        """The role as messages name it: the field, and which commands act as it."""
+        if self.field == "planRoleArn":
+            return "its planRoleArn, the role of the read-only commands"
+        return "its assumeRoleArn"
+
+    @property
+    def mode(self) -> str:
+        """``iam-policy --mode`` whose trust policy and permissions are this role's."""
+        return "plan" if self.field == "planRoleArn" else "apply"
 
 
 @dataclass(frozen=True)
@@ -78,10 +88,11 @@ def _refusal(request: RoleRequest, err: Any, caller: str) -> AwsConfigError:
                 f"{request.env_file} sets no externalId: if the trust policy has an "
                 "sts:ExternalId condition, set spec.externalId")
     return AwsConfigError(
-        f"cannot assume role {request.role_arn} for environment {request.env!r}: AWS refused "
-        f"AssumeRole ({info.get('Code')}: {info.get('Message')}). Check: the role exists; its "
-        f"trust policy allows {caller} to sts:AssumeRole (`sagectl iam-policy --trust-policy "
-        f"--env {request.env} --principal ...` prints one); the caller's own policies allow "
+        f"cannot assume role {request.role_arn} for environment {request.env!r} "
+        f"({request.what}): AWS refused AssumeRole ({info.get('Code')}: {info.get('Message')}). "
+        f"Check: the role exists; its trust policy allows {caller} to sts:AssumeRole (`sagectl "
+        f"iam-policy --trust-policy --env {request.env} --mode {request.mode} --principal ...` "
+        "prints one); the caller's own policies allow "
         f"sts:AssumeRole on {request.role_arn}; {external}")
 
 
@@ -136,7 +147,7 @@ def assume(base: Any, request: RoleRequest, *, region: str, endpoint_url: str | 
     if expected and assumed.account != expected:
         raise AwsConfigError(
             f"environment {request.env!r} is account {expected} ({request.env_file}), but its "
-            f"assumeRoleArn {request.role_arn} gave an identity in account {assumed.account} "
+            f"{request.field} {request.role_arn} gave an identity in account {assumed.account} "
             f"({assumed.arn}); refusing to act in another account: fix accountId or "
-            "assumeRoleArn")
+            f"{request.field}")
     return assumed

@@ -27,6 +27,10 @@ class Target:
     region: str | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     time_factor: float = 0.001
+    read_only: bool = False
+    """The command changes nothing in AWS (plan, drift without --heal, import without --adopt,
+    promote, history): it acts as the environment's ``planRoleArn`` when it names one.
+    ``False`` (the default, so a command nobody marked keeps today's role): ``assumeRoleArn``."""
 
 
 EMULATOR_URL_VARIABLE = "SAGECTL_EMULATOR_URL"
@@ -39,38 +43,42 @@ def open_aws(specs: SpecSet, target: Target) -> Iterator[Aws]:
 
 
 def _emulator_aws(url: str, region: str | None, account: str | None,
-                  concurrency: int, specs: SpecSet | None = None) -> Aws:
-    """Clients of the emulator. Without ``assumeRoleArn`` they act as the environment's account
-    (moto's ``x-moto-account-id``); with it, the caller is the emulator's default identity and
-    the role's credentials choose the account, as in AWS (moto keeps the keys it issued for an
-    assumed role in the role's account)."""
+                  concurrency: int, specs: SpecSet | None = None,
+                  read_only: bool = False) -> Aws:
+    """Clients of the emulator. Without a role to assume (``EnvironmentSpec.role``) they act as
+    the environment's account (moto's ``x-moto-account-id``); with one, the caller is the
+    emulator's default identity and the role's credentials choose the account, as in AWS (moto
+    keeps the keys it issued for an assumed role in the role's account)."""
     region = region or "us-east-1"
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                             region_name=region)
     env = specs.environment if specs is not None else None
-    if env is not None and env.spec.assume_role_arn:
-        assumed = assume_environment_role(session, env, region, url)
+    if env is not None and env.spec.role(read_only):
+        assumed = assume_environment_role(session, env, region, url, read_only)
         return Aws(AwsSettings(region=region, endpoint_url=url, concurrency=concurrency),
                    session=assumed.session)
     return Aws(AwsSettings(region=region, endpoint_url=url, concurrency=concurrency,
                            account_header=account), session=session)
 
 
-def role_request(env: Environment) -> RoleRequest:
-    """What to ask STS for ``env``'s role: its ARN and external id, and a session name that
-    carries the git commit of the specs (``SAGECTL_GIT_COMMIT``/``GITHUB_SHA`` first)."""
+def role_request(env: Environment, read_only: bool = False) -> RoleRequest:
+    """What to ask STS for ``env``'s role (``planRoleArn`` for a read-only command when set,
+    else ``assumeRoleArn``): its ARN and the environment's external id, and a session name that
+    carries the git commit of the specs (``SAGECTL_GIT_COMMIT``/``GITHUB_SHA`` first), the same
+    for both roles."""
     from reconciler.plan.context import git_commit
 
-    assert env.spec.assume_role_arn
+    role = env.spec.role(read_only)
+    assert role is not None
+    field, arn = role
     commit = git_commit(Path(env.file).resolve().parent)
-    return RoleRequest(env.spec.assume_role_arn, session_name(env.name, commit),
-                       env.spec.external_id, env=env.name, env_file=env.file,
-                       expected_account=env.spec.account_id)
+    return RoleRequest(arn, session_name(env.name, commit), env.spec.external_id, env=env.name,
+                       env_file=env.file, expected_account=env.spec.account_id, field=field)
 
 
 def assume_environment_role(base: Any, env: Environment, region: str,
-                            endpoint_url: str | None = None) -> Assumed:
-    return assume(base, role_request(env), region=region, endpoint_url=endpoint_url)
+                            endpoint_url: str | None = None, read_only: bool = False) -> Assumed:
+    return assume(base, role_request(env, read_only), region=region, endpoint_url=endpoint_url)
 
 
 def check_region(specs: SpecSet, target: Target) -> None:
@@ -106,7 +114,8 @@ def open_target(specs: SpecSet, target: Target) -> Iterator[tuple[Aws, Any]]:
     if served and not target.emulator:
         from sagemaker_emulator.server import RemoteEmulator
 
-        aws = _emulator_aws(served, region, account, target.concurrency, specs)
+        aws = _emulator_aws(served, region, account, target.concurrency, specs,
+                            target.read_only)
         try:
             yield aws, EmulatorClock(RemoteEmulator(served, region=aws.region))
         finally:
@@ -116,9 +125,10 @@ def open_target(specs: SpecSet, target: Target) -> Iterator[tuple[Aws, Any]]:
         settings = AwsSettings(region=region, profile=target.profile,
                                concurrency=target.concurrency)
         session = None
-        if env is not None and env.spec.assume_role_arn:
+        if env is not None and env.spec.role(target.read_only):
             base = boto3.Session(profile_name=target.profile, region_name=region)
-            session = assume_environment_role(base, env, region or _region_of(base)).session
+            session = assume_environment_role(base, env, region or _region_of(base),
+                                              read_only=target.read_only).session
         aws = Aws(settings, session=session)
         try:
             yield aws, WallClock()

@@ -223,7 +223,7 @@ def test_an_external_id_without_a_role_is_located(
     specs = spec_tree({"environments/prod.yaml": text, "registry/group.yaml": GROUP})
     code, out, err = cli("validate", str(specs), "--env", "prod")
     assert code == 1
-    assert "prod.yaml:7:" in out + err and "set assumeRoleArn too" in out + err
+    assert "prod.yaml:7:" in out + err and "set assumeRoleArn or planRoleArn too" in out + err
 
 
 # -- the policies around the role: `sagectl iam-policy --trust-policy` / `--caller` ------------
@@ -269,7 +269,7 @@ def test_the_caller_policy_names_every_environment_role(
     code, out, _ = cli("iam-policy", str(specs), "--caller", "--env", "prod")
     assert json.loads(out)["Statement"][0]["Resource"] == ROLE
     code, out, err = cli("iam-policy", str(specs), "--caller", "--env", "dev")
-    assert code == 1 and "no environment names an assumeRoleArn (dev)" in err
+    assert code == 1 and "no environment names an assumeRoleArn or a planRoleArn (dev)" in err
     code, out, err = cli("iam-policy", str(specs), "--trust-policy", "--env", "dev",
                          "--principal", CALLER)
     assert code == 1 and "sets no assumeRoleArn" in err

@@ -244,9 +244,10 @@ def exit_code(outcomes: list[Any], resumed: list[Any]) -> int:
     return EXIT_BY_OUTCOME[worst]
 
 
-def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
+def _with_state(args: argparse.Namespace, use: Any, read_only: bool = False
+                ) -> tuple[int, Any]:
     """Run ``use(state_table, specs)`` against the target of ``args``: (exit code, its
-    result)."""
+    result). ``read_only``: ``use`` only reads the table (history), as ``planRoleArn``."""
     from reconciler.apply.state import StateTable
     from reconciler.aws import user_failure
     from reconciler.targets import Target, open_target
@@ -256,7 +257,7 @@ def _with_state(args: argparse.Namespace, use: Any) -> tuple[int, Any]:
         return code, None
     try:
         with open_target(specs, Target(emulator=args.emulator, profile=args.profile,
-                                       region=args.region)) as (aws, clock):
+                                       region=args.region, read_only=read_only)) as (aws, clock):
             return EXIT_OK, use(StateTable(aws, args.state_table, now=clock.now, create=False),
                                 specs)
     except Exception as err:
@@ -335,8 +336,8 @@ def cmd_unlock(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     from reconciler.apply.state import iso
 
-    code, records = _with_state(args, lambda state, _: state.history(args.endpoint,
-                                                                        args.limit))
+    code, records = _with_state(args, lambda state, _: state.history(args.endpoint, args.limit),
+                                read_only=True)
     if code:
         return code
     if args.json:

@@ -46,7 +46,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
         return code
     root = Path(args.path).resolve()
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
-                    concurrency=read_parallel(args))
+                    concurrency=read_parallel(args), read_only=not args.heal)
     heal_code = EXIT_OK
     healed = None
     try:

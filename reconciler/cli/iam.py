@@ -15,12 +15,14 @@ from reconciler.cli.common import EXIT_ERROR, EXIT_OK, examples
 
 
 def _role_policies(args: argparse.Namespace) -> int:
-    """``--trust-policy`` (the environment role's trust policy) and ``--caller`` (the caller's
-    sts:AssumeRole): see reconciler/iam/trust.py."""
+    """``--trust-policy`` (the environment roles' trust policy) and ``--caller`` (the caller's
+    sts:AssumeRole), of the roles ``--mode`` chooses (none given: both): see
+    reconciler/iam/trust.py."""
     from reconciler.cli.registry import KINDS
     from reconciler.iam import IamPolicyError
-    from reconciler.iam.trust import caller_policy, environments, trust_policy
+    from reconciler.iam.trust import caller_policy, environments, role_note, trust_policy
 
+    note = None
     try:
         if args.trust_policy and args.env is None:
             raise IamPolicyError("--trust-policy is the trust policy of one environment's role: "
@@ -29,14 +31,19 @@ def _role_policies(args: argparse.Namespace) -> int:
             policy = caller_policy(None)  # no specs: any role, a pattern
         else:
             envs = environments(KINDS, args.path or "specs", args.env)
-            policy = (trust_policy(envs[0], args.principal or []) if args.trust_policy
-                      else caller_policy(envs))
+            if args.trust_policy:
+                policy = trust_policy(envs[0], args.principal or [], args.mode)
+                note = role_note(envs[0], args.mode)
+            else:
+                policy = caller_policy(envs, args.mode)
     except IamPolicyError as err:
         for diag in err.diagnostics:
             print(diag.text(), file=sys.stderr)
         print(f"sagectl: {err}", file=sys.stderr)
         return EXIT_ERROR
     print(json.dumps(policy, indent=2))
+    if note:
+        print(f"sagectl: {note}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -76,7 +83,8 @@ def _run(args: argparse.Namespace) -> int:
             print(diag.text(), file=sys.stderr)
         print(f"sagectl: {err}", file=sys.stderr)
         return EXIT_ERROR
-    policy = build_policy(args.mode, ctx)
+    mode = args.mode or "plan"
+    policy = build_policy(mode, ctx)
     if args.split is None:
         print(json.dumps(policy, indent=2))
         if size(policy) > MANAGED_POLICY_CHARS:
@@ -85,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
                   f"role's inline policy (up to {INLINE_ROLE_POLICY_CHARS:,} for all of them), "
                   "or write it as several managed policies with --split DIR", file=sys.stderr)
         return EXIT_OK
-    return _write_split(policy, Path(args.split), args.mode)
+    return _write_split(policy, Path(args.split), mode)
 
 
 def _write_split(policy: dict[str, Any], directory: Path, mode: str) -> int:
@@ -124,19 +132,21 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "iam-policy", help="print a least-privilege IAM policy for running sagectl",
         description="Print the IAM policy (JSON) that sagectl needs: --mode plan is read-only "
-                    "(plan, drift without heal, history), --mode apply adds every change. "
-                    "Resources are scoped to the environment's account and region; with PATH "
-                    "iam:PassRole and the S3 uploads are limited to the roles and buckets the "
-                    "specs use, without it to patterns. An environment with assumeRoleArn: that "
-                    "policy is the role's; --trust-policy prints the role's trust policy, "
-                    "--caller what the caller needs to assume it. --service-roles prints the "
-                    "policies of the roles the specs hand to AWS services (an ApprovalTrigger's "
-                    "roleArn).",
+                    "(plan, drift without heal, import without adopt, promote, history), --mode "
+                    "apply adds every change. Resources are scoped to the environment's account "
+                    "and region; with PATH iam:PassRole and the S3 uploads are limited to the "
+                    "roles and buckets the specs use, without it to patterns. An environment "
+                    "with roles: --mode plan is planRoleArn's policy, --mode apply "
+                    "assumeRoleArn's (which also plans when there is no planRoleArn); "
+                    "--trust-policy prints the roles' trust policy, --caller what the caller "
+                    "needs to assume them (--mode plan or apply: that role only). --service-roles "
+                    "prints the policies of the roles the specs hand to AWS services (an "
+                    "ApprovalTrigger's roleArn).",
         epilog=examples(
             "sagectl iam-policy specs --env prod                > plan-role-policy.json",
             "sagectl iam-policy specs --env prod --mode apply   > apply-role-policy.json",
-            "sagectl iam-policy specs --env prod --trust-policy --principal "
-            "arn:aws:iam::111111111111:role/sagectl-ci   # the role's trust policy",
+            "sagectl iam-policy specs --env prod --trust-policy --mode plan --principal "
+            "arn:aws:iam::111111111111:role/sagectl-ci-plan   # planRoleArn's trust policy",
             "sagectl iam-policy specs --caller                  # the caller's sts:AssumeRole"))
     p.add_argument("path", nargs="?", default=None,
                    help="spec directory: take roles and buckets from its specs (default: "
@@ -144,8 +154,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--env", metavar="ENV",
                    help="environment whose accountId and region scope the resources "
                                  "(without PATH, read from specs/environments/)")
-    p.add_argument("--mode", choices=MODES, default="plan",
-                   help="plan (default: read-only) or apply (plus the changes)")
+    p.add_argument("--mode", choices=MODES, default=None,
+                   help="plan (default: read-only; planRoleArn's policy) or apply (plus the "
+                        "changes; assumeRoleArn's); with --trust-policy or --caller: that "
+                        "role only (default: both)")
     p.add_argument("--state-table", default=DEFAULT_STATE_TABLE, metavar="TABLE",
                    help=f"the apply state table (default {DEFAULT_STATE_TABLE})")
     p.add_argument("--split", metavar="DIR",
@@ -154,13 +166,15 @@ def add_parser(sub: Any) -> None:
                         "instead of printing one document")
     roles = p.add_mutually_exclusive_group()
     roles.add_argument("--trust-policy", action="store_true",
-                       help="instead: the trust policy of the environment's assumeRoleArn role "
-                            "(needs --env and --principal; with its externalId as an "
-                            "sts:ExternalId condition)")
+                       help="instead: the trust policy of the environment's planRoleArn and "
+                            "assumeRoleArn roles, or of --mode's one (needs --env and "
+                            "--principal; with its externalId as an sts:ExternalId condition; "
+                            "stderr says which roles it is for)")
     roles.add_argument("--caller", action="store_true",
-                       help="instead: the caller's policy, sts:AssumeRole on the roles of the "
-                            "environment (--env) or of every environment that names one "
-                            "(without PATH and --env: any role)")
+                       help="instead: the caller's policy, sts:AssumeRole on the roles "
+                            "(planRoleArn, assumeRoleArn; --mode: that one) of the environment "
+                            "(--env) or of every environment that names one (without PATH and "
+                            "--env: any role)")
     roles.add_argument("--service-roles", action="store_true",
                        help="instead: the permission and trust policies of the roles the specs "
                             "hand to AWS services for what sagectl sets up whole (an "

@@ -130,8 +130,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         print_diagnostics(errors or specs.report.errors, "text")
         print("sagectl: the specs are invalid; nothing was imported", file=sys.stderr)
         return EXIT_ERROR
+    # without --adopt, import only reads AWS (and writes files): planRoleArn; --adopt tags
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
-                    concurrency=read_parallel(args))
+                    concurrency=read_parallel(args), read_only=not args.adopt)
     options = ImportOptions(names, root, out, args.env, adopt=args.adopt, force=args.force)
     try:
         with open_target(specs, target) as (aws, _clock):

@@ -52,7 +52,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print_diagnostics(specs.report.warnings, "text")
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
-                    concurrency=read_parallel(args))
+                    concurrency=read_parallel(args), read_only=True)  # planRoleArn
     options = PlanOptions(prune=args.prune, state_table=args.state_table)
     try:
         with open_aws(specs, target) as aws:

@@ -92,8 +92,9 @@ def _resolve_versions(args: argparse.Namespace, specs: Any, groups: list[str]
                       ) -> tuple[dict[str, int], list[str]]:
     from reconciler.targets import Target, open_target
 
+    # promote reads the registry and edits spec files: nothing in AWS changes
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
-                    concurrency=read_parallel(args))
+                    concurrency=read_parallel(args), read_only=True)
     with open_target(specs, target) as (aws, _clock):
         account = _check_account(aws, specs)
         return registry_versions(aws, account, groups, args.pin_version)
@@ -159,7 +160,7 @@ def _list_newer(args: argparse.Namespace, specs: Any) -> int:
 
     def run() -> None:
         target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
-                        concurrency=read_parallel(args))
+                        concurrency=read_parallel(args), read_only=True)
         with open_target(specs, target) as (aws, _clock):
             _check_account(aws, specs)
             list_newer(aws, specs, args.format)

@@ -20,8 +20,9 @@ from reconciler.spec.load import load_specs
 from reconciler.spec.resolve import load_environments
 
 MODES = IAM_MODES
-"""``plan``: read-only (plan, drift without heal, history, promote's look-ups); ``apply``: plus
-every change."""
+"""``plan``: read-only (plan, drift without heal, import without adopt, history, promote's
+look-ups), the policy of an environment's ``planRoleArn``; ``apply``: plus every change, the
+policy of its ``assumeRoleArn``."""
 DEFAULT_SPEC_DIR = "specs"
 DEFAULT_STATE_TABLE = DEFAULT_TABLE
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")

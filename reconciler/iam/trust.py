@@ -1,18 +1,23 @@
-"""The two policies around an environment's ``assumeRoleArn`` (``sagectl iam-policy
---trust-policy`` and ``--caller``).
+"""The two policies around an environment's roles, ``assumeRoleArn`` and ``planRoleArn``
+(``sagectl iam-policy --trust-policy`` and ``--caller``).
 
 sagectl runs as a *caller* (a CI role reached with GitHub OIDC, an engineer's SSO profile) and,
-for an environment that names ``assumeRoleArn``, acts as that role. AssumeRole needs both sides
-(API_AssumeRole: "a role trust policy that specifies who can assume the role" and, for a role in
-another account, "the administrator must attach a policy that allows the user to call AssumeRole
-for the ARN of the role"):
+for an environment that names a role, acts as that role: ``planRoleArn`` for the read-only
+commands when it is set, ``assumeRoleArn`` otherwise (``EnvironmentSpec.role``). AssumeRole needs
+both sides (API_AssumeRole: "a role trust policy that specifies who can assume the role" and,
+for a role in another account, "the administrator must attach a policy that allows the user to
+call AssumeRole for the ARN of the role"):
 
-- the role's **trust policy** lets the caller's principal call ``sts:AssumeRole``, with an
-  ``sts:ExternalId`` condition when the environment sets ``externalId``;
+- each role's **trust policy** lets the caller's principal call ``sts:AssumeRole``, with an
+  ``sts:ExternalId`` condition when the environment sets ``externalId`` (one id, both roles);
 - the caller's **own policy** allows ``sts:AssumeRole`` on the environments' role ARNs.
 
-The role's permission policy is ``sagectl iam-policy --mode plan|apply`` as before: the role is
-the identity every other call is made with.
+``--mode`` chooses the role as it chooses the permission policy: ``plan`` is the role the
+read-only commands assume (``planRoleArn``, or ``assumeRoleArn`` without one), ``apply`` the one
+the commands that change AWS assume (``assumeRoleArn``); without ``--mode``, both. The roles'
+permission policies are ``sagectl iam-policy --mode plan`` (``planRoleArn``) and ``--mode
+apply`` (``assumeRoleArn``, which also plans when there is no ``planRoleArn``: apply's policy
+holds every read).
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from reconciler.spec.environments import Environment
 from reconciler.spec.files import read_tree
 from reconciler.spec.resolve import load_environments
 
-__all__ = ["CALLER_OPERATIONS", "caller_policy", "environments", "trust_policy"]
+__all__ = ["CALLER_OPERATIONS", "caller_policy", "environments", "role_note", "roles",
+           "trust_policy"]
 _ACCOUNT = re.compile(r"^\d{12}$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/:-]+$")
 
@@ -59,13 +65,43 @@ def _principal(text: str) -> str:
                          "principal ARN, e.g. arn:aws:iam::111111111111:role/sagectl-ci")
 
 
-def trust_policy(env: Environment, principals: list[str]) -> dict[str, Any]:
-    """The trust policy of ``env``'s role: ``principals`` may assume it (with the environment's
-    external id, when it sets one)."""
-    if not env.spec.assume_role_arn:
-        raise IamPolicyError(f"environment {env.name!r} ({env.file}) sets no assumeRoleArn: "
-                             "sagectl uses the caller's own credentials there, there is no role "
-                             "to trust")
+READ_ONLY_COMMANDS = "plan, drift, import, promote, history"
+WRITING_COMMANDS = "apply, drift --heal, import --adopt, unlock"
+
+
+def roles(env: Environment, mode: str | None) -> list[tuple[str, str]]:
+    """(field, ARN) of the roles of ``env`` that ``mode``'s commands assume (``plan``: the
+    read-only ones, ``apply``: those that change AWS); ``None``: every role it names."""
+    if mode is not None:
+        role = env.spec.role(read_only=mode == "plan")
+        return [role] if role else []
+    return [(field, arn) for field, arn in (("planRoleArn", env.spec.plan_role_arn),
+                                            ("assumeRoleArn", env.spec.assume_role_arn)) if arn]
+
+
+def _commands(env: Environment, field: str) -> str:
+    if field == "planRoleArn":
+        return READ_ONLY_COMMANDS
+    return WRITING_COMMANDS if env.spec.plan_role_arn else "every command"
+
+
+def role_note(env: Environment, mode: str | None) -> str:
+    """Which role(s) of ``env`` the trust policy of ``mode`` is for (printed on stderr)."""
+    found = roles(env, mode)
+    named = " and ".join(f"{field} {arn} ({_commands(env, field)})" for field, arn in found)
+    note = f"the trust policy of environment {env.name!r}'s {named}"
+    if len(found) > 1:
+        note += ("; both roles take it. To let other principals assume each (the pull-request "
+                 "CI role the plan role only), print them apart: --mode plan, --mode apply")
+    return note
+
+
+def trust_policy(env: Environment, principals: list[str], mode: str | None = None
+                 ) -> dict[str, Any]:
+    """The trust policy of ``env``'s role(s) for ``mode`` (see ``roles``): ``principals`` may
+    assume it (with the environment's external id, when it sets one)."""
+    if not roles(env, mode):
+        raise IamPolicyError(_no_role(env, mode))
     if not principals:
         raise IamPolicyError("--trust-policy needs --principal: who runs sagectl (the CI role's "
                              "ARN, or an account id)")
@@ -79,19 +115,30 @@ def trust_policy(env: Environment, principals: list[str]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 
+def _no_role(env: Environment, mode: str | None) -> str:
+    where = f"environment {env.name!r} ({env.file})"
+    if mode == "apply":
+        return (f"{where} sets no assumeRoleArn: {WRITING_COMMANDS} use the caller's own "
+                "credentials there, there is no role to trust")
+    return (f"{where} sets no assumeRoleArn and no planRoleArn: sagectl uses the caller's own "
+            "credentials there, there is no role to trust")
+
+
 ANY_ROLE = "arn:aws:iam::*:role/*"
 
 
-def caller_policy(envs: list[Environment] | None) -> dict[str, Any]:
-    """The caller's policy: ``sts:AssumeRole`` on the roles of ``envs`` (all that name one);
-    ``None`` (no spec directory given): any role, a pattern like the other policies' without
-    PATH."""
-    roles = ([ANY_ROLE] if envs is None else
-             sorted({e.spec.assume_role_arn for e in envs if e.spec.assume_role_arn}))
-    if not roles:
+def caller_policy(envs: list[Environment] | None, mode: str | None = None) -> dict[str, Any]:
+    """The caller's policy: ``sts:AssumeRole`` on the roles of ``envs`` that ``mode``'s
+    commands assume (``None``: both roles of each); ``envs`` ``None`` (no spec directory
+    given): any role, a pattern like the other policies' without PATH."""
+    arns = ([ANY_ROLE] if envs is None else
+            sorted({arn for e in envs for _, arn in roles(e, mode)}))
+    if not arns:
         names = ", ".join(e.name for e in envs or []) or "none"
-        raise IamPolicyError(f"no environment names an assumeRoleArn ({names}): the caller "
-                             "needs no sts:AssumeRole")
+        which = {"apply": "an assumeRoleArn", "plan": "a planRoleArn or an assumeRoleArn",
+                 None: "an assumeRoleArn or a planRoleArn"}[mode]
+        raise IamPolicyError(f"no environment names {which} ({names}): the caller needs no "
+                             "sts:AssumeRole")
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "SagectlAssumeEnvironmentRoles", "Effect": "Allow", "Action": "sts:AssumeRole",
-        "Resource": roles[0] if len(roles) == 1 else roles}]}
+        "Resource": arns[0] if len(arns) == 1 else arns}]}

@@ -8,6 +8,8 @@ An environment is a document of kind ``Environment`` in ``<specs>/environments/<
     spec:
       region: eu-west-1          # optional; also the variable ${region}
       accountId: "123456789012"  # optional; also ${accountId}; apply refuses another account
+      assumeRoleArn: arn:aws:iam::123456789012:role/sagectl-apply   # optional (targets.py)
+      planRoleArn: arn:aws:iam::123456789012:role/sagectl-plan      # optional: read-only commands
       prune: false               # delete owned resources that left the specs
       variables:                 # ${name} in any spec value
         instanceType: ml.m6i.xlarge
@@ -96,11 +98,20 @@ class EnvironmentSpec(SpecModel):
         pattern=ROLE_ARN_PATTERN, max_length=2048)] | None = None
     """IAM role sagectl assumes (STS AssumeRole, from the caller's credentials) for this
     environment, e.g. `arn:aws:iam::123456789012:role/sagectl-deployer`; must be in
-    `accountId`."""
+    `accountId`. The commands that change AWS act as it (`apply`, `drift --heal`, `import
+    --adopt`, `unlock`), the read-only ones too unless `planRoleArn` is set. A command with no
+    role to assume uses the caller's own credentials."""
+    plan_role_arn: Annotated[str, StringConstraints(
+        pattern=ROLE_ARN_PATTERN, max_length=2048)] | None = None
+    """IAM role the read-only commands assume instead of `assumeRoleArn` (`plan`, `drift`
+    without `--heal`, `import` without `--adopt`, `promote`, `history`), e.g. one with the
+    policy of `sagectl iam-policy --mode plan`, so that pull-request plans cannot change
+    anything; must be in `accountId` (and in `assumeRoleArn`'s account). Without
+    `assumeRoleArn`, the commands that change AWS use the caller's own credentials."""
     external_id: Annotated[str, StringConstraints(
         pattern=r"^[\w+=,.@:/-]*$", min_length=2, max_length=1224)] | None = None
-    """External id the role's trust policy requires (`sts:ExternalId`); only with
-    `assumeRoleArn`."""
+    """External id the roles' trust policies require (`sts:ExternalId`), sent with every
+    AssumeRole of `assumeRoleArn` and of `planRoleArn`; only with one of them."""
     prune: bool = False
     """Delete owned resources that are no longer in the specs (deletion protection still
     applies)."""
@@ -113,22 +124,43 @@ class EnvironmentSpec(SpecModel):
     only when every environment of the previous one applied fully. An apply of several
     environments requires a stage on each of them."""
 
-    @field_validator("assume_role_arn")
+    @field_validator("assume_role_arn", "plan_role_arn")
     @classmethod
     def _role_in_account(cls, value: str | None, info: ValidationInfo) -> str | None:
         account = info.data.get("account_id")
-        if value and account and value.split(":")[4] != account:
-            raise ValueError(f"the role is in account {value.split(':')[4]}, but accountId is "
+        if value and account and role_account(value) != account:
+            raise ValueError(f"the role is in account {role_account(value)}, but accountId is "
                              f"{account}: sagectl acts in the role's account, so both must "
                              "name the same account")
+        apply_role = info.data.get("assume_role_arn")
+        if (value and info.field_name == "plan_role_arn" and apply_role
+                and role_account(value) != role_account(apply_role)):
+            raise ValueError(f"the role is in account {role_account(value)}, but assumeRoleArn "
+                             f"is in account {role_account(apply_role)}: a plan made as one "
+                             "is applied as the other, so both must be in the same account")
         return value
 
     @field_validator("external_id")
     @classmethod
     def _external_needs_role(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value and not info.data.get("assume_role_arn"):
-            raise ValueError("externalId is sent with AssumeRole: set assumeRoleArn too")
+        if value and not (info.data.get("assume_role_arn") or info.data.get("plan_role_arn")):
+            raise ValueError("externalId is sent with AssumeRole: set assumeRoleArn or "
+                             "planRoleArn too")
         return value
+
+    def role(self, read_only: bool) -> tuple[str, str] | None:
+        """(field, role ARN) of the role a command assumes: ``planRoleArn`` for a read-only
+        command when set, else ``assumeRoleArn``; None: the caller's own credentials."""
+        if read_only and self.plan_role_arn:
+            return "planRoleArn", self.plan_role_arn
+        if self.assume_role_arn:
+            return "assumeRoleArn", self.assume_role_arn
+        return None
+
+
+def role_account(role_arn: str) -> str:
+    """The account of an IAM role ARN (``arn:aws:iam::ACCOUNT:role/NAME``)."""
+    return role_arn.split(":")[4]
 
 
 @dataclass
