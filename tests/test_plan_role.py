@@ -348,11 +348,11 @@ def test_the_trust_policy_says_which_roles_it_is_for_and_mode_chooses_one(
                          "--principal", CALLER)
     assert code == 0, err
     assert json.loads(out)["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{CALLER}:root"}
-    assert err == (f"sagectl: the trust policy of environment 'prod''s planRoleArn {PLAN_ROLE} "
-                   "(plan, drift, import, promote, history) and assumeRoleArn "
-                   f"{APPLY_ROLE} (apply, drift --heal, import --adopt, unlock); both roles take "
-                   "it. To let other principals assume each (the pull-request CI role the plan "
-                   "role only), print them apart: --mode plan, --mode apply\n")
+    assert err == ("sagectl: this trust policy is for both roles of environment 'prod': "
+                   f"planRoleArn {PLAN_ROLE} (the role of plan, drift, import, promote, history) "
+                   f"and assumeRoleArn {APPLY_ROLE} (the role of apply, drift --heal, import "
+                   "--adopt, unlock). To let other principals assume each (the pull-request CI "
+                   "role the plan role only), print them apart: --mode plan, --mode apply\n")
     code, plan_trust, err = cli("iam-policy", str(specs), "--env", "prod", "--trust-policy",
                                 "--mode", "plan", "--principal", CALLER)
     assert code == 0 and f"planRoleArn {PLAN_ROLE}" in err and "assumeRoleArn" not in err
@@ -381,8 +381,8 @@ def test_the_trust_policy_of_a_role_the_environment_does_not_name_is_an_error(
     code, _, err = cli("iam-policy", str(specs), "--env", "dev", "--trust-policy",
                        "--mode", "plan", "--principal", CALLER)
     assert code == 0  # without planRoleArn, the read-only commands assume assumeRoleArn
-    assert err == (f"sagectl: the trust policy of environment 'dev''s assumeRoleArn {APPLY_ROLE} "
-                   "(every command)\n")
+    assert err == (f"sagectl: this trust policy is for assumeRoleArn {APPLY_ROLE} of "
+                   "environment 'dev' (the role of every command)\n")
 
 
 def test_the_caller_policy_names_both_roles_or_those_of_a_mode(

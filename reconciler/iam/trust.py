@@ -88,12 +88,14 @@ def _commands(env: Environment, field: str) -> str:
 def role_note(env: Environment, mode: str | None) -> str:
     """Which role(s) of ``env`` the trust policy of ``mode`` is for (printed on stderr)."""
     found = roles(env, mode)
-    named = " and ".join(f"{field} {arn} ({_commands(env, field)})" for field, arn in found)
-    note = f"the trust policy of environment {env.name!r}'s {named}"
-    if len(found) > 1:
-        note += ("; both roles take it. To let other principals assume each (the pull-request "
-                 "CI role the plan role only), print them apart: --mode plan, --mode apply")
-    return note
+    named = [f"{field} {arn} (the role of {_commands(env, field)})" for field, arn in found]
+    if len(named) == 1:
+        field, arn = found[0]
+        return (f"this trust policy is for {field} {arn} of environment {env.name!r} (the role "
+                f"of {_commands(env, field)})")
+    return (f"this trust policy is for both roles of environment {env.name!r}: "
+            f"{' and '.join(named)}. To let other principals assume each (the pull-request CI "
+            "role the plan role only), print them apart: --mode plan, --mode apply")
 
 
 def trust_policy(env: Environment, principals: list[str], mode: str | None = None
