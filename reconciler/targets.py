@@ -34,6 +34,10 @@ class Target:
 
 
 EMULATOR_URL_VARIABLE = "SAGECTL_EMULATOR_URL"
+EMBEDDED_VARIABLE = "SAGECTL_EMULATOR_EMBEDDED"
+"""Set (to 1) by ``--emulator`` over several environments for its children: the served emulator
+is the embedded one, a new, empty AWS with no roles, which stands for each environment's account
+as it does for one environment (no role is assumed)."""
 
 
 @contextmanager
@@ -114,8 +118,9 @@ def open_target(specs: SpecSet, target: Target) -> Iterator[tuple[Aws, Any]]:
     if served and not target.emulator:
         from sagemaker_emulator.server import RemoteEmulator
 
-        aws = _emulator_aws(served, region, account, target.concurrency, specs,
-                            target.read_only)
+        embedded = os.environ.get(EMBEDDED_VARIABLE) == "1"
+        aws = _emulator_aws(served, region, account, target.concurrency,
+                            None if embedded else specs, target.read_only)
         try:
             yield aws, EmulatorClock(RemoteEmulator(served, region=aws.region))
         finally:

@@ -42,7 +42,8 @@ from reconciler.cli.common import (
 )
 
 DEFAULT_PARALLEL_ENVS = 4
-EMULATOR_URL_VARIABLE = "SAGECTL_EMULATOR_URL"  # the same name as reconciler.targets'
+EMULATOR_URL_VARIABLE = "SAGECTL_EMULATOR_URL"  # the same names as reconciler.targets'
+EMBEDDED_VARIABLE = "SAGECTL_EMULATOR_EMBEDDED"
 
 
 @dataclass
@@ -122,6 +123,7 @@ def child_environment(args: argparse.Namespace) -> Iterator[dict[str, str]]:
 
     with EmulatorServer(port=0, time_factor=Target().time_factor) as url:
         env[EMULATOR_URL_VARIABLE] = url
+        env[EMBEDDED_VARIABLE] = "1"  # it stands for every environment's account: no roles
         yield env
 
 

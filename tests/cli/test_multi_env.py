@@ -278,6 +278,23 @@ def test_with_the_embedded_emulator_every_environment_shares_one(
     assert endpoints(remote, PROD, "us-east-1") == ["scorer-prod"]
 
 
+def test_the_embedded_emulator_stands_for_every_environments_account_roles_or_not(
+        cli: Cli, remote: RemoteEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As with one environment: the embedded emulator is a new, empty AWS with no roles, so no
+    environment's role is assumed there (each child would be refused: it has no such role)."""
+    monkeypatch.delenv("SAGECTL_EMULATOR_URL", raising=False)
+    role = f"  assumeRoleArn: arn:aws:iam::{PROD}:role/sagectl-apply\n"
+    specs = tree(tmp_path, prod_extra=role + f"  planRoleArn: arn:aws:iam::{PROD}:role/plan\n")
+    code, out, err = cli("plan", str(specs), "--env", "*", "--emulator")
+    assert code == 0, (out, err)
+    assert "cannot assume" not in err and "prod" in out and "Plan: 2 to create" in out, out
+    code, out, err = cli("apply", str(specs), "--env", "*", "--emulator", "--auto-approve",
+                         "--poll-seconds", "1")
+    assert code == 0, (out, err)
+    assert endpoints(remote, PROD, "us-east-1") == ["scorer-prod"]
+
+
 def test_exit_codes_combine_to_the_worst() -> None:
     from argparse import Namespace
 
