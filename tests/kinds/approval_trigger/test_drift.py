@@ -8,12 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.registry import KINDS
 from reconciler.drift.classify import DriftReport
-from reconciler.drift.run import drift, drift_and_heal
-from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
-from tests.apply.helpers import apply, context
+from tests.apply.helpers import apply
+from tests.drift.test_drift import heal, run_drift
 from tests.kinds.approval_trigger.helpers import (
     ROTATED,
     TOKEN,
@@ -27,22 +25,6 @@ from tests.kinds.approval_trigger.helpers import (
 
 ADDRESS = "ApprovalTrigger.promote-on-approval"
 NAME = "sagectl-promote-on-approval"
-
-
-def run_drift(emu: Emulator, specs: Path) -> DriftReport:
-    actx = context(emu)
-    try:
-        return drift(load_specs(specs, KINDS, "dev"), actx.aws, actx.state, specs.parent)
-    finally:
-        actx.aws.close()
-
-
-def heal(emu: Emulator, specs: Path) -> tuple[DriftReport, Any, DriftReport]:
-    actx = context(emu)
-    try:
-        return drift_and_heal(actx, load_specs(specs, KINDS, "dev"), specs.parent)
-    finally:
-        actx.aws.close()
 
 
 def item(report: DriftReport) -> Any:
