@@ -164,16 +164,32 @@ class _Running:
             with suppress(OSError):  # it has just exited
                 proc.send_signal(signum)
 
+    def note(self, signum: int, frame: Any) -> None:
+        """SIGINT (main thread): a terminal's Ctrl-C reached the running children too (one
+        process group), so it is not passed on (a second SIGINT makes an apply exit at once);
+        no other environment starts, and the run stops once they have. A second Ctrl-C
+        interrupts at once."""
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+        os.write(2, b"sagectl: SIGINT received: the running environments stop themselves; no "
+                    b"other environment starts\n")
+
     @contextmanager
     def forwarding(self) -> Iterator[None]:
+        """Inside: SIGTERM is passed on, SIGINT noted. Installed whatever the signals'
+        inherited handling (e.g. ignored by a shell's background job), as each child's apply
+        installs its own: the parent stops with its children, never after them."""
         if threading.current_thread() is not threading.main_thread():
             yield  # signals are handled in the main thread only
             return
-        previous = signal.signal(signal.SIGTERM, self.forward)
+        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, self.forward),
+                    signal.SIGINT: signal.signal(signal.SIGINT, self.note)}
         try:
             yield
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 def run_one(env: str, argv: list[str], environ: dict[str, str],
@@ -210,7 +226,7 @@ def run_all(jobs: dict[str, list[str]], parallel: int, environ: dict[str, str]
                    for env, argv in jobs.items()}
         try:
             results = {env: future.result() for env, future in futures.items()}
-        except KeyboardInterrupt:  # Ctrl-C reached the children too: they stop themselves
+        except KeyboardInterrupt:  # a second Ctrl-C: the children exit at once too
             for future in futures.values():
                 future.cancel()  # those still queued never start
             raise Interrupted({env: child for env, future in futures.items()

@@ -333,7 +333,7 @@ def test_the_combined_comment_fits_its_limit_every_environment_visible(
 
 
 def _stop_a_staged_apply(remote: RemoteEmulator, tmp_path: Path, to_group: bool,
-                         signum: int) -> tuple[int, str, str]:
+                         signum: int, ignore_sigint: bool = False) -> tuple[int, str, str]:
     """Start ``apply --env '*'``, wait until dev's endpoint is Creating (frozen clock), send
     ``signum`` to the parent's process group or to the parent only; (exit code, out, err)."""
     import os
@@ -347,7 +347,9 @@ def _stop_a_staged_apply(remote: RemoteEmulator, tmp_path: Path, to_group: bool,
     parent = subprocess.Popen(
         [sys.executable, "-m", "reconciler", "apply", str(specs), "--env", "*",
          "--auto-approve", "--poll-seconds", "1"], env=environ, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, start_new_session=True)
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint
+        else None)
     try:
         deadline = time.monotonic() + 120
         while endpoints(remote, DEV, "eu-west-1") != ["scorer-dev"]:
@@ -366,12 +368,15 @@ def _stop_a_staged_apply(remote: RemoteEmulator, tmp_path: Path, to_group: bool,
     return parent.returncode, out, err
 
 
+@pytest.mark.parametrize("ignored", [False, True], ids=["terminal", "started-ignoring-sigint"])
 def test_ctrl_c_stops_the_stage_and_starts_no_later_one(remote: RemoteEmulator,
-                                                         tmp_path: Path) -> None:
+                                                         tmp_path: Path, ignored: bool) -> None:
     """A terminal's Ctrl-C reaches the parent and the stage's children (one process group):
     each child stops itself cleanly (its own tests: tests/apply/test_stop.py), the parent says
-    which stages were not started and exits 130."""
-    code, out, err = _stop_a_staged_apply(remote, tmp_path, True, signal.SIGINT)
+    which stages were not started and exits 130. The same when sagectl was started with SIGINT
+    ignored (a non-interactive shell's background job): the children's applies handle it
+    anyway, and so does the parent, rather than report a stage that "did not fully apply"."""
+    code, out, err = _stop_a_staged_apply(remote, tmp_path, True, signal.SIGINT, ignored)
     assert code == 130, (out, err)
     assert "stage 2 (prod): not started: stage 1 was stopped by Ctrl-C" in out, (out, err)
     assert "stage 1  dev: exit 130: " in out and "stage 2  prod" not in out, out
