@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.diagnostics import Pos
 from reconciler.spec import yamlload
 from reconciler.spec.nodes import MapNode, Node, ScalarNode, SeqNode
 
@@ -54,3 +55,33 @@ def test_libyaml_and_pyyaml_give_the_same_nodes_and_diagnostics(
     fast = parsed(text)
     monkeypatch.setattr(yamlload, "FAST_LOADER", None)
     assert fast == parsed(text)
+
+
+def _by_offset(self: yamlload.LineIndex, mark: Any) -> Pos:
+    return Pos(self.filename) if mark is None else self.pos(mark.index)
+
+
+ODD_BREAKS = ["a: 1\r\nb:\r\n  c: [x,\r\n    y]\r\n", "a: 'x\ry'\nb: 2\n", "a: \"p\u2028q\"\nb: 3\n",
+              "a: \"p\x85q\"\n  # c\u2029\nb: 4\n", "a: [1, 2\r\n"]
+
+
+@pytest.mark.parametrize("text", texts() + ODD_BREAKS)
+def test_positions_read_from_the_marks_lines_are_those_counted_from_their_offsets(
+        text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where a file has no line break but ``\\n``, the loader takes a mark's line and column as
+    they are (no search per mark); everywhere else, and always before, positions were counted
+    from the mark's character offset. Both ways must give the same positions and messages."""
+    direct = parsed(text)
+    monkeypatch.setattr(yamlload.LineIndex, "mark", _by_offset)
+    assert direct == parsed(text)
+
+
+def test_a_file_with_another_line_break_than_newline_is_located_by_offsets() -> None:
+    assert yamlload.LineIndex("f", "a: 1\nb: 2\n").marks_agree
+    for text in ODD_BREAKS:
+        assert not yamlload.LineIndex("f", text).marks_agree, text
+    doc = yamlload.parse_text("a: \"p\u2028q\"\nb: [1,\r 2]\n", "f.yaml").documents[0]
+    assert isinstance(doc, MapNode)
+    seq = doc.get("b")
+    assert isinstance(seq, SeqNode)
+    assert (seq.items[1].pos.line, seq.items[1].pos.column) == (2, 9)  # editors see one line
