@@ -142,7 +142,8 @@ def phases(specs: Path) -> dict[str, Any]:
     from reconciler.spec.load import validate
     from reconciler.spec.nodes import to_python
     from reconciler.spec.resolve import load_environments, resolve
-    from reconciler.spec.yamlload import FAST_LOADER, decode, parse_text
+    from reconciler.spec.yamlfile import decode
+    from reconciler.spec.yamlload import FAST_LOADER, parse_text
 
     validate(specs, KINDS)  # warm: pydantic's validators, the kinds' lazy tables
     def read() -> list[tuple[str, str]]:

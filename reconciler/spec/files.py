@@ -29,7 +29,8 @@ from pathlib import Path
 from reconciler.contract import Kind, Registry
 from reconciler.diagnostics import Pos, Report
 from reconciler.spec.nodes import MapNode, Node, ScalarNode, to_python
-from reconciler.spec.yamlload import ParsedFile, parse_file
+from reconciler.spec.yamlfile import parse_file
+from reconciler.spec.yamlload import ParsedFile
 
 ENV_DIR_NAME = "environments"
 SPEC_SUFFIXES = (".yaml", ".yml")

@@ -30,7 +30,7 @@ from reconciler.spec.files import SpecTree, display_path, environment_files, rea
 from reconciler.spec.nodes import MapNode, Node, ScalarNode, format_path, locate, to_python
 from reconciler.spec.nodes import Path as NodePath
 from reconciler.spec.resources import Resource, SpecSet
-from reconciler.spec.yamlload import parse_file
+from reconciler.spec.yamlfile import parse_file
 
 # -- environments -----------------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -398,34 +397,3 @@ def parse_text(text: str, filename: str, *, max_nodes: int = MAX_NODES,
     except yaml.YAMLError as err:  # pragma: no cover - every PyYAML error we know is marked
         diags.append(Diagnostic(Pos(filename), f"invalid YAML: {err}"))
     return ParsedFile(filename, composer.docs, composer.diagnostics + diags)
-
-
-def decode(data: bytes, filename: str) -> tuple[str | None, list[Diagnostic]]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError as err:
-        before = data[: err.start]
-        line = before.count(b"\n") + 1
-        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-        bad = data[err.start: err.start + 1].hex()
-        return None, [Diagnostic(Pos(filename, line, col),
-                                 f"file is not valid UTF-8 (byte 0x{bad}); save it as UTF-8")]
-
-
-def parse_file(path: Path, display: str | None = None, *,
-               max_bytes: int = MAX_FILE_BYTES) -> ParsedFile:
-    name = display or str(path)
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return ParsedFile(name, [], [Diagnostic(
-                Pos(name), f"file is too large ({size:,} bytes; the limit is {max_bytes:,})")])
-        data = path.read_bytes()
-    except OSError as err:
-        return ParsedFile(name, [], [Diagnostic(Pos(name), f"cannot read file: {err.strerror}")])
-    text, diags = decode(data, name)
-    if text is None:
-        return ParsedFile(name, [], diags)
-    return parse_text(text, name)
