@@ -54,8 +54,15 @@ class LoadError(Exception):
         self.message = message
 
 
+_NOT_ONLY_TEXT = frozenset("~nNtTfF+-.0123456789")
+"""The first characters of every plain scalar the patterns above may match (the empty one is
+null): any other first character means text, without trying them."""
+
+
 def resolve_plain(text: str) -> str | int | float | bool | None:
     """Resolve an untagged plain scalar with the YAML 1.2 core schema."""
+    if text and text[0] not in _NOT_ONLY_TEXT:
+        return text
     if _NULL.match(text):
         return None
     if _BOOL_TRUE.match(text):

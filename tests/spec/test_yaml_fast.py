@@ -85,3 +85,24 @@ def test_a_file_with_another_line_break_than_newline_is_located_by_offsets() -> 
     seq = doc.get("b")
     assert isinstance(seq, SeqNode)
     assert (seq.items[1].pos.line, seq.items[1].pos.column) == (2, 9)  # editors see one line
+
+
+def test_a_plain_scalar_that_starts_like_no_number_bool_or_null_is_text_without_a_pattern(
+        ) -> None:
+    """resolve_plain skips its patterns when the first character rules them all out: no pattern
+    may match a text starting with any other character."""
+    patterns = [yamlload._NULL, yamlload._BOOL_TRUE, yamlload._BOOL_FALSE, yamlload._INT10,
+                yamlload._INT8, yamlload._INT16, yamlload._FLOAT, yamlload._INF, yamlload._NAN]
+    tails = ["", "1", "ull", "rue", "alse", "x1f", "o17", "inf", "nan", "5e3", ".5", "ULL"]
+    for code in range(32, 0x250):
+        first = chr(code)
+        if first in yamlload._NOT_ONLY_TEXT:
+            continue
+        for tail in tails:
+            text = first + tail
+            assert not any(p.match(text) for p in patterns), text
+            assert yamlload.resolve_plain(text) == text
+    samples = {"~": None, "": None, "Null": None, "TRUE": True, "false": False, "-12": -12,
+               "0o17": 15, "0x1F": 31, ".5": 0.5, "+1e3": 1000.0, "-.inf": float("-inf"),
+               "nope": "nope", "ml.m6i.xlarge": "ml.m6i.xlarge", "10.0.0.1": "10.0.0.1"}
+    assert {t: yamlload.resolve_plain(t) for t in samples} == samples
