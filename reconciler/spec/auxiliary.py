@@ -12,7 +12,7 @@ from reconciler.spec.environments import Substituter
 from reconciler.spec.files import display_path, repo_root
 from reconciler.spec.nodes import to_python
 from reconciler.spec.resources import Resource, SpecSet
-from reconciler.spec.yamlload import parse_file
+from reconciler.spec.yamlfile import parse_file
 
 
 def load_auxiliary(path: Path, substituter: Substituter, report: Report) -> LoadedFile | None:

@@ -263,16 +263,30 @@ class Substituter:
         return ScalarNode(node.pos, "".join(out), plain=False)
 
     def node(self, node: Node) -> Node:
-        """A substituted copy (the input is never modified: one parse serves every env)."""
+        """``node`` substituted. The input is never modified (one parse serves every
+        environment): a value with a reference in it is a new node, and so is every node above
+        it; a subtree without one is returned as it is, shared, not copied (nothing modifies
+        nodes after parsing)."""
         if isinstance(node, ScalarNode):
             return self.scalar(node)
         if isinstance(node, SeqNode):
-            new = SeqNode(node.pos, [self.node(item) for item in node.items])
+            items = [self.node(item) for item in node.items]
+            if all(new is old for new, old in zip(items, node.items, strict=True)):
+                return node
+            new = SeqNode(node.pos, items)
             new.size = node.size
             return new
         if isinstance(node, MapNode):
-            new_map = MapNode(node.pos, {k: Entry(e.key_pos, self.node(e.value))
-                                         for k, e in node.entries.items()})
+            entries = node.entries
+            changed: dict[str, Node] = {}
+            for key, entry in entries.items():
+                value = self.node(entry.value)
+                if value is not entry.value:
+                    changed[key] = value
+            if not changed:
+                return node
+            new_map = MapNode(node.pos, {k: Entry(e.key_pos, changed[k]) if k in changed else e
+                                         for k, e in entries.items()})
             new_map.size = node.size
             return new_map
         return node

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from reconciler.contract import Registry
+from reconciler.contract import Kind, Registry
 from reconciler.diagnostics import Pos, Report
 from reconciler.spec.nodes import MapNode, Node, ScalarNode, to_python
-from reconciler.spec.yamlload import ParsedFile, parse_file
+from reconciler.spec.yamlfile import parse_file
+from reconciler.spec.yamlload import ParsedFile
 
 ENV_DIR_NAME = "environments"
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -171,9 +172,20 @@ def _spec_files(root: Path, env_dir: Path | None, boundary: Path, report: Report
     direct: list[tuple[Path, frozenset[tuple[int, int]]]] = [(root, frozenset({top}))]
     linked: list[tuple[Path, frozenset[tuple[int, int]]]] = []
     boundary = real_path(boundary)
+    real_dirs: dict[Path, Path] = {}
+
+    def real_file(path: Path, linked: bool) -> Path:
+        """The real path of a spec file: a file that is not a link is where its directory
+        really is (one ``realpath`` per directory, not one per file)."""
+        if linked:
+            return real_path(path)
+        parent = path.parent
+        if parent not in real_dirs:
+            real_dirs[parent] = real_path(parent)
+        return real_dirs[parent] / path.name
 
     def visit(path: Path, st: os.stat_result, ancestors: frozenset[tuple[int, int]],
-              subdirs: list[tuple[Path, frozenset[tuple[int, int]]]]) -> None:
+              subdirs: list[tuple[Path, frozenset[tuple[int, int]]]], linked: bool) -> None:
         if stat.S_ISDIR(st.st_mode):
             if ident(st) in ancestors:
                 report.error(Pos(display_path(path)), "symlink loop: it points to "
@@ -183,7 +195,7 @@ def _spec_files(root: Path, env_dir: Path | None, boundary: Path, report: Report
                 subdirs.append((path, ancestors | {ident(st)}))
         elif stat.S_ISREG(st.st_mode):
             if path.name.endswith(SPEC_SUFFIXES):
-                found.setdefault(real_path(path), path)
+                found.setdefault(real_file(path, linked), path)
         else:
             report.warning(Pos(display_path(path)), f"skipped: {_special(st.st_mode)}, not a "
                                                     "regular file (never read)")
@@ -193,7 +205,7 @@ def _spec_files(root: Path, env_dir: Path | None, boundary: Path, report: Report
             link, ancestors = linked.pop(0)
             st = _follow(link, boundary, report)
             if st is not None:
-                visit(link, st, ancestors, direct)
+                visit(link, st, ancestors, direct, linked=True)
             continue
         directory, ancestors = direct.pop()
         subdirs: list[tuple[Path, frozenset[tuple[int, int]]]] = []
@@ -207,7 +219,7 @@ def _spec_files(root: Path, env_dir: Path | None, boundary: Path, report: Report
             except OSError as err:
                 report.error(Pos(display_path(path)), f"cannot read: {err.strerror}")
                 continue
-            visit(path, st, ancestors, subdirs)
+            visit(path, st, ancestors, subdirs, linked=False)
         direct.extend(reversed(subdirs))
     return list(found.values())
 
@@ -234,6 +246,9 @@ def _env_files(env_dir: Path, boundary: Path | None, report: Report) -> list[Pat
     return files
 
 
+_NO_AUXILIARY = Kind.auxiliary_files.__func__  # type: ignore[attr-defined]
+
+
 def _auxiliary(doc: RawDocument, kinds: Registry) -> list[Path]:
     node = doc.node
     if not isinstance(node, MapNode):
@@ -243,8 +258,8 @@ def _auxiliary(doc: RawDocument, kinds: Registry) -> list[Path]:
     if not isinstance(kind, ScalarNode) or not isinstance(kind.value, str) or spec is None:
         return []
     kind_cls = kinds.get(kind.value)
-    if kind_cls is None:
-        return []
+    if kind_cls is None or _NO_AUXILIARY is getattr(kind_cls.auxiliary_files, "__func__", None):
+        return []  # the contract's default (no files): no need to convert the spec to ask
     return [real_path(doc.path.parent / rel) for rel in kind_cls.auxiliary_files(to_python(spec))]
 
 
@@ -285,9 +300,10 @@ def read_tree(path: Path, kinds: Registry) -> SpecTree:
         for i, node in enumerate(parsed[-1].documents):
             tree.documents.append(RawDocument(parsed[-1].filename, file, i, node))
     auxiliary = {aux for doc in tree.documents for aux in _auxiliary(doc, kinds)}
-    tree.documents = [d for d in tree.documents if real_path(d.path) not in auxiliary]
+    if auxiliary:  # realpath is a system call per component: only when there is something
+        tree.documents = [d for d in tree.documents if real_path(d.path) not in auxiliary]
     for file, result in zip(files, parsed, strict=True):
-        if real_path(file) in auxiliary:
+        if auxiliary and real_path(file) in auxiliary:
             continue
         tree.spec_files.append(file)
         tree.report.extend(result.diagnostics)

@@ -12,6 +12,7 @@ from reconciler.contract import Registry
 from reconciler.diagnostics import Diagnostic, Pos, Report
 from reconciler.spec.environments import Environment
 from reconciler.spec.files import ENV_DIR_NAME, SpecTree, display_path, read_tree
+from reconciler.spec.gcpause import without_gc
 from reconciler.spec.resolve import load_environments, resolve
 from reconciler.spec.resources import SpecSet
 
@@ -48,12 +49,14 @@ def _focus(tree: SpecTree, result: SpecSet) -> SpecSet:
     return SpecSet(result.kinds, result.env_name, result.environment, kept, Report(diags))
 
 
+@without_gc
 def environment_names(path: str | Path, kinds: Registry) -> list[str]:
     """The environments a spec tree defines (those that load without errors)."""
     tree = read_tree(Path(path), kinds)
     return sorted(load_environments(tree, Report()))
 
 
+@without_gc
 def load_specs(path: str | Path, kinds: Registry, env: str | None = None) -> SpecSet:
     """The desired state of one environment, validated against ``kinds``. Check ``.ok`` before
     acting on it."""
@@ -112,6 +115,7 @@ class Validation:
         return out
 
 
+@without_gc
 def validate(path: str | Path, kinds: Registry, env: str | None = None) -> Validation:
     """Validate for ``env``, or for every environment of the tree when ``env`` is None."""
     tree = read_tree(Path(path), kinds)

@@ -30,7 +30,7 @@ from reconciler.spec.files import SpecTree, display_path, environment_files, rea
 from reconciler.spec.nodes import MapNode, Node, ScalarNode, format_path, locate, to_python
 from reconciler.spec.nodes import Path as NodePath
 from reconciler.spec.resources import Resource, SpecSet
-from reconciler.spec.yamlload import parse_file
+from reconciler.spec.yamlfile import parse_file
 
 # -- environments -----------------------------------------------------------------------------
 
@@ -125,17 +125,18 @@ class _Context:
                                format_path(at))
 
 
-def _same_name(ident: tuple[str, str], docs: dict[tuple[str, str], MapNode], kinds: Registry
-               ) -> tuple[str, str] | None:
+def _same_name(ident: tuple[str, str], docs: dict[tuple[str, str], MapNode], kinds: Registry,
+               folded: dict[tuple[str, str], tuple[str, str]]) -> tuple[str, str] | None:
     """The document ``ident`` duplicates, if any: the same kind and name, or a name that
-    differs only in case where the kind's names ignore case (e.g. SageMaker endpoints)."""
+    differs only in case where the kind's names ignore case (e.g. SageMaker endpoints).
+    ``folded``: (kind, lower-case name) -> the first document so named, kept by the caller
+    (a lookup, not a scan of every document: one scan each made this quadratic)."""
     if ident in docs:
         return ident
     kind = kinds.get(ident[0])
     if kind is None or kind.name_case_sensitive:
         return None
-    return next((k for k in docs if k[0] == ident[0] and k[1].lower() == ident[1].lower()),
-                None)
+    return folded.get((ident[0], ident[1].lower()))
 
 
 def _envelope(node: Node, report: Report, registry: Registry) -> tuple[str, str] | None:
@@ -197,6 +198,7 @@ def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None
 
     docs: dict[tuple[str, str], MapNode] = {}
     files: dict[tuple[str, str], str] = {}
+    folded: dict[tuple[str, str], tuple[str, str]] = {}
     for raw in tree.documents:
         if isinstance(raw.node, ScalarNode) and raw.node.value is None:
             continue  # an empty document (e.g. a trailing ---)
@@ -205,7 +207,7 @@ def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None
         if ident is None:
             continue
         assert isinstance(node, MapNode)
-        same = _same_name(ident, docs, tree.kinds)
+        same = _same_name(ident, docs, tree.kinds, folded)
         if same is not None:
             first = locate(docs[same], ("metadata", "name"))
             alike = "" if same == ident else \
@@ -215,6 +217,7 @@ def resolve(tree: SpecTree, env: Environment | None, env_name: str | None = None
                          "metadata.name")
             continue
         docs[ident] = node
+        folded.setdefault((ident[0], ident[1].lower()), ident)
         files[ident] = raw.file
 
     if env is not None:

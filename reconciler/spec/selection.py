@@ -16,6 +16,7 @@ from reconciler.contract import Registry
 from reconciler.diagnostics import Report
 from reconciler.spec.environments import Environment
 from reconciler.spec.files import read_tree
+from reconciler.spec.gcpause import without_gc
 from reconciler.spec.resolve import load_environments
 
 _PATTERN_CHARS = "*?["
@@ -43,6 +44,7 @@ def _defined(envs: dict[str, Environment]) -> str:
     return ", ".join(f"{e.name} ({e.name_pos})" for e in envs.values()) or "none"
 
 
+@without_gc
 def select(path: str | Path, kinds: Registry, expression: str) -> Selection:
     """The environments ``expression`` (a comma list of names and patterns) names."""
     report = Report()

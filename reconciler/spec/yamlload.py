@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import cached_property
+from typing import Any
 
 import yaml
 from yaml import events as ev
@@ -52,8 +54,15 @@ class LoadError(Exception):
         self.message = message
 
 
+_NOT_ONLY_TEXT = frozenset("~nNtTfF+-.0123456789")
+"""The first characters of every plain scalar the patterns above may match (the empty one is
+null): any other first character means text, without trying them."""
+
+
 def resolve_plain(text: str) -> str | int | float | bool | None:
     """Resolve an untagged plain scalar with the YAML 1.2 core schema."""
+    if text and text[0] not in _NOT_ONLY_TEXT:
+        return text
     if _NULL.match(text):
         return None
     if _BOOL_TRUE.match(text):
@@ -83,24 +92,40 @@ def _resolve_checked(pos: Pos, text: str) -> str | int | float | bool | None:
         raise LoadError(pos, f"number has too many digits ({len(text)})") from None
 
 
+_OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+"""What YAML (and so PyYAML and libyaml) also counts as a line break, and editors do not."""
+
+
 class LineIndex:
     """Positions as editors, git and grep count them: lines end at ``\n`` only.
 
     PyYAML's marks also break lines at U+0085, U+2028, U+2029 and a lone ``\r`` (as the YAML
-    spec says), which would make our line numbers disagree with every editor. We use the mark's
-    character offset instead of its line.
+    spec says), which would make our line numbers disagree with every editor. In a text that
+    holds one of those, we use the mark's character offset instead of its line. In any other
+    text (nearly every file) the mark's line and column are the same numbers, read directly:
+    no search per mark.
     """
 
     def __init__(self, filename: str, text: str) -> None:
         self.filename = filename
-        self.starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        self.text = text
+        self.marks_agree = not any(brk in text for brk in _OTHER_BREAKS)
+        """True when the marks' lines end at ``\n`` only, as ours do."""
+
+    @cached_property
+    def starts(self) -> list[int]:
+        return [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
 
     def pos(self, index: int) -> Pos:
         line = bisect.bisect_right(self.starts, index) - 1
         return Pos(self.filename, line + 1, index - self.starts[line] + 1)
 
     def mark(self, mark: yaml.Mark | None) -> Pos:
-        return Pos(self.filename) if mark is None else self.pos(mark.index)
+        if mark is None:
+            return Pos(self.filename)
+        if self.marks_agree:
+            return Pos(self.filename, mark.line + 1, mark.column + 1)
+        return self.pos(mark.index)
 
 
 def _explicit_scalar(pos: Pos, tag: str, text: str) -> str | int | float | bool | None:
@@ -229,61 +254,86 @@ class _Composer:
 
     # -- event loop ------------------------------------------------------------------------
     def feed(self, event: ev.Event) -> None:
+        """One parser event. Dispatched on its exact type (the parsers make no subclasses);
+        stream start and end need nothing."""
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _document_start(self, event: ev.DocumentStartEvent) -> None:
+        self.anchors.clear()
+        self.doc_root = None
+
+    def _document_end(self, event: ev.DocumentEndEvent) -> None:
+        if self.doc_root is not None:
+            self.docs.append(self.doc_root)
+
+    def _scalar(self, event: ev.ScalarEvent) -> None:
         pos = self.lines.mark(event.start_mark)
-        if isinstance(event, ev.DocumentStartEvent):
-            self.anchors.clear()
-            self.doc_root = None
-        elif isinstance(event, ev.DocumentEndEvent):
-            if self.doc_root is not None:
-                self.docs.append(self.doc_root)
-        elif isinstance(event, ev.ScalarEvent):
-            self._count(1, pos)
-            top = self.stack[-1] if self.stack else None
-            plain = event.tag is None and bool(event.implicit[0])
-            if isinstance(top, _MapFrame) and top.awaiting_key and event.anchor is None:
-                # Keys are always text: `200: ok` has the key "200", `null: x` the key "null".
-                self._set_key(top, event.value, pos, plain)
-                return
-            if event.tag is None:
-                value = _resolve_checked(pos, event.value) if plain else event.value
-                node = ScalarNode(pos, value, plain=plain)
-            else:
-                try:
-                    node = ScalarNode(pos, _explicit_scalar(pos, event.tag, event.value))
-                except LoadError as err:  # report, keep the text, check the rest of the file
-                    self.diagnostics.append(Diagnostic(err.pos, err.message))
-                    node = ScalarNode(pos, event.value)
-            self._register(event.anchor, node)
-            self._attach(node)
-        elif isinstance(event, ev.AliasEvent):
-            if event.anchor in self.open_anchors:
-                raise LoadError(pos, f"alias *{event.anchor} refers to a value that contains it "
-                                     "(recursive aliases are not supported)")
-            target = self.anchors.get(event.anchor)
-            if target is None:
-                raise LoadError(pos, f"unknown alias *{event.anchor}: no anchor &{event.anchor} "
-                                     "defined before it in this document")
-            self._count(target.size, pos)
-            self._attach(target)
-        elif isinstance(event, ev.SequenceStartEvent | ev.MappingStartEvent):
-            self._count(1, pos)
-            if len(self.stack) >= self.max_depth:
-                raise LoadError(pos, f"nesting is too deep (more than {self.max_depth} levels)")
-            tag = event.tag
-            is_map = isinstance(event, ev.MappingStartEvent)
-            if tag not in (None, "!", f"{_TAG}{'map' if is_map else 'seq'}"):
-                raise LoadError(pos, f"unsupported YAML tag {tag!r}")
-            if event.anchor is not None:
-                self.open_anchors.add(event.anchor)
-            if is_map:
-                self.stack.append(_MapFrame(MapNode(pos), event.anchor))
-            else:
-                self.stack.append(_SeqFrame(SeqNode(pos), event.anchor))
-        elif isinstance(event, ev.SequenceEndEvent | ev.MappingEndEvent):
-            frame = self.stack.pop()
-            node = self._finish_map(frame) if isinstance(frame, _MapFrame) else frame.node
-            self._register(frame.anchor, node)
-            self._attach(node)
+        self._count(1, pos)
+        top = self.stack[-1] if self.stack else None
+        plain = event.tag is None and bool(event.implicit[0])
+        if isinstance(top, _MapFrame) and top.awaiting_key and event.anchor is None:
+            # Keys are always text: `200: ok` has the key "200", `null: x` the key "null".
+            self._set_key(top, event.value, pos, plain)
+            return
+        if event.tag is None:
+            value = _resolve_checked(pos, event.value) if plain else event.value
+            node = ScalarNode(pos, value, plain=plain)
+        else:
+            try:
+                node = ScalarNode(pos, _explicit_scalar(pos, event.tag, event.value))
+            except LoadError as err:  # report, keep the text, check the rest of the file
+                self.diagnostics.append(Diagnostic(err.pos, err.message))
+                node = ScalarNode(pos, event.value)
+        self._register(event.anchor, node)
+        self._attach(node)
+
+    def _alias(self, event: ev.AliasEvent) -> None:
+        pos = self.lines.mark(event.start_mark)
+        if event.anchor in self.open_anchors:
+            raise LoadError(pos, f"alias *{event.anchor} refers to a value that contains it "
+                                 "(recursive aliases are not supported)")
+        target = self.anchors.get(event.anchor)
+        if target is None:
+            raise LoadError(pos, f"unknown alias *{event.anchor}: no anchor &{event.anchor} "
+                                 "defined before it in this document")
+        self._count(target.size, pos)
+        self._attach(target)
+
+    def _collection_start(self, event: ev.SequenceStartEvent | ev.MappingStartEvent) -> None:
+        pos = self.lines.mark(event.start_mark)
+        self._count(1, pos)
+        if len(self.stack) >= self.max_depth:
+            raise LoadError(pos, f"nesting is too deep (more than {self.max_depth} levels)")
+        tag = event.tag
+        is_map = isinstance(event, ev.MappingStartEvent)
+        if tag not in (None, "!", f"{_TAG}{'map' if is_map else 'seq'}"):
+            raise LoadError(pos, f"unsupported YAML tag {tag!r}")
+        if event.anchor is not None:
+            self.open_anchors.add(event.anchor)
+        if is_map:
+            self.stack.append(_MapFrame(MapNode(pos), event.anchor))
+        else:
+            self.stack.append(_SeqFrame(SeqNode(pos), event.anchor))
+
+    def _collection_end(self, event: ev.SequenceEndEvent | ev.MappingEndEvent) -> None:
+        frame = self.stack.pop()
+        node = self._finish_map(frame) if isinstance(frame, _MapFrame) else frame.node
+        self._register(frame.anchor, node)
+        self._attach(node)
+
+
+_HANDLERS: dict[type, Callable[[_Composer, Any], None]] = {
+    ev.ScalarEvent: _Composer._scalar,
+    ev.MappingStartEvent: _Composer._collection_start,
+    ev.SequenceStartEvent: _Composer._collection_start,
+    ev.MappingEndEvent: _Composer._collection_end,
+    ev.SequenceEndEvent: _Composer._collection_end,
+    ev.AliasEvent: _Composer._alias,
+    ev.DocumentStartEvent: _Composer._document_start,
+    ev.DocumentEndEvent: _Composer._document_end,
+}
 
 
 def _friendly(problem: str) -> str:
@@ -296,6 +346,19 @@ FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 """PyYAML's libyaml binding when the installed PyYAML has it (the wheels do); None: pure Python.
 Its events carry the same marks as PyYAML's parser (``tests/spec/test_yaml_fast.py``); only the
 style of a plain scalar differs (``""`` for None), which nothing here reads."""
+
+
+def _compose(loader: Any, composer: _Composer) -> None:
+    """Feed every event of ``loader`` to ``composer``: ``yaml.parse`` without its generator
+    and its ``check_event`` per event (both parsers end the stream with a StreamEndEvent)."""
+    try:
+        get_event, handlers = loader.get_event, _HANDLERS
+        while (event := get_event()) is not None and type(event) is not ev.StreamEndEvent:
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(composer, event)
+    finally:
+        loader.dispose()
 
 
 @dataclass
@@ -315,16 +378,14 @@ def parse_text(text: str, filename: str, *, max_nodes: int = MAX_NODES,
         # messages the diagnostics are written for (an invalid file costs two parses).
         composer = _Composer(lines, max_nodes, max_depth)
         try:
-            for event in yaml.parse(text, Loader=FAST_LOADER):
-                composer.feed(event)
+            _compose(FAST_LOADER(text), composer)
             return ParsedFile(filename, composer.docs, composer.diagnostics)
         except (yaml.YAMLError, LoadError, RecursionError):
             pass
     composer = _Composer(lines, max_nodes, max_depth)
     diags: list[Diagnostic] = []
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            composer.feed(event)
+        _compose(yaml.SafeLoader(text), composer)
     except LoadError as err:
         diags.append(Diagnostic(err.pos, err.message))
     except RecursionError:  # pragma: no cover - depth is bounded above; belt and braces
@@ -343,34 +404,3 @@ def parse_text(text: str, filename: str, *, max_nodes: int = MAX_NODES,
     except yaml.YAMLError as err:  # pragma: no cover - every PyYAML error we know is marked
         diags.append(Diagnostic(Pos(filename), f"invalid YAML: {err}"))
     return ParsedFile(filename, composer.docs, composer.diagnostics + diags)
-
-
-def decode(data: bytes, filename: str) -> tuple[str | None, list[Diagnostic]]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError as err:
-        before = data[: err.start]
-        line = before.count(b"\n") + 1
-        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-        bad = data[err.start: err.start + 1].hex()
-        return None, [Diagnostic(Pos(filename, line, col),
-                                 f"file is not valid UTF-8 (byte 0x{bad}); save it as UTF-8")]
-
-
-def parse_file(path: Path, display: str | None = None, *,
-               max_bytes: int = MAX_FILE_BYTES) -> ParsedFile:
-    name = display or str(path)
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return ParsedFile(name, [], [Diagnostic(
-                Pos(name), f"file is too large ({size:,} bytes; the limit is {max_bytes:,})")])
-        data = path.read_bytes()
-    except OSError as err:
-        return ParsedFile(name, [], [Diagnostic(Pos(name), f"cannot read file: {err.strerror}")])
-    text, diags = decode(data, name)
-    if text is None:
-        return ParsedFile(name, [], diags)
-    return parse_text(text, name)

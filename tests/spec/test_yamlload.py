@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.spec.nodes import MapNode, ScalarNode, locate, to_python
-from reconciler.spec.yamlload import MAX_DEPTH, decode, parse_file, parse_text
+from reconciler.spec.yamlfile import decode, parse_file
+from reconciler.spec.yamlload import MAX_DEPTH, parse_text
 
 
 def one(text: str) -> object:
