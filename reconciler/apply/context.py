@@ -107,6 +107,9 @@ class ApplyContext:
 
     def __post_init__(self) -> None:
         self._poller: Any = None
+        self.leases: Any = None
+        """The run's ``RunLeases`` (``leases.py``), once the graph runs: it renews the leases
+        it holds; a heartbeat elsewhere (``kinds/endpoint/apply.py``, ``beat``) need not."""
         self._poller_lock = threading.Lock()
 
     @property

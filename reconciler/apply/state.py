@@ -294,6 +294,37 @@ class StateTable:
             held = self._get(f"lease#{key}", "lease") or {}
             raise LeaseHeld(key, held if held.get("run_id") != run_id else {}) from None
 
+    def heartbeat_many(self, keys: list[str], run_id: str, seconds: float = LEASE_SECONDS
+                       ) -> list[str]:
+        """Renew our leases ``keys`` with one TransactWriteItems per 100 (its limit: "Maximum
+        number of 100 items"), each update under the same condition as ``heartbeat``. When a
+        transaction is cancelled (a lease is not ours any more, or a conflict), its leases are
+        renewed one by one, which says which one was lost. Returns the keys renewed; raises
+        ``LeaseHeld`` for none (see ``RunLeases.renew``, which calls ``heartbeat`` for those)."""
+        renewed: list[str] = []
+        client = self.table.meta.client if hasattr(self.table, "meta") else None
+        for start in range(0, len(keys), 100):
+            chunk = keys[start:start + 100]
+            now = Decimal(str(self.now()))
+            items = [{"Update": {
+                "TableName": self.name, "Key": {"pk": f"lease#{key}", "sk": "lease"},
+                "UpdateExpression": "SET heartbeat = :now, expires = :exp",
+                "ConditionExpression": "run_id = :run",
+                "ExpressionAttributeValues": {":now": now, ":exp": now + Decimal(str(seconds)),
+                                              ":run": run_id}}} for key in chunk]
+            try:
+                assert client is not None
+                client.transact_write_items(TransactItems=items)
+            except ClientError as err:
+                code = err.response["Error"]["Code"]
+                if code == "ResourceNotFoundException":
+                    raise StateError(disappeared(self.name)) from err
+                if code not in ("TransactionCanceledException", "TransactionConflictException"):
+                    raise
+                continue  # the caller renews these one by one
+            renewed += chunk
+        return renewed
+
     def release(self, key: str, run_id: str, stopped: bool = False) -> None:
         """Delete our lease; ``stopped``: keep it, marked "stopped, resumable" and expired, so
         the next run takes it over at once (with an audit record naming this run) and anyone

@@ -131,6 +131,10 @@ CORE = Permissions(
             "DeleteItem": write(STATE_TABLE),
             "PutItem": write(STATE_TABLE),
             "UpdateItem": write(STATE_TABLE),
+            # the lease keeper renews every lease in one transaction of Update actions: IAM
+            # authorises each action of a TransactWriteItems as its own operation
+            # (amazondynamodb/latest/developerguide/transaction-apis-iam.html)
+            "TransactWriteItems": write(STATE_TABLE, action="UpdateItem"),
         },
     },
     implied=(

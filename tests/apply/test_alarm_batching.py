@@ -104,10 +104,11 @@ def test_endpoints_baking_at_once_share_each_alarm_read(emu: Emulator, tmp_path:
     run, sent, _ = apply_fleet(emu, specs)
     assert set(statuses(run).values()) == {APPLIED}
     # each 120 s bake alone reads at its start, a minute later and at its end: 3 each, 6 for
-    # two at most; baking at once, every read names both alarms (how many reads the two
-    # share depends on how far apart the bakes start: the unit test above pins the batching)
+    # two at most; while both bake, a read names both alarms (how many reads the two share
+    # depends on how far apart the bakes start, which is the machine's speed: the unit test
+    # above pins the batching itself)
     assert 3 <= len(sent) <= 6, sent
-    assert sum(r == ["errors-0", "errors-1"] for r in sent) >= len(sent) - 2, sent
+    assert ["errors-0", "errors-1"] in sent, sent
 
 
 def test_an_alarm_during_a_shared_bake_rolls_back_its_endpoint_only(emu: Emulator,

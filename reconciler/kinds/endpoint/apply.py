@@ -271,7 +271,12 @@ class EndpointSteps(StepHooks):
 
 
 def beat(run: Any) -> None:
-    """Renew the lease when a third of it has passed (not on every poll: each is a write)."""
+    """Renew the lease when a third of it has passed (not on every poll: each is a write),
+    unless the run's lease keeper holds it (``reconciler/apply/leases.py``), which renews it
+    with the others in one call."""
+    leases = getattr(run.actx, "leases", None)
+    if leases is not None and leases.keeps(run.name):
+        return
     now = run.actx.clock.now()
     last = getattr(run, "_last_beat", None)
     seconds = run.actx.options.lease_seconds
