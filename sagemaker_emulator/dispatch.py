@@ -14,6 +14,7 @@ moto routes each request to ``BaseResponse.call_action`` (in process and in the 
 from __future__ import annotations
 
 import json
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -125,6 +126,14 @@ def _serve(self: BaseResponse, service: str, action: str) -> Any:
     return 200, headers, dumps(payload)
 
 
+_SERIALIZED = {"dynamodb": threading.Lock()}
+"""Services whose calls are served one at a time. DynamoDB: moto's TransactWriteItems
+deep-copies the table (to undo a cancelled transaction) while other threads' PutItem change it
+("dictionary changed size during iteration"); AWS isolates transactions from other writes
+("serializable isolation", amazondynamodb/latest/developerguide/transaction-apis.html), which
+serving its calls one at a time gives."""
+
+
 def _call_action(self: BaseResponse) -> Any:
     service = service_key(self.service_name)
     action = self._get_action()
@@ -152,7 +161,11 @@ def _call_action(self: BaseResponse) -> Any:
         return result
 
     try:
-        result = _serve(self, service, action)
+        if service in _SERIALIZED:
+            with _SERIALIZED[service]:
+                result = _serve(self, service, action)
+        else:
+            result = _serve(self, service, action)
     except Exception as err:
         conformance.crashed(service, action, err)
         raise
