@@ -126,12 +126,39 @@ def _serve(self: BaseResponse, service: str, action: str) -> Any:
     return 200, headers, dumps(payload)
 
 
-_SERIALIZED = {"dynamodb": threading.Lock()}
-"""Services whose calls are served one at a time. DynamoDB: moto's TransactWriteItems
-deep-copies the table (to undo a cancelled transaction) while other threads' PutItem change it
-("dictionary changed size during iteration"); AWS isolates transactions from other writes
-("serializable isolation", amazondynamodb/latest/developerguide/transaction-apis.html), which
-serving its calls one at a time gives."""
+class _Exclusive:
+    """Calls that run alone (``alone``) or with any number of others (``shared``)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._shared = 0
+        self._alone = False
+
+    def run(self, alone: bool, call: Callable[[], Any]) -> Any:
+        with self._cond:
+            while self._alone or (alone and self._shared):
+                self._cond.wait()
+            if alone:
+                self._alone = True
+            else:
+                self._shared += 1
+        try:
+            return call()
+        finally:
+            with self._cond:
+                if alone:
+                    self._alone = False
+                else:
+                    self._shared -= 1
+                self._cond.notify_all()
+
+
+_TRANSACTIONS = _Exclusive()
+"""DynamoDB: moto's TransactWriteItems deep-copies the table (to undo a cancelled transaction)
+while other threads' PutItem change it ("dictionary changed size during iteration"). AWS
+isolates transactions from other writes ("serializable isolation",
+amazondynamodb/latest/developerguide/transaction-apis.html): a transaction is served alone,
+every other DynamoDB call alongside any other but a transaction."""
 
 
 def _call_action(self: BaseResponse) -> Any:
@@ -161,9 +188,9 @@ def _call_action(self: BaseResponse) -> Any:
         return result
 
     try:
-        if service in _SERIALIZED:
-            with _SERIALIZED[service]:
-                result = _serve(self, service, action)
+        if service == "dynamodb":
+            result = _TRANSACTIONS.run(action.startswith("Transact"),
+                                       lambda: _serve(self, service, action))
         else:
             result = _serve(self, service, action)
     except Exception as err:
