@@ -43,14 +43,23 @@ def fleet(emu: Emulator, tmp_path: Path, n: int, bake: int) -> Path:
     return write_fleet(tmp_path, n, "2", 300, bake)
 
 
-def apply_fleet(emu: Emulator, specs: Path) -> tuple[Any, list[list[str]], ApplyContext]:
+def apply_fleet(emu: Emulator, specs: Path, counted: dict[str, int] | None = None
+                ) -> tuple[Any, list[list[str]], ApplyContext]:
+    """Plan and apply ``specs``; ``counted`` gets the emulator's count of each DynamoDB and
+    CloudWatch operation the apply (not the plan) made."""
     actx = context(emu)
     sent = requests_of(actx)
     try:
         run = prepare(actx, load_specs(specs, KINDS, "bench"), specs.parent)
         assert not run.plan.errors, run.plan.errors
         del sent[:]
-        return apply_plan(actx, run), sent, actx
+        before = dict(emu.calls)
+        result = apply_plan(actx, run)
+        if counted is not None:
+            counted.update({f"{s}:{a}": n - before.get((s, a), 0)
+                            for (s, a), n in emu.calls.items()
+                            if s in ("dynamodb", "cloudwatch") and n > before.get((s, a), 0)})
+        return result, sent, actx
     finally:
         actx.aws.close()
 
@@ -132,3 +141,26 @@ def test_an_alarm_during_a_shared_bake_rolls_back_its_endpoint_only(emu: Emulato
     failed = outcomes["Endpoint.endpoint-1"]
     assert failed.status == ROLLED_BACK and "errors-1 in ALARM" in failed.reason, failed
     assert any(r == ["errors-0", "errors-1"] for r in sent), sent
+
+
+def test_state_table_writes_of_one_canary_update(emu: Emulator, tmp_path: Path) -> None:
+    """A new model on one canary endpoint (a Model change, then the Endpoint's): the state
+    table calls are exactly these. PutItem: the two leases and the journal before the first
+    step (started), before UpdateEndpoint (updating) and before the bake (baking, listing the
+    old configs, so the gc step writes none); the journal is cleared with the history record
+    in one BatchWriteItem; the two leases, released together, in one TransactWriteItems, and
+    the lease keeper renews every held lease in one (a renewal is due every 300 s of the
+    ~1,000 s deploy: how many fall in it depends on the simulated clock, not counted here)."""
+    specs = fleet(emu, tmp_path, 1, 120)
+    counted: dict[str, int] = {}
+    run = apply_fleet(emu, specs, counted)[0]
+    assert set(statuses(run).values()) == {APPLIED}
+    renewals = counted.pop("dynamodb:TransactWriteItems") - 1  # the release
+    assert 2 <= renewals <= 5, renewals
+    # the quarantine is read twice (before the run, and under the lease)
+    assert counted.pop("dynamodb:GetItem") == 2
+    alarm_reads = counted.pop("cloudwatch:DescribeAlarms")
+    # a 120 s bake of a 60-second alarm: at its start, a minute later, at its end (2 when the
+    # machine is so loaded that the first read slips by most of a minute)
+    assert alarm_reads in (2, 3), alarm_reads
+    assert counted == {"dynamodb:PutItem": 5, "dynamodb:BatchWriteItem": 1}, counted
