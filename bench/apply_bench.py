@@ -3,12 +3,14 @@
 Seeds the in-process emulator with N endpoints (default 50), then applies a new model to every
 one of them: N independent canary deploys (canary 1 instance, wait W, then the rest, then a bake).
 T is the simulated duration of one such deploy applied alone. Prints the makespan of the whole
-apply as a multiple of T, and API calls per update, for the default parallelism and for 1 and 10.
+apply as a multiple of T, and API calls per update, for the default parallelism and for 1 and 10,
+then the calls per update by operation at the default parallelism (the DynamoDB state table's
+included), with the targets (issue 19: <= 1.1 T, <= 20 calls per update) and the load average.
 
 Time is the emulator's simulated clock; the time factor (real seconds per simulated second) is
 chosen per run so that polling keeps up with the clock on a 2-core machine.
 
-    python -m bench.apply_bench [--endpoints 50] [--wait 300] [--bake 120]
+    python -m bench.apply_bench [--endpoints 50] [--wait 300] [--bake 120] [--runs 1|2|3]
 """
 
 from __future__ import annotations

@@ -156,8 +156,8 @@ class _Exclusive:
 _TRANSACTIONS = _Exclusive()
 """DynamoDB: moto's TransactWriteItems deep-copies the table (to undo a cancelled transaction)
 while other threads' PutItem change it ("dictionary changed size during iteration"). AWS
-isolates transactions from other writes ("serializable isolation",
-amazondynamodb/latest/developerguide/transaction-apis.html): a transaction is served alone,
+completes a transaction's writes "in a single all-or-nothing operation"
+(amazondynamodb/latest/developerguide/transaction-apis.html): a transaction is served alone,
 every other DynamoDB call alongside any other but a transaction."""
 
 
