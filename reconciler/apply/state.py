@@ -56,24 +56,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.apply.state_batch import BatchWrites, StateError, disappeared
 from reconciler.aws import Aws
 from reconciler.defaults import DEFAULT_TABLE, LEASE_SECONDS
 
 STOPPED = "stopped, resumable"
 """How a run asked to stop marks the leases it releases."""
-
-
-class StateError(Exception):
-    """The state table cannot be used (missing and not creatable, no access...). A user error."""
-
-    user_error = True
-
-
-def disappeared(table: str) -> str:
-    return (f"live state disappeared: the state table {table} no longer exists, though this run "
-            "used it (it was deleted, or the account's state was reset, as when an emulator "
-            "restarts); this run's leases and journal went with it, so it changes nothing "
-            "more: run sagectl plan to see what AWS holds now")
 
 
 class _Guarded:
@@ -171,14 +159,6 @@ def _to_item(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, default=str), parse_float=Decimal)
 
 
-def _typed(values: dict[str, Any]) -> dict[str, Any]:
-    """Plain values (strings, Decimals, maps...) as DynamoDB attribute values."""
-    from boto3.dynamodb.types import TypeSerializer
-
-    serializer = TypeSerializer()
-    return {k: serializer.serialize(v) for k, v in values.items()}
-
-
 def _from_item(item: dict[str, Any]) -> dict[str, Any]:
     def plain(value: Any) -> Any:
         if isinstance(value, Decimal):
@@ -192,7 +172,7 @@ def _from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass
-class StateTable:
+class StateTable(BatchWrites):
     aws: Aws
     name: str = DEFAULT_TABLE
     now: Callable[[], float] = time.time
@@ -241,13 +221,6 @@ class StateTable:
             client.get_waiter("table_exists").wait(
                 TableName=self.name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
         self._ready = True
-
-    def _client(self) -> Any:
-        """The low-level DynamoDB client (typed attribute values: ``_typed``), for the calls
-        that write several items at once; thread-safe, unlike the table resource's own client
-        shared by threads for them (its parameter transformations are not)."""
-        self.table  # noqa: B018 (the table exists: created on first use)
-        return self.aws.client("dynamodb")
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=True).get("Item")
@@ -309,59 +282,6 @@ class StateTable:
             held = self._get(f"lease#{key}", "lease") or {}
             raise LeaseHeld(key, held if held.get("run_id") != run_id else {}) from None
 
-    def heartbeat_many(self, keys: list[str], run_id: str, seconds: float = LEASE_SECONDS
-                       ) -> list[str]:
-        """Renew our leases ``keys`` with one TransactWriteItems per 100 (its limit: "Maximum
-        number of 100 items"), each update under the same condition as ``heartbeat``. When a
-        transaction is cancelled (a lease is not ours any more, or a conflict), its leases are
-        renewed one by one, which says which one was lost. Returns the keys renewed; raises
-        ``LeaseHeld`` for none (see ``RunLeases.renew``, which calls ``heartbeat`` for those)."""
-        renewed: list[str] = []
-        client = self._client()
-        for start in range(0, len(keys), 100):
-            chunk = keys[start:start + 100]
-            now = Decimal(str(self.now()))
-            items = [{"Update": {
-                "TableName": self.name, "Key": _typed({"pk": f"lease#{key}", "sk": "lease"}),
-                "UpdateExpression": "SET heartbeat = :now, expires = :exp",
-                "ConditionExpression": "run_id = :run",
-                "ExpressionAttributeValues": _typed({
-                    ":now": now, ":exp": now + Decimal(str(seconds)), ":run": run_id})}}
-                for key in chunk]
-            try:
-                client.transact_write_items(TransactItems=items)
-            except ClientError as err:
-                code = err.response["Error"]["Code"]
-                if code == "ResourceNotFoundException":
-                    raise StateError(disappeared(self.name)) from err
-                if code not in ("TransactionCanceledException", "TransactionConflictException"):
-                    raise
-                continue  # the caller renews these one by one
-            renewed += chunk
-        return renewed
-
-    def release_many(self, keys: list[str], run_id: str) -> None:
-        """``release`` (not stopped) of ``keys``, one TransactWriteItems of conditional deletes
-        per 100; a cancelled transaction (a lease no longer ours) releases its keys one by one,
-        as ``release`` does (a lease that is not ours is left alone)."""
-        for start in range(0, len(keys), 100):
-            chunk = keys[start:start + 100]
-            if len(chunk) > 1:
-                try:
-                    self._client().transact_write_items(TransactItems=[{"Delete": {
-                        "TableName": self.name,
-                        "Key": _typed({"pk": f"lease#{key}", "sk": "lease"}),
-                        "ConditionExpression": "run_id = :run",
-                        "ExpressionAttributeValues": _typed({":run": run_id})}}
-                        for key in chunk])
-                    continue
-                except ClientError as err:
-                    if err.response["Error"]["Code"] not in (
-                            "TransactionCanceledException", "TransactionConflictException"):
-                        raise
-            for key in chunk:
-                self.release(key, run_id)
-
     def release(self, key: str, run_id: str, stopped: bool = False) -> None:
         """Delete our lease; ``stopped``: keep it, marked "stopped, resumable" and expired, so
         the next run takes it over at once (with an audit record naming this run) and anyone
@@ -418,23 +338,6 @@ class StateTable:
 
     def clear(self, key: str) -> None:
         self.table.delete_item(Key={"pk": f"journal#{key}", "sk": "current"})
-
-    def clear_with_history(self, key: str, run_id: str, record: dict[str, Any]) -> None:
-        """``clear`` the journal and ``add_history`` in one BatchWriteItem (both unconditional,
-        as on their own): what a finished operation writes last. Items DynamoDB leaves
-        unprocessed are sent again."""
-        pending: list[dict[str, Any]] = [
-            {"DeleteRequest": {"Key": _typed({"pk": f"journal#{key}", "sk": "current"})}},
-            {"PutRequest": {"Item": _typed(self._history_item(key, run_id, record))}}]
-        client = self._client()
-        while pending:
-            try:
-                answer = client.batch_write_item(RequestItems={self.name: pending})
-            except ClientError as err:
-                if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                    raise StateError(disappeared(self.name)) from err
-                raise
-            pending = (answer.get("UnprocessedItems") or {}).get(self.name) or []
 
     # -- history and quarantine (a kind's records, under a key it chooses) ---------------------
     def _history_item(self, key: str, run_id: str, record: dict[str, Any]) -> dict[str, Any]:
