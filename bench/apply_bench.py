@@ -3,12 +3,14 @@
 Seeds the in-process emulator with N endpoints (default 50), then applies a new model to every
 one of them: N independent canary deploys (canary 1 instance, wait W, then the rest, then a bake).
 T is the simulated duration of one such deploy applied alone. Prints the makespan of the whole
-apply as a multiple of T, and API calls per update, for the default parallelism and for 1 and 10.
+apply as a multiple of T, and API calls per update, for the default parallelism and for 1 and 10,
+then the calls per update by operation at the default parallelism (the DynamoDB state table's
+included), with the targets (issue 19: <= 1.1 T, <= 20 calls per update) and the load average.
 
 Time is the emulator's simulated clock; the time factor (real seconds per simulated second) is
 chosen per run so that polling keeps up with the clock on a 2-core machine.
 
-    python -m bench.apply_bench [--endpoints 50] [--wait 300] [--bake 120]
+    python -m bench.apply_bench [--endpoints 50] [--wait 300] [--bake 120] [--runs 1|2|3]
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import io
 import tempfile
 import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 
 from bench.fleet import bench_aws, load_average, model_and_alarm, spec_dir
@@ -28,6 +31,9 @@ from reconciler.apply.state import StateTable, new_run_id
 from reconciler.cli.registry import KINDS
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator, in_process
+
+TARGET_CALLS = 20
+"""Issue 19: API calls per canary update (DynamoDB writes included)."""
 
 
 def endpoint_specs(i: int, image: str, wait: int, bake: int) -> str:
@@ -64,8 +70,9 @@ def write_fleet(root: Path, n: int, image: str, wait: int, bake: int) -> Path:
     return specs
 
 
-def run_apply(emu: Emulator, specs: Path, parallel: int) -> tuple[float, int, dict[str, int]]:
-    """Simulated seconds, API calls, outcomes."""
+def run_apply(emu: Emulator, specs: Path, parallel: int
+              ) -> tuple[float, Counter[str], dict[str, int]]:
+    """Simulated seconds, API calls by operation, outcomes."""
     aws = bench_aws(16)
     clock = EmulatorClock(emu)
     actx = ApplyContext(aws, StateTable(aws, now=clock.now), clock, new_run_id(), "bench",
@@ -81,13 +88,15 @@ def run_apply(emu: Emulator, specs: Path, parallel: int) -> tuple[float, int, di
         outcomes: dict[str, int] = {}
         for o in result.outcomes:
             outcomes[o.status] = outcomes.get(o.status, 0) + 1
-        return elapsed, aws.total_calls, outcomes
+        return elapsed, Counter(aws.calls), outcomes
     finally:
         aws.close()
 
 
-def scenario(n: int, parallel: int, wait: int, bake: int, factor: float) -> tuple[float, int]:
-    """Seed n endpoints, deploy a new model to all: (seconds, calls). The alarms need no help:
+def scenario(n: int, parallel: int, wait: int, bake: int, factor: float
+             ) -> tuple[float, Counter[str]]:
+    """Seed n endpoints, deploy a new model to all: (seconds, calls by operation). The alarms
+    need no help:
     without errors they evaluate OK (treatMissingData: notBreaching) before the bakes."""
     root = Path(tempfile.mkdtemp(prefix="sagectl-apply-bench-"))
     (root / ".git").mkdir()
@@ -108,20 +117,31 @@ def main() -> None:
     parser.add_argument("--endpoints", type=int, default=50)
     parser.add_argument("--wait", type=int, default=300, help="canary wait interval (s)")
     parser.add_argument("--bake", type=int, default=120, help="bake after the deploy (s)")
+    parser.add_argument("--runs", type=int, default=3, choices=(1, 2, 3),
+                        help="parallelisms to run: the default only (1), and 10 (2), and 1 (3)")
     args = parser.parse_args()
     n = args.endpoints
     real = time.perf_counter()
     single, single_calls = scenario(1, 1, args.wait, args.bake, 0.001)
-    print(f"one canary deploy alone: T = {single:.0f} simulated s, {single_calls} API calls "
-          "(model + config + update + waits + bake + tags)")
+    print(f"one canary deploy alone: T = {single:.0f} simulated s, "
+          f"{single_calls.total()} API calls (model + config + update + waits + bake + tags)")
     print(f"\n{n} independent canary deploys ({args.wait} s canary wait, {args.bake} s bake)")
     print(f"{'parallel':>9} {'makespan s':>11} {'x T':>6} {'calls':>7} {'calls/update':>13}")
-    runs = [(DEFAULT_PARALLEL, 0.01), (10, 0.003), (1, 0.0005)]
+    runs = [(DEFAULT_PARALLEL, 0.01), (10, 0.003), (1, 0.0005)][:args.runs]
+    by_operation: Counter[str] = Counter()
     for parallel, factor in runs:
         elapsed, calls = scenario(n, parallel, args.wait, args.bake, factor)
         label = f"{parallel}" + (" (default)" if parallel == DEFAULT_PARALLEL else "")
-        print(f"{label:>9} {elapsed:11.0f} {elapsed / single:6.2f} {calls:7d} "
-              f"{calls / n:13.1f}")
+        if parallel == DEFAULT_PARALLEL:
+            by_operation = calls
+        print(f"{label:>9} {elapsed:11.0f} {elapsed / single:6.2f} {calls.total():7d} "
+              f"{calls.total() / n:13.1f}")
+    print(f"\ntarget: makespan <= 1.1 T at the default parallelism, <= {TARGET_CALLS} calls "
+          "per update")
+    print(f"\ncalls per update by operation, default parallelism ({load_average()}):")
+    for operation, count in sorted(by_operation.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {operation:<45} {count / n:6.2f}")
+    print(f"  {'total':<45} {by_operation.total() / n:6.2f}")
     print(f"\n(real time for the whole benchmark: {time.perf_counter() - real:.0f} s)")
 
 

@@ -14,6 +14,7 @@ moto routes each request to ``BaseResponse.call_action`` (in process and in the 
 from __future__ import annotations
 
 import json
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -125,6 +126,41 @@ def _serve(self: BaseResponse, service: str, action: str) -> Any:
     return 200, headers, dumps(payload)
 
 
+class _Exclusive:
+    """Calls that run alone (``alone``) or with any number of others (``shared``)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._shared = 0
+        self._alone = False
+
+    def run(self, alone: bool, call: Callable[[], Any]) -> Any:
+        with self._cond:
+            while self._alone or (alone and self._shared):
+                self._cond.wait()
+            if alone:
+                self._alone = True
+            else:
+                self._shared += 1
+        try:
+            return call()
+        finally:
+            with self._cond:
+                if alone:
+                    self._alone = False
+                else:
+                    self._shared -= 1
+                self._cond.notify_all()
+
+
+_TRANSACTIONS = _Exclusive()
+"""DynamoDB: moto's TransactWriteItems deep-copies the table (to undo a cancelled transaction)
+while other threads' PutItem change it ("dictionary changed size during iteration"). AWS
+completes a transaction's writes "in a single all-or-nothing operation"
+(amazondynamodb/latest/developerguide/transaction-apis.html): a transaction is served alone,
+every other DynamoDB call alongside any other but a transaction."""
+
+
 def _call_action(self: BaseResponse) -> Any:
     service = service_key(self.service_name)
     action = self._get_action()
@@ -152,7 +188,11 @@ def _call_action(self: BaseResponse) -> Any:
         return result
 
     try:
-        result = _serve(self, service, action)
+        if service == "dynamodb":
+            result = _TRANSACTIONS.run(action.startswith("Transact"),
+                                       lambda: _serve(self, service, action))
+        else:
+            result = _serve(self, service, action)
     except Exception as err:
         conformance.crashed(service, action, err)
         raise

@@ -104,3 +104,20 @@ class ApplyContext:
     commit: str
     events: Events
     options: ApplyOptions = field(default_factory=ApplyOptions)
+
+    def __post_init__(self) -> None:
+        self._poller: Any = None
+        self.leases: Any = None
+        """The run's ``RunLeases`` (``leases.py``), once the graph runs: it renews the leases
+        it holds; a heartbeat elsewhere (``kinds/endpoint/apply.py``, ``beat``) need not."""
+        self._poller_lock = threading.Lock()
+
+    @property
+    def alarms(self) -> Any:
+        """The run's ``AlarmPoller`` (``alarm_poller.py``): one DescribeAlarms for all bakes."""
+        with self._poller_lock:
+            if self._poller is None:
+                from reconciler.apply.alarm_poller import AlarmPoller
+
+                self._poller = AlarmPoller(self)
+            return self._poller

@@ -8,8 +8,10 @@ have acted on the resource in between, or the undo is refused (``UndoLog.run``).
 
 A keeper thread renews every held lease when a third of its duration has passed on the apply's
 clock (wall time on AWS, simulated time on the emulator), so a long wait elsewhere in the run
-(a canary, a pipeline execution) cannot let a finished change's lease expire. Knows no
-SageMaker.
+(a canary, a pipeline execution) cannot let a finished change's lease expire. It renews them all
+in one DynamoDB transaction (``StateTable.heartbeat_many``): 100 leases cost one call per
+renewal, not 100. The steps' own heartbeats (an endpoint's waits) renew only leases not kept
+here (a resume's). Knows no SageMaker.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class RunLeases:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._keeper: threading.Thread | None = None
-
+        actx.leases = self  # the steps' own heartbeats leave the leases kept here to _keep
     def acquire(self, key: str, address: str) -> None:
         """Take the lease or raise ``LeaseHeld``."""
         actx = self.actx
@@ -48,6 +50,11 @@ class RunLeases:
                 self._keeper = threading.Thread(target=self._keep, daemon=True,
                                                 name="sagectl-leases")
                 self._keeper.start()
+
+    def keeps(self, key: str) -> bool:
+        """Whether ``key`` is held, and so renewed, here."""
+        with self._lock:
+            return key in self.held and not self._stop.is_set()
 
     def release(self, key: str, stopped: bool = False) -> None:
         """Let go of ``key`` (``stopped``: marked "stopped, resumable", see
@@ -64,6 +71,21 @@ class RunLeases:
                                   message=f"could not release the lease {key}: {err} "
                                           "(it expires by itself)")
 
+    def release_many(self, keys: list[str]) -> None:
+        """``release`` of ``keys`` at once (one call per 100: ``StateTable.release_many``);
+        reported, not raised, like ``release``."""
+        with self._lock:
+            held = {k: self.held.pop(k) for k in keys if k in self.held}
+        if not held:
+            return
+        try:
+            self.actx.state.release_many(sorted(held), self.actx.run_id)
+        except Exception as err:
+            for key, address in held.items():
+                self.actx.events.emit("lease", address, key=key,
+                                      message=f"could not release the lease {key}: {err} "
+                                              "(it expires by itself)")
+
     def close(self, stopped: bool = False) -> None:
         """Stop renewing and release everything still held (``stopped``: the run was asked to
         stop; its leases are marked so, and the next run takes them over at once)."""
@@ -74,15 +96,25 @@ class RunLeases:
             self.release(key, stopped=stopped)
 
     def renew(self) -> None:
-        """Heartbeat every held lease; a lease another run took is dropped (and reported)."""
+        """Heartbeat every held lease, all in one transaction (per 100); a lease another run
+        took is dropped (and reported): when the transaction is cancelled, each of its leases
+        is renewed on its own, which finds it."""
         with self._lock:
             held = dict(self.held)
+        if not held:
+            return
+        renewed = set(self.actx.state.heartbeat_many(sorted(held), self.actx.run_id,
+                                                     self.seconds))
         for key, address in held.items():
+            with self._lock:
+                if key in renewed or key not in self.held:  # renewed, or released meanwhile
+                    continue
             try:
                 self.actx.state.heartbeat(key, self.actx.run_id, self.seconds)
             except LeaseHeld as lost:
                 with self._lock:
-                    self.held.pop(key, None)
+                    if self.held.pop(key, None) is None:  # released meanwhile: not lost
+                        continue
                 self.actx.events.emit("lease", address, key=key, message=f"lease lost: {lost}")
 
     def _keep(self) -> None:

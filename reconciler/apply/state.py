@@ -56,24 +56,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconciler.apply.state_batch import BatchWrites, StateError, disappeared
 from reconciler.aws import Aws
 from reconciler.defaults import DEFAULT_TABLE, LEASE_SECONDS
 
 STOPPED = "stopped, resumable"
 """How a run asked to stop marks the leases it releases."""
-
-
-class StateError(Exception):
-    """The state table cannot be used (missing and not creatable, no access...). A user error."""
-
-    user_error = True
-
-
-def disappeared(table: str) -> str:
-    return (f"live state disappeared: the state table {table} no longer exists, though this run "
-            "used it (it was deleted, or the account's state was reset, as when an emulator "
-            "restarts); this run's leases and journal went with it, so it changes nothing "
-            "more: run sagectl plan to see what AWS holds now")
 
 
 class _Guarded:
@@ -184,7 +172,7 @@ def _from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass
-class StateTable:
+class StateTable(BatchWrites):
     aws: Aws
     name: str = DEFAULT_TABLE
     now: Callable[[], float] = time.time
@@ -352,11 +340,13 @@ class StateTable:
         self.table.delete_item(Key={"pk": f"journal#{key}", "sk": "current"})
 
     # -- history and quarantine (a kind's records, under a key it chooses) ---------------------
-    def add_history(self, key: str, run_id: str, record: dict[str, Any]) -> None:
+    def _history_item(self, key: str, run_id: str, record: dict[str, Any]) -> dict[str, Any]:
         now = self.now()
-        self.table.put_item(Item=_to_item({"pk": f"history#{key}",
-                                           "sk": f"{now:017.6f}#{run_id}", "time": now,
-                                           "run_id": run_id, **record}))
+        return _to_item({"pk": f"history#{key}", "sk": f"{now:017.6f}#{run_id}", "time": now,
+                         "run_id": run_id, **record})
+
+    def add_history(self, key: str, run_id: str, record: dict[str, Any]) -> None:
+        self.table.put_item(Item=self._history_item(key, run_id, record))
 
     def history(self, key: str, limit: int = 50) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key

@@ -131,6 +131,12 @@ CORE = Permissions(
             "DeleteItem": write(STATE_TABLE),
             "PutItem": write(STATE_TABLE),
             "UpdateItem": write(STATE_TABLE),
+            # the lease keeper renews every lease in one transaction of Update actions, and the
+            # run releases the leases that end together in one of Delete actions: IAM
+            # authorises each action of a TransactWriteItems as its own operation
+            # (amazondynamodb/latest/developerguide/transaction-apis-iam.html)
+            "TransactWriteItems": write(STATE_TABLE, action="UpdateItem"),
+            "BatchWriteItem": write(STATE_TABLE),  # journal cleared with the history record
         },
     },
     implied=(

@@ -132,18 +132,50 @@ def watch_alarms(actx: ApplyContext, address: str, label: str, seconds: float,
     that stay INSUFFICIENT_DATA throughout make it inconclusive, which fails unless
     ``allow_insufficient``; alarms that cannot be read are tried again, and not read by the
     end plus ``BAKE_READ_GRACE`` they fail it (unknown is not a pass). ``address`` names the
-    resource in events, ``label`` in messages (``endpoint scorer``)."""
+    resource in events, ``label`` in messages (``endpoint scorer``).
+
+    The alarms are read through the run's shared poller (``reconciler/apply/alarm_poller.py``):
+    at the start, then no more often than they can change (``alarm_poller.interval``), and
+    once at or after the end; in between, every ``poll_seconds``, the bake looks at what the
+    other bakes' reads saw (no call), so ALARM fails it as soon as any read sees it."""
+    from reconciler.apply.alarm_poller import interval
     from reconciler.apply.context import StepFailed
 
     end = until if until is not None else actx.clock.now() + seconds
+    poll = actx.options.poll_seconds
     if not alarms:
         actx.events.emit("bake", address, message=f"baking {int(seconds)} s (no guardrail "
                                                   "alarms: time only)")
+    poller = actx.alarms
+    poller.subscribe(alarms)
+    try:
+        saw_data = _watch(actx, poller, address, alarms, end, poll, heartbeat, interval,
+                          StepFailed)
+    finally:
+        poller.unsubscribe(alarms)
+    if alarms and not saw_data:
+        message = (f"bake inconclusive: guardrail alarms {', '.join(alarms)} had no data "
+                   f"(INSUFFICIENT_DATA) for the whole {int(seconds)} s")
+        if not allow_insufficient:
+            raise StepFailed(message + "; set bake.allowInsufficientData to accept that")
+        actx.events.emit("bake", address, message=message + " (allowed by the spec)")
+
+
+def _watch(actx: ApplyContext, poller: Any, address: str, alarms: list[str], end: float,
+           poll: float, heartbeat: Any, interval: Any, failed: type[Exception]) -> bool:
+    """The bake's loop (see ``watch_alarms``); True when some alarm had data (OK)."""
+
+    def check(states: dict[str, str]) -> None:
+        firing = sorted(a for a, s in states.items() if s == "ALARM")
+        if firing:
+            raise failed(f"guardrail alarm {', '.join(firing)} in ALARM during the bake")
+
     saw_data = False
     unread_since: float | None = None
+    not_before = actx.clock.now()
     while True:
         try:
-            states = alarm_states(actx, alarms) if alarms else {}
+            readings = poller.read(alarms, not_before) if alarms else {}
             unread_since = None
         except (ClientError, BotoCoreError) as err:
             if not transient(err):
@@ -152,33 +184,40 @@ def watch_alarms(actx: ApplyContext, address: str, label: str, seconds: float,
             now = actx.clock.now()
             unread_since = now if unread_since is None else unread_since
             if now >= end and now - unread_since > BAKE_READ_GRACE:
-                raise StepFailed(f"could not read the guardrail alarms to finish the bake "
-                                 f"({brief(err)}): unknown is not a pass") from err
+                raise failed(f"could not read the guardrail alarms to finish the bake "
+                             f"({brief(err)}): unknown is not a pass") from err
             if heartbeat is not None:
                 heartbeat()
-            actx.clock.sleep(actx.options.poll_seconds)
+            actx.clock.sleep(poll)
             continue
+        states = {a: r.state for a, r in readings.items()}
         missing = sorted(set(alarms) - set(states))
         if missing:
-            raise StepFailed(f"guardrail alarm(s) {', '.join(missing)} do not exist")
-        firing = sorted(a for a, s in states.items() if s == "ALARM")
-        if firing:
-            raise StepFailed(f"guardrail alarm {', '.join(firing)} in ALARM during the bake")
+            raise failed(f"guardrail alarm(s) {', '.join(missing)} do not exist")
+        check(states)
         if any(s == "OK" for s in states.values()):
             saw_data = True
+        if not_before >= end:
+            return saw_data
         now = actx.clock.now()
-        if now >= end:
-            break
-        if heartbeat is not None:
-            heartbeat()
-        actx.events.emit("bake", address, seconds_left=int(end - now),
-                         message=f"baking: {int(end - now)} s left, alarms "
-                                 + (", ".join(f"{a} {s}" for a, s in sorted(states.items()))
-                                    or "none"))
-        actx.clock.sleep(min(actx.options.poll_seconds, end - now))
-    if alarms and not saw_data:
-        message = (f"bake inconclusive: guardrail alarms {', '.join(alarms)} had no data "
-                   f"(INSUFFICIENT_DATA) for the whole {int(seconds)} s")
-        if not allow_insufficient:
-            raise StepFailed(message + "; set bake.allowInsufficientData to accept that")
-        actx.events.emit("bake", address, message=message + " (allowed by the spec)")
+        last = max((r.at for r in readings.values()), default=now)
+        due = min(end, max(now, last + interval(readings.values(), poll)) if alarms
+                  else now + poll)
+        while True:
+            if heartbeat is not None:
+                heartbeat()
+            actx.events.emit("bake", address, seconds_left=int(max(0.0, end - now)),
+                             message=f"baking: {int(max(0.0, end - now))} s left, alarms "
+                             + (", ".join(f"{a} {s}" for a, s in sorted(states.items()))
+                                or "none"))
+            if now >= due:
+                break
+            actx.clock.sleep(min(poll, due - now))
+            now = actx.clock.now()
+            seen = poller.seen(alarms)  # what the other bakes' reads saw meanwhile: no call
+            states.update({a: r.state for a, r in seen.items()})
+            check(states)
+            if any(r.state == "OK" for r in seen.values()):
+                saw_data = True
+        # the last read is at the end or later; a regular one may be another bake's, if recent
+        not_before = end if due >= end else due - poll

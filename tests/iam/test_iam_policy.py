@@ -129,7 +129,7 @@ def test_every_operation_of_a_full_lifecycle_is_in_the_policies(emu: Emulator,
         assert needed in observed, f"the scenario no longer exercises {needed}"
     assert ("sagemaker", "CreateModelPackage") not in observed, "the test's own calls count"
 
-    assert coverage_gaps(observed, from_specs["apply"], from_specs["plan"]) == []
+    assert coverage_gaps(observed, from_specs["apply"], from_specs["plan"], TABLE) == []
     assert check(observed) == []  # without specs: patterns
     plan_policy = sagectl_policy("--mode", "plan")
     to_plan = {iam_action(*o) for o in planning.operations} - {None}

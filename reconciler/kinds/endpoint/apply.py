@@ -80,13 +80,21 @@ class EndpointSteps(StepHooks):
         that starts each (``monitoring.py``): run on any failure, whatever the endpoint's
         outcome, so each schedule ends as it was before the change."""
         self.warnings: list[str] = []
+        self.journaled: tuple[str, Any] | None = None
+        """The phase of the last journal entry written, and the old configs it lists."""
         """What did not go as planned after the deploy was verified (never a reason to roll
         back a healthy endpoint): e.g. an old config AWS refused to delete."""
 
     def heartbeat(self) -> None:
         beat(self)
 
+    def _gc_list(self) -> list[str] | None:
+        """The old configs this change's gc step deletes (None: it has none)."""
+        step = next((s for s in self.change.steps if s.op == "sagectl:gc"), None)
+        return None if step is None else list(step.params.get("delete") or [])
+
     def journal(self, phase: str, **extra: Any) -> None:
+        self.journaled = (phase, extra.get("delete"))
         self.actx.state.record(self.name, {
             "phase": phase, "run_id": self.actx.run_id, "owner": self.actx.owner,
             "address": self.address, "spec_digest": self.digest, "snapshot": self.saved,
@@ -96,12 +104,17 @@ class EndpointSteps(StepHooks):
                          for w in s.params.get("DesiredWeightsAndCapacities") or []] or None,
             **extra})
 
-    def history(self, outcome: str, reason: str = "") -> None:
-        self.actx.state.add_history(self.name, self.actx.run_id, {
+    def history(self, outcome: str, reason: str = "", clear: bool = False) -> None:
+        """The history record; ``clear``: the journal is cleared in the same call."""
+        record = {
             "outcome": outcome, "reason": reason, "git_commit": self.actx.commit,
             "spec_digest": self.digest, "old_config": (self.saved or {}).get("config"),
             "new_config": self.new_config, "action_reason": self.change.action_reason,
-            "owner": self.actx.owner})
+            "owner": self.actx.owner}
+        if clear:
+            self.actx.state.clear_with_history(self.name, self.actx.run_id, record)
+        else:
+            self.actx.state.add_history(self.name, self.actx.run_id, record)
 
     # -- hooks: before the first step --------------------------------------------------------
     def start(self) -> Outcome | None:
@@ -147,14 +160,18 @@ class EndpointSteps(StepHooks):
         if step.op == "sagectl:bake":
             seconds = float(step.params.get("seconds") or 0)
             until = actx.clock.now() + seconds
-            self.journal("baking", bake_until=until)
+            # the old configs the gc step deletes are in this entry already: a run that dies
+            # after the bake deletes them on resume, and the gc step needs no write of its own
+            self.journal("baking", bake_until=until, delete=self._gc_list())
             guardrails.bake(actx, self.name, seconds, list(step.params.get("alarms") or []),
                             bool(step.params.get("allowInsufficientData")), self.heartbeat,
                             until)
             return
         if step.op == "sagectl:gc":
-            self.journal("gc", delete=list(step.params.get("delete") or []))
-            self.warnings += collect(actx, self.name, list(step.params.get("delete") or []))
+            delete = list(step.params.get("delete") or [])
+            if self.journaled != ("baking", delete):  # no bake wrote them down before
+                self.journal("gc", delete=delete)
+            self.warnings += collect(actx, self.name, delete)
 
     # -- hooks around each AWS step ----------------------------------------------------------
     def before(self, step: Step) -> None:
@@ -187,10 +204,9 @@ class EndpointSteps(StepHooks):
     # -- the end -----------------------------------------------------------------------------
     def finished(self) -> Outcome:
         actx = self.actx
-        actx.state.clear(self.name)
         assert self.known is not None
         self.known.clear(actx, self.name)  # a different spec now runs: its quarantine is over
-        self.history(APPLIED, "; ".join(self.warnings))
+        self.history(APPLIED, "; ".join(self.warnings), clear=True)  # one call for both
         return applied(self.address, self.warnings, {"config": self.new_config})
 
     def failed(self, step: Step, error: Exception, executed: bool) -> Outcome:
@@ -271,7 +287,12 @@ class EndpointSteps(StepHooks):
 
 
 def beat(run: Any) -> None:
-    """Renew the lease when a third of it has passed (not on every poll: each is a write)."""
+    """Renew the lease when a third of it has passed (not on every poll: each is a write),
+    unless the run's lease keeper holds it (``reconciler/apply/leases.py``), which renews it
+    with the others in one call."""
+    leases = getattr(run.actx, "leases", None)
+    if leases is not None and leases.keeps(run.name):
+        return
     now = run.actx.clock.now()
     last = getattr(run, "_last_beat", None)
     seconds = run.actx.options.lease_seconds

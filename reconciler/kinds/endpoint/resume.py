@@ -108,7 +108,10 @@ class _Resume:
                                   finishing=True)
         try:
             if phase in ("updating", "baking"):
-                self.finish_update()
+                if self.finish_update() and phase == "baking" and self.entry.get("delete"):
+                    # the bake's entry lists the old configs its gc step deletes (that step
+                    # writes no entry of its own after one): delete them now
+                    warnings = collect(actx, self.name, list(self.entry["delete"]))
             elif phase == "gc":
                 warnings = collect(actx, self.name, list(self.entry.get("delete") or []))
         except (StepFailed, ClientError) as err:
@@ -121,7 +124,9 @@ class _Resume:
                            {"warnings": warnings} if warnings else {})
         return Outcome(self.address, APPLIED, "nothing was in flight")
 
-    def finish_update(self) -> None:
+    def finish_update(self) -> bool:
+        """Wait, verify and bake; False when the killed run's update never started (the
+        plan redoes it)."""
         actx = self.actx
         described = guardrails.wait(actx, self.name, 4 * 3600.0, heartbeat=self.heartbeat)
         if described is None:
@@ -130,7 +135,7 @@ class _Resume:
         if self.entry.get("phase") == "updating" and self.saved is not None and \
                 described.get("EndpointConfigName") == self.saved.get("config") and \
                 expected != self.saved.get("config") and not self._modified_since_start(described):
-            return  # the killed run never got its UpdateEndpoint through: re-planning redoes it
+            return False  # the killed run never got its UpdateEndpoint through: re-planned
         guardrails.verify(described, expected if self.saved is not None else None,
                           self.entry.get("variants"))
         bake = self.entry.get("bake")
@@ -141,6 +146,7 @@ class _Resume:
                             list(bake.get("alarms") or []),
                             bool(bake.get("allowInsufficientData")), self.heartbeat,
                             max(float(until), actx.clock.now()))
+        return True
 
     def _modified_since_start(self, described: dict[str, Any]) -> bool:
         modified = described.get("LastModifiedTime")
