@@ -14,7 +14,9 @@ sides, in every figure measured against the served emulator.
   204 and 304, which carry no body), never chunked and never with ``Connection: close``;
 - the answer goes out in one write on a ``TCP_NODELAY`` socket (no 40 ms delayed-ACK stall);
 - the connection stays open for the client's next request (``protocol_version`` HTTP/1.1) until
-  the client closes it, sends ``Connection: close``, or stays idle for ``IDLE_SECONDS``.
+  the client closes it (its process exits) or sends ``Connection: close``; ``stop()`` of the
+  server shuts the ones still open. No idle timeout: a client's pool may sit idle for minutes
+  between plans, and an idle connection costs one sleeping thread.
 """
 
 from __future__ import annotations
@@ -25,16 +27,12 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-IDLE_SECONDS = 120
-"""An idle kept-alive connection is closed after this long (urllib3 notices and reconnects)."""
-
 _NO_BODY = frozenset({204, 304})
 _HOP_BY_HOP = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
 
 
 class KeepAliveHandler(MotoRequestHandler):
     protocol_version = "HTTP/1.1"
-    timeout = IDLE_SECONDS
 
     def setup(self) -> None:
         super().setup()
