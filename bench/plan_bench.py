@@ -8,13 +8,19 @@ alarm each, a model each) exactly as sagectl creates them, adds per-call latency
 - a plain sequential per-resource reader (describe + list tags of every endpoint, config, model,
   scalable target, policy and alarm, one at a time, like Terraform's refresh or a boto3 script),
   measured on a sample and extrapolated (at 50 ms a call the whole fleet would take ~10 minutes);
-- the pure CPU part (normalise + classify + diff + render), no I/O, per endpoint.
+- the pure CPU part (normalise + classify + diff + render), no I/O, per endpoint;
+- ``sagectl plan`` as a user runs it (the CLI in its own process, ``bench.plan_cli``): its CPU
+  per endpoint at 0 ms a call with botocore's own share measured apart, its wall time at the
+  given latency against max(longest serial chain, calls x latency / concurrency), and the growth
+  of its CPU per endpoint from ``--endpoints`` to ``--growth`` endpoints, converged and with
+  every endpoint changed (a second fleet, seeded the same way).
 
 The emulator is served from its own process by default, as a real AWS endpoint is: in the same
 process moto's request handling would compete with sagectl for one interpreter lock and the wall
 time would measure the emulator, not the planner (``--in-process`` shows that).
 
     python -m bench.plan_bench [--endpoints 1000] [--latency 0.05] [--concurrency 16]
+                               [--growth 3000]
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.fleet import ACCOUNT, REGION, bench_aws, load_average, model_and_alarm, spec_dir
-from reconciler.aws import Aws
+from bench.plan_cli import BotocoreMeter, CliPlan, MeteredAws, print_cli_figures, run_cli_plan
+from reconciler.aws import Aws, AwsSettings
 from reconciler.cli.registry import KINDS
 from reconciler.kinds.endpoint import plan as endpoint_plan
 from reconciler.kinds.model import plan as model_plan
@@ -142,6 +149,53 @@ def timed_plan(specs: Path, root: Path, concurrency: int) -> tuple[Plan, float, 
     return plan, elapsed, client.total_calls
 
 
+def botocore_cpu_per_call(specs: Path, root: Path, concurrency: int) -> BotocoreMeter:
+    """The plan of ``specs`` in this process, botocore's CPU metered on every call."""
+    import boto3
+
+    loaded = load_specs(specs, KINDS, "bench")
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                            region_name=REGION)
+    client = MeteredAws(AwsSettings(region=REGION, account_header=ACCOUNT,
+                                    concurrency=concurrency, endpoint_url=ENDPOINT_URL),
+                        session=session)
+    client.meter = BotocoreMeter()
+    try:
+        make_plan(loaded, client, root)
+    finally:
+        client.close()
+    return client.meter
+
+
+def cli_fleet_figures(emu: Emulator, specs: Path, n: int, conc: int) -> dict[str, CliPlan]:
+    """The CLI's plans of a seeded, converged fleet of ``n`` at 0 ms a call: converged, and
+    with every endpoint (its model and its weights) changed."""
+    assert ENDPOINT_URL is not None
+    emu.set_latency(0)
+    converged = run_cli_plan(specs, ENDPOINT_URL, conc)
+    assert converged.summary["unchanged"] == 3 * n, converged.summary
+    # the fixed part: start-up, imports, the estate-wide reads (a plan of one endpoint)
+    fixed = run_cli_plan(write_fleet(Path(tempfile.mkdtemp(prefix="sagectl-bench-")), 1),
+                         ENDPOINT_URL, conc)
+    changed_specs = write_fleet(Path(tempfile.mkdtemp(prefix="sagectl-bench-")), n, weight=30,
+                                image="2")
+    changed = run_cli_plan(changed_specs, ENDPOINT_URL, conc)
+    assert changed.summary["update"] + changed.summary["create"] >= 2 * n, changed.summary
+    return {"converged": converged, "changed": changed, "empty": fixed}
+
+
+def growth_figures(big: int, conc: int) -> dict[str, CliPlan]:
+    """A second served emulator seeded with ``big`` endpoints; the CLI's plans of it."""
+    root = Path(tempfile.mkdtemp(prefix="sagectl-bench-"))
+    (root / ".git").mkdir()
+    with served_emulator() as emu:
+        emu.freeze()
+        specs = write_fleet(root, big)
+        seed, _, _ = timed_plan(specs, root, 16)
+        converge(emu, seed)
+        return cli_fleet_figures(emu, specs, big, conc)
+
+
 def sequential_reader(sample: int) -> tuple[int, float]:
     """Describe and list the tags of every resource of ``sample`` endpoints, one at a time."""
     client = aws(1)
@@ -198,7 +252,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--sequential-sample", type=int, default=40)
     parser.add_argument("--in-process", action="store_true",
-                        help="run the emulator in this process (shares the interpreter lock)")
+                        help="run the emulator in this process (shares the interpreter lock); "
+                             "no CLI figures")
+    parser.add_argument("--growth", type=int, default=3000, metavar="N",
+                        help="also seed N endpoints and compare the CLI's CPU per endpoint "
+                             "(0: skip)")
     args = parser.parse_args()
     n, latency, conc = args.endpoints, args.latency, args.concurrency
     root = Path(tempfile.mkdtemp(prefix="sagectl-bench-"))
@@ -211,6 +269,14 @@ def main() -> None:
         converge(emu, seed)
         print(f"seeded {n} endpoints ({len(seed.resource_changes)} resources) in "
               f"{time.perf_counter() - seed_start:.1f} s")
+
+        cli = meter = cli_wall = None
+        if not args.in_process:
+            cli = cli_fleet_figures(emu, specs, n, conc)
+            meter = botocore_cpu_per_call(specs, root, conc)
+            emu.set_latency(latency)
+            assert ENDPOINT_URL is not None
+            cli_wall = run_cli_plan(specs, ENDPOINT_URL, conc)
 
         emu.set_latency(latency)
         rows = []
@@ -268,6 +334,9 @@ def main() -> None:
           f"({converged_cpu / rows[0][1] * 1000:.2f} ms per call, botocore included)")
     print(f"pure CPU per endpoint (normalise + classify + diff + render): converged "
           f"{cpu_converged * 1000:.3f} ms, every endpoint changed {cpu_changed * 1000:.3f} ms")
+    if cli is not None and meter is not None:
+        growth = (args.growth, growth_figures(args.growth, conc)) if args.growth else None
+        print_cli_figures(n, cli, meter, cli_wall, latency, conc, growth)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,11 @@ so tests and the demo drive a served emulator exactly like an in-process one.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import logging
+import socket
 import threading
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -81,6 +83,18 @@ class EmulatorServer:
         self.host, self.port, self.time_factor, self.quiet = host, port, time_factor, quiet
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        self.connections = 0
+        """TCP connections accepted so far (clients keep them alive between calls)."""
+
+    def _on_connection(self, connection: socket.socket, opened: bool) -> None:
+        with self._open_lock:
+            if opened:
+                self.connections += 1
+                self._open.add(connection)
+            else:
+                self._open.discard(connection)
 
     @property
     def url(self) -> str:
@@ -89,12 +103,10 @@ class EmulatorServer:
         return f"http://{host}:{port}"
 
     def start(self) -> str:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
+
+        from sagemaker_emulator.keep_alive import KeepAliveHandler
 
         install()
         if self.quiet:
@@ -102,7 +114,8 @@ class EmulatorServer:
         STATE.clock.set_time_factor(self.time_factor)
         app = _ControlApp(DomainDispatcherApplication(create_backend_app), Emulator(STATE))
         self._server = make_server(self.host, self.port, app, threaded=True,
-                                   request_handler=MotoRequestHandler)
+                                   request_handler=KeepAliveHandler)
+        self._server.on_connection = self._on_connection
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="sagectl-emulator")
         self._thread.start()
@@ -122,6 +135,11 @@ class EmulatorServer:
             STATE.faults.crash.released.set()  # never leave a request thread holding
             self._server.shutdown()
             self._server.server_close()
+            with self._open_lock:  # idle kept-alive connections: the clients reconnect
+                for connection in self._open:
+                    with contextlib.suppress(OSError):
+                        connection.shutdown(socket.SHUT_RDWR)
+                self._open.clear()
             self._server = None
 
     def __enter__(self) -> str:

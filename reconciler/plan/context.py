@@ -61,11 +61,23 @@ class OwnedResource:
 
 
 class Ownership:
-    """Every resource sagectl manages in this account and region, by ARN."""
+    """Every resource sagectl manages in this account and region, by ARN, indexed by resource
+    type, environment and address (a plan asks "this environment's configs of endpoint X" once
+    per endpoint: a scan of the whole estate each time grew the plan quadratically)."""
 
     def __init__(self, resources: list[OwnedResource], env: str | None) -> None:
         self.env = env or ""
-        self.by_arn = {r.arn.lower(): r for r in resources}
+        self.by_arn: dict[str, OwnedResource] = {}
+        self._by_type: dict[tuple[str, str], dict[str, OwnedResource]] = {}
+        self._by_address: dict[tuple[str, str, str], dict[str, OwnedResource]] = {}
+        for resource in resources:
+            self.learn(resource)
+
+    @staticmethod
+    def _keys(resource: OwnedResource) -> tuple[tuple[str, str], tuple[str, str, str]]:
+        env = resource.env or ""
+        return (resource.resource_type, env), (resource.resource_type, env,
+                                               resource.address or "")
 
     def get(self, arn: str) -> OwnedResource | None:
         return self.by_arn.get(arn.lower())
@@ -78,14 +90,26 @@ class Ownership:
     def learn(self, resource: OwnedResource) -> None:
         """Add a resource found after the tagging API was read (see ``Kind`` plans that confirm
         an owner with the resource's own tags)."""
-        self.by_arn[resource.arn.lower()] = resource
+        key = resource.arn.lower()
+        known = self.by_arn.get(key)
+        if known is not None:
+            by_type, by_address = self._keys(known)
+            self._by_type[by_type].pop(key, None)
+            self._by_address[by_address].pop(key, None)
+        self.by_arn[key] = resource
+        by_type, by_address = self._keys(resource)
+        self._by_type.setdefault(by_type, {})[key] = resource
+        self._by_address.setdefault(by_address, {})[key] = resource
 
     def is_mine(self, arn: str) -> bool:
         return self.owner_env(arn) == self.env
 
-    def mine(self, resource_type: str) -> list[OwnedResource]:
-        return [r for r in self.by_arn.values()
-                if r.resource_type == resource_type and (r.env or "") == self.env]
+    def mine(self, resource_type: str, address: str | None = None) -> list[OwnedResource]:
+        """This environment's resources of ``resource_type`` (only those tagged with
+        ``address`` when given), in the order they were read."""
+        if address is None:
+            return list(self._by_type.get((resource_type, self.env), {}).values())
+        return list(self._by_address.get((resource_type, self.env, address), {}).values())
 
 
 def git_commit(start: Path) -> str:

@@ -15,18 +15,30 @@ def apply_order(changes: list[ResourceChange], kinds: list[str]) -> list[Resourc
         return kind, change.address
 
     by_address = {c.address: c for c in changes}
-    pending = {c.address: {d for d in c.depends_on if d in by_address and d != c.address}
-               for c in changes}
+    waiting_on = {c.address: {d for d in c.depends_on if d in by_address and d != c.address}
+                  for c in changes}
+    needed_by: dict[str, list[str]] = {}  # the reverse edges: a change done frees only these
+    for address, deps in waiting_on.items():
+        for dep in deps:
+            needed_by.setdefault(dep, []).append(address)
     ordered: list[ResourceChange] = []
-    while pending:
-        ready = sorted((by_address[a] for a, deps in pending.items() if not deps), key=_rank)
+    ready = sorted((by_address[a] for a, deps in waiting_on.items() if not deps), key=_rank)
+    pending = {a for a, deps in waiting_on.items() if deps}
+    while ready or pending:
         if not ready:  # a cycle (should not happen): fall back to rank order
-            ready = sorted((by_address[a] for a in pending), key=_rank)[:1]
+            first = min((by_address[a] for a in pending), key=_rank)
+            pending.discard(first.address)
+            ready = [first]
+        freed: list[ResourceChange] = []
         for change in ready:
             ordered.append(change)
-            pending.pop(change.address)
-            for deps in pending.values():
+            for address in needed_by.get(change.address, ()):
+                deps = waiting_on[address]
                 deps.discard(change.address)
+                if not deps and address in pending:
+                    pending.discard(address)
+                    freed.append(by_address[address])
+        ready = sorted(freed, key=_rank)
     return ordered
 
 

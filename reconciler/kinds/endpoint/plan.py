@@ -33,7 +33,7 @@ from reconciler.kinds.endpoint.redeploy import replacement_reason
 from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, structure_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.kinds.endpoint.undo import plan_undo
-from reconciler.plan.context import ADDRESS_TAG, PlanContext
+from reconciler.plan.context import PlanContext
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, digest
 from reconciler.plan.vocabulary import Action, Common
 from reconciler.spec.resources import Resource
@@ -83,8 +83,7 @@ def _external_alarms(ctx: PlanContext, desired: list[Resource]) -> dict[str, set
 def _gc_candidates(ctx: PlanContext, resource: Resource, keep: set[str]) -> list[str]:
     """Configs of this endpoint beyond the newest ``keep_configs`` (the current and the new one
     are always kept)."""
-    owned = [r for r in ctx.ownership.mine("sagemaker:endpoint-config")
-             if r.tags.get(ADDRESS_TAG) == resource.address]
+    owned = ctx.ownership.mine("sagemaker:endpoint-config", resource.address)
     if len(owned) + 1 <= ctx.options.keep_configs:
         return []
     listed = ctx.aws.paginate("sagemaker", "list_endpoint_configs", "EndpointConfigs",
@@ -291,8 +290,7 @@ def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
              for _, rid, target in scaling.targets_of(name)]
     steps += [Step("sagemaker:DeleteEndpoint", name, {"EndpointName": name}),
               Step("sagectl:wait", name, {"until": "deleted"})]
-    configs = sorted(r.name for r in ctx.ownership.mine("sagemaker:endpoint-config")
-                     if r.tags.get(ADDRESS_TAG) == address)
+    configs = sorted(r.name for r in ctx.ownership.mine("sagemaker:endpoint-config", address))
     steps += [Step("sagemaker:DeleteEndpointConfig", c, {"EndpointConfigName": c})
               for c in configs]
     try:

@@ -53,7 +53,7 @@ from reconciler.kinds.model.registry import (
     group_ref,
 )
 from reconciler.kinds.model.spec import LATEST_APPROVED, ModelSpec
-from reconciler.plan.context import ADDRESS_TAG, OwnedResource, PlanContext, user_tags
+from reconciler.plan.context import OwnedResource, PlanContext, user_tags
 from reconciler.plan.diff import diff, redact
 from reconciler.plan.model import KindPlan, Problem, ResourceChange, Step, Undo, digest
 from reconciler.plan.vocabulary import Action, Common, Reason
@@ -279,8 +279,7 @@ def _plan_resolved(ctx: PlanContext, resource: Resource, spec: ModelSpec, resolv
     if owner is not None:
         return None, [Problem(resource.address, f"model {resolved.aws_name} is managed by "
                                                 f"sagectl environment {owner!r}, not {ctx.env!r}")]
-    previous = [r for r in ctx.ownership.mine("sagemaker:model")
-                if r.tags.get(ADDRESS_TAG) == resource.address]
+    previous = ctx.ownership.mine("sagemaker:model", resource.address)
     before: dict[str, Any] | None = None
     reason: Reason = Common.NEW
     summary = [f"creates model {resolved.aws_name}"]
