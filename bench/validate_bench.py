@@ -36,13 +36,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.fleet import model_and_alarm, spec_dir
+from bench.fleet import spec_dir
+from bench.plan_bench import endpoint_specs
 
 TARGET_WALL_S = 3.0
 """Issue 19: ``sagectl validate`` on 3,000 documents in at most 3 s."""
@@ -50,44 +50,11 @@ TARGET_WALL_S = 3.0
 REPO = Path(__file__).resolve().parent.parent
 
 
-def endpoint_document(i: int) -> str:
-    """Endpoint ``i``: two variants, autoscaling on one, its guardrail alarm for rollback."""
-    return textwrap.dedent(f"""\
-    apiVersion: sagectl/v1
-    kind: Endpoint
-    metadata: {{name: endpoint-{i}}}
-    spec:
-      productionVariants:
-        - variantName: primary
-          modelName: model-{i}
-          instanceType: ml.m6i.xlarge
-          initialInstanceCount: 2
-          initialVariantWeight: 50
-          autoscaling:
-            minCapacity: 2
-            maxCapacity: 8
-            scalingPolicies:
-              - policyName: invocations
-                targetTrackingScalingPolicyConfiguration:
-                  targetValue: 70
-                  predefinedMetricSpecification:
-                    predefinedMetricType: SageMakerVariantInvocationsPerInstance
-        - variantName: challenger
-          modelName: model-{i}
-          instanceType: ml.m6i.xlarge
-          initialInstanceCount: 1
-          initialVariantWeight: 50
-      deploymentConfig:
-        autoRollbackConfiguration:
-          alarms: [{{alarmName: errors-{i}}}]
-    """)
-
-
 def endpoint_documents(i: int) -> list[str]:
-    """The model, the alarm and the endpoint of endpoint ``i`` (account and region are
-    variables, as in a tree shared by several environments)."""
-    both = model_and_alarm(i, "1", "${accountId}", "${region}")
-    return [doc.strip() + "\n" for doc in both.split("\n---\n")] + [endpoint_document(i)]
+    """The model, the alarm and the endpoint of endpoint ``i``, as plan_bench plans them
+    (account and region are variables, as in a tree shared by several environments)."""
+    text = endpoint_specs(i, account="${accountId}", region="${region}")
+    return [doc.strip() + "\n" for doc in text.split("\n---\n")]
 
 
 def write_tree(root: Path, documents: int, layout: str) -> Path:
