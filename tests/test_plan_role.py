@@ -9,7 +9,7 @@ session assumed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from reconciler.aws import AwsConfigError, add_call_observer
 from reconciler.cli.registry import KINDS
 from reconciler.iam import assemble, granted
 from sagemaker_emulator import Emulator
+from tests import test_assume_role
 from tests.test_assume_role import CALLER, COMMIT, GROUP, client, make_role, trust
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -49,6 +50,8 @@ spec:
 {roles}{extra}"""
 
 
+remote = test_assume_role.remote  # the served emulator, reset, with the commit pinned
+
 MODEL = f"""\
 apiVersion: sagectl/v1
 kind: Model
@@ -60,15 +63,6 @@ spec:
     modelPackageVersion: 1
     environment: {{SCORE_THRESHOLD: "0.8"}}
 """
-
-
-@pytest.fixture
-def remote(server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    Emulator().reset()
-    monkeypatch.setenv("SAGECTL_EMULATOR_URL", server)
-    monkeypatch.setenv("SAGECTL_GIT_COMMIT", COMMIT)
-    yield server
-    Emulator().reset()
 
 
 def set_trust(url: str, role: str, principal: str, account: str = WORKLOAD) -> None:
