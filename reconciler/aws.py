@@ -49,6 +49,8 @@ class Aws:
         self.session = session or boto3.Session(profile_name=self.settings.profile,
                                                 region_name=self.settings.region)
         self._clients: dict[str, Any] = {}
+        self._paginators: dict[tuple[str, str], Any] = {}
+        self._closed = False
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         """Operations called, as ``service:Operation`` (retries not included)."""
@@ -122,11 +124,24 @@ class Aws:
     # -- helpers ---------------------------------------------------------------------------
     def paginate(self, service: str, operation: str, key: str, **params: Any) -> list[Any]:
         """Every item of ``key`` over all pages of ``operation``."""
-        paginator = self.client(service).get_paginator(operation)
+        paginator = self._paginator(service, operation)
         items: list[Any] = []
         for page in paginator.paginate(**params):
+            if self._closed:  # nobody will read the rest (see ``close``)
+                raise Closed(f"{service}:{operation} stopped after {len(items)} items: closed")
             items.extend(page.get(key, []))
         return items
+
+    def _paginator(self, service: str, operation: str) -> Any:
+        """One paginator per operation, made under the lock. botocore loads a service's
+        pagination model on first use and caches it per client, but threads asking at once all
+        miss that cache and each load it again (a scan of botocore's data directories)."""
+        client = self.client(service)
+        with self._lock:
+            found = self._paginators.get((service, operation))
+            if found is None:
+                found = self._paginators[(service, operation)] = client.get_paginator(operation)
+            return found
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``fn`` over ``items`` on the bounded pool, results in order.
@@ -149,7 +164,11 @@ class Aws:
         return self._pool.submit(lambda: _in_worker(lambda _: fn(*args), None))
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        """Wait for the calls under way; reads nobody started yet are cancelled, and a
+        paginated read stops at its next page (e.g. the long chains a plan starts while its
+        specs load, when the specs turn out invalid: nothing waits for their 100 pages)."""
+        self._closed = True
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- process-wide call observers ------------------------------------------------------------
@@ -199,6 +218,10 @@ def _in_worker(fn: Callable[[T], R], item: T) -> R:
         return fn(item)
     finally:
         _worker.active = False
+
+
+class Closed(Exception):
+    """A read was stopped because its ``Aws`` was closed: nobody waits for its result."""
 
 
 class AwsConfigError(Exception):

@@ -17,7 +17,6 @@ from reconciler.apply.clock import EmulatorClock, WallClock
 from reconciler.assume import Assumed, RoleRequest, assume, session_name
 from reconciler.aws import DEFAULT_CONCURRENCY, Aws, AwsConfigError, AwsSettings
 from reconciler.spec.environments import Environment
-from reconciler.spec.resources import SpecSet
 
 
 @dataclass
@@ -41,13 +40,13 @@ as it does for one environment (no role is assumed)."""
 
 
 @contextmanager
-def open_aws(specs: SpecSet, target: Target) -> Iterator[Aws]:
-    with open_target(specs, target) as (aws, _):
+def open_aws(env: Environment | None, target: Target) -> Iterator[Aws]:
+    with open_target(env, target) as (aws, _):
         yield aws
 
 
 def _emulator_aws(url: str, region: str | None, account: str | None,
-                  concurrency: int, specs: SpecSet | None = None,
+                  concurrency: int, env: Environment | None = None,
                   read_only: bool = False) -> Aws:
     """Clients of the emulator. Without a role to assume (``EnvironmentSpec.role``) they act as
     the environment's account (moto's ``x-moto-account-id``); with one, the caller is the
@@ -56,7 +55,6 @@ def _emulator_aws(url: str, region: str | None, account: str | None,
     region = region or "us-east-1"
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                             region_name=region)
-    env = specs.environment if specs is not None else None
     if env is not None and env.spec.role(read_only):
         assumed = assume_environment_role(session, env, region, url, read_only)
         return Aws(AwsSettings(region=region, endpoint_url=url, concurrency=concurrency),
@@ -85,12 +83,11 @@ def assume_environment_role(base: Any, env: Environment, region: str,
     return assume(base, role_request(env, read_only), region=region, endpoint_url=endpoint_url)
 
 
-def check_region(specs: SpecSet, target: Target) -> None:
+def check_region(env: Environment | None, target: Target) -> None:
     """The environment file decides the region, as it decides the account (checked against the
     credentials when planning, ``planner.plan_with_context``): ``--region`` may repeat it, never
     change it. A plan of another region would show every resource as missing and create them
     there."""
-    env = specs.environment
     if env is None or not env.spec.region or not target.region:
         return
     if target.region != env.spec.region:
@@ -108,21 +105,21 @@ def _region_of(session: Any) -> str:
 
 
 @contextmanager
-def open_target(specs: SpecSet, target: Target) -> Iterator[tuple[Aws, Any]]:
-    """AWS clients and the clock that goes with them (wall clock, or the emulator's)."""
-    env = specs.environment
-    check_region(specs, target)
+def open_target(env: Environment | None, target: Target) -> Iterator[tuple[Aws, Any]]:
+    """AWS clients for environment ``env`` (None: a tree without environments) and the clock
+    that goes with them (wall clock, or the emulator's)."""
+    check_region(env, target)
     region = target.region or (env.spec.region if env else None)
     account = env.spec.account_id if env else None
     served = os.environ.get(EMULATOR_URL_VARIABLE)
     if served and not target.emulator:
-        from sagemaker_emulator.server import RemoteEmulator
+        from sagemaker_emulator.remote_controls import RemoteControls
 
         embedded = os.environ.get(EMBEDDED_VARIABLE) == "1"
         aws = _emulator_aws(served, region, account, target.concurrency,
-                            None if embedded else specs, target.read_only)
+                            None if embedded else env, target.read_only)
         try:
-            yield aws, EmulatorClock(RemoteEmulator(served, region=aws.region))
+            yield aws, EmulatorClock(RemoteControls(served))
         finally:
             aws.close()
         return

@@ -329,9 +329,10 @@ def describe_scaling_policies(ctx: CallContext, params: Params) -> Params:
     names = params.get("PolicyNames")
     with db.lock:
         keys = set(matching(params, list({k for k, _ in db.policies}), "ResourceId"))
-        found = sorted((p for (k, n), p in db.policies.items()
-                        if k in keys and (names is None or n in names)),
-                       key=lambda p: (p.key, p.name))
+        # sorted by (key, name): the dictionary's own keys, compared in C (no key function)
+        found = [db.policies[k] for k in sorted(k for k in db.policies
+                                                if k[0] in keys and (names is None or
+                                                                     k[1] in names))]
         chunk, token = page(found, params, 10, 10)
         out: Params = {"ScalingPolicies": [
             {"PolicyARN": p.arn, "PolicyName": p.name, "ServiceNamespace": p.key[0],

@@ -15,22 +15,12 @@ import json
 import logging
 import socket
 import threading
-import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from sagemaker_emulator import FAKE_CREDENTIALS, Emulator, install
+from sagemaker_emulator.remote_controls import CONTROL_PREFIX, CONTROLS, post_control
 from sagemaker_emulator.state import STATE
-
-CONTROL_PREFIX = "/_sagectl/"
-CONTROLS = ("advance", "freeze", "unfreeze", "set_time_factor", "now", "set_durations", "inject",
-            "set_latency", "fail_next_update", "fail_next_create", "fail_next_execution",
-            "fail_next_monitoring_execution",
-            "pipeline_versions", "arm_crash",
-            "wait_for_crash", "release_crash", "mutations", "calls", "set_alarm_state",
-            "hold_alarm_state", "release_alarm_state", "scale_variant", "system_update",
-            "set_rollback_status", "set_quota", "set_capacity_unavailable", "emitted_events",
-            "api_destination_invocations", "clear_event_log", "route_host", "reset")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -174,11 +164,7 @@ class RemoteEmulator(Emulator):
 
     def _post(self, control: str, **kwargs: Any) -> Any:
         assert self.endpoint_url is not None
-        request = urllib.request.Request(
-            f"{self.endpoint_url}{CONTROL_PREFIX}{control}", data=json.dumps(kwargs).encode(),
-            headers={"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read())["result"]
+        return post_control(self.endpoint_url, control, **kwargs)
 
     def client(self, service: str, region: str | None = None, retries: int = 1) -> Any:
         import os

@@ -121,7 +121,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                     view=view)
     signals = StopOnSignal()
     try:
-        with open_target(specs, target) as (aws, clock):
+        with open_target(specs.environment, target) as (aws, clock):
             if view is not None:
                 view.now = clock.now
             state = StateTable(aws, args.state_table, now=clock.now,
@@ -256,8 +256,9 @@ def _with_state(args: argparse.Namespace, use: Any, read_only: bool = False
     if code:
         return code, None
     try:
-        with open_target(specs, Target(emulator=args.emulator, profile=args.profile,
-                                       region=args.region, read_only=read_only)) as (aws, clock):
+        target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
+                        read_only=read_only)
+        with open_target(specs.environment, target) as (aws, clock):
             return EXIT_OK, use(StateTable(aws, args.state_table, now=clock.now, create=False),
                                 specs)
     except Exception as err:

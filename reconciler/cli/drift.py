@@ -50,7 +50,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     heal_code = EXIT_OK
     healed = None
     try:
-        with open_target(specs, target) as (aws, clock):
+        with open_target(specs.environment, target) as (aws, clock):
             if args.heal:
                 state = StateTable(aws, args.state_table, now=clock.now,
                                    create=not args.no_create_state_table)

@@ -103,7 +103,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from reconciler.aws import AwsConfigError, failure_message
     from reconciler.cli.registry import KINDS
     from reconciler.importer import ImportOptions, run_import
-    from reconciler.plan.planner import caller_account
+    from reconciler.plan.early import caller_account
     from reconciler.spec.load import load_specs
     from reconciler.targets import Target, open_target
 
@@ -135,7 +135,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                     concurrency=read_parallel(args), read_only=not args.adopt)
     options = ImportOptions(names, root, out, args.env, adopt=args.adopt, force=args.force)
     try:
-        with open_target(specs, target) as (aws, _clock):
+        with open_target(specs.environment, target) as (aws, _clock):
             account = caller_account(aws)
             env = specs.environment
             if env and env.spec.account_id and account and account != env.spec.account_id:

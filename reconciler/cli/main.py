@@ -9,8 +9,10 @@ are declared once, in ``common.py``; each command is a module here with its ``ad
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from reconciler import __version__
 from reconciler.cli import (
@@ -72,3 +74,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("SAGECTL_DEBUG"):
             raise
         return EXIT_INTERNAL
+
+
+def run() -> NoReturn:
+    """The ``sagectl`` program: ``main``, then exit without a last garbage collection.
+
+    Once a command has returned, everything is printed and every file closed; what is left is
+    the interpreter's teardown, whose final collection walks every object the run made (some
+    400,000 after a 1,000-endpoint plan: about 0.3 s of CPU, as much as a tenth of the plan).
+    Frozen objects are skipped by it, and the process's memory goes back to the system anyway.
+    ``atexit`` handlers still run. Tests call ``main``, which leaves the collector alone."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)

@@ -95,7 +95,7 @@ def _resolve_versions(args: argparse.Namespace, specs: Any, groups: list[str]
     # promote reads the registry and edits spec files: nothing in AWS changes
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
                     concurrency=read_parallel(args), read_only=True)
-    with open_target(specs, target) as (aws, _clock):
+    with open_target(specs.environment, target) as (aws, _clock):
         account = _check_account(aws, specs)
         return registry_versions(aws, account, groups, args.pin_version)
 
@@ -103,7 +103,7 @@ def _resolve_versions(args: argparse.Namespace, specs: Any, groups: list[str]
 def _check_account(aws: Any, specs: Any) -> str | None:
     """The account to read the registry in: the credentials' must be the environment's."""
     from reconciler.aws import AwsConfigError
-    from reconciler.plan.planner import caller_account
+    from reconciler.plan.early import caller_account
 
     env = specs.environment
     account = caller_account(aws)
@@ -161,7 +161,7 @@ def _list_newer(args: argparse.Namespace, specs: Any) -> int:
     def run() -> None:
         target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
                         concurrency=read_parallel(args), read_only=True)
-        with open_target(specs, target) as (aws, _clock):
+        with open_target(specs.environment, target) as (aws, _clock):
             _check_account(aws, specs)
             list_newer(aws, specs, args.format)
 

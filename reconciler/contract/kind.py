@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # annotations only: the kinds' methods are called with these
     from reconciler.importer.live import Tagged
     from reconciler.importer.naming import Choice, ImportContext
     from reconciler.plan.context import OwnedResource, PlanContext
+    from reconciler.plan.early import EarlyReads
     from reconciler.plan.model import ApplyData, KindPlan, Problem, ResourceChange
     from reconciler.plan.vocabulary import Reason
     from reconciler.spec.resources import Resource, SpecSet
@@ -111,9 +112,14 @@ class Kind:
     """The type of its changes' ``apply_data`` (None: they carry none)."""
 
     @classmethod
-    def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
-        """Start this kind's long serial reads (paginated lists) on the pool, first of all:
-        they bound the plan's wall time. Results go in ``ctx.prefetched``."""
+    def start_region_reads(cls, early: EarlyReads) -> None:
+        """Start this kind's long serial reads that need only the account and region, not the
+        specs (a whole paginated list: they bound the plan's wall time), each with
+        ``early.start(key, begin)``: ``begin(aws)`` starts them on the pool and returns the
+        futures, which the kind's ``plan`` takes with the same call (``ctx.early``). Called as
+        soon as the first document of this kind is read, before the rest of the specs load
+        (``reconciler/plan/early.py``), and again, to no effect, when planning starts. Kinds
+        that read the same list use the same key: it is read once."""
 
     @classmethod
     def list_owned(cls, ctx: PlanContext) -> list[OwnedResource]:

@@ -252,19 +252,37 @@ class Scaling:
                     None)
 
 
-def start_scaling_read(ctx: Any) -> Any:
-    """Start the three paginated reads on the plan's pool; ``finish_scaling_read`` later."""
-    def read(operation: str, key: str) -> list[dict[str, Any]]:
-        return ctx.aws.paginate(AAS, operation, key,  # type: ignore[no-any-return]
-                                ServiceNamespace="sagemaker")
+NAMESPACE_READ = "application-autoscaling:sagemaker"
+"""``EarlyReads`` key of the ``sagemaker`` namespace's scalable targets, policies and scheduled
+actions: endpoints' variants and inference components share it, so it is read once a plan."""
 
-    return [ctx.aws.submit(read, "describe_scalable_targets", "ScalableTargets"),
-            ctx.aws.submit(read, "describe_scaling_policies", "ScalingPolicies"),
-            ctx.aws.submit(read, "describe_scheduled_actions", "ScheduledActions")]
+
+def start_scaling_read(aws: Any) -> Any:
+    """Start the three paginated reads of the ``sagemaker`` namespace on ``aws``'s pool
+    (``finish_scaling_read`` later). Through ``start_namespace_read``: once a plan."""
+    def read(operation: str, key: str) -> list[dict[str, Any]]:
+        return aws.paginate(AAS, operation, key,  # type: ignore[no-any-return]
+                            ServiceNamespace="sagemaker")
+
+    # policies first: 10 a page, the longest chain of a plan
+    return [aws.submit(read, "describe_scaling_policies", "ScalingPolicies"),
+            aws.submit(read, "describe_scalable_targets", "ScalableTargets"),
+            aws.submit(read, "describe_scheduled_actions", "ScheduledActions")]
+
+
+def start_namespace_read(early: Any) -> None:
+    """``Kind.start_region_reads`` of the kinds with scalable resources in the namespace."""
+    early.start(NAMESPACE_READ, start_scaling_read)
+
+
+def namespace_scaling(ctx: Any) -> Scaling:
+    """The namespace's scaling as this plan read it (started early, or now), once a plan."""
+    return ctx.once(NAMESPACE_READ, lambda: finish_scaling_read(  # type: ignore[no-any-return]
+        ctx.early.start(NAMESPACE_READ, start_scaling_read)))
 
 
 def finish_scaling_read(futures: Any) -> Scaling:
-    targets, policies, actions = (f.result() for f in futures)
+    policies, targets, actions = (f.result() for f in futures)
     scaling = Scaling()
     for t in targets:
         scaling.targets[t["ResourceId"]] = t

@@ -85,7 +85,13 @@ def canonical(model: type[BaseModel], data: dict[str, Any],
 
 def dump(value: BaseModel, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
     raw = value.model_dump(by_alias=True, exclude_none=True, mode="json")
-    return _drop(raw, exclude)
+    return without(raw, exclude) if exclude else raw  # model_dump's dicts are already new
+
+
+def without(value: Any, exclude: frozenset[str]) -> Any:
+    """A copy of JSON-shaped ``value`` without the keys ``exclude`` at any depth (a deep copy
+    when ``exclude`` is empty: much cheaper than ``copy.deepcopy`` on plain data)."""
+    return _drop(value, exclude)
 
 
 def _drop(value: Any, exclude: frozenset[str]) -> Any:

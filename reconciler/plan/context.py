@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from reconciler.apply.state import DEFAULT_TABLE, StateTable
 from reconciler.aws import Aws
 from reconciler.plan.digest_key import DigestKey, ensure_key, provisional_key, read_key
+from reconciler.plan.early import EarlyReads
 from reconciler.plan.model import digest
 from reconciler.spec.resources import Resource, SpecSet
 
@@ -149,8 +150,12 @@ def with_key(state: StateTable, env: str | None, options: PlanOptions | None) ->
 
 class PlanContext:
     def __init__(self, aws: Aws, specs: SpecSet, commit: str, repo_root: Path,
-                 options: PlanOptions | None = None, account: str | None = None) -> None:
+                 options: PlanOptions | None = None, account: str | None = None,
+                 early: EarlyReads | None = None) -> None:
         self.aws = aws
+        self.early = early or EarlyReads(aws, specs.kinds)
+        """Reads that need only the account and region, perhaps started before the specs were
+        loaded (``reconciler/plan/early.py``): kinds take their region-wide reads from here."""
         self.specs = specs
         self.env = specs.env_name
         self.commit = commit
@@ -245,8 +250,8 @@ class PlanContext:
         return f"arn:aws:{service}:{self.aws.region}:{self.account or '000000000000'}:{resource}"
 
     def spec_path(self, resource: Resource) -> str:
-        return self.once(f"spec_path:{resource.file}", lambda: _relative(resource.file,
-                                                                          self.repo_root))
+        root = self.once("spec_path:", self.repo_root.resolve)
+        return self.once(f"spec_path:{resource.file}", lambda: _relative(resource.file, root))
 
     def ownership_tags(self, resource: Resource, spec_digest: str,
                        extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -260,8 +265,9 @@ class PlanContext:
 
 
 def _relative(file: str, root: Path) -> str:
+    """``file`` relative to ``root`` (resolved: links followed), else as given."""
     try:
-        return str(Path(file).resolve().relative_to(root.resolve()))
+        return str(Path(file).resolve().relative_to(root))
     except ValueError:
         return file
 

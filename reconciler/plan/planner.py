@@ -12,10 +12,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from reconciler.aws import Aws, AwsConfigError
 from reconciler.contract import Kind
+from reconciler.gcpause import without_gc
 from reconciler.plan.context import (
     MANAGED_BY,
     PROTECTION_TAG,
@@ -26,17 +25,11 @@ from reconciler.plan.context import (
     _resource_type,
     git_commit,
 )
+from reconciler.plan.early import EarlyReads
 from reconciler.plan.model import KindPlan, Plan, Problem, digest
 from reconciler.plan.order import apply_order
 from reconciler.plan.vocabulary import check_declarations, check_reason
 from reconciler.spec.resources import SpecSet
-
-
-def caller_account(aws: Aws) -> str | None:
-    try:
-        return aws.client("sts").get_caller_identity()["Account"]  # type: ignore[no-any-return]
-    except ClientError:
-        return None
 
 
 def start_ownership(ctx: PlanContext, resource_types: list[str]) -> list[Future[Any]]:
@@ -93,32 +86,36 @@ def spec_digest(specs: SpecSet) -> str:
 
 
 def make_plan(specs: SpecSet, aws: Aws, repo_root: Path,
-              options: PlanOptions | None = None) -> Plan:
-    return plan_with_context(specs, aws, repo_root, options)[0]
+              options: PlanOptions | None = None, early: EarlyReads | None = None) -> Plan:
+    return plan_with_context(specs, aws, repo_root, options, early)[0]
 
 
+@without_gc
 def plan_with_context(specs: SpecSet, aws: Aws, repo_root: Path,
-                      options: PlanOptions | None = None) -> tuple[Plan, PlanContext]:
+                      options: PlanOptions | None = None, early: EarlyReads | None = None
+                      ) -> tuple[Plan, PlanContext]:
     """The plan, and the context it was made in (ownership as read, digests, pins): drift
-    classifies the plan's changes with it."""
+    classifies the plan's changes with it. ``early``: the reads started on ``aws`` while the
+    specs loaded (``reconciler/plan/early.py``); made here when not given."""
     env = specs.environment
-    account = caller_account(aws)
+    kinds = specs.kinds.ordered()  # the kinds the specs were validated against
+    wanted = {k.kind: [r for r in specs.resources if r.kind == k.kind] for k in kinds}
+    present = [k for k in kinds if wanted[k.kind]]
+    # Everything that can start now does, so waits overlap. The pool runs in submission order:
+    # the caller's identity and the long serial chains first (they bound the wall time), then
+    # the ownership chains every kind needs, then the bulk of independent reads.
+    early = early or EarlyReads(aws, specs.kinds)
+    for kind in present:
+        kind.start_region_reads(early)
+    account = early.account.result()
     if env and env.spec.account_id and account and account != env.spec.account_id:
         raise AwsConfigError(f"the AWS credentials are for account {account}, but environment "
                              f"{env.name!r} is account {env.spec.account_id} ({env.file}); "
                              "refusing to plan against the wrong account")
     ctx = PlanContext(aws, specs, git_commit(repo_root), repo_root, options,
-                      account or (env.spec.account_id if env else None))
-    kinds = specs.kinds.ordered()  # the kinds the specs were validated against
+                      account or (env.spec.account_id if env else None), early)
     for kind in kinds:
         check_declarations(kind)
-    wanted = {k.kind: [r for r in specs.resources if r.kind == k.kind] for k in kinds}
-    # Everything that can start now does, so waits overlap. The pool runs in submission order:
-    # long serial chains first (they bound the wall time), then the ownership chains every kind
-    # needs, then the bulk of independent reads.
-    present = [k for k in kinds if wanted[k.kind]]
-    for kind in present:
-        kind.start_chains(ctx, wanted[kind.kind])
     ownership = start_ownership(ctx, [t for k in kinds if not k.lists_owned
                                       for t in k.resource_types])
     ownership += [ctx.aws.submit(k.list_owned, ctx) for k in kinds if k.lists_owned]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -106,7 +107,7 @@ def _find_env_dir(root: Path, boundary: Path) -> Path | None:
     return None
 
 
-def _locate_env_dir(root: Path) -> Path | None:
+def locate_env_dir(root: Path) -> Path | None:
     """The nearest ``environments/`` above ``root``, up to the repository root (else the working
     directory). The path as given is searched first, then its real path: a file in a symlinked
     directory belongs to the tree that links it in."""
@@ -272,12 +273,16 @@ def _missing(path: Path, tree: SpecTree) -> SpecTree:
     return tree
 
 
-def read_tree(path: Path, kinds: Registry) -> SpecTree:
+def read_tree(path: Path, kinds: Registry,
+              on_kind: Callable[[str], None] | None = None) -> SpecTree:
+    """Every spec document under ``path``, parsed (not validated). ``on_kind(kind)`` is told
+    the ``kind`` of each document as soon as its file is parsed (a plan starts that kind's
+    region-wide reads then: ``reconciler/plan/early.py``)."""
     path = Path(path)
     if not path.exists():
         return _missing(path, SpecTree(kinds, path, path, None))
     root = path if path.is_dir() else path.parent
-    env_dir = _locate_env_dir(root)
+    env_dir = locate_env_dir(root)
     repo = repo_root(real_path(root))
     if not path.is_dir() and env_dir is not None:
         root = Path(display_path(env_dir.parent))
@@ -299,6 +304,9 @@ def read_tree(path: Path, kinds: Registry) -> SpecTree:
         parsed.append(parse_file(file, display_path(file)))
         for i, node in enumerate(parsed[-1].documents):
             tree.documents.append(RawDocument(parsed[-1].filename, file, i, node))
+            if on_kind is not None and isinstance(node, MapNode) and isinstance(
+                    kind := node.get("kind"), ScalarNode) and isinstance(kind.value, str):
+                on_kind(kind.value)
     auxiliary = {aux for doc in tree.documents for aux in _auxiliary(doc, kinds)}
     if auxiliary:  # realpath is a system call per component: only when there is something
         tree.documents = [d for d in tree.documents if real_path(d.path) not in auxiliary]

@@ -4,15 +4,21 @@ for every environment it defines."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.contract import Registry
 from reconciler.diagnostics import Diagnostic, Pos, Report
+from reconciler.gcpause import without_gc
 from reconciler.spec.environments import Environment
-from reconciler.spec.files import ENV_DIR_NAME, SpecTree, display_path, read_tree
-from reconciler.spec.gcpause import without_gc
+from reconciler.spec.files import (
+    ENV_DIR_NAME,
+    SpecTree,
+    display_path,
+    locate_env_dir,
+    read_tree,
+)
 from reconciler.spec.resolve import load_environments, resolve
 from reconciler.spec.resources import SpecSet
 
@@ -57,10 +63,23 @@ def environment_names(path: str | Path, kinds: Registry) -> list[str]:
 
 
 @without_gc
-def load_specs(path: str | Path, kinds: Registry, env: str | None = None) -> SpecSet:
+def load_environment(path: str | Path, kinds: Registry, env: str) -> Environment | None:
+    """Environment ``env`` of the spec tree at ``path``, reading only the environment files
+    (each is parsed once a process: ``load_specs`` then finds it parsed); None when the tree
+    has no such environment or its files have errors (``load_specs`` reports them)."""
+    path = Path(path)
+    root = path if path.is_dir() else path.parent
+    report = Report()
+    envs = load_environments(SpecTree(kinds, root, root, locate_env_dir(root)), report)
+    return None if report.errors else envs.get(env)
+
+
+@without_gc
+def load_specs(path: str | Path, kinds: Registry, env: str | None = None,
+               on_kind: Callable[[str], None] | None = None) -> SpecSet:
     """The desired state of one environment, validated against ``kinds``. Check ``.ok`` before
-    acting on it."""
-    tree = read_tree(Path(path), kinds)
+    acting on it. ``on_kind``: see ``read_tree``."""
+    tree = read_tree(Path(path), kinds, on_kind)
     env_report = Report()
     envs = load_environments(tree, env_report)
     if env is not None and env not in envs:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from reconciler.contract import Registry
 from reconciler.diagnostics import Report
+from reconciler.gcpause import without_gc
 from reconciler.spec.environments import Environment
 from reconciler.spec.files import read_tree
-from reconciler.spec.gcpause import without_gc
 from reconciler.spec.resolve import load_environments
 
 _PATTERN_CHARS = "*?["

@@ -215,7 +215,7 @@ def test_cli_exit_codes_and_formats(cli: CLI, tmp_path: Path,
         from reconciler.targets import Target, open_aws
 
         loaded = load_specs(specs, KINDS, "dev")
-        with open_aws(loaded, Target()) as aws:
+        with open_aws(loaded.environment, Target()) as aws:
             ensure_key(StateTable(aws), "dev")  # as apply does: plans then use the same names
             created = make_plan(loaded, aws, tmp_path)
         _converge_remote(remote, created)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from reconciler.contract import NothingToPromote
+from reconciler.kinds._autoscaling import start_namespace_read
 from reconciler.kinds._aws import CONTENT_SUFFIX_LEN, SageMakerKind
 from reconciler.kinds.endpoint.apply_data import EndpointApplyData
 from reconciler.kinds.endpoint.permissions import PERMISSIONS
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from reconciler.importer.documents import Document, ImportUnit
     from reconciler.importer.naming import ImportContext
     from reconciler.plan.context import OwnedResource, PlanContext
+    from reconciler.plan.early import EarlyReads
     from reconciler.plan.model import KindPlan, Problem, ResourceChange
     from reconciler.spec.resources import Resource, SpecSet
 
@@ -45,10 +47,8 @@ class EndpointKind(SageMakerKind):
     import_root = True
 
     @classmethod
-    def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
-        from reconciler.kinds.endpoint import plan
-
-        plan.start_chains(ctx)
+    def start_region_reads(cls, early: EarlyReads) -> None:
+        start_namespace_read(early)
 
     @classmethod
     def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:

@@ -16,11 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reconciler.kinds._autoscaling import (  # noqa: F401 (the endpoint's names for them)
-    Scaling,
-    finish_scaling_read,
-    start_scaling_read,
-)
+from reconciler.kinds._autoscaling import Scaling
 from reconciler.kinds._autoscaling import live_autoscaling as shared_live_autoscaling
 from reconciler.kinds._aws import sagemaker_arn
 from reconciler.kinds._live import canonical, from_boto, not_found

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws import batches
 from reconciler.contract import Orphan
+from reconciler.kinds._autoscaling import namespace_scaling
 from reconciler.kinds._live import confirm_owner, not_found
 from reconciler.kinds.endpoint import drift, monitoring, quota
 from reconciler.kinds.endpoint.changes import EndpointPlanner, endpoint_arn
@@ -25,9 +26,7 @@ from reconciler.kinds.endpoint.live import (
     Scaling,
     describe_config,
     describe_endpoint,
-    finish_scaling_read,
     known_structure,
-    start_scaling_read,
 )
 from reconciler.kinds.endpoint.redeploy import replacement_reason
 from reconciler.kinds.endpoint.requests import DesiredEndpoint, build, structure_of
@@ -112,12 +111,6 @@ class Reads:
     """Endpoint -> the monitoring schedules watching it, read only for a replacement."""
 
 
-def start_chains(ctx: PlanContext) -> None:
-    """The Application Auto Scaling lists: the scaling policies come 10 a page, the longest
-    serial chain of a plan."""
-    ctx.prefetched["endpoint:scaling"] = start_scaling_read(ctx)
-
-
 def prefetch(ctx: PlanContext, desired: list[Resource]) -> None:
     """Every DescribeEndpoint, started now."""
     ctx.prefetched["endpoint:describe"] = {
@@ -125,11 +118,8 @@ def prefetch(ctx: PlanContext, desired: list[Resource]) -> None:
 
 
 def read(ctx: PlanContext, desired: list[Resource]) -> Reads:
-    if "endpoint:scaling" not in ctx.prefetched:
-        start_chains(ctx)
     if "endpoint:describe" not in ctx.prefetched:
         prefetch(ctx, desired)
-    scaling_read = ctx.prefetched.pop("endpoint:scaling")
     describing = ctx.prefetched.pop("endpoint:describe")
     names = _model_names(ctx)
     wants = {r.name: build(r.name, ctx.env, r.spec, names) for r in desired}  # type: ignore[arg-type]
@@ -142,7 +132,7 @@ def read(ctx: PlanContext, desired: list[Resource]) -> Reads:
                  ctx.ownership.owner_env(endpoint_arn(ctx, r.name)) is None])
     lives = ctx.aws.map(lambda pair: _live(ctx, wants[pair[0].name], pair[1]),
                         list(zip(desired, described, strict=True)))
-    reads = Reads(wants, lives, finish_scaling_read(scaling_read),
+    reads = Reads(wants, lives, namespace_scaling(ctx),
                   _external_alarms(ctx, desired))
     redeploy = [(r, live) for r, live in zip(desired, lives, strict=True)
                 if live.described is not None and live.structure != wants[r.name].structure]
@@ -283,7 +273,7 @@ def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
     """Deregisters its scalable targets, deletes the endpoint, waits, deletes its configs."""
     endpoint, address = orphan.owned[0], orphan.address
     name = endpoint.name
-    scaling = ctx.once("endpoint:scaling", lambda: finish_scaling_read(start_scaling_read(ctx)))
+    scaling = namespace_scaling(ctx)
     steps = [Step("application-autoscaling:DeregisterScalableTarget", rid,
                   {"ServiceNamespace": "sagemaker", "ResourceId": rid,
                    "ScalableDimension": target["ScalableDimension"]})

@@ -9,12 +9,11 @@ only in capacity, which never needs a new fleet.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.kinds._aws import boto_request
-from reconciler.kinds._live import dump
+from reconciler.kinds._live import dump, without
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.kinds.endpoint.variants import ProductionVariant
 from reconciler.plan.model import Step, digest
@@ -70,19 +69,20 @@ def build(name: str, env: str | None, spec: EndpointSpec, model_names: dict[str,
     _resolve(request["ProductionVariants"] + request.get("ShadowProductionVariants", []),
              model_names, "ModelName", "InstancePools", "ModelNameOverride")
     hashed = digest({"env": env, "request": request})
-    canonical = dump(spec, SAGECTL_FIELDS)
+    whole = dump(spec)
+    canonical = without(whole, SAGECTL_FIELDS)
     _resolve(canonical["productionVariants"] + canonical.get("shadowProductionVariants", []),
              model_names, "modelName", "instancePools", "modelNameOverride")
     used = {name for v in request["ProductionVariants"]
             + request.get("ShadowProductionVariants", []) for name in variant_models(v)}
-    everything = digest({"env": env, "spec": dump(spec), "models": sorted(used)})
+    everything = digest({"env": env, "spec": whole, "models": sorted(used)})
     return DesiredEndpoint(spec, request, f"{name}-{hashed[:8]}", structure_of(canonical),
                            canonical, everything)
 
 
 def strip_capacity(canonical: dict[str, Any]) -> dict[str, Any]:
     """A spec-shaped config without what UpdateEndpointWeightsAndCapacities can change."""
-    out = copy.deepcopy(canonical)
+    out: dict[str, Any] = without(canonical, frozenset())
     for v in out.get("productionVariants", []) + out.get("shadowProductionVariants", []):
         for key in CAPACITY_FIELDS:
             v.pop(key, None)

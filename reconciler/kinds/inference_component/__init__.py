@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reconciler.kinds._autoscaling import start_namespace_read
 from reconciler.kinds._aws import SageMakerKind
 from reconciler.kinds.inference_component.permissions import PERMISSIONS
 from reconciler.kinds.inference_component.reasons import REASONS
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from reconciler.importer.live import Tagged
     from reconciler.importer.naming import Choice, ImportContext
     from reconciler.plan.context import PlanContext
+    from reconciler.plan.early import EarlyReads
     from reconciler.plan.model import KindPlan, Problem, ResourceChange
     from reconciler.spec.resources import Resource
 
@@ -49,10 +51,8 @@ class InferenceComponentKind(SageMakerKind):
     reasons = REASONS
 
     @classmethod
-    def start_chains(cls, ctx: PlanContext, desired: list[Resource]) -> None:
-        from reconciler.kinds.inference_component import plan
-
-        plan.start_chains(ctx)
+    def start_region_reads(cls, early: EarlyReads) -> None:
+        start_namespace_read(early)
 
     @classmethod
     def prefetch(cls, ctx: PlanContext, desired: list[Resource]) -> None:

@@ -24,9 +24,8 @@ from reconciler.kinds._autoscaling import (
     Scaling,
     deregister_step,
     desired_autoscaling,
-    finish_scaling_read,
     live_autoscaling,
-    start_scaling_read,
+    namespace_scaling,
     target_steps,
 )
 from reconciler.kinds._aws import boto_request, extra_request, sagemaker_arn
@@ -63,10 +62,6 @@ def content(spec: InferenceComponentSpec, names: dict[str, str]) -> dict[str, An
             "models": live.desired_canonical(spec, names).get("modelName")}
 
 
-def start_chains(ctx: PlanContext) -> None:
-    ctx.prefetched["ic:scaling"] = start_scaling_read(ctx)
-
-
 def prefetch(ctx: PlanContext, desired: list[Resource]) -> None:
     sm = ctx.aws.client("sagemaker")
     ctx.prefetched["ic:describe"] = {r.name: ctx.aws.submit(live.describe, sm, r.name)
@@ -74,11 +69,9 @@ def prefetch(ctx: PlanContext, desired: list[Resource]) -> None:
 
 
 def plan(ctx: PlanContext, desired: list[Resource]) -> KindPlan:
-    if "ic:scaling" not in ctx.prefetched:
-        start_chains(ctx)
     if "ic:describe" not in ctx.prefetched:
         prefetch(ctx, desired)
-    scaling = finish_scaling_read(ctx.prefetched.pop("ic:scaling"))
+    scaling = namespace_scaling(ctx)
     describing = ctx.prefetched.pop("ic:describe")
     described = {r.name: describing[r.name].result() for r in desired}
     ctx.observed[OBSERVED] = {n: d for n, d in described.items() if d is not None}
@@ -404,7 +397,7 @@ def delete(ctx: PlanContext, orphan: Orphan) -> ResourceChange:
     name = owned.name
     described = live.describe(ctx.aws.client("sagemaker"), name)
     rid = live.resource_id(name)
-    scaling = ctx.once("ic:scaling-all", lambda: finish_scaling_read(start_scaling_read(ctx)))
+    scaling = namespace_scaling(ctx)
     steps: list[Step] = []
     target = scaling.targets.get(rid)
     if target is not None:

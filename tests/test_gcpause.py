@@ -1,16 +1,21 @@
-"""The cyclic collector is paused while specs load, and always comes back as it was."""
+"""The cyclic collector is paused while specs load and while a plan is made, and always comes
+back as it was."""
 
 from __future__ import annotations
 
 import gc
+import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reconciler.cli.registry import KINDS
+from reconciler.gcpause import without_gc
 from reconciler.spec import load as spec_load
-from reconciler.spec.gcpause import without_gc
+from sagemaker_emulator import Emulator
 from tests.conftest import EXAMPLES
 
 
@@ -82,3 +87,27 @@ def test_overlapping_loads_in_threads_turn_it_on_when_the_last_one_ends() -> Non
     worker.join(10)
     assert states == [False, False, False]
     assert gc.isenabled()
+
+
+def test_a_plan_is_made_without_the_collector_and_turns_it_back_on(
+        emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Planning the example estate: every kind's reads and decisions (on the main thread and on
+    the pool's workers) run with the collector off; it is on again once the plan is made."""
+    from reconciler.kinds.endpoint import plan as endpoint_plan
+    from tests.plan.helpers import plan
+
+    seen: list[bool] = []
+    describe = endpoint_plan.describe_endpoint
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return describe(*args, **kwargs)
+
+    monkeypatch.setattr(endpoint_plan, "describe_endpoint", spy)
+    specs = tmp_path / "specs"
+    shutil.copytree(EXAMPLES, specs)
+    (tmp_path / ".git").mkdir()
+    made = plan(emu, specs)
+    assert seen and not any(seen), seen
+    assert gc.isenabled()
+    assert made.resource_changes  # an empty account: everything is to create
