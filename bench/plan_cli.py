@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import threading
@@ -36,35 +37,66 @@ WALL_FACTOR = 1.5
 
 
 
+RUNS = 3
+"""Each CLI figure is the median of this many runs (min and max printed): CPU time on a shared
+2-core machine varies by 10-20 % from one run to the next."""
+
+
 @dataclass(frozen=True)
 class CliPlan:
-    cpu: float
-    """User + system seconds of the ``sagectl plan`` process."""
-    wall: float
+    cpus: tuple[float, ...]
+    """User + system seconds of each ``sagectl plan`` process."""
+    walls: tuple[float, ...]
     calls: dict[str, int]
     summary: dict[str, int]
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls)
 
     @property
     def total_calls(self) -> int:
         return sum(self.calls.values())
 
+    def spread(self, values: tuple[float, ...], scale: float = 1.0, unit: str = "s") -> str:
+        """``min-max`` of the runs, for the figure's line."""
+        return (f"runs {min(values) * scale:.2f}-{max(values) * scale:.2f} {unit}"
+                if len(values) > 1 else "1 run")
 
-def run_cli_plan(specs: Path, url: str, concurrency: int) -> CliPlan:
-    """``sagectl plan SPECS --env bench --format json --parallel N`` in a child process."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+def run_cli_plan(specs: Path, url: str, concurrency: int, runs: int = RUNS) -> CliPlan:
+    """``sagectl plan SPECS --env bench --format json --parallel N`` in a child process, ``runs``
+    times (the calls are the same every time: checked).
+
+    Python's bytecode cache is allowed (PYTHONDONTWRITEBYTECODE dropped), as in any
+    installation: pip compiles a package's modules when it installs it, so no user's sagectl
+    compiles its sources on every run."""
+    environ = {k: v for k, v in os.environ.items()
+               if not k.startswith("AWS_") and k != "PYTHONDONTWRITEBYTECODE"}
     environ.update(FAKE_CREDENTIALS, SAGECTL_EMULATOR_URL=url, SAGECTL_GIT_COMMIT="bench")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", "reconciler", "plan", str(specs), "--env", "bench",
-                          "--format", "json", "--parallel", str(concurrency)],
-                         capture_output=True, text=True, env=environ, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if run.returncode != 0:
-        raise SystemExit(f"sagectl plan exited {run.returncode}:\n{run.stderr[-3000:]}")
-    plan = json.loads(run.stdout)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return CliPlan(cpu, wall, dict(plan["reads"]), dict(plan["summary"]))
+    cpus, walls, seen = [], [], None
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        run = subprocess.run([sys.executable, "-m", "reconciler", "plan", str(specs), "--env",
+                              "bench", "--format", "json", "--parallel", str(concurrency)],
+                             capture_output=True, text=True, env=environ, check=False)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if run.returncode != 0:
+            raise SystemExit(f"sagectl plan exited {run.returncode}:\n{run.stderr[-3000:]}")
+        plan = json.loads(run.stdout)
+        cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+        found = (dict(plan["reads"]), dict(plan["summary"]))
+        if seen is not None and found != seen:
+            raise SystemExit(f"two plans of the same fleet differ: {seen} / {found}")
+        seen = found
+    assert seen is not None
+    return CliPlan(tuple(cpus), tuple(walls), *seen)
 
 
 class BotocoreMeter:
@@ -118,14 +150,16 @@ def print_cli_figures(n: int, figures: dict[str, CliPlan], meter: BotocoreMeter,
           f"{load_average()}")
     print(f"client CPU per endpoint, {n} converged endpoints, 0 ms a call: {per_ep:.2f} ms "
           f"(target <= {CLI_TARGET_MS:.1f} ms: {'met' if per_ep <= CLI_TARGET_MS else 'NOT met'})"
-          f"; {conv.cpu:.2f} s CPU, {conv.total_calls} calls ({conv.total_calls / n:.3f} per "
-          f"endpoint), wall {conv.wall:.2f} s")
+          f"; {conv.cpu:.2f} s CPU, median of {len(conv.cpus)} "
+          f"({conv.spread(conv.cpus, 1000 / n, 'ms')}), {conv.total_calls} calls "
+          f"({conv.total_calls / n:.3f} per endpoint), wall {conv.wall:.2f} s")
     print(f"  of which botocore's own request/response handling: {meter.per_call * 1000:.2f} ms "
           f"per call x {conv.total_calls / n:.3f} calls per endpoint = {boto_ep:.2f} ms per "
           f"endpoint (thread CPU from parameter build to parsed answer, {meter.calls} calls "
           f"metered in-process); sagectl's own {per_ep - boto_ep:.2f} ms per endpoint")
     changed = figures["changed"]
-    print(f"  every endpoint changed: {changed.cpu / n * 1000:.2f} ms per endpoint, "
+    print(f"  every endpoint changed: {changed.cpu / n * 1000:.2f} ms per endpoint "
+          f"({changed.spread(changed.cpus, 1000 / n, 'ms')}), "
           f"{changed.total_calls} calls ({changed.total_calls / n:.3f} per endpoint), "
           f"{changed.summary}")
     if wall is not None and latency:
@@ -136,7 +170,8 @@ def print_cli_figures(n: int, figures: dict[str, CliPlan], meter: BotocoreMeter,
         ratio = wall.wall / bound
         verdict = "met" if ratio <= WALL_FACTOR else "NOT met"
         print(f"wall, {n} converged endpoints, {latency * 1000:.0f} ms a call, concurrency "
-              f"{conc}: {wall.wall:.2f} s for {wall.total_calls} calls; bound max(serial chain "
+              f"{conc}: {wall.wall:.2f} s, median of {len(wall.walls)} ({wall.spread(wall.walls)}) "
+              f"for {wall.total_calls} calls; bound max(serial chain "
               f"GetCallerIdentity + {chain} DescribeScalingPolicies pages = {serial:.2f} s, "
               f"calls x latency / concurrency = {spread:.2f} s) = {bound:.2f} s; ratio "
               f"{ratio:.2f} (target <= {WALL_FACTOR}: {verdict}); CPU {wall.cpu:.2f} s")

@@ -126,10 +126,10 @@ class Aws:
         """Every item of ``key`` over all pages of ``operation``."""
         paginator = self._paginator(service, operation)
         items: list[Any] = []
-        for page in paginator.paginate(**params):
-            if self._closed:  # nobody will read the rest (see ``close``)
-                raise Closed(f"{service}:{operation} stopped after {len(items)} items: closed")
+        for pages, page in enumerate(paginator.paginate(**params), start=1):
             items.extend(page.get(key, []))
+            if self._closed:  # nobody will read the rest (see ``close``)
+                raise Closed(f"{service}:{operation} stopped after {pages} page(s): closed")
         return items
 
     def _paginator(self, service: str, operation: str) -> Any:

@@ -210,6 +210,22 @@ def test_a_plan_role_that_refuses_is_named_and_applies_still_work(
     assert roles == {APPLY_ROLE}
 
 
+def test_invalid_specs_are_reported_before_a_plan_role_that_refuses(
+        cli: Cli, remote: str, estate: Path) -> None:
+    """plan opens AWS as soon as the environment file is read (reconciler/plan/early.py): the
+    role's refusal is set aside until the specs are known to be valid, so the user hears about
+    the specs, located, and nothing about AWS."""
+    set_trust(remote, "sagectl-plan", NOBODY)
+    model = estate / "models" / "scorer.yaml"
+    model.write_text(model.read_text().replace("modelPackageVersion: 1",
+                                               "modelPackageVersion: first"))
+    code, output, roles = run(cli, remote, "plan", str(estate), "--env", "prod")
+    assert code == 1
+    assert "models/scorer.yaml:" in output and "modelPackageVersion" in output, output
+    assert "the specs are invalid; nothing was planned" in output
+    assert "assume" not in output and roles == set()
+
+
 def test_nothing_the_plan_role_does_is_a_write(cli: Cli, remote: str, estate: Path) -> None:
     """Every AWS operation of the read-only commands is one ``iam-policy --mode plan`` grants
     (the policy of planRoleArn): after an apply, so that the state table, the digest key (the

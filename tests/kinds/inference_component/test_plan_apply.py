@@ -175,3 +175,45 @@ def test_scale_to_zero(emu: Emulator, tmp_path: Path) -> None:
     emu.advance(600)
     assert described(emu)["RuntimeConfig"] == {"DesiredCopyCount": 0, "CurrentCopyCount": 0}
     assert not plan(emu, specs).resource_changes
+
+
+OLD_ENDPOINT = """
+apiVersion: sagectl/v1
+kind: Endpoint
+metadata: {name: old}
+spec:
+  productionVariants:
+    - variantName: main
+      modelName: llm-model
+      instanceType: ml.m5.large
+      initialInstanceCount: 1
+      autoscaling:
+        minCapacity: 1
+        maxCapacity: 2
+        scalingPolicies:
+          - policyName: invocations
+            targetTrackingScalingPolicyConfiguration:
+              targetValue: 70
+              predefinedMetricSpecification:
+                predefinedMetricType: SageMakerVariantInvocationsPerInstance
+"""
+
+
+def test_endpoints_and_components_share_one_read_of_the_scaling_namespace(
+        emu: Emulator, tmp_path: Path) -> None:
+    """Endpoints, their orphans and inference components all need the ``sagemaker`` namespace's
+    scalable targets, policies and scheduled actions: a plan reads each list once, whichever
+    kind asks first (it was read once per kind, and again for the orphans)."""
+    extra = AUTOSCALING % {"low": 1, "high": 4}
+    files = estate(high=3, base=component(copies=2, extra=extra))
+    specs = write(tmp_path, {**files, "endpoints/old.yaml": OLD_ENDPOINT})
+    run = apply(emu, specs)
+    assert set(statuses(run).values()) == {"applied"}, run.result
+    write(tmp_path, files)  # Endpoint.old left the specs: an orphan to delete
+    made = plan(emu, specs, prune=True)
+    delete = one(made, "Endpoint.old")
+    assert "application-autoscaling:DeregisterScalableTarget" in ops(delete)
+    assert {op: n for op, n in made.reads.items() if op.startswith("application-autoscaling:")} \
+        == {"application-autoscaling:DescribeScalableTargets": 1,
+            "application-autoscaling:DescribeScalingPolicies": 1,
+            "application-autoscaling:DescribeScheduledActions": 1}

@@ -1,0 +1,68 @@
+"""``sagectl plan`` opens AWS as soon as the environment file is read and starts the reads that
+need only the account and region (the caller's identity, the scaling namespace's long chain)
+while the rest of the specs load (``reconciler/plan/early.py``). Against the served emulator, in
+process. (The specs' problems still come first: tests/test_plan_role.py.)"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.aws import add_call_observer
+from reconciler.spec import load as spec_load
+from tests import test_assume_role
+from tests.kinds.inference_component.helpers import MODEL
+from tests.plan.helpers import ENV
+
+Cli = Callable[..., tuple[int, str, str]]
+remote = test_assume_role.remote  # the served emulator, reset, with the commit pinned
+
+ENDPOINT = """
+apiVersion: sagectl/v1
+kind: Endpoint
+metadata: {name: scorer}
+spec:
+  productionVariants:
+    - variantName: main
+      modelName: llm-model
+      instanceType: ml.m5.large
+      initialInstanceCount: 1
+"""
+
+
+def tree(spec_tree: Callable[[dict[str, str]], Path], **extra: str) -> Path:
+    return spec_tree({"environments/dev.yaml": ENV % {"prune": "false"},
+                      "models/llm.yaml": MODEL % {"version": 1},
+                      "endpoints/scorer.yaml": ENDPOINT, **extra})
+
+
+def test_the_scaling_chain_starts_while_the_specs_are_still_loading(
+        cli: Cli, remote: str, spec_tree: Callable[[dict[str, str]], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spec tree is parsed, not yet validated, when DescribeScalingPolicies is called:
+    the first Endpoint document read started the chain that bounds the plan's wall time."""
+    called = threading.Event()
+    seen_before_validation: list[bool] = []
+    resolve = spec_load.resolve
+
+    def observe(service: str, operation: str) -> None:
+        if operation == "DescribeScalingPolicies":
+            called.set()
+
+    def validating(*args: Any, **kwargs: Any) -> Any:
+        seen_before_validation.append(called.wait(30))
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(spec_load, "resolve", validating)
+    remove = add_call_observer(observe)
+    try:
+        code, out, err = cli("plan", str(tree(spec_tree)), "--env", "dev")
+    finally:
+        remove()
+    assert code == 0, err
+    assert seen_before_validation == [True]
+    assert "Endpoint.scorer" in out
