@@ -15,29 +15,16 @@ import pytest
 from reconciler.aws import add_call_observer
 from reconciler.spec import load as spec_load
 from tests import test_assume_role
-from tests.kinds.inference_component.helpers import MODEL
+from tests.kinds.inference_component.helpers import MODEL, OLD_ENDPOINT
 from tests.plan.helpers import ENV
 
 Cli = Callable[..., tuple[int, str, str]]
 remote = test_assume_role.remote  # the served emulator, reset, with the commit pinned
 
-ENDPOINT = """
-apiVersion: sagectl/v1
-kind: Endpoint
-metadata: {name: scorer}
-spec:
-  productionVariants:
-    - variantName: main
-      modelName: llm-model
-      instanceType: ml.m5.large
-      initialInstanceCount: 1
-"""
-
-
 def tree(spec_tree: Callable[[dict[str, str]], Path], **extra: str) -> Path:
     return spec_tree({"environments/dev.yaml": ENV % {"prune": "false"},
                       "models/llm.yaml": MODEL % {"version": 1},
-                      "endpoints/scorer.yaml": ENDPOINT, **extra})
+                      "endpoints/old.yaml": OLD_ENDPOINT, **extra})
 
 
 def test_the_scaling_chain_starts_while_the_specs_are_still_loading(
@@ -65,4 +52,4 @@ def test_the_scaling_chain_starts_while_the_specs_are_still_loading(
         remove()
     assert code == 0, err
     assert seen_before_validation == [True]
-    assert "Endpoint.scorer" in out
+    assert "Endpoint.old" in out

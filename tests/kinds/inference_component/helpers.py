@@ -88,6 +88,29 @@ AUTOSCALING = """
 """
 
 
+OLD_ENDPOINT = """
+apiVersion: sagectl/v1
+kind: Endpoint
+metadata: {name: old}
+spec:
+  productionVariants:
+    - variantName: main
+      modelName: llm-model
+      instanceType: ml.m5.large
+      initialInstanceCount: 1
+      autoscaling:
+        minCapacity: 1
+        maxCapacity: 2
+        scalingPolicies:
+          - policyName: invocations
+            targetTrackingScalingPolicyConfiguration:
+              targetValue: 70
+              predefinedMetricSpecification:
+                predefinedMetricType: SageMakerVariantInvocationsPerInstance
+"""
+"""An endpoint with variant autoscaling, hosting no components, beside ``llm``."""
+
+
 def estate(version: int = 1, low: int = 1, high: int = 2, **components: str) -> dict[str, str]:
     files = {"models/llm.yaml": MODEL % {"version": version},
              "endpoints/llm.yaml": ENDPOINT % {"low": low, "high": high},

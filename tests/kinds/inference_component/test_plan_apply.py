@@ -11,6 +11,7 @@ from sagemaker_emulator import Emulator
 from tests.apply.helpers import apply, statuses, targets
 from tests.kinds.inference_component.helpers import (
     AUTOSCALING,
+    OLD_ENDPOINT,
     ROLLING,
     component,
     described,
@@ -175,28 +176,6 @@ def test_scale_to_zero(emu: Emulator, tmp_path: Path) -> None:
     emu.advance(600)
     assert described(emu)["RuntimeConfig"] == {"DesiredCopyCount": 0, "CurrentCopyCount": 0}
     assert not plan(emu, specs).resource_changes
-
-
-OLD_ENDPOINT = """
-apiVersion: sagectl/v1
-kind: Endpoint
-metadata: {name: old}
-spec:
-  productionVariants:
-    - variantName: main
-      modelName: llm-model
-      instanceType: ml.m5.large
-      initialInstanceCount: 1
-      autoscaling:
-        minCapacity: 1
-        maxCapacity: 2
-        scalingPolicies:
-          - policyName: invocations
-            targetTrackingScalingPolicyConfiguration:
-              targetValue: 70
-              predefinedMetricSpecification:
-                predefinedMetricType: SageMakerVariantInvocationsPerInstance
-"""
 
 
 def test_endpoints_and_components_share_one_read_of_the_scaling_namespace(
