@@ -9,6 +9,7 @@ endpoint degraded exits 4 or 5 like apply.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     from reconciler.apply.state import StateTable, new_run_id, run_owner
     from reconciler.aws import user_failure
     from reconciler.cli.apply import EXIT_BY_OUTCOME, _load
-    from reconciler.drift import render
+    from reconciler.cli.opening import load_and_open
     from reconciler.drift.run import drift, drift_and_heal
     from reconciler.plan.context import git_commit
     from reconciler.targets import Target, open_target
@@ -41,35 +42,50 @@ def cmd_drift(args: argparse.Namespace) -> int:
         return code
     if names:
         return multi.run_reading(args, "drift", names)
-    specs, _, code = _load(args.path, args.env, nothing="nothing was compared")
-    if code:
-        return code
     root = Path(args.path).resolve()
     target = Target(emulator=args.emulator, profile=args.profile, region=args.region,
                     concurrency=read_parallel(args), read_only=not args.heal)
+    if not args.heal:  # read-only: AWS opened early, as plan does
+        try:
+            with contextlib.ExitStack() as stack:
+                opened = load_and_open(args, target, stack, "nothing was compared")
+                if isinstance(opened, int):
+                    return opened
+                state = StateTable(opened.aws, args.state_table, now=opened.clock.now,
+                                   create=False)
+                report = drift(opened.specs, opened.aws, state, root, early=opened.early)
+        except Exception as err:
+            print(f"sagectl: {user_failure(err)}", file=sys.stderr)
+            return EXIT_ERROR
+        return _report(args, report, None, EXIT_OK)
+    specs, _, code = _load(args.path, args.env, nothing="nothing was compared")
+    if code:
+        return code
     heal_code = EXIT_OK
     healed = None
     try:
         with open_target(specs.environment, target) as (aws, clock):
-            if args.heal:
-                state = StateTable(aws, args.state_table, now=clock.now,
-                                   create=not args.no_create_state_table)
-                actx = ApplyContext(aws, state, clock, new_run_id(), run_owner(),
-                                    git_commit(root), Events(json_lines=args.format == "json"),
-                                    ApplyOptions(concurrency=args.parallel or DEFAULT_PARALLEL,
-                                                 poll_seconds=args.poll_seconds))
-                before, result, report = drift_and_heal(actx, specs, root)
-                if result is not None:
-                    healed = before
-                    heal_code = EXIT_BY_OUTCOME[result.worst]
-                    if heal_code == EXIT_BY_OUTCOME["waiting"]:
-                        heal_code = EXIT_OK  # e.g. quarantined: reported as drift below
-            else:
-                state = StateTable(aws, args.state_table, now=clock.now, create=False)
-                report = drift(specs, aws, state, root)
+            state = StateTable(aws, args.state_table, now=clock.now,
+                               create=not args.no_create_state_table)
+            actx = ApplyContext(aws, state, clock, new_run_id(), run_owner(),
+                                git_commit(root), Events(json_lines=args.format == "json"),
+                                ApplyOptions(concurrency=args.parallel or DEFAULT_PARALLEL,
+                                             poll_seconds=args.poll_seconds))
+            before, result, report = drift_and_heal(actx, specs, root)
+            if result is not None:
+                healed = before
+                heal_code = EXIT_BY_OUTCOME[result.worst]
+                if heal_code == EXIT_BY_OUTCOME["waiting"]:
+                    heal_code = EXIT_OK  # e.g. quarantined: reported as drift below
     except Exception as err:
         print(f"sagectl: {user_failure(err)}", file=sys.stderr)
         return EXIT_ERROR
+    return _report(args, report, healed, heal_code)
+
+
+def _report(args: argparse.Namespace, report: Any, healed: Any, heal_code: int) -> int:
+    from reconciler.drift import render
+
     if args.format == "json":
         data: dict[str, Any] = report.to_dict()
         if healed is not None:

@@ -12,13 +12,10 @@ from reconciler.cli.common import (
     EXIT_CHANGES,
     EXIT_INVALID,
     EXIT_OK,
-    EXIT_USAGE,
     add_aws_options,
     add_format_option,
     add_prune_options,
-    environment_missing,
     examples,
-    print_diagnostics,
     read_parallel,
 )
 
@@ -27,6 +24,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from reconciler.aws import user_failure
+    from reconciler.cli.opening import load_and_open
     from reconciler.plan.context import PlanOptions
     from reconciler.plan.planner import make_plan
     from reconciler.plan.render import markdown, text
@@ -47,11 +45,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     options = PlanOptions(prune=args.prune, state_table=args.state_table)
     with contextlib.ExitStack() as stack:
         try:
-            loaded = _load_and_open(args, target, stack)
-            if isinstance(loaded, int):
-                return loaded
-            specs, aws, early = loaded
-            plan = make_plan(specs, aws, Path(args.path).resolve(), options, early)
+            opened = load_and_open(args, target, stack, "nothing was planned")
+            if isinstance(opened, int):
+                return opened
+            plan = make_plan(opened.specs, opened.aws, Path(args.path).resolve(), options,
+                             opened.early)
         except Exception as err:
             print(f"sagectl: {user_failure(err)}", file=sys.stderr)
             return EXIT_INVALID
@@ -65,45 +63,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.detailed_exitcode:
         return EXIT_CHANGES if plan.has_changes else EXIT_OK
     return EXIT_OK
-
-
-def _load_and_open(args: argparse.Namespace, target: Any, stack: contextlib.ExitStack[Any]
-                   ) -> tuple[Any, Any, Any] | int:
-    """(specs, AWS, early reads), or the exit code when the specs are not planned. AWS is
-    closed with ``stack``.
-
-    AWS is opened as soon as the environment file is read, and the reads that need only the
-    account and region start while the rest of the specs load (``reconciler/plan/early.py``):
-    the longest of them bounds the plan's wall time. The specs' problems still come first: a
-    failure to open AWS early is set aside, and met again, at the same place as ever, only
-    when the specs are valid."""
-    from reconciler.cli.registry import KINDS
-    from reconciler.plan.early import EarlyReads
-    from reconciler.spec.load import load_environment, load_specs
-    from reconciler.targets import open_aws
-
-    early = None
-    environment = load_environment(args.path, KINDS, args.env) if args.env else None
-    if environment is not None:
-        opening = contextlib.ExitStack()
-        try:
-            aws = opening.enter_context(open_aws(environment, target))
-            early = EarlyReads(aws, KINDS)
-            stack.push(opening.pop_all())  # closed with the plan, or when the specs are invalid
-        except Exception:  # set aside: met again below, after the specs
-            opening.close()
-    specs = load_specs(args.path, KINDS, args.env,
-                       on_kind=early.kind_seen if early is not None else None)
-    if environment_missing(specs, args.env):
-        return EXIT_USAGE
-    if not specs.ok:
-        print_diagnostics(specs.report.sorted(), "text")
-        print("the specs are invalid; nothing was planned", file=sys.stderr)
-        return EXIT_INVALID
-    print_diagnostics(specs.report.warnings, "text")
-    if early is None:
-        aws = stack.enter_context(open_aws(specs.environment, target))
-    return specs, aws, early
 
 
 def add_parser(sub: Any) -> None:

@@ -19,14 +19,15 @@ from reconciler.aws import Aws
 from reconciler.contract import Registry
 from reconciler.drift.classify import HEALABLE, DriftReport, classify
 from reconciler.plan.context import PlanOptions, with_key
+from reconciler.plan.early import EarlyReads
 from reconciler.plan.planner import plan_with_context
 from reconciler.spec.resources import SpecSet
 
 
 def drift(specs: SpecSet, aws: Aws, state: StateTable, repo_root: Path,
-          options: PlanOptions | None = None) -> DriftReport:
+          options: PlanOptions | None = None, early: EarlyReads | None = None) -> DriftReport:
     options = options or PlanOptions(state_table=state.name)  # the digest key is read there
-    plan, ctx = plan_with_context(specs, aws, repo_root, options)
+    plan, ctx = plan_with_context(specs, aws, repo_root, options, early)
     return classify(plan, ctx, state)
 
 

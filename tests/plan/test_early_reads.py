@@ -1,4 +1,4 @@
-"""``sagectl plan`` opens AWS as soon as the environment file is read and starts the reads that
+"""``sagectl plan`` and ``drift`` open AWS as soon as the environment file is read and starts the reads that
 need only the account and region (the caller's identity, the scaling namespace's long chain)
 while the rest of the specs load (``reconciler/plan/early.py``). Against the served emulator, in
 process. (The specs' problems still come first: tests/test_plan_role.py.)"""
@@ -27,8 +27,9 @@ def tree(spec_tree: Callable[[dict[str, str]], Path], **extra: str) -> Path:
                       "endpoints/old.yaml": OLD_ENDPOINT, **extra})
 
 
+@pytest.mark.parametrize("command", ["plan", "drift"])
 def test_the_scaling_chain_starts_while_the_specs_are_still_loading(
-        cli: Cli, remote: str, spec_tree: Callable[[dict[str, str]], Path],
+        command: str, cli: Cli, remote: str, spec_tree: Callable[[dict[str, str]], Path],
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The spec tree is parsed, not yet validated, when DescribeScalingPolicies is called:
     the first Endpoint document read started the chain that bounds the plan's wall time."""
@@ -47,7 +48,7 @@ def test_the_scaling_chain_starts_while_the_specs_are_still_loading(
     monkeypatch.setattr(spec_load, "resolve", validating)
     remove = add_call_observer(observe)
     try:
-        code, out, err = cli("plan", str(tree(spec_tree)), "--env", "dev")
+        code, out, err = cli(command, str(tree(spec_tree)), "--env", "dev")
     finally:
         remove()
     assert code == 0, err
