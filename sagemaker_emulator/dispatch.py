@@ -215,3 +215,6 @@ def install() -> None:
         BaseResponse.call_action = _call_action  # type: ignore[method-assign]
     # Importing the service modules registers their handlers and patches.
     from sagemaker_emulator import services  # noqa: F401
+    from sagemaker_emulator.moto_memory import untrack_dynamodb_models
+
+    untrack_dynamodb_models()

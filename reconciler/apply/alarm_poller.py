@@ -114,10 +114,8 @@ class AlarmPoller:
             batch.names.update(names)
         if leader:
             self._send(batch)
-        else:
-            while not batch.done.wait(0.05):
-                if self.actx.clock.stop.is_set():  # the leader's sleep raises Stopped
-                    break
+        else:  # Stopped at once when the run is asked to stop, as the leader's sleep is
+            self.actx.clock.wait(batch.done)
         if batch.error is not None:
             raise batch.error
         with self._lock:

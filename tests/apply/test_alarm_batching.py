@@ -10,15 +10,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench.apply_bench import write_fleet
 from bench.fleet import bench_aws
 from reconciler.apply.alarm_poller import BATCH_WINDOW, AlarmPoller, Reading, interval
 from reconciler.apply.context import APPLIED, ROLLED_BACK, ApplyContext
 from reconciler.apply.stage import apply_plan, prepare
 from reconciler.cli.registry import KINDS
+from reconciler.kinds._guardrails import watch_alarms
 from reconciler.spec.load import load_specs
 from sagemaker_emulator import Emulator
 from tests.apply.helpers import context, statuses
+from tests.apply.lockstep import LockstepClock
 from tests.plan.helpers import aws_for
 
 
@@ -108,16 +112,61 @@ def test_high_resolution_alarms_are_read_every_ten_seconds_at_most() -> None:
     assert interval([Reading("OK", 300.0, 0.0)], 15.0) == 60.0
 
 
-def test_endpoints_baking_at_once_share_each_alarm_read(emu: Emulator, tmp_path: Path) -> None:
-    specs = fleet(emu, tmp_path, 2, 120)
-    run, sent, _ = apply_fleet(emu, specs)
-    assert set(statuses(run).values()) == {APPLIED}
-    # each 120 s bake alone reads at its start, a minute later and at its end: 3 each, 6 for
-    # two at most; while both bake, a read names both alarms (how many reads the two share
-    # depends on how far apart the bakes start, which is the machine's speed: the unit test
-    # above pins the batching itself)
-    assert 3 <= len(sent) <= 6, sent
-    assert ["errors-0", "errors-1"] in sent, sent
+BAKE = 120.0
+BOTH = ["errors-0", "errors-1"]
+
+
+@pytest.mark.parametrize(("offset", "reads"), [
+    # together: at the start (+5 s, the batch window), a minute after it (the alarms have a
+    # 60 s period: never read more often), at the end: 3 reads for both bakes
+    (0.0, [BOTH, BOTH, BOTH]),
+    # 10 s apart: bake 0's first read is its own (bake 1 has not subscribed yet); bake 1's
+    # first read and bake 0's next one (a minute after its first) name both, and that one
+    # serves bake 1's next (due a minute after its own first, 15 s poll slack); each bake
+    # reads at its own end, the last after bake 0 unsubscribed: 5 reads instead of 6
+    (10.0, [["errors-0"], BOTH, BOTH, BOTH, ["errors-1"]]),
+], ids=["together", "10-s-apart"])
+def test_endpoints_baking_at_once_share_each_alarm_read(
+        emu: Emulator, offset: float, reads: list[list[str]]) -> None:
+    """Two 120 s bakes (``watch_alarms``, as an endpoint's bake runs it) of one apply, the
+    second starting ``offset`` simulated seconds after the first, poll 15 s, alarms of a 60 s
+    period. The bakes run in threads on a ``LockstepClock``: simulated time moves only when
+    both are blocked, so the reads are exactly these whatever the machine's speed."""
+    actx = context(emu)
+    cw = actx.aws.client("cloudwatch")
+    for name in BOTH:
+        cw.put_metric_alarm(
+            AlarmName=name, Namespace="AWS/SageMaker", MetricName="Invocation5XXErrors",
+            Statistic="Sum", Period=60, EvaluationPeriods=2, Threshold=5.0,
+            ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching")
+    clock = actx.clock = LockstepClock(emu)
+    sent = requests_of(actx)
+    start = clock.now()
+    both_members = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def bake(i: int, delay: float) -> None:
+        clock.join()
+        both_members.wait()
+        try:
+            clock.sleep(delay)
+            watch_alarms(actx, f"Endpoint.endpoint-{i}", f"endpoint endpoint-{i}", BAKE,
+                         [f"errors-{i}"], allow_insufficient=True)
+        except BaseException as err:  # reported below
+            failures.append(err)
+        finally:
+            clock.leave()
+
+    bakes = [threading.Thread(target=bake, args=(0, 0.0)),
+             threading.Thread(target=bake, args=(1, offset))]
+    for thread in bakes:
+        thread.start()
+    for thread in bakes:
+        thread.join(60)
+    actx.aws.close()
+    assert not any(t.is_alive() for t in bakes) and not failures, failures
+    assert sent == reads, sent
+    assert clock.now() - start == offset + BAKE + BATCH_WINDOW  # the last bake's end read
 
 
 def test_an_alarm_during_a_shared_bake_rolls_back_its_endpoint_only(emu: Emulator,

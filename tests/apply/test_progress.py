@@ -37,6 +37,9 @@ class SteppingClock:
     def sleep(self, seconds: float) -> None:
         self.emu.advance(max(0.0, seconds))
 
+    def wait(self, event: threading.Event) -> None:
+        event.wait()  # one change at a time: no other bake leads a read it could wait for
+
 
 def run_timed(emu: Emulator, specs: Path) -> tuple[list[tuple[float, dict[str, Any]]], Any]:
     """Apply ``specs`` one change at a time on the stepping clock: (simulated time, event)."""

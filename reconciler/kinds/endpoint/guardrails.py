@@ -118,16 +118,16 @@ def wait(actx: ApplyContext, name: str, deadline_seconds: float, until: str = "I
 def pause(actx: ApplyContext, seconds: float, heartbeat: Any, report: Callable[[], Any]
           ) -> None:
     """Sleep ``seconds`` on the apply's clock, reporting progress (and renewing the lease)
-    at least every ``poll_seconds``: a thinned-out poll is never silent."""
-    left = seconds
+    at least every ``poll_seconds``: a thinned-out poll is never silent. The pause ends
+    ``seconds`` after it began on the clock, not after ``seconds`` of requested sleeps: a
+    sleep that ends late (a loaded machine, a coarse clock) does not lengthen the pause."""
+    end = actx.clock.now() + seconds
     while True:
         report()
         if heartbeat is not None:
             heartbeat()
-        chunk = min(actx.options.poll_seconds, left)
-        actx.clock.sleep(chunk)
-        left -= chunk
-        if left <= 1e-9:
+        actx.clock.sleep(min(actx.options.poll_seconds, max(0.0, end - actx.clock.now())))
+        if actx.clock.now() >= end - 1e-9:
             return
 
 
