@@ -52,6 +52,10 @@ class Aws:
         self._paginators: dict[tuple[str, str], Any] = {}
         self._closed = False
         self._lock = threading.Lock()
+        """Guards the counts: taken on every call, so never held for long."""
+        self._making = threading.Lock()
+        """Guards making clients (one at a time: a boto3 session is not thread-safe), which
+        takes tens of milliseconds: under ``_lock`` every call in flight would wait for it."""
         self.calls: Counter[str] = Counter()
         """Operations called, as ``service:Operation`` (retries not included)."""
         self.attempts: Counter[str] = Counter()
@@ -79,7 +83,7 @@ class Aws:
             client.meta.events.register("before-sign.*.*", self._add_account)
 
     def client(self, service: str) -> Any:
-        with self._lock:
+        with self._making:
             found = self._clients.get(service)
             if found is None:
                 found = self.session.client(service, region_name=self.region,
@@ -91,7 +95,7 @@ class Aws:
 
     def resource(self, service: str) -> Any:
         """A boto3 resource (DynamoDB tables), counted and configured like the clients."""
-        with self._lock:
+        with self._making:
             key = f"resource:{service}"
             found = self._clients.get(key)
             if found is None:
@@ -137,7 +141,7 @@ class Aws:
         pagination model on first use and caches it per client, but threads asking at once all
         miss that cache and each load it again (a scan of botocore's data directories)."""
         client = self.client(service)
-        with self._lock:
+        with self._making:
             found = self._paginators.get((service, operation))
             if found is None:
                 found = self._paginators[(service, operation)] = client.get_paginator(operation)

@@ -264,6 +264,7 @@ def start_scaling_read(aws: Any) -> Any:
         return aws.paginate(AAS, operation, key,  # type: ignore[no-any-return]
                             ServiceNamespace="sagemaker")
 
+    aws.client(AAS)  # on the caller's thread (``EarlyReads.start``)
     # policies first: 10 a page, the longest chain of a plan
     return [aws.submit(read, "describe_scaling_policies", "ScalingPolicies"),
             aws.submit(read, "describe_scalable_targets", "ScalableTargets"),

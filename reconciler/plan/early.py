@@ -49,12 +49,25 @@ class EarlyReads:
         self._lock = threading.Lock()
         self._started: dict[str, Any] = {}
         self._seen: set[str] = set()
-        self.account: Future[str | None] = aws.submit(caller_account, aws)
-        """The caller's account (GetCallerIdentity), checked against the environment's."""
+        self._account: Future[str | None] | None = None
+
+    @property
+    def account(self) -> Future[str | None]:
+        """The caller's account (GetCallerIdentity), checked against the environment's. Asked
+        once the first kind's long reads are on their way (their client is made first: the
+        pool makes one client at a time), or when the plan needs it."""
+        with self._lock:
+            if self._account is None:
+                self.aws.client("sts")  # made on this thread: see ``start``
+                self._account = self.aws.submit(caller_account, self.aws)
+            return self._account
 
     def start(self, key: str, begin: Callable[[Aws], T]) -> T:
         """``begin(aws)`` (which starts reads on the pool and returns their futures) the first
-        time ``key`` is asked for; the same futures every time after."""
+        time ``key`` is asked for; the same futures every time after. ``begin`` makes the
+        clients it needs on the calling thread before it submits: a client made on a pool
+        thread while the main thread parses the specs takes several times as long (both want
+        the interpreter), and the chain it serves would start that much later."""
         with self._lock:
             if key not in self._started:
                 self._started[key] = begin(self.aws)
@@ -67,5 +80,8 @@ class EarlyReads:
                 return
             self._seen.add(kind)
         found = self._kinds.get(kind)
+        before = len(self._started)
         if found is not None:
             found.start_region_reads(self)
+        if len(self._started) > before:  # the first long reads are on their way: now the rest
+            self.account  # noqa: B018 (started now, read by the plan)
