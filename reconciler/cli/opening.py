@@ -38,7 +38,10 @@ def load_and_open(args: argparse.Namespace, target: Any, stack: contextlib.ExitS
     from reconciler.targets import open_target
 
     early = None
-    environment = load_environment(args.path, KINDS, args.env) if args.env else None
+    # not for the embedded emulator: it is empty (no long chain to start) and starting it
+    # loads moto, seconds that invalid specs should not wait for
+    environment = (load_environment(args.path, KINDS, args.env)
+                   if args.env and not target.emulator else None)
     if environment is not None:
         opening = contextlib.ExitStack()
         try:

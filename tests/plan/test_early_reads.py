@@ -54,3 +54,20 @@ def test_the_scaling_chain_starts_while_the_specs_are_still_loading(
     assert code == 0, err
     assert seen_before_validation == [True]
     assert "Endpoint.old" in out
+
+
+def test_invalid_specs_with_the_embedded_emulator_start_no_emulator(
+        cli: Cli, spec_tree: Callable[[dict[str, str]], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--emulator`` is not opened early: it is empty (no long chain to start), and starting
+    it loads moto, seconds that invalid specs should not wait for."""
+    from sagemaker_emulator import server
+
+    started: list[object] = []
+    monkeypatch.setattr(server.EmulatorServer, "start", lambda self: started.append(self))
+    bad = OLD_ENDPOINT.replace("initialInstanceCount: 1", "initialInstanceCount: lots")
+    code, _, err = cli("plan", str(tree(spec_tree, **{"endpoints/old.yaml": bad})), "--env",
+                       "dev", "--emulator")
+    assert code == 1
+    assert "endpoints/old.yaml:" in err and "initialInstanceCount" in err, err
+    assert started == []
