@@ -51,11 +51,10 @@ class EarlyReads:
         self._seen: set[str] = set()
         self._account: Future[str | None] | None = None
 
-    @property
     def account(self) -> Future[str | None]:
         """The caller's account (GetCallerIdentity), checked against the environment's. Asked
         once the first kind's long reads are on their way (their client is made first: the
-        pool makes one client at a time), or when the plan needs it."""
+        pool makes one client at a time), or when the plan needs it; once."""
         with self._lock:
             if self._account is None:
                 self.aws.client("sts")  # made on this thread: see ``start``
@@ -84,4 +83,4 @@ class EarlyReads:
         if found is not None:
             found.start_region_reads(self)
         if len(self._started) > before:  # the first long reads are on their way: now the rest
-            self.account  # noqa: B018 (started now, read by the plan)
+            self.account()

@@ -102,12 +102,12 @@ def plan_with_context(specs: SpecSet, aws: Aws, repo_root: Path,
     wanted = {k.kind: [r for r in specs.resources if r.kind == k.kind] for k in kinds}
     present = [k for k in kinds if wanted[k.kind]]
     # Everything that can start now does, so waits overlap. The pool runs in submission order:
-    # the caller's identity and the long serial chains first (they bound the wall time), then
+    # the long serial chains and the caller's identity first (they bound the wall time), then
     # the ownership chains every kind needs, then the bulk of independent reads.
     early = early or EarlyReads(aws, specs.kinds)
     for kind in present:
         kind.start_region_reads(early)
-    account = early.account.result()
+    account = early.account().result()
     if env and env.spec.account_id and account and account != env.spec.account_id:
         raise AwsConfigError(f"the AWS credentials are for account {account}, but environment "
                              f"{env.name!r} is account {env.spec.account_id} ({env.file}); "
