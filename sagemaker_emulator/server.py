@@ -65,6 +65,31 @@ class _ControlApp:
         return [data]
 
 
+def _dispatcher() -> WSGIApp:
+    """moto's host dispatcher, remembering which backend serves a host.
+
+    moto looks the backend up again on every request, listing its own package directory
+    (``os.listdir`` and an ``isdir`` per entry) while holding a lock every request takes: about a
+    fifth of the served emulator's CPU per request. A host's backend never changes while the
+    server runs (the backends and their URL patterns are fixed at import), so the first answer
+    for each host is kept."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    class CachedDispatcher(DomainDispatcherApplication):
+        def __init__(self) -> None:
+            super().__init__(create_backend_app)
+            self._backends: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            try:
+                return self._backends[host]
+            except KeyError:
+                backend = self._backends[host] = super().get_backend_for_host(host)
+                return backend
+
+    return CachedDispatcher()
+
+
 class EmulatorServer:
     """``with EmulatorServer(port=0) as url: ...`` or ``start()`` / ``stop()``."""
 
@@ -93,7 +118,6 @@ class EmulatorServer:
         return f"http://{host}:{port}"
 
     def start(self) -> str:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
         from sagemaker_emulator.keep_alive import KeepAliveHandler
@@ -102,7 +126,7 @@ class EmulatorServer:
         if self.quiet:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
         STATE.clock.set_time_factor(self.time_factor)
-        app = _ControlApp(DomainDispatcherApplication(create_backend_app), Emulator(STATE))
+        app = _ControlApp(_dispatcher(), Emulator(STATE))
         self._server = make_server(self.host, self.port, app, threaded=True,
                                    request_handler=KeepAliveHandler)
         self._server.on_connection = self._on_connection

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sagemaker_emulator.server import RemoteEmulator
+from sagemaker_emulator.server import EmulatorServer, RemoteEmulator
 from tests.emulator.helpers import alarm, canary, config, endpoint, model, status, variant
 
 
@@ -191,3 +191,25 @@ def test_served_monitoring_execution_fault(remote: RemoteEmulator) -> None:
     runs = sm.list_monitoring_executions(SortOrder="Ascending")["MonitoringExecutionSummaries"]
     assert runs[0]["MonitoringExecutionStatus"] == "Failed"
     assert runs[0]["FailureReason"] == "ClientError: served"
+
+
+def test_each_hosts_backend_is_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto finds a host's backend by listing its package directory; the served emulator keeps
+    the answer (a fifth of its CPU per request went there)."""
+    import moto.backends
+
+    listed: list[int] = []
+    original = moto.backends.list_of_moto_modules
+
+    def counted() -> Iterator[str]:
+        listed.append(1)
+        return original()
+
+    monkeypatch.setattr(moto.backends, "list_of_moto_modules", counted)
+    with EmulatorServer(port=0, time_factor=0.001) as url:
+        remote = RemoteEmulator(url)
+        sts, sm = remote.client("sts"), remote.client("sagemaker")
+        for _ in range(3):
+            assert sts.get_caller_identity()["Account"] == "123456789012"
+            sm.list_models()
+    assert len(listed) == 2  # one per host (sts, api.sagemaker), not one per request (6)
