@@ -13,7 +13,8 @@ alarm each, a model each) exactly as sagectl creates them, adds per-call latency
   per endpoint at 0 ms a call with botocore's own share measured apart, its wall time at the
   given latency against max(longest serial chain, calls x latency / concurrency), and the growth
   of its CPU per endpoint from ``--endpoints`` to ``--growth`` endpoints, converged and with
-  every endpoint changed (a second fleet, seeded the same way).
+  every endpoint changed (a second fleet, seeded the same way and served alongside the first:
+  the two fleets' runs alternate, so drifts in the machine's speed fall on both).
 
 The emulator is served from its own process by default, as a real AWS endpoint is: in the same
 process moto's request handling would compete with sagectl for one interpreter lock and the wall
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fleet import ACCOUNT, REGION, bench_aws, load_average, model_and_alarm, spec_dir
-from bench.plan_cli import BotocoreMeter, CliPlan, MeteredAws, print_cli_figures, run_cli_plan
+from bench.plan_cli import RUNS, BotocoreMeter, CliPlan, MeteredAws, print_cli_figures, run_cli_plan
 from reconciler.aws import Aws, AwsSettings
 from reconciler.cli.registry import KINDS
 from reconciler.kinds.endpoint import plan as endpoint_plan
@@ -104,9 +105,12 @@ def aws(concurrency: int) -> Aws:
 
 
 @contextlib.contextmanager
-def served_emulator() -> Iterator[Emulator]:
-    """``sagectl emulator serve`` in a child process, driven through its controls."""
+def served_emulator() -> Iterator[RemoteEmulator]:
+    """``sagectl emulator serve`` in a child process, driven through its controls; the module's
+    helpers (``aws``, ``timed_plan``, ``converge``) talk to it until it stops (or until another,
+    started meanwhile, stops: then to this one again)."""
     global ENDPOINT_URL
+    previous = ENDPOINT_URL
     child = subprocess.Popen(
         [sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0"],
         stdout=subprocess.PIPE, text=True, env={**os.environ, **FAKE_CREDENTIALS})
@@ -119,7 +123,7 @@ def served_emulator() -> Iterator[Emulator]:
         os.environ.update(FAKE_CREDENTIALS)
         yield RemoteEmulator(ENDPOINT_URL, region=REGION)
     finally:
-        ENDPOINT_URL = None
+        ENDPOINT_URL = previous
         child.terminate()
         child.wait(timeout=30)
 
@@ -167,35 +171,54 @@ def botocore_cpu_per_call(specs: Path, root: Path, concurrency: int) -> Botocore
     return client.meter
 
 
-def cli_fleet_figures(emu: Emulator, specs: Path, n: int, conc: int) -> dict[str, CliPlan]:
-    """The CLI's plans of a seeded, converged fleet of ``n`` at 0 ms a call: converged, and
-    with every endpoint (its model and its weights) changed."""
-    assert ENDPOINT_URL is not None
-    emu.set_latency(0)
-    # the fixed part: start-up, imports, the estate-wide reads (a plan of one endpoint); its
-    # first run also fills Python's bytecode cache, as installing sagectl does
-    one = write_fleet(Path(tempfile.mkdtemp(prefix="sagectl-bench-")), 1)
-    run_cli_plan(one, ENDPOINT_URL, conc, runs=1)
-    fixed = run_cli_plan(one, ENDPOINT_URL, conc)
-    converged = run_cli_plan(specs, ENDPOINT_URL, conc)
-    assert converged.summary["unchanged"] == 3 * n, converged.summary
-    changed_specs = write_fleet(Path(tempfile.mkdtemp(prefix="sagectl-bench-")), n, weight=30,
-                                image="2")
-    changed = run_cli_plan(changed_specs, ENDPOINT_URL, conc)
-    assert changed.summary["update"] + changed.summary["create"] >= 2 * n, changed.summary
-    return {"converged": converged, "changed": changed, "empty": fixed}
+def cli_fleet_figures(fleets: list[tuple[RemoteEmulator, Path, int]], conc: int
+                      ) -> list[dict[str, CliPlan]]:
+    """The CLI's plans of each seeded, converged fleet (its served emulator, specs, size) at
+    0 ms a call: converged, with every endpoint (its model and its weights) changed, and the
+    fixed part (a plan of one endpoint: start-up, imports, the estate-wide reads).
+
+    The fleets' runs alternate (run 1 of each, then run 2 of each...): this machine's speed
+    drifts by up to a third over minutes, and a growth figure that compared a fleet measured
+    in one minute with a fleet measured in another would measure the drift."""
+    labels = ("empty", "converged", "changed")
+    spec_sets: list[dict[str, Path]] = []
+    for emu, specs, n in fleets:
+        emu.set_latency(0)
+        one = write_fleet(Path(tempfile.mkdtemp(prefix="sagectl-bench-")), 1)
+        run_cli_plan(one, emu.endpoint_url, conc, runs=1)  # fills the bytecode cache, as pip does
+        changed = write_fleet(Path(tempfile.mkdtemp(prefix="sagectl-bench-")), n, weight=30,
+                              image="2")
+        spec_sets.append({"empty": one, "converged": specs, "changed": changed})
+    runs: list[dict[str, list[CliPlan]]] = [{label: [] for label in labels} for _ in fleets]
+    for _ in range(RUNS):
+        for label in labels:
+            for (emu, _specs, _n), sets, mine in zip(fleets, spec_sets, runs, strict=True):
+                mine[label].append(run_cli_plan(sets[label], emu.endpoint_url, conc, runs=1))
+    figures = []
+    for (_emu, _specs, n), mine in zip(fleets, runs, strict=True):
+        got = {label: CliPlan.combine(mine[label]) for label in labels}
+        assert got["converged"].summary["unchanged"] == 3 * n, got["converged"].summary
+        assert got["changed"].summary["update"] + got["changed"].summary["create"] >= 2 * n, \
+            got["changed"].summary
+        figures.append(got)
+    return figures
 
 
-def growth_figures(big: int, conc: int) -> dict[str, CliPlan]:
-    """A second served emulator seeded with ``big`` endpoints; the CLI's plans of it."""
+@contextlib.contextmanager
+def seeded_fleet(n: int) -> Iterator[tuple[RemoteEmulator, Path, int]]:
+    """A second served emulator seeded with ``n`` converged endpoints, kept up meanwhile; the
+    module's helpers talk to the first one again once it is seeded."""
+    global ENDPOINT_URL
     root = Path(tempfile.mkdtemp(prefix="sagectl-bench-"))
     (root / ".git").mkdir()
+    first = ENDPOINT_URL
     with served_emulator() as emu:
         emu.freeze()
-        specs = write_fleet(root, big)
+        specs = write_fleet(root, n)
         seed, _, _ = timed_plan(specs, root, 16)
         converge(emu, seed)
-        return cli_fleet_figures(emu, specs, big, conc)
+        ENDPOINT_URL = first
+        yield emu, specs, n
 
 
 def sequential_reader(sample: int) -> tuple[int, float]:
@@ -272,9 +295,16 @@ def main() -> None:
         print(f"seeded {n} endpoints ({len(seed.resource_changes)} resources) in "
               f"{time.perf_counter() - seed_start:.1f} s")
 
-        cli = meter = cli_wall = None
+        cli = meter = cli_wall = growth = None
         if not args.in_process:
-            cli = cli_fleet_figures(emu, specs, n, conc)
+            with contextlib.ExitStack() as stack:
+                fleets = [(emu, specs, n)]
+                if args.growth:
+                    fleets.append(stack.enter_context(seeded_fleet(args.growth)))
+                figures = cli_fleet_figures(fleets, conc)
+            cli = figures[0]
+            if args.growth:
+                growth = (args.growth, figures[1])
             meter = botocore_cpu_per_call(specs, root, conc)
             emu.set_latency(latency)
             assert ENDPOINT_URL is not None
@@ -337,7 +367,6 @@ def main() -> None:
     print(f"pure CPU per endpoint (normalise + classify + diff + render): converged "
           f"{cpu_converged * 1000:.3f} ms, every endpoint changed {cpu_changed * 1000:.3f} ms")
     if cli is not None and meter is not None:
-        growth = (args.growth, growth_figures(args.growth, conc)) if args.growth else None
         print_cli_figures(n, cli, meter, cli_wall, latency, conc, growth)
 
 

@@ -50,6 +50,17 @@ class CliPlan:
     calls: dict[str, int]
     summary: dict[str, int]
 
+    @classmethod
+    def combine(cls, runs: list[CliPlan]) -> CliPlan:
+        """One figure of several runs of the same plan (their calls and summary must agree)."""
+        first = runs[0]
+        for run in runs[1:]:
+            if (run.calls, run.summary) != (first.calls, first.summary):
+                raise SystemExit(f"two plans of the same fleet differ: "
+                                 f"{(first.calls, first.summary)} / {(run.calls, run.summary)}")
+        return cls(tuple(c for r in runs for c in r.cpus), tuple(w for r in runs for w in r.walls),
+                   first.calls, first.summary)
+
     @property
     def cpu(self) -> float:
         return statistics.median(self.cpus)
