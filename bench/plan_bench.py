@@ -39,7 +39,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.fleet import ACCOUNT, REGION, bench_aws, load_average, model_and_alarm, spec_dir
-from bench.plan_cli import RUNS, BotocoreMeter, CliPlan, MeteredAws, print_cli_figures, run_cli_plan
+from bench.plan_cli import (
+    CPU_RUNS,
+    BotocoreMeter,
+    CliPlan,
+    MeteredAws,
+    print_cli_figures,
+    run_cli_plan,
+)
 from reconciler.aws import Aws, AwsSettings
 from reconciler.cli.registry import KINDS
 from reconciler.kinds.endpoint import plan as endpoint_plan
@@ -190,7 +197,7 @@ def cli_fleet_figures(fleets: list[tuple[RemoteEmulator, Path, int]], conc: int
                               image="2")
         spec_sets.append({"empty": one, "converged": specs, "changed": changed})
     runs: list[dict[str, list[CliPlan]]] = [{label: [] for label in labels} for _ in fleets]
-    for _ in range(RUNS):
+    for _ in range(CPU_RUNS):
         for label in labels:
             for (emu, _specs, _n), sets, mine in zip(fleets, spec_sets, runs, strict=True):
                 mine[label].append(run_cli_plan(sets[label], emu.endpoint_url, conc, runs=1))
